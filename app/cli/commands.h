@@ -1,0 +1,26 @@
+// The subcommands of ssa-workbench, one file each (app/cli/<name>_command.cpp).
+//
+// Each register_* function adds its subcommand to the CLI11 app with a callback
+// that does the work. Errors a user can cause are reported by throwing
+// UsageError (bad flags or values: exit 2) or InputError (unreadable or wrong
+// files: exit 1), each with a one-line message; main() prints it to stderr.
+#pragma once
+
+#include <stdexcept>
+
+namespace CLI {
+class App;
+}
+
+namespace ssa::cli {
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct InputError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+void register_mask_command(CLI::App& app);
+
+}  // namespace ssa::cli
