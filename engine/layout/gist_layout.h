@@ -21,17 +21,21 @@ namespace ssa {
 // 0 raw, 1 gist (level 0), k+1 meta-gist of level k.
 using Role = int8_t;
 constexpr Role kRawRole = 0;
-inline constexpr Role gist_role(int level) { return static_cast<Role>(level + 1); }
+inline constexpr Role gist_role(int level) {
+  return static_cast<Role>(level + 1);
+}
 // Gist level of a role: -1 for raw tokens.
-inline constexpr int role_level(Role role) { return role - 1; }
+inline constexpr int role_level(Role role) {
+  return role - 1;
+}
 
 struct LayoutSettings {
-  int chunk = 8;                  // c: raw tokens per level-0 gist
-  std::vector<int> group_sizes;   // c1, c2, ...: gists of level i-1 per level-i gist (H-SSA)
-  int sink = 0;                   // s raw tokens without gists; < 0: the dynamic sink
-  bool word_aware = false;        // let a gist move up to c/2 tokens later to end a word
+  int chunk = 8;                     // c: raw tokens per level-0 gist
+  std::vector<int> group_sizes;      // c1, c2, ...: gists of level i-1 per level-i gist (H-SSA)
+  int sink = 0;                      // s raw tokens without gists; < 0: the dynamic sink
+  bool word_aware = false;           // let a gist move up to c/2 tokens later to end a word
   bool gists_in_generation = false;  // insert gists every c appended (generated) tokens
-  int64_t gist_token_base = 259;  // token id of the level-0 gist; level k uses base + k
+  int64_t gist_token_base = 259;     // token id of the level-0 gist; level k uses base + k
 
   int num_levels() const { return 1 + static_cast<int>(group_sizes.size()); }
   int top_level() const { return static_cast<int>(group_sizes.size()); }
@@ -105,8 +109,8 @@ class GistLayout {
   std::vector<int32_t> ids_;
   std::vector<int64_t> raw_index_;
   std::vector<int64_t> raw_to_stream_;
-  std::vector<int64_t> num_gists_;        // per level, so far
-  std::vector<int64_t> pending_;          // per level: items since that level's last gist
+  std::vector<int64_t> num_gists_;  // per level, so far
+  std::vector<int64_t> pending_;    // per level: items since that level's last gist
   int64_t prefix_length_ = 0;
   int64_t sink_length_ = 0;
   int64_t suffix_raw_since_gist_ = 0;

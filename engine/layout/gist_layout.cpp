@@ -1,0 +1,157 @@
+// GistLayout: builds the interleaved stream (ssa-spec.md, "Layout").
+#include "engine/layout/gist_layout.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace ssa {
+
+void LayoutSettings::validate() const {
+  if (chunk < 1)
+    throw std::invalid_argument("chunk size must be >= 1, got " + std::to_string(chunk));
+  for (size_t i = 0; i < group_sizes.size(); ++i) {
+    if (group_sizes[i] < 2) {
+      throw std::invalid_argument("level " + std::to_string(i + 1) +
+                                  " group size must be >= 2, got " +
+                                  std::to_string(group_sizes[i]));
+    }
+  }
+  if (gist_token_base < 0) throw std::invalid_argument("gist token id must be >= 0");
+}
+
+std::string LayoutSettings::hierarchy_name() const {
+  std::string name = "chunk" + std::to_string(chunk);
+  for (int g : group_sizes) name += "-chunk" + std::to_string(g);
+  return name;
+}
+
+std::string LayoutSettings::to_json() const {
+  nlohmann::json j = {{"chunk", chunk},
+                      {"group_sizes", group_sizes},
+                      {"hierarchy", hierarchy_name()},
+                      {"sink", sink},
+                      {"word_aware", word_aware},
+                      {"gists_in_generation", gists_in_generation},
+                      {"gist_token_base", gist_token_base}};
+  return j.dump();
+}
+
+LayoutSettings parse_hierarchy(const std::string& name) {
+  LayoutSettings settings;
+  std::vector<int> sizes;
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t end = name.find('-', start);
+    if (end == std::string::npos) end = name.size();
+    const std::string part = name.substr(start, end - start);
+    const std::string prefix = "chunk";
+    if (part.compare(0, prefix.size(), prefix) != 0 || part.size() == prefix.size() ||
+        part.find_first_not_of("0123456789", prefix.size()) != std::string::npos ||
+        part.size() - prefix.size() > 6) {
+      throw std::invalid_argument("hierarchy '" + name +
+                                  "' is not of the form chunkC[-chunkC1...] (e.g. chunk4-chunk4)");
+    }
+    sizes.push_back(std::stoi(part.substr(prefix.size())));
+    start = end + 1;
+  }
+  settings.chunk = sizes.front();
+  settings.group_sizes.assign(sizes.begin() + 1, sizes.end());
+  settings.validate();
+  return settings;
+}
+
+GistLayout::GistLayout(LayoutSettings settings, const std::vector<int64_t>& raw_tokens,
+                       const std::vector<bool>& word_starts, int64_t compress_from)
+    : settings_(std::move(settings)) {
+  settings_.validate();
+  if (settings_.word_aware && !word_starts.empty() && word_starts.size() != raw_tokens.size()) {
+    throw std::invalid_argument("word_starts must have one entry per raw token");
+  }
+  const int levels = num_levels();
+  num_gists_.assign(levels, 0);
+  pending_.assign(levels, 0);
+  const int64_t n = static_cast<int64_t>(raw_tokens.size());
+  const int64_t sink_raw = settings_.sink >= 0 ? std::min<int64_t>(settings_.sink, n)
+                                               : std::clamp<int64_t>(compress_from, 0, n);
+  token_ids_.reserve(n + n / settings_.chunk + 2 * levels);
+
+  for (int64_t i = 0; i < sink_raw; ++i) push_raw(raw_tokens[i], i);
+  const int c = settings_.chunk;
+  const int64_t longest_chunk = settings_.word_aware ? c + c / 2 : c;
+  for (int64_t i = sink_raw; i < n; ++i) {
+    push_raw(raw_tokens[i], i);
+    ++pending_[0];
+    const bool last = i + 1 == n;
+    if (last || pending_[0] < c) continue;
+    // Word-aware: postpone the gist while the next token continues a word.
+    const bool next_starts_word =
+        !settings_.word_aware || word_starts.empty() || word_starts[i + 1];
+    if (next_starts_word || pending_[0] >= longest_chunk) close_levels_after_gist(0, false);
+  }
+  if (n > sink_raw) close_levels_after_gist(0, true);
+
+  if (settings_.sink >= 0) {
+    sink_length_ = sink_raw;
+  } else {
+    // The reference's dynamic sink: everything before the first chunk of the
+    // compressed document, i.e. before (first gist position - c).
+    sink_length_ = sink_raw;
+    if (has_gists()) {
+      const auto first_gist =
+          std::find(roles_.begin(), roles_.end(), gist_role(0)) - roles_.begin();
+      sink_length_ = std::max<int64_t>(0, first_gist - c);
+    }
+  }
+}
+
+void GistLayout::push_raw(int64_t token, int64_t raw) {
+  token_ids_.push_back(token);
+  roles_.push_back(kRawRole);
+  for (int l = 0; l < num_levels(); ++l) ids_.push_back(static_cast<int32_t>(num_gists_[l]));
+  raw_index_.push_back(raw);
+  raw_to_stream_.push_back(length() - 1);
+}
+
+void GistLayout::push_gist(int level) {
+  token_ids_.push_back(settings_.gist_token_base + level);
+  roles_.push_back(gist_role(level));
+  // A gist carries the id of the chunk/group it closes: the count before it.
+  for (int l = 0; l < num_levels(); ++l) ids_.push_back(static_cast<int32_t>(num_gists_[l]));
+  raw_index_.push_back(-1);
+  ++num_gists_[level];
+  if (level == top_level()) prefix_length_ = length();
+}
+
+// Places a gist of `level` and, level by level above it, a meta-gist wherever a
+// group is complete. `final_close` ends the document: every level gets one
+// closing gist, lowest first, whether its group is full or not.
+void GistLayout::close_levels_after_gist(int level, bool final_close) {
+  for (int l = level; l < num_levels(); ++l) {
+    push_gist(l);
+    pending_[l] = 0;
+    if (l + 1 >= num_levels()) break;
+    ++pending_[l + 1];
+    if (!final_close && pending_[l + 1] < settings_.group_sizes[l]) break;
+  }
+}
+
+int64_t GistLayout::append(int64_t raw_token) {
+  push_raw(raw_token, num_raw());
+  const int64_t pos = length() - 1;
+  if (settings_.gists_in_generation && ++suffix_raw_since_gist_ == settings_.chunk) {
+    suffix_raw_since_gist_ = 0;
+    close_levels_after_gist(0, false);
+  }
+  return pos;
+}
+
+std::vector<int64_t> GistLayout::position_ids() const {
+  std::vector<int64_t> ids(token_ids_.size());
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int64_t>(i);
+  return ids;
+}
+
+}  // namespace ssa

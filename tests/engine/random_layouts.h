@@ -1,0 +1,29 @@
+// Random layout settings for property tests: 1-4 levels, sinks, p, odd lengths.
+#pragma once
+
+#include <random>
+
+#include "engine/layout/gist_layout.h"
+#include "engine/mask/mask_rule.h"
+#include "tests/engine/layout_names.h"
+
+namespace ssa::testing {
+
+struct RandomCase {
+  LayoutSettings layout;
+  MaskSettings mask;
+  int64_t raw_tokens = 0;
+};
+
+inline RandomCase random_case(std::mt19937& rng, int64_t max_raw) {
+  RandomCase c;
+  c.layout.chunk = 1 + rng() % 12;
+  const int levels = rng() % 4;
+  for (int l = 0; l < levels; ++l) c.layout.group_sizes.push_back(2 + rng() % 4);
+  c.layout.sink = rng() % 3 == 0 ? static_cast<int>(rng() % 10) : 0;
+  c.mask.previous_chunks = rng() % 3 == 0 ? 0 : static_cast<int>(rng() % 3);
+  c.raw_tokens = 1 + rng() % max_raw;
+  return c;
+}
+
+}  // namespace ssa::testing
