@@ -47,6 +47,6 @@ grep -E "tests passed|tests failed" "$out/ctest.log" || true
 for bench in build-gpu/tests/*/bench_*; do
   [ -x "$bench" ] || continue
   echo "== $bench"
-  "$bench" --benchmark_min_time=0.2 2>&1 | tee -a "$out/bench.log" | grep -vE "^\*\*\*WARNING" || status=1
+  "$bench" --benchmark_min_time=0.2s 2>&1 | tee -a "$out/bench.log" | grep -vE "^\*\*\*WARNING" || status=1
 done
 exit $status
