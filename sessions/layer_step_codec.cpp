@@ -12,8 +12,10 @@ namespace {
 
 constexpr int64_t kMaxPosition = std::numeric_limits<int32_t>::max();
 
-void require(bool ok, const std::string& what) {
-  if (!ok) throw std::invalid_argument(what);
+// Messages are built only on failure: these checks run per position on the
+// decode thread, so the happy path must not allocate.
+void require(bool ok, const std::string& where, const char* what) {
+  if (!ok) throw std::invalid_argument(where + ": " + what);
 }
 
 std::string level_name(int64_t step, int32_t layer, int32_t level) {
@@ -23,25 +25,25 @@ std::string level_name(int64_t step, int32_t layer, int32_t level) {
 
 void validate_heads(const std::vector<int32_t>& heads, const std::string& where) {
   for (size_t i = 0; i < heads.size(); ++i) {
-    require(heads[i] >= 0, where + ": negative head");
-    require(i == 0 || heads[i] > heads[i - 1], where + ": heads not strictly ascending");
+    require(heads[i] >= 0, where, "negative head");
+    require(i == 0 || heads[i] > heads[i - 1], where, "heads not strictly ascending");
   }
 }
 
 void validate_offsets(const std::vector<int64_t>& offsets, size_t rows, size_t total,
                       const std::string& where) {
-  require(offsets.size() == rows + 1, where + ": row_offsets must have rows + 1 entries");
-  require(offsets.front() == 0 && size_t(offsets.back()) == total,
-          where + ": row_offsets must start at 0 and end at the list size");
+  require(offsets.size() == rows + 1, where, "row_offsets must have rows + 1 entries");
+  require(offsets.front() == 0 && size_t(offsets.back()) == total, where,
+          "row_offsets must start at 0 and end at the list size");
   for (size_t i = 1; i < offsets.size(); ++i) {
-    require(offsets[i] >= offsets[i - 1], where + ": row_offsets decrease");
+    require(offsets[i] >= offsets[i - 1], where, "row_offsets decrease");
   }
-  require(total <= size_t(kMaxPosition), where + ": too many entries");
+  require(total <= size_t(kMaxPosition), where, "too many entries");
 }
 
 void validate_positions(const std::vector<int64_t>& positions, const std::string& where) {
   for (int64_t p : positions) {
-    require(p >= 0 && p <= kMaxPosition, where + ": stream position out of range");
+    require(p >= 0 && p <= kMaxPosition, where, "stream position out of range");
   }
 }
 
@@ -77,28 +79,27 @@ std::vector<int64_t> decode_offsets(BlobView offsets, int64_t rows, size_t total
 }  // namespace
 
 void validate_layer_step(const LayerStep& r) {
-  require(r.step >= 0, "layer step with a negative step");
-  require(r.layer >= 0, "layer step with a negative layer");
+  require(r.step >= 0 && r.layer >= 0, "layer step", "negative step or layer");
   for (size_t i = 0; i < r.scores.size(); ++i) {
     const LevelScores& s = r.scores[i];
     std::string where = level_name(r.step, r.layer, s.level) + " scores";
-    require(s.level >= 0, where + ": negative level");
-    require(i == 0 || s.level > r.scores[i - 1].level, where + ": levels not ascending");
+    require(s.level >= 0, where, "negative level");
+    require(i == 0 || s.level > r.scores[i - 1].level, where, "levels not ascending");
     validate_heads(s.heads, where);
     validate_positions(s.candidates, where);
     if (s.shared()) {
-      require(s.scores.size() == s.heads.size() * s.candidates.size(),
-              where + ": scores must be rows x candidates");
+      require(s.scores.size() == s.heads.size() * s.candidates.size(), where,
+              "scores must be rows x candidates");
     } else {
       validate_offsets(s.row_offsets, s.heads.size(), s.candidates.size(), where);
-      require(s.scores.size() == s.candidates.size(), where + ": one score per candidate");
+      require(s.scores.size() == s.candidates.size(), where, "one score per candidate");
     }
   }
   for (size_t i = 0; i < r.selections.size(); ++i) {
     const LevelSelection& s = r.selections[i];
     std::string where = level_name(r.step, r.layer, s.level) + " selection";
-    require(s.level >= 0, where + ": negative level");
-    require(i == 0 || s.level > r.selections[i - 1].level, where + ": levels not ascending");
+    require(s.level >= 0, where, "negative level");
+    require(i == 0 || s.level > r.selections[i - 1].level, where, "levels not ascending");
     validate_heads(s.heads, where);
     validate_positions(s.chosen, where);
     validate_offsets(s.row_offsets, s.heads.size(), s.chosen.size(), where);

@@ -33,6 +33,8 @@ struct Reader::Impl {
   std::unordered_map<int64_t, std::vector<int64_t>> candidate_sets;
   size_t candidate_entries = 0;
   std::map<std::string, std::unique_ptr<Statement>> statements;
+  // Layouts (without pieces) for unfolds_at; dropped when the file changes.
+  std::unordered_map<int64_t, Layout> layout_ids;
 
   Statement& stmt(const char* sql) {
     auto it = statements.find(sql);
@@ -129,6 +131,7 @@ bool Reader::refresh() {
   int64_t v = impl_->db.query_int("PRAGMA data_version", "reading data_version");
   bool changed = v != impl_->data_version;
   impl_->data_version = v;
+  if (changed) impl_->layout_ids.clear();
   return changed;
 }
 
@@ -397,7 +400,8 @@ std::vector<Reader::ScorePoint> Reader::score_series(int64_t run_id, int32_t lay
   return out;
 }
 
-static Unfold unfold_from(const Statement& s) {
+namespace {
+Unfold unfold_from(const Statement& s) {
   Unfold u;
   u.level = int32_t(s.int64(0));
   u.id = int32_t(s.int64(1));
@@ -406,6 +410,7 @@ static Unfold unfold_from(const Statement& s) {
   u.picks = int32_t(s.int64(4));
   return u;
 }
+}  // namespace
 
 std::vector<Unfold> Reader::unfolds(int64_t run_id, int32_t level, int32_t id, int64_t first,
                                     int64_t last) {
@@ -419,12 +424,45 @@ std::vector<Unfold> Reader::unfolds(int64_t run_id, int32_t level, int32_t id, i
 }
 
 std::vector<Unfold> Reader::unfolds_at(int64_t run_id, int64_t step) {
+  // From the step's selections (primary key prefix), mapped to chunk and
+  // group ids through the run's layout.
+  auto ids = impl_->layout_ids.find(run_id);
+  if (ids == impl_->layout_ids.end()) {
+    std::optional<Layout> l = layout(run_id);
+    if (!l) return {};
+    l->pieces.clear();
+    ids = impl_->layout_ids.emplace(run_id, std::move(*l)).first;
+  }
+  const Layout& l = ids->second;
   Statement& s = impl_->stmt(
-      "SELECT level, id, step, layer_mask, picks FROM unfolds"
-      " WHERE run_id = ?1 AND step = ?2 ORDER BY level, id");
+      "SELECT layer, level, chosen_rows, chosen_heads, chosen_offsets, chosen FROM level_records"
+      " WHERE run_id = ?1 AND step = ?2 AND chosen IS NOT NULL");
   s.bind(1, run_id).bind(2, step);
+  std::map<std::pair<int32_t, int32_t>, Unfold> agg;
+  while (s.step("reading selections")) {
+    int64_t layer = s.int64(0);
+    int32_t level = int32_t(s.int64(1));
+    if (level < 0 || level >= l.num_levels()) continue;
+    LevelSelection sel;
+    try {
+      sel = decode_level_selection(level, s.int64(2), view(s, 3), view(s, 4), view(s, 5));
+    } catch (const BlobError& e) {
+      impl_->corrupt("selection at step " + std::to_string(step), e.what());
+    }
+    for (int64_t p : sel.chosen) {
+      if (p >= l.length()) continue;
+      int32_t id = l.id(p, level);
+      Unfold& u = agg[{level, id}];
+      u.step = step;
+      u.level = level;
+      u.id = id;
+      if (layer >= 0 && layer < 64) u.layer_mask |= uint64_t(1) << layer;
+      u.picks += 1;
+    }
+  }
   std::vector<Unfold> out;
-  while (s.step("reading unfolds")) out.push_back(unfold_from(s));
+  out.reserve(agg.size());
+  for (auto& [key, u] : agg) out.push_back(u);
   return out;
 }
 

@@ -211,13 +211,18 @@ void RecordStore::put_layer_step(int64_t run_id, const LayerStep& r) {
   uint64_t layer_bit = r.layer < 64 ? (uint64_t(1) << r.layer) : 0;
   for (const LevelSelection& sel : r.selections) {
     if (sel.level >= map.num_levels) continue;
+    StepUnfolds& agg = unfolds_[{run_id, r.step, sel.level}];
     for (int64_t p : sel.chosen) {
       if (p >= length) continue;  // a suffix gist (gists in generation) beyond the layout
       int32_t id = sel.level == 0 ? map.chunk_ids[p]
                                   : map.group_ids[p * (map.num_levels - 1) + (sel.level - 1)];
-      auto& agg = unfolds_[{run_id, sel.level, id, r.step}];
-      agg.first |= layer_bit;
-      agg.second += 1;
+      if (id < 0) continue;
+      if (size_t(id) >= agg.picks.size()) {
+        agg.picks.resize(size_t(id) + 1, 0);
+        agg.layer_masks.resize(size_t(id) + 1, 0);
+      }
+      agg.layer_masks[size_t(id)] |= layer_bit;
+      agg.picks[size_t(id)] += 1;
     }
   }
 }
@@ -225,13 +230,16 @@ void RecordStore::put_layer_step(int64_t run_id, const LayerStep& r) {
 void RecordStore::flush_unfolds() {
   Statement& s = st_->unfold;
   for (const auto& [key, agg] : unfolds_) {
-    s.bind(1, std::get<0>(key))
-        .bind(2, std::get<1>(key))
-        .bind(3, std::get<2>(key))
-        .bind(4, std::get<3>(key))
-        .bind(5, int64_t(agg.first))
-        .bind(6, agg.second)
-        .run("writing unfolds");
+    for (size_t id = 0; id < agg.picks.size(); ++id) {
+      if (agg.picks[id] == 0) continue;
+      s.bind(1, std::get<0>(key))
+          .bind(2, std::get<2>(key))
+          .bind(3, int64_t(id))
+          .bind(4, std::get<1>(key))
+          .bind(5, int64_t(agg.layer_masks[id]))
+          .bind(6, int64_t(agg.picks[id]))
+          .run("writing unfolds");
+    }
   }
   unfolds_.clear();
 }

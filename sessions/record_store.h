@@ -54,8 +54,13 @@ class RecordStore {
   };
   std::unordered_multimap<uint64_t, KnownSet> known_sets_;
   size_t known_set_entries_ = 0;
-  // (run, level, id, step) -> (layer mask, picks), written at flush_unfolds().
-  std::map<std::tuple<int64_t, int32_t, int32_t, int64_t>, std::pair<uint64_t, int64_t>> unfolds_;
+  // (run, step, level) -> per id: layer mask and picks, written at
+  // flush_unfolds(). Dense by id: a step touches thousands of chunks.
+  struct StepUnfolds {
+    std::vector<uint64_t> layer_masks;
+    std::vector<int32_t> picks;
+  };
+  std::map<std::tuple<int64_t, int64_t, int32_t>, StepUnfolds> unfolds_;
 };
 
 }  // namespace ssa::sessions

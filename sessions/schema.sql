@@ -139,6 +139,8 @@ CREATE INDEX level_records_by_layer ON level_records (run_id, layer, level, step
 
 -- What was unfolded, by chunk: one row per (chunk or group, step) chosen by
 -- any layer and head. Answers "when was chunk 17 unfolded?" without blobs.
+-- (What unfolded at one step comes from level_records, keyed by step: a
+-- second index here would double the cost of this table.)
 CREATE TABLE unfolds (
   run_id     INTEGER NOT NULL REFERENCES runs(id),
   level      INTEGER NOT NULL,  -- 0: id is a chunk id; k: a level-k group id
@@ -148,8 +150,6 @@ CREATE TABLE unfolds (
   picks      INTEGER NOT NULL,  -- (layer, row) pairs that chose it
   PRIMARY KEY (run_id, level, id, step)
 ) WITHOUT ROWID;
--- Every unfold of one step.
-CREATE INDEX unfolds_by_step ON unfolds (run_id, step);
 
 -- Named bookmarks and notes a user adds (in the GUI or with SQL).
 CREATE TABLE bookmarks (
