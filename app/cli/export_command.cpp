@@ -1,0 +1,185 @@
+// `ssa-workbench export RUN.ssarec --what scores|selections|losses|steps
+// --format csv [--out FILE] [--run ID] [--steps A:B] [--layer L]`: writes
+// recorded data as CSV (one row per value, long format), read through
+// sessions::Reader only. Arguments are checked before anything is written.
+#include <fmt/core.h>
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "app/cli/commands.h"
+#include "sessions/reader.h"
+
+namespace ssa::cli {
+namespace {
+
+struct ExportOptions {
+  std::string path;
+  std::string what;
+  std::string format = "csv";
+  std::string out;  // empty: stdout
+  int64_t run = -1;
+  std::string steps;  // "A:B", "A:" or ":B"
+  int layer = -1;
+};
+
+// CSV field: quoted when it holds a comma, quote or line break (RFC 4180).
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+// Shortest text that reads back as the same float.
+std::string number(double v) {
+  return fmt::format("{}", v);
+}
+
+void parse_steps(const std::string& text, int64_t* first, int64_t* last) {
+  *first = 0;
+  *last = sessions::Reader::kAllSteps;
+  if (text.empty()) return;
+  size_t colon = text.find(':');
+  try {
+    if (colon == std::string::npos) {
+      *first = *last = std::stoll(text);
+    } else {
+      if (colon > 0) *first = std::stoll(text.substr(0, colon));
+      if (colon + 1 < text.size()) *last = std::stoll(text.substr(colon + 1));
+    }
+  } catch (const std::exception&) {
+    throw UsageError("--steps " + text + ": expected A:B, A:, :B or one step number");
+  }
+  if (*first < 0 || *last < *first)
+    throw UsageError("--steps " + text + ": empty or negative range");
+}
+
+void export_losses(sessions::Reader& r, int64_t run, int64_t first, int64_t last,
+                   std::ostream& out) {
+  for (const sessions::TrainStepRecord& t : r.train_steps(run, first, last)) {
+    out << run << ',' << t.step << ',' << (t.is_eval ? 1 : 0) << ',' << number(t.loss) << ','
+        << number(t.learning_rate) << ',' << number(t.tokens_per_second) << ','
+        << number(t.grad_norm) << '\n';
+  }
+}
+
+void export_steps(sessions::Reader& r, int64_t run, int64_t first, int64_t last,
+                  std::ostream& out) {
+  for (const sessions::DecodeStepRecord& d : r.decode_steps(run, first, last)) {
+    out << run << ',' << d.step << ',' << d.token_id << ',' << csv_field(d.text) << ','
+        << number(d.seconds) << ',' << d.keys_scored << ',' << d.keys_read << ','
+        << number(d.full_mass_coverage) << ',' << d.answer_unfolded << '\n';
+  }
+}
+
+// Scores or selections: one row per (step, layer, level, head, gist).
+void export_detail(sessions::Reader& r, int64_t run, int64_t first, int64_t last, int layer_only,
+                   bool scores, std::ostream& out) {
+  std::optional<sessions::Layout> layout = r.layout(run);
+  auto gist_id = [&](int64_t pos, int level) -> std::string {
+    if (!layout || pos >= layout->length() || level >= layout->num_levels()) return "";
+    return std::to_string(layout->id(pos, level));
+  };
+  sessions::StepRange range = r.detail_step_range(run);
+  if (range.count == 0) return;
+  int32_t layers = r.num_layers(run);
+  for (int64_t step = std::max(first, range.first); step <= std::min(last, range.last); ++step) {
+    for (int32_t layer = 0; layer < layers; ++layer) {
+      if (layer_only >= 0 && layer != layer_only) continue;
+      std::optional<sessions::LayerStep> ls = r.layer_step(run, step, layer);
+      if (!ls) continue;
+      if (scores) {
+        for (const sessions::LevelScores& s : ls->scores) {
+          for (size_t row = 0; row < s.rows(); ++row) {
+            const int64_t* cands = s.row_candidates(row);
+            const float* values = s.row_scores(row);
+            for (size_t i = 0; i < s.row_size(row); ++i) {
+              out << run << ',' << step << ',' << layer << ',' << s.level << ',' << s.heads[row]
+                  << ',' << cands[i] << ',' << gist_id(cands[i], s.level) << ','
+                  << number(values[i]) << '\n';
+            }
+          }
+        }
+      } else {
+        for (const sessions::LevelSelection& c : ls->selections) {
+          for (size_t row = 0; row < c.rows(); ++row) {
+            for (size_t i = 0; i < c.row_size(row); ++i) {
+              int64_t pos = c.row_chosen(row)[i];
+              out << run << ',' << step << ',' << layer << ',' << c.level << ',' << c.heads[row]
+                  << ',' << pos << ',' << gist_id(pos, c.level) << '\n';
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+void run_export(const ExportOptions& o) {
+  if (o.format != "csv") throw UsageError("--format " + o.format + ": only csv is supported");
+  int64_t first, last;
+  parse_steps(o.steps, &first, &last);
+  try {
+    sessions::Reader reader(o.path);
+    std::vector<sessions::RunInfo> runs = reader.runs();
+    if (o.run >= 0) {
+      bool found = false;
+      for (const sessions::RunInfo& r : runs) found |= r.id == o.run;
+      if (!found) throw InputError(o.path + ": no run " + std::to_string(o.run));
+    }
+    std::ofstream file;
+    if (!o.out.empty()) {
+      file.open(o.out, std::ios::binary | std::ios::trunc);
+      if (!file) throw InputError("--out " + o.out + ": cannot write");
+    }
+    std::ostream& out = o.out.empty() ? std::cout : file;
+    if (o.what == "losses") {
+      out << "run,step,is_eval,loss,learning_rate,tokens_per_second,grad_norm\n";
+    } else if (o.what == "steps") {
+      out << "run,step,token_id,text,seconds,keys_scored,keys_read,full_mass_coverage,"
+             "answer_unfolded\n";
+    } else if (o.what == "scores") {
+      out << "run,step,layer,level,head,position,gist_id,score\n";
+    } else {
+      out << "run,step,layer,level,head,position,gist_id\n";
+    }
+    for (const sessions::RunInfo& r : runs) {
+      if (o.run >= 0 && r.id != o.run) continue;
+      if (o.what == "losses") export_losses(reader, r.id, first, last, out);
+      if (o.what == "steps") export_steps(reader, r.id, first, last, out);
+      if (o.what == "scores" || o.what == "selections") {
+        export_detail(reader, r.id, first, last, o.layer, o.what == "scores", out);
+      }
+    }
+    out.flush();
+    if (!out) throw InputError((o.out.empty() ? std::string("stdout") : o.out) + ": write failed");
+  } catch (const sessions::Error& e) {
+    throw InputError(e.what());
+  }
+}
+
+}  // namespace
+
+void register_export_command(CLI::App& app) {
+  auto o = std::make_shared<ExportOptions>();
+  CLI::App* cmd =
+      app.add_subcommand("export", "Write recorded scores, selections or losses as CSV");
+  cmd->add_option("recording", o->path, "The recording file (.ssarec)")->required();
+  cmd->add_option("--what", o->what, "scores | selections | losses | steps")
+      ->required()
+      ->check(CLI::IsMember({"scores", "selections", "losses", "steps"}));
+  cmd->add_option("--format", o->format, "Output format: csv");
+  cmd->add_option("--out", o->out, "Output file (default: standard output)");
+  cmd->add_option("--run", o->run, "Only this run id (default: every run)");
+  cmd->add_option("--steps", o->steps, "Only steps A:B (inclusive; A: and :B too)");
+  cmd->add_option("--layer", o->layer, "Only this layer (scores, selections)");
+  cmd->callback([o] { run_export(*o); });
+}
+
+}  // namespace ssa::cli
