@@ -6,6 +6,11 @@
 #include <cstring>
 #include <limits>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define SSA_HAVE_F16C_PATH 1
+#endif
+
 namespace ssa::sessions {
 namespace {
 
@@ -65,6 +70,41 @@ std::vector<Out> decode_integers(const void* bytes, size_t size, int dtype, int6
   }
   return out;
 }
+
+#ifdef SSA_HAVE_F16C_PATH
+// The writer converts ~1M scores per 7B-shaped decode step: with F16C the
+// conversion is 8 lanes per instruction, round to nearest even like the
+// portable path (tests compare both with _Float16).
+__attribute__((target("f16c,avx"))) void narrow_f16c(const float* in, size_t n, char* out) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(in + i), _MM_FROUND_TO_NEAREST_INT);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2 * i), h);
+  }
+  for (; i < n; ++i) {
+    uint16_t h = float_to_half(in[i]);
+    std::memcpy(out + 2 * i, &h, 2);
+  }
+}
+
+__attribute__((target("f16c,avx"))) void widen_f16c(const char* in, size_t n, float* out) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 2 * i));
+    _mm256_storeu_ps(out + i, _mm256_cvtph_ps(h));
+  }
+  for (; i < n; ++i) {
+    uint16_t h;
+    std::memcpy(&h, in + 2 * i, 2);
+    out[i] = half_to_float(h);
+  }
+}
+
+bool have_f16c() {
+  static const bool yes = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+  return yes;
+}
+#endif
 
 }  // namespace
 
@@ -165,6 +205,12 @@ std::string encode_floats(const float* values, size_t count, Dtype dtype) {
   if (dtype == Dtype::kFloat32) return encode_raw(values, count);
   assert(dtype == Dtype::kFloat16);
   std::string out(count * 2, '\0');
+#ifdef SSA_HAVE_F16C_PATH
+  if (have_f16c()) {
+    narrow_f16c(values, count, &out[0]);
+    return out;
+  }
+#endif
   for (size_t i = 0; i < count; ++i) {
     uint16_t h = float_to_half(values[i]);
     std::memcpy(&out[i * 2], &h, 2);
@@ -204,6 +250,12 @@ std::vector<float> decode_floats(const void* bytes, size_t size, int dtype, int6
     std::memcpy(out.data(), bytes, size);
   } else if (dtype == int(Dtype::kFloat16)) {
     const char* p = static_cast<const char*>(bytes);
+#ifdef SSA_HAVE_F16C_PATH
+    if (have_f16c()) {
+      widen_f16c(p, out.size(), out.data());
+      return out;
+    }
+#endif
     for (size_t i = 0; i < out.size(); ++i) {
       uint16_t h;
       std::memcpy(&h, p + 2 * i, 2);

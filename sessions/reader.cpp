@@ -284,14 +284,10 @@ StepRange Reader::train_step_range(int64_t run_id) {
 }
 
 StepRange Reader::detail_step_range(int64_t run_id) {
-  // min/max use the primary key; the count of distinct steps scans the index
-  // of the layer-0 level-0 rows only.
-  StepRange r = impl_->range(
-      "SELECT (SELECT count(*) FROM level_records WHERE run_id = ?1 AND layer = 0 AND level = 0),"
-      " (SELECT min(step) FROM level_records WHERE run_id = ?1),"
-      " (SELECT max(step) FROM level_records WHERE run_id = ?1)",
+  // Reads only the primary-key index (no blobs): a few ms on a 1 GB file.
+  return impl_->range(
+      "SELECT count(DISTINCT step), min(step), max(step) FROM level_records WHERE run_id = ?1",
       run_id);
-  return r;
 }
 
 int32_t Reader::num_layers(int64_t run_id) {

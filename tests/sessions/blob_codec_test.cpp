@@ -68,6 +68,41 @@ TEST(Float16, NarrowingRoundsLikeTheCompiler) {
   check(1e-8f);    // below the smallest subnormal's half: zero
 }
 
+// The blob encoders may take a vectorised path (F16C): same bits required.
+TEST(Float16, BlobEncodingAndDecodingMatchTheCompiler) {
+  std::mt19937 rng(9);
+  std::uniform_int_distribution<uint32_t> any;
+  std::vector<float> values(100003);  // not a multiple of 8: the tail path runs too
+  for (float& v : values) {
+    uint32_t u = any(rng);
+    if (rng() % 2) u = (u & 0x8fffffffu) | 0x38000000u;  // many in half's range
+    std::memcpy(&v, &u, 4);
+  }
+  std::string blob = encode_floats(values.data(), values.size(), Dtype::kFloat16);
+  ASSERT_EQ(blob.size(), values.size() * 2);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (std::isnan(values[i])) continue;
+    _Float16 ref = _Float16(values[i]);
+    uint16_t want, got;
+    std::memcpy(&want, &ref, 2);
+    std::memcpy(&got, blob.data() + 2 * i, 2);
+    ASSERT_EQ(want, got) << "float bits 0x" << std::hex << bits(values[i]);
+  }
+  std::string halves(65536 * 2, '\0');
+  for (uint32_t h = 0; h < 65536; ++h) std::memcpy(&halves[2 * h], &h, 2);
+  std::vector<float> wide =
+      decode_floats(halves.data(), halves.size(), int(Dtype::kFloat16), 65536);
+  for (uint32_t h = 0; h < 65536; ++h) {
+    _Float16 ref;
+    std::memcpy(&ref, &halves[2 * h], 2);
+    if (std::isnan(float(ref))) {
+      ASSERT_TRUE(std::isnan(wide[h]));
+    } else {
+      ASSERT_EQ(bits(float(ref)), bits(wide[h])) << h;
+    }
+  }
+}
+
 TEST(BlobDecode, RejectsWrongSizesAndTypes) {
   std::string four(4, '\1');
   EXPECT_THROW(decode_floats(four.data(), 4, int(Dtype::kFloat16), 3), BlobError);
