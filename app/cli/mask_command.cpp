@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -16,9 +17,13 @@
 
 #include "app/cli/commands.h"
 #include "app/cli/npy_writer.h"
+#include "app/cli/recorder.h"
 #include "engine/layout/gist_layout.h"
 #include "engine/mask/block_mask.h"
 #include "engine/mask/training_mask.h"
+#include "engine/tokenizer/byte_tokenizer.h"
+#include "engine/trace/layout_trace.h"
+#include "sessions/writer.h"
 
 namespace ssa::cli {
 namespace {
@@ -32,7 +37,37 @@ struct MaskOptions {
   std::string out;
   bool blocks = false;
   int block_size = 128;
+  std::string text;    // raw tokens = the bytes of this file (else byte values 0, 1, 2, ...)
+  std::string record;  // also record the layout and block mask into this .ssarec
+  bool word_aware = false;
 };
+
+// Byte-level raw tokens of a text, and which of them begin a word (a gist
+// placed before a letter or digit that follows one would split a word).
+struct TextTokens {
+  std::vector<int64_t> tokens;
+  std::vector<bool> word_starts;
+};
+
+TextTokens read_text_tokens(const std::string& path, int64_t limit) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError("cannot read --text file " + path);
+  TextTokens text;
+  char c;
+  auto is_word = [](unsigned char b) { return std::isalnum(b) != 0 || b >= 0x80; };
+  unsigned char previous = ' ';
+  while (static_cast<int64_t>(text.tokens.size()) < limit && in.get(c)) {
+    const auto byte = static_cast<unsigned char>(c);
+    text.tokens.push_back(byte);
+    text.word_starts.push_back(!(is_word(byte) && is_word(previous)));
+    previous = byte;
+  }
+  if (static_cast<int64_t>(text.tokens.size()) < limit) {
+    throw InputError(fmt::format("--text file {} has {} bytes, fewer than --tokens {}", path,
+                                 text.tokens.size(), limit));
+  }
+  return text;
+}
 
 LayoutSettings checked_settings(const MaskOptions& o) {
   if (o.tokens < 1) throw UsageError("--tokens must be >= 1");
@@ -43,10 +78,17 @@ LayoutSettings checked_settings(const MaskOptions& o) {
   if (o.sink < 0) throw UsageError("--sink must be >= 0");
   if (o.previous < 0) throw UsageError("--previous must be >= 0");
   if (o.block_size != 64 && o.block_size != 128) throw UsageError("--block-size must be 64 or 128");
+  if (!o.record.empty()) {
+    const auto parent = std::filesystem::absolute(o.record).parent_path();
+    if (!std::filesystem::is_directory(parent)) {
+      throw UsageError(fmt::format("--record: directory {} does not exist", parent.string()));
+    }
+  }
   LayoutSettings settings;
   settings.chunk = o.chunk;
   settings.group_sizes = o.levels;
   settings.sink = o.sink;
+  settings.word_aware = o.word_aware;
   return settings;
 }
 
@@ -67,11 +109,33 @@ void write_layout_json(const std::string& path, const GistLayout& layout, const 
   if (!out) throw InputError("cannot write " + path);
 }
 
+void record_layout(const MaskOptions& o, const GistLayout& layout, MaskSettings mask_settings) {
+  sessions::Writer writer(o.record);
+  sessions::RunInfo run;
+  run.name = fmt::format("mask {}", layout.settings().hierarchy_name());
+  run.kind = "layout";
+  nlohmann::json config = nlohmann::json::parse(layout.settings().to_json());
+  config["previous_chunks"] = o.previous;
+  config["text"] = o.text;
+  run.config_json = config.dump();
+  run.num_levels = layout.num_levels();
+  const ByteTokenizer tokenizer(layout.num_levels());
+  Recorder recorder(writer, run, [tokenizer](int64_t id) { return tokenizer.token_text(id); });
+  recorder.on_layout(trace::describe_layout(layout));
+  recorder.on_mask(trace::describe_mask(build_block_mask(layout, mask_settings, o.block_size)));
+  recorder.finish();
+  writer.close();
+}
+
 void run_mask(const MaskOptions& o) {
   const LayoutSettings settings = checked_settings(o);
-  std::vector<int64_t> raw(o.tokens);
-  for (int64_t i = 0; i < o.tokens; ++i) raw[i] = i % 256;
-  const GistLayout layout(settings, raw);
+  TextTokens text;
+  if (!o.text.empty()) {
+    text = read_text_tokens(o.text, o.tokens);
+  } else {
+    for (int64_t i = 0; i < o.tokens; ++i) text.tokens.push_back(i % 256);
+  }
+  const GistLayout layout(settings, text.tokens, text.word_starts);
   const int64_t length = layout.length();
   if (!o.blocks && length > kMaxDenseMaskLength) {
     throw UsageError(fmt::format(
@@ -107,6 +171,7 @@ void run_mask(const MaskOptions& o) {
   write_npy(dir + "ids.npy", "<i4", {length, layout.num_levels()}, layout.ids());
   write_npy(dir + "positions.npy", "<i8", {length}, layout.position_ids());
   write_layout_json(dir + "layout.json", layout, o);
+  if (!o.record.empty()) record_layout(o, layout, mask_settings);
   fmt::print("{}: {} raw tokens -> stream length {} ({}), {} mask in {:.3f} s\n", o.out, o.tokens,
              length, settings.hierarchy_name(), o.blocks ? "block" : "dense", seconds);
 }
@@ -125,6 +190,9 @@ void register_mask_command(CLI::App& app) {
   cmd->add_option("--out", options->out, "Output directory")->required();
   cmd->add_flag("--blocks", options->blocks, "Write the block description instead of mask.npy");
   cmd->add_option("--block-size", options->block_size, "Block size for --blocks: 64 or 128");
+  cmd->add_option("--text", options->text, "Use the first N bytes of this file as the raw tokens");
+  cmd->add_option("--record", options->record, "Also record layout and block mask into RUN.ssarec");
+  cmd->add_flag("--word-aware", options->word_aware, "Move gists up to C/2 tokens to end words");
   cmd->callback([options] { run_mask(*options); });
 }
 
