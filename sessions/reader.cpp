@@ -410,9 +410,23 @@ Unfold unfold_from(const Statement& s) {
 
 std::vector<Unfold> Reader::unfolds(int64_t run_id, int32_t level, int32_t id, int64_t first,
                                     int64_t last) {
+  // Clamp to the recorded steps (two key lookups), then one primary-key
+  // lookup per step, generated inside SQLite (rows are step-major on disk).
+  // (Separate subqueries: SQLite answers a lone min() or max() from the index.)
+  Statement& r = impl_->stmt(
+      "SELECT (SELECT min(step) FROM unfolds WHERE run_id = ?1 AND level = ?2),"
+      " (SELECT max(step) FROM unfolds WHERE run_id = ?1 AND level = ?2)");
+  r.bind(1, run_id).bind(2, int64_t(level));
+  if (!r.step("reading unfolds") || r.is_null(0)) return {};
+  first = std::max(first, r.int64(0));
+  last = std::min(last, r.int64(1));
+  r.reset();
+  if (first > last) return {};
   Statement& s = impl_->stmt(
-      "SELECT level, id, step, layer_mask, picks FROM unfolds"
-      " WHERE run_id = ?1 AND level = ?2 AND id = ?3 AND step BETWEEN ?4 AND ?5 ORDER BY step");
+      "WITH RECURSIVE steps(x) AS (SELECT ?4 UNION ALL SELECT x + 1 FROM steps WHERE x < ?5)"
+      " SELECT u.level, u.id, u.step, u.layer_mask, u.picks FROM steps"
+      " JOIN unfolds u ON u.run_id = ?1 AND u.level = ?2 AND u.step = steps.x AND u.id = ?3"
+      " ORDER BY u.step");
   s.bind(1, run_id).bind(2, int64_t(level)).bind(3, int64_t(id)).bind(4, first).bind(5, last);
   std::vector<Unfold> out;
   while (s.step("reading unfolds")) out.push_back(unfold_from(s));

@@ -53,7 +53,7 @@ struct RecordStore::Statements {
               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
         unfold(db,
                "INSERT INTO unfolds(run_id, level, id, step, layer_mask, picks)"
-               " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(run_id, level, id, step) DO UPDATE"
+               " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(run_id, level, step, id) DO UPDATE"
                " SET layer_mask = layer_mask | excluded.layer_mask,"
                " picks = picks + excluded.picks"),
         end_run(db, "UPDATE runs SET finished = 1, dropped_details = ?2 WHERE id = ?1"),

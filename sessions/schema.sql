@@ -137,18 +137,20 @@ CREATE TABLE level_records (
 -- One layer across steps (score timelines).
 CREATE INDEX level_records_by_layer ON level_records (run_id, layer, level, step);
 
--- What was unfolded, by chunk: one row per (chunk or group, step) chosen by
--- any layer and head. Answers "when was chunk 17 unfolded?" without blobs.
--- (What unfolded at one step comes from level_records, keyed by step: a
--- second index here would double the cost of this table.)
+-- What was unfolded: one row per (level, step, chunk or group) chosen by any
+-- layer and head at that step. Rows are keyed step before id so that each
+-- commit appends at the end of the table (an id-major key would rewrite
+-- pages all over the table at every commit, a cost growing with the file).
+-- "When was chunk 17 unfolded?" is one key lookup per step; the Reader
+-- issues them in one query (Reader::unfolds), without touching any blob.
 CREATE TABLE unfolds (
   run_id     INTEGER NOT NULL REFERENCES runs(id),
   level      INTEGER NOT NULL,  -- 0: id is a chunk id; k: a level-k group id
-  id         INTEGER NOT NULL,
   step       INTEGER NOT NULL,
+  id         INTEGER NOT NULL,
   layer_mask INTEGER NOT NULL,  -- bit l set when layer l (< 64) chose it
   picks      INTEGER NOT NULL,  -- (layer, row) pairs that chose it
-  PRIMARY KEY (run_id, level, id, step)
+  PRIMARY KEY (run_id, level, step, id)
 ) WITHOUT ROWID;
 
 -- Named bookmarks and notes a user adds (in the GUI or with SQL).
