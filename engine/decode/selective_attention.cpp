@@ -1,0 +1,127 @@
+#include "engine/decode/selective_attention.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <stdexcept>
+
+#include "engine/decode/visible_set.h"
+
+namespace ssa {
+
+GqaMode parse_gqa_mode(const std::string& name) {
+  if (name == "head") return GqaMode::kHead;
+  if (name == "group") return GqaMode::kGroup;
+  if (name == "independent") return GqaMode::kIndependent;
+  throw std::invalid_argument("GQA mode must be head, group or independent, got '" + name + "'");
+}
+
+namespace {
+
+// Scores q . k of the candidates (indices into the level's gists) for the
+// query heads in [first_head, first_head + heads), summed over those heads.
+// float64, as the reference, so that ties and rankings do not depend on dtype.
+std::vector<double> gist_scores(const at::Tensor& q, const at::Tensor& keys, int64_t kv_head,
+                                int64_t first_head, int64_t heads, const GistHierarchy& hierarchy,
+                                int level, const std::vector<int64_t>& candidates) {
+  std::vector<int64_t> positions;
+  positions.reserve(candidates.size());
+  for (int64_t c : candidates) positions.push_back(hierarchy.gists(level)[c]);
+  const at::Tensor index = at::tensor(positions, at::TensorOptions(at::kLong)).to(keys.device());
+  const at::Tensor k = keys[kv_head].index_select(0, index).to(at::kDouble);  // [n, D]
+  const at::Tensor qh = q.narrow(0, first_head, heads).to(at::kDouble);       // [heads, D]
+  const at::Tensor s = at::matmul(qh, k.t()).sum(0).cpu().contiguous();       // [n]
+  const double* data = s.data_ptr<double>();
+  return std::vector<double>(data, data + s.numel());
+}
+
+// Softmax attention of one head over the listed key positions.
+at::Tensor attend(const at::Tensor& q_head, const at::Tensor& keys, const at::Tensor& values,
+                  int64_t kv_head, const std::vector<int64_t>& visible) {
+  const at::Tensor index = at::tensor(visible, at::TensorOptions(at::kLong)).to(keys.device());
+  // At least fp32 for the softmax, whatever the cache holds (bf16 on GPU).
+  const at::ScalarType type = at::promote_types(q_head.scalar_type(), at::kFloat);
+  const at::Tensor k = keys[kv_head].index_select(0, index).to(type);
+  const at::Tensor v = values[kv_head].index_select(0, index).to(type);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(q_head.size(-1)));
+  const at::Tensor w = at::softmax(at::matmul(k, q_head.to(type)) * scale, 0);  // [n]
+  return at::matmul(w, v).to(q_head.scalar_type());
+}
+
+}  // namespace
+
+SelectiveAttentionResult selective_attention(const at::Tensor& q, const at::Tensor& keys,
+                                             const at::Tensor& values, const GistLayout& layout,
+                                             const GistHierarchy& hierarchy, MaskSettings mask,
+                                             int64_t query, const SelectionSettings& selection,
+                                             GqaMode mode) {
+  const int64_t heads = q.size(0), kv_heads = keys.size(0);
+  if (heads % kv_heads != 0)
+    throw std::invalid_argument("query heads must be a multiple of KV heads");
+  if (keys.size(1) <= query)
+    throw std::invalid_argument("the KV cache must reach the query position");
+  const int64_t per_group = heads / kv_heads;
+
+  SelectiveAttentionResult result;
+  std::vector<std::vector<int64_t>> visible_of_unit;
+  const int64_t units = mode == GqaMode::kGroup ? kv_heads : heads;
+  for (int64_t u = 0; u < units; ++u) {
+    const int64_t kv_head = mode == GqaMode::kGroup ? u : u / per_group;
+    const int64_t first = mode == GqaMode::kGroup ? u * per_group : u;
+    const int64_t count = mode == GqaMode::kGroup ? per_group : 1;
+    auto scorer = [&](int level, const std::vector<int64_t>& candidates) {
+      return gist_scores(q, keys, kv_head, first, count, hierarchy, level, candidates);
+    };
+    result.choices.push_back(select_chunks(hierarchy, selection, scorer));
+    visible_of_unit.push_back(visible_keys(layout, hierarchy, mask, query, result.choices.back()));
+  }
+
+  std::vector<at::Tensor> outputs;
+  for (int64_t g = 0; g < kv_heads; ++g) {
+    // Distinct gists scored and keys attended by this KV group.
+    std::vector<std::vector<int64_t>> scored, group_visible;
+    const int64_t first_unit = mode == GqaMode::kGroup ? g : g * per_group;
+    const int64_t group_units = mode == GqaMode::kGroup ? 1 : per_group;
+    for (int64_t u = first_unit; u < first_unit + group_units; ++u) {
+      for (const LevelChoice& choice : result.choices[u]) {
+        std::vector<int64_t> positions;
+        for (int64_t c : choice.candidates) positions.push_back(hierarchy.gists(choice.level)[c]);
+        scored.push_back(positions);
+      }
+      group_visible.push_back(visible_of_unit[u]);
+    }
+    const std::vector<int64_t> group_set = union_of(group_visible);
+    result.keys_scored += static_cast<double>(union_of(scored).size()) / kv_heads;
+    result.keys_read += static_cast<double>(group_set.size()) / kv_heads;
+    for (int64_t h = g * per_group; h < (g + 1) * per_group; ++h) {
+      const auto& visible = mode == GqaMode::kIndependent ? visible_of_unit[h] : group_set;
+      outputs.push_back(attend(q[h], keys, values, g, visible));
+    }
+  }
+  result.output = at::stack(outputs);
+  return result;
+}
+
+void report_selection(trace::Observer& observer, int64_t step, int32_t layer,
+                      const GistHierarchy& hierarchy, const SelectiveAttentionResult& result) {
+  for (size_t unit = 0; unit < result.choices.size(); ++unit) {
+    for (const LevelChoice& choice : result.choices[unit]) {
+      trace::ChunkScores scores;
+      scores.layer = layer;
+      scores.head = static_cast<int32_t>(unit);
+      scores.level = choice.level;
+      for (int64_t c : choice.candidates)
+        scores.candidates.push_back(hierarchy.gists(choice.level)[c]);
+      scores.scores.assign(choice.scores.begin(), choice.scores.end());
+      observer.on_chunk_scores(step, scores);
+      trace::Selection selection;
+      selection.layer = layer;
+      selection.head = static_cast<int32_t>(unit);
+      selection.level = choice.level;
+      for (int64_t c : choice.chosen) selection.chosen.push_back(hierarchy.gists(choice.level)[c]);
+      observer.on_selection(step, selection);
+    }
+  }
+}
+
+}  // namespace ssa

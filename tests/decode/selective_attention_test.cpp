@@ -1,0 +1,218 @@
+// Selective attention against independent loop computations: everything
+// chosen == causal attention; GQA head / group / independent semantics; the
+// keys scored per step of SSA vs H-SSA.
+#include "engine/decode/selective_attention.h"
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "engine/decode/visible_set.h"
+#include "tests/engine/layout_names.h"
+
+namespace ssa {
+namespace {
+
+using testing::iota_tokens;
+
+struct Case {
+  GistLayout layout;
+  at::Tensor q, keys, values;
+  int64_t query;
+};
+
+Case make_case(LayoutSettings settings, int64_t raw, int suffix, int64_t heads, int64_t kv_heads,
+               uint64_t seed) {
+  GistLayout layout(settings, iota_tokens(raw));
+  for (int i = 0; i < suffix; ++i) layout.append(300 + i);
+  at::manual_seed(seed);
+  const int64_t d = 8, length = layout.length();
+  Case c{layout, at::randn({heads, d}, at::kDouble), at::randn({kv_heads, length, d}, at::kDouble),
+         at::randn({kv_heads, length, d}, at::kDouble), length - 1};
+  return c;
+}
+
+// Softmax attention by loops over the given key positions.
+std::vector<double> loop_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                   const std::vector<int64_t>& visible) {
+  const int64_t d = q.size(0);
+  std::vector<double> logits;
+  double best = -1e300;
+  for (int64_t pos : visible) {
+    double s = 0;
+    for (int64_t i = 0; i < d; ++i) s += q[i].item<double>() * k[pos][i].item<double>();
+    logits.push_back(s / std::sqrt(static_cast<double>(d)));
+    best = std::max(best, logits.back());
+  }
+  double total = 0;
+  for (double& l : logits) total += (l = std::exp(l - best));
+  std::vector<double> out(d, 0.0);
+  for (size_t j = 0; j < visible.size(); ++j) {
+    for (int64_t i = 0; i < d; ++i) out[i] += logits[j] / total * v[visible[j]][i].item<double>();
+  }
+  return out;
+}
+
+double loop_dot(const at::Tensor& a, const at::Tensor& b) {
+  double s = 0;
+  for (int64_t i = 0; i < a.size(0); ++i) s += a[i].item<double>() * b[i].item<double>();
+  return s;
+}
+
+void expect_rows_near(const at::Tensor& output, int64_t head, const std::vector<double>& expected) {
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_NEAR(output[head][i].item<double>(), expected[i], 1e-10)
+        << "head " << head << " dim " << i;
+  }
+}
+
+TEST(SelectiveAttention, EverythingChosenEqualsCausalAttention) {
+  LayoutSettings s = parse_hierarchy("chunk3-chunk2");
+  s.sink = 2;
+  for (GqaMode mode : {GqaMode::kHead, GqaMode::kGroup, GqaMode::kIndependent}) {
+    Case c = make_case(s, 40, 3, 4, 2, 1);
+    GistHierarchy hierarchy(c.layout);
+    SelectionSettings select;
+    select.k = 1000;
+    select.quarter_cap = false;
+    const auto r =
+        selective_attention(c.q, c.keys, c.values, c.layout, hierarchy, {1}, c.query, select, mode);
+    std::vector<int64_t> all;
+    for (int64_t k = 0; k <= c.query; ++k) all.push_back(k);
+    for (int64_t h = 0; h < 4; ++h) {
+      expect_rows_near(r.output, h, loop_attention(c.q[h], c.keys[h / 2], c.values[h / 2], all));
+    }
+    EXPECT_DOUBLE_EQ(r.keys_read, static_cast<double>(c.query + 1));
+  }
+}
+
+// Per-head choices made by loops, to check the three GQA modes.
+std::vector<LevelChoice> loop_choices(const Case& c, const GistHierarchy& hierarchy,
+                                      const SelectionSettings& select, int64_t first_head,
+                                      int64_t heads, int64_t kv_head) {
+  return select_chunks(hierarchy, select, [&](int level, const std::vector<int64_t>& candidates) {
+    std::vector<double> scores;
+    for (int64_t cand : candidates) {
+      double s = 0;
+      for (int64_t h = first_head; h < first_head + heads; ++h) {
+        s += loop_dot(c.q[h], c.keys[kv_head][hierarchy.gists(level)[cand]]);
+      }
+      scores.push_back(s);
+    }
+    return scores;
+  });
+}
+
+TEST(SelectiveAttention, GqaModesAttendToTheRightSets) {
+  const LayoutSettings s = parse_hierarchy("chunk2-chunk2");
+  Case c = make_case(s, 64, 2, 4, 2, 7);
+  GistHierarchy hierarchy(c.layout);
+  SelectionSettings select;
+  select.k = 2;
+  const MaskSettings mask{0};
+
+  // head: each head chooses; the group attends to the union of its heads' sets.
+  auto r = selective_attention(c.q, c.keys, c.values, c.layout, hierarchy, mask, c.query, select,
+                               GqaMode::kHead);
+  for (int64_t g = 0; g < 2; ++g) {
+    std::vector<std::vector<int64_t>> sets;
+    for (int64_t h = 2 * g; h < 2 * g + 2; ++h) {
+      const auto choices = loop_choices(c, hierarchy, select, h, 1, g);
+      EXPECT_EQ(r.choices[h].back().chosen, choices.back().chosen) << "head " << h;
+      sets.push_back(visible_keys(c.layout, hierarchy, mask, c.query, choices));
+    }
+    const auto group_set = union_of(sets);
+    for (int64_t h = 2 * g; h < 2 * g + 2; ++h) {
+      expect_rows_near(r.output, h, loop_attention(c.q[h], c.keys[g], c.values[g], group_set));
+    }
+  }
+
+  // independent: each head attends to its own set only.
+  r = selective_attention(c.q, c.keys, c.values, c.layout, hierarchy, mask, c.query, select,
+                          GqaMode::kIndependent);
+  for (int64_t h = 0; h < 4; ++h) {
+    const auto own = visible_keys(c.layout, hierarchy, mask, c.query,
+                                  loop_choices(c, hierarchy, select, h, 1, h / 2));
+    expect_rows_near(r.output, h, loop_attention(c.q[h], c.keys[h / 2], c.values[h / 2], own));
+  }
+
+  // group: the choice is the top-k of the scores summed over the group's heads.
+  r = selective_attention(c.q, c.keys, c.values, c.layout, hierarchy, mask, c.query, select,
+                          GqaMode::kGroup);
+  ASSERT_EQ(r.choices.size(), 2u);
+  for (int64_t g = 0; g < 2; ++g) {
+    const auto summed = loop_choices(c, hierarchy, select, 2 * g, 2, g);
+    ASSERT_EQ(r.choices[g].size(), summed.size());
+    for (size_t level = 0; level < summed.size(); ++level) {
+      EXPECT_EQ(r.choices[g][level].chosen, summed[level].chosen) << "group " << g;
+    }
+    const auto set = visible_keys(c.layout, hierarchy, mask, c.query, summed);
+    for (int64_t h = 2 * g; h < 2 * g + 2; ++h) {
+      expect_rows_near(r.output, h, loop_attention(c.q[h], c.keys[g], c.values[g], set));
+    }
+  }
+}
+
+TEST(SelectiveAttention, HssaScoresFarFewerKeysThanSsa) {
+  // 4096 raw tokens. SSA chunk4 scores all 1024 gists. H-SSA chunk4-chunk4
+  // scores 256 meta-gists + k * 4 gists of the chosen groups = 264 (k = 2).
+  SelectionSettings select;
+  select.k = 2;
+  LayoutSettings ssa;
+  ssa.chunk = 4;
+  Case flat = make_case(ssa, 4096, 1, 2, 2, 3);
+  GistHierarchy flat_h(flat.layout);
+  const auto flat_r = selective_attention(flat.q, flat.keys, flat.values, flat.layout, flat_h, {0},
+                                          flat.query, select, GqaMode::kHead);
+  EXPECT_DOUBLE_EQ(flat_r.keys_scored, 1024);
+  // Read: 2 unfolded chunks of 4 raw + gist, and the query itself.
+  EXPECT_DOUBLE_EQ(flat_r.keys_read, 2 * 5 + 1);
+
+  Case deep = make_case(parse_hierarchy("chunk4-chunk4"), 4096, 1, 2, 2, 3);
+  GistHierarchy deep_h(deep.layout);
+  const auto deep_r = selective_attention(deep.q, deep.keys, deep.values, deep.layout, deep_h, {0},
+                                          deep.query, select, GqaMode::kHead);
+  EXPECT_DOUBLE_EQ(deep_r.keys_scored, 256 + 2 * 4);
+  // Read: 2 unfolded chunks (5 each), 2 chosen meta-gists, the query.
+  EXPECT_DOUBLE_EQ(deep_r.keys_read, 2 * 5 + 2 + 1);
+}
+
+struct CollectingObserver : trace::Observer {
+  std::vector<trace::ChunkScores> scores;
+  std::vector<trace::Selection> selections;
+  void on_chunk_scores(int64_t, const trace::ChunkScores& s) override { scores.push_back(s); }
+  void on_selection(int64_t, const trace::Selection& s) override { selections.push_back(s); }
+};
+
+TEST(SelectiveAttention, ReportsEveryLevelOfEveryUnitAsStreamPositions) {
+  Case c = make_case(parse_hierarchy("chunk2-chunk2"), 16, 2, 2, 1, 5);
+  GistHierarchy hierarchy(c.layout);
+  SelectionSettings select;
+  select.k = 1;
+  const auto r = selective_attention(c.q, c.keys, c.values, c.layout, hierarchy, {0}, c.query,
+                                     select, GqaMode::kHead);
+  CollectingObserver observer;
+  report_selection(observer, 3, 1, hierarchy, r);
+  ASSERT_EQ(observer.scores.size(), 4u);  // 2 heads x 2 levels
+  EXPECT_EQ(observer.scores[0].level, 1);
+  EXPECT_EQ(observer.scores[0].candidates, (std::vector<int64_t>{6, 13, 20, 27}));  // M1a..M1d
+  for (const auto& sel : observer.selections) {
+    ASSERT_EQ(sel.chosen.size(), 1u);
+    EXPECT_TRUE(c.layout.is_gist(sel.chosen[0]));
+    EXPECT_EQ(c.layout.level(sel.chosen[0]), sel.level);
+  }
+}
+
+TEST(SelectiveAttention, RejectsBadShapesAndModes) {
+  EXPECT_THROW(parse_gqa_mode("heads"), std::invalid_argument);
+  EXPECT_EQ(parse_gqa_mode("group"), GqaMode::kGroup);
+  Case c = make_case(parse_hierarchy("chunk2"), 8, 1, 3, 2, 1);
+  GistHierarchy hierarchy(c.layout);
+  EXPECT_THROW(selective_attention(c.q, c.keys, c.values, c.layout, hierarchy, {0}, c.query, {},
+                                   GqaMode::kHead),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace ssa
