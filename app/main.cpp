@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   ssa::cli::register_mask_command(app);
   ssa::cli::register_info_command(app);
   ssa::cli::register_export_command(app);
+  ssa::cli::register_train_command(app);
 
   try {
     app.parse(argc, argv);

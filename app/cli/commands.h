@@ -26,5 +26,7 @@ void register_mask_command(CLI::App& app);
 // (app/cli/info_command.cpp, app/cli/export_command.cpp).
 void register_info_command(CLI::App& app);
 void register_export_command(CLI::App& app);
+// `train`: continued pretraining with gist masks (app/cli/train_command.cpp).
+void register_train_command(CLI::App& app);
 
 }  // namespace ssa::cli

@@ -103,8 +103,8 @@ at::Tensor DecoderModel::linear(const at::Tensor& x, const std::string& prefix, 
 }
 
 at::Tensor DecoderModel::attention_block(const at::Tensor& x, int64_t l, const at::Tensor& cos,
-                                         const at::Tensor& sin, const at::Tensor& mask,
-                                         AttentionImpl impl) const {
+                                         const at::Tensor& sin,
+                                         const AttentionHook& attend) const {
   const int64_t B = x.size(0), L = x.size(1), D = config_.head_dim;
   const bool qkv_bias = config_.qkv_bias || config_.attention_bias;
   auto heads = [&](const at::Tensor& t, int64_t n) {  // [B, L, n*D] -> [B, n, L, D]
@@ -119,14 +119,33 @@ at::Tensor DecoderModel::attention_block(const at::Tensor& x, int64_t l, const a
   const at::Tensor c = cos.to(q.scalar_type()), s = sin.to(q.scalar_type());
   q = q * c + rotate_half(q) * s;
   k = k * c + rotate_half(k) * s;
-  at::Tensor o = impl == AttentionImpl::kSdpa ? masked_attention(q, k, v, mask)
-                                              : masked_attention_reference(q, k, v, mask);
+  at::Tensor o = attend(l, q, k, v);
   o = o.transpose(1, 2).reshape({B, L, config_.num_attention_heads * D});
   return linear(o, layer_name(l, "self_attn.o_proj"), config_.attention_bias);
 }
 
 at::Tensor DecoderModel::hidden_states(const at::Tensor& token_ids, const at::Tensor& position_ids,
                                        const at::Tensor& mask, AttentionImpl impl) const {
+  const at::Tensor m = mask.to(device());
+  return hidden_states_with(token_ids, position_ids,
+                            [&](int64_t, const at::Tensor& q, const at::Tensor& k,
+                                const at::Tensor& v) {
+                              return impl == AttentionImpl::kSdpa
+                                         ? masked_attention(q, k, v, m)
+                                         : masked_attention_reference(q, k, v, m);
+                            });
+}
+
+at::Tensor DecoderModel::forward_with(const at::Tensor& token_ids, const at::Tensor& position_ids,
+                                      const AttentionHook& attend) const {
+  at::Tensor h = hidden_states_with(token_ids, position_ids, attend);
+  const char* head = config_.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight";
+  return at::linear(h, w(head));
+}
+
+at::Tensor DecoderModel::hidden_states_with(const at::Tensor& token_ids,
+                                            const at::Tensor& position_ids,
+                                            const AttentionHook& attend) const {
   if (token_ids.dim() != 2 || position_ids.sizes() != token_ids.sizes())
     throw std::invalid_argument("forward: token_ids and position_ids must both be [B, L]");
   const c10::Device dev = device();
@@ -142,10 +161,9 @@ at::Tensor DecoderModel::hidden_states(const at::Tensor& token_ids, const at::Te
   at::Tensor emb = at::cat({freqs, freqs}, -1).unsqueeze(1);  // [B, 1, L, D]
   at::Tensor cos = emb.cos(), sin = emb.sin();
 
-  const at::Tensor m = mask.to(dev);
   for (int64_t l = 0; l < config_.num_hidden_layers; ++l) {
     at::Tensor a = rms_norm(h, w(layer_name(l, "input_layernorm.weight")), config_.rms_norm_eps);
-    h = h + attention_block(a, l, cos, sin, m, impl);
+    h = h + attention_block(a, l, cos, sin, attend);
     at::Tensor x =
         rms_norm(h, w(layer_name(l, "post_attention_layernorm.weight")), config_.rms_norm_eps);
     const std::string mlp = layer_name(l, "mlp");

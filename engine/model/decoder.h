@@ -13,6 +13,7 @@
 #include <c10/core/Device.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,16 @@ class DecoderModel {
   at::Tensor hidden_states(const at::Tensor& token_ids, const at::Tensor& position_ids,
                            const at::Tensor& mask, AttentionImpl impl = AttentionImpl::kSdpa) const;
 
+  // Attention supplied by the caller, for decoding with a KV cache: called once
+  // per layer with the rotated q [B, Hq, L, D] and k, v [B, Hkv, L, D] of the
+  // positions being computed; returns the attention output [B, Hq, L, D].
+  using AttentionHook = std::function<at::Tensor(int64_t layer, const at::Tensor& q,
+                                                 const at::Tensor& k, const at::Tensor& v)>;
+  // As forward(), attention through `attend` (which may keep k, v and see
+  // earlier positions it kept); the positions computed are token_ids only.
+  at::Tensor forward_with(const at::Tensor& token_ids, const at::Tensor& position_ids,
+                          const AttentionHook& attend) const;
+
   const ModelConfig& config() const { return config_; }
   ModelConfig& mutable_config() { return config_; }
   const TensorMap& weights() const { return weights_; }
@@ -65,8 +76,9 @@ class DecoderModel {
   const at::Tensor& w(const std::string& name) const;
   at::Tensor linear(const at::Tensor& x, const std::string& prefix, bool bias) const;
   at::Tensor attention_block(const at::Tensor& x, int64_t layer, const at::Tensor& cos,
-                             const at::Tensor& sin, const at::Tensor& mask,
-                             AttentionImpl impl) const;
+                             const at::Tensor& sin, const AttentionHook& attend) const;
+  at::Tensor hidden_states_with(const at::Tensor& token_ids, const at::Tensor& position_ids,
+                                const AttentionHook& attend) const;
 
   ModelConfig config_;
   TensorMap weights_;

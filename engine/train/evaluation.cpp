@@ -1,0 +1,127 @@
+// Held-out loss and task accuracy.
+#include "engine/train/evaluation.h"
+
+#include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+namespace ssa {
+namespace {
+
+// bf16 autocast on CUDA for the scope of one forward. Leaving it clears the
+// cast cache: the weights change every step and must be recast.
+class AutocastScope {
+ public:
+  explicit AutocastScope(bool on) : on_(on) {
+    if (!on_) return;
+    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+    at::autocast::set_autocast_enabled(at::kCUDA, true);
+  }
+  ~AutocastScope() {
+    if (!on_) return;
+    at::autocast::set_autocast_enabled(at::kCUDA, false);
+    at::autocast::clear_cache();
+  }
+
+ private:
+  bool on_;
+};
+
+at::Tensor logits_of(const DecoderModel& model, const TrainingBatch& batch, bool autocast) {
+  const c10::Device dev = model.device();
+  AutocastScope scope(autocast);
+  return model.forward(batch.token_ids.to(dev), batch.position_ids.to(dev), batch.mask.to(dev));
+}
+
+// Share of answers whose every token is the argmax prediction.
+double exact_match(const DecoderModel& model, const TrainingBatch& batch, bool autocast) {
+  const at::Tensor predicted = logits_of(model, batch, autocast).argmax(-1).to(at::kCPU);
+  int64_t right = 0;
+  for (const AnswerSpan& a : batch.answers) {
+    const at::Tensor p = predicted[a.row].narrow(0, a.begin, a.end - a.begin);
+    const at::Tensor t = batch.labels[a.row].narrow(0, a.begin, a.end - a.begin);
+    right += at::equal(p, t);
+  }
+  return batch.answers.empty() ? 0.0 : static_cast<double>(right) / batch.answers.size();
+}
+
+}  // namespace
+
+at::Tensor batch_loss(const DecoderModel& model, const TrainingBatch& batch, bool bf16_autocast,
+                      bool weighted) {
+  const c10::Device dev = model.device();
+  const at::Tensor logits = logits_of(model, batch, bf16_autocast).to(at::kFloat);
+  const at::Tensor labels = batch.labels.to(dev);
+  const at::Tensor ce = at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}),
+                                               labels.reshape({-1}), {}, at::Reduction::None, -100);
+  const at::Tensor w = weighted ? batch.loss_weights.to(dev).reshape({-1})
+                                : (labels.reshape({-1}) != -100).to(at::kFloat);
+  return (ce * w).sum() / w.sum().clamp_min(1.0);
+}
+
+EvalResult evaluate(const DecoderModel& model, const DataMix& mix, const SequenceSettings& seq,
+                    const EvalSettings& settings, int64_t step) {
+  at::NoGradGuard no_grad;
+  EvalResult result;
+  result.step = step;
+  const auto budget = [&](int64_t suffix) { return document_budget(seq, suffix); };
+  double total = 0;
+  for (int64_t b = 0; b < settings.batches; ++b) {
+    std::vector<Example> examples;
+    for (int64_t i = 0; i < settings.batch_size; ++i)
+      examples.push_back(mix.sample(Split::kHeldOut, b, i, budget));
+    total +=
+        batch_loss(model, make_batch(examples, seq), settings.bf16_autocast, false).item<double>();
+  }
+  result.loss = total / settings.batches;
+
+  for (const char* task : {"passkey", "multikey", "multidoc"}) {
+    auto it = mix.settings().weights.find(task);
+    if (it == mix.settings().weights.end() || it->second <= 0) continue;
+    double ssa_right = 0, full_right = 0;
+    int64_t seen = 0;
+    for (int64_t start = 0; start < settings.task_examples; start += settings.batch_size) {
+      std::vector<Example> examples;
+      for (int64_t i = start; i < std::min(settings.task_examples, start + settings.batch_size);
+           ++i)
+        examples.push_back(mix.sample_source(task, Split::kHeldOut, 0, i, budget));
+      const double n = static_cast<double>(examples.size());
+      if (seq.ssa.enabled)
+        ssa_right += n * exact_match(model, make_batch(examples, seq), settings.bf16_autocast);
+      full_right += n * exact_match(model, make_batch(examples, seq, true), settings.bf16_autocast);
+      seen += examples.size();
+    }
+    if (seq.ssa.enabled) result.accuracy_ssa[task] = ssa_right / seen;
+    result.accuracy_full[task] = full_right / seen;
+  }
+  return result;
+}
+
+std::string EvalResult::summary() const {
+  std::string text;
+  char buffer[128];
+  std::snprintf(buffer, sizeof buffer, "eval @ %lld: held-out loss %.4f",
+                static_cast<long long>(step), loss);
+  text = buffer;
+  for (const auto& [task, acc] : accuracy_full) {
+    auto ssa = accuracy_ssa.find(task);
+    if (ssa != accuracy_ssa.end())
+      std::snprintf(buffer, sizeof buffer, ", %s %.0f%% (ssa mask) %.0f%% (full)", task.c_str(),
+                    100 * ssa->second, 100 * acc);
+    else
+      std::snprintf(buffer, sizeof buffer, ", %s %.0f%%", task.c_str(), 100 * acc);
+    text += buffer;
+  }
+  return text;
+}
+
+std::string EvalResult::to_json() const {
+  nlohmann::json j{{"step", step}, {"eval_loss", loss}};
+  if (!accuracy_ssa.empty()) j["accuracy_ssa_mask"] = accuracy_ssa;
+  if (!accuracy_full.empty()) j["accuracy_full_attention"] = accuracy_full;
+  return j.dump();
+}
+
+}  // namespace ssa

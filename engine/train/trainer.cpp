@@ -1,0 +1,215 @@
+// The training loop, its checkpoints and its log.
+#include "engine/train/trainer.h"
+
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+
+#include "engine/layout/gist_layout.h"
+#include "engine/model/checkpoint.h"
+#include "engine/model/message.h"
+#include "engine/tokenizer/byte_tokenizer.h"
+#include "engine/train/progress_bar.h"
+#include "engine/train/training_batch.h"
+
+namespace ssa {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::unique_ptr<torch::optim::AdamW> make_optimizer(const DecoderModel& model,
+                                                    const OptimSettings& o) {
+  auto options = [&](double decay) {
+    return std::make_unique<torch::optim::AdamWOptions>(
+        torch::optim::AdamWOptions(o.lr).betas({o.beta1, o.beta2}).eps(o.eps).weight_decay(decay));
+  };
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(model.parameters(true), options(o.weight_decay));
+  groups.emplace_back(model.parameters(false), options(0.0));
+  return std::make_unique<torch::optim::AdamW>(groups, *options(o.weight_decay));
+}
+
+// The model a run starts from: a fresh one, or a checkpoint; gains gist rows
+// (mean-initialised) when its vocabulary lacks them.
+DecoderModel initial_model(const TrainConfig& c, ProgressBar& bar) {
+  DecoderModel model = c.has_model ? DecoderModel(c.model, c.seed) : load_checkpoint(c.init);
+  const int64_t needed = c.ssa.enabled ? c.ssa.layout.gist_token_base + c.ssa.layout.top_level() + 1
+                                       : ByteTokenizer::kGistBase;
+  if (model.config().vocab_size < needed) {
+    bar.note(message("adding ", needed - model.config().vocab_size,
+                     " special-token rows (gists), initialised to the mean of the existing rows"));
+    resize_vocabulary(model, needed);
+  }
+  model.mutable_config().ssa = c.ssa;  // the checkpoint records the layout it was trained with
+  return model;
+}
+
+trace::LayoutInfo layout_info(const GistLayout& layout) {
+  trace::LayoutInfo info;
+  info.settings_json = layout.settings().to_json();
+  info.token_ids = layout.token_ids();
+  info.roles = layout.roles();
+  info.raw_index = layout.raw_indices();
+  info.positions = layout.position_ids();
+  for (int64_t pos = 0; pos < layout.length(); ++pos) {
+    info.chunk_ids.push_back(layout.chunk_id(pos));
+    for (int level = 1; level < layout.num_levels(); ++level)
+      info.group_ids.push_back(layout.id(pos, level));
+  }
+  info.prefix_length = layout.prefix_length();
+  info.sink_length = layout.sink_length();
+  return info;
+}
+
+void save_resumable(const DecoderModel& model, const torch::optim::AdamW& optimizer,
+                    int64_t next_step, const std::string& dir) {
+  const std::string tmp = dir + ".tmp";
+  save_checkpoint(model, tmp, at::kFloat);
+  torch::save(optimizer, tmp + "/optimizer.pt");
+  std::ofstream(tmp + "/trainer_state.json") << json{{"step", next_step}}.dump() << "\n";
+  // Replace the old checkpoint only once the new one is complete.
+  std::error_code ec;
+  for (const char* f : {"config.json", "model.safetensors", "optimizer.pt", "trainer_state.json"})
+    fs::rename(fs::path(tmp) / f, fs::path(dir) / f, ec);
+  if (ec)
+    throw std::runtime_error(message(dir, ": could not write the checkpoint (", ec.message(), ")"));
+}
+
+}  // namespace
+
+TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Observer* observer) {
+  if (options.out_dir.empty())
+    throw std::invalid_argument("--out: an output directory is required");
+  const std::string device_name = options.device.empty() ? c.device : options.device;
+  if (device_name != "cpu" && device_name != "cuda")
+    throw std::invalid_argument(
+        message("--device: expected cpu or cuda, got \"", device_name, "\""));
+  if (device_name == "cuda" && !torch::cuda::is_available())
+    throw std::invalid_argument("--device cuda: no CUDA device is available to this LibTorch");
+  const c10::Device device(device_name);
+  const bool bf16 = device.is_cuda();
+  if (c.threads > 0) at::set_num_threads(c.threads);
+  at::manual_seed(c.seed);
+
+  const int64_t stop = options.stop_after >= 0 ? std::min(options.stop_after, c.steps) : c.steps;
+  fs::create_directories(fs::path(options.out_dir) / "checkpoint");
+  const std::string checkpoint_dir = (fs::path(options.out_dir) / "checkpoint").string();
+  const bool resuming =
+      options.resume && fs::exists(fs::path(checkpoint_dir) / "trainer_state.json");
+  ProgressBar bar(0, stop, c.log_every, options.progress);
+
+  DecoderModel model = resuming ? load_checkpoint(checkpoint_dir) : initial_model(c, bar);
+  model.to(device, at::kFloat);
+  model.set_requires_grad(true);
+  auto optimizer = make_optimizer(model, c.optim);
+  int64_t step = 0;
+  if (resuming) {
+    torch::load(*optimizer, checkpoint_dir + "/optimizer.pt", device);
+    std::ifstream in(checkpoint_dir + "/trainer_state.json");
+    step = json::parse(in).at("step").get<int64_t>();
+    bar = ProgressBar(step, stop, c.log_every, options.progress);
+    bar.note(message("resuming from ", checkpoint_dir, " at step ", step));
+  } else {
+    std::ofstream(fs::path(options.out_dir) / "train_config.json") << c.text;
+  }
+  std::ofstream log((fs::path(options.out_dir) / "train_log.jsonl").string(),
+                    resuming ? std::ios::app : std::ios::trunc);
+
+  TrainResult result;
+  result.first_step = step;
+  result.num_parameters = model.num_parameters();
+  bar.note(message("training ", model.config().model_type, " with ", result.num_parameters,
+                   " parameters on ", device.str(), bf16 ? " (bf16 autocast)" : " (fp32)", ", ",
+                   c.ssa.enabled ? c.ssa.layout.hierarchy_name() + " gist mask" : "causal mask",
+                   ", steps ", step, "..", stop, " of ", c.steps));
+
+  const DataMix mix(c.data);
+  const SequenceSettings seq{c.seq_len, c.ssa, c.answer_weight};
+  // Document sizes per suffix length, computed once (each needs a few layouts).
+  std::map<int64_t, int64_t> budgets;
+  const DataMix::DocumentBudget budget = [&](int64_t suffix) {
+    auto it = budgets.find(suffix);
+    if (it == budgets.end()) it = budgets.emplace(suffix, document_budget(seq, suffix)).first;
+    return it->second;
+  };
+  const EvalSettings eval_settings{c.eval_batches, c.batch_size, c.eval_batches * c.batch_size,
+                                   bf16};
+  const std::vector<at::Tensor> params = model.parameters();
+  auto run_eval = [&](int64_t at_step) {
+    EvalResult e = evaluate(model, mix, seq, eval_settings, at_step);
+    bar.note(e.summary());
+    log << e.to_json() << "\n" << std::flush;
+    if (observer) observer->on_train_step(trace::TrainStep{at_step, e.loss, 0, 0, 0, true});
+    result.evals.push_back(e);
+  };
+
+  if (observer && c.ssa.enabled) {  // the stream of the run's first example, for the GUI
+    const Example first = mix.sample(Split::kTrain, step, 0, budget);
+    std::vector<int64_t> raw{ByteTokenizer::kBos};
+    for (unsigned char ch : first.document) raw.push_back(ch);
+    observer->on_layout(layout_info(GistLayout(c.ssa.layout, raw)));
+  }
+
+  double tokens = 0, seconds = 0;
+  for (; step < stop; ++step) {
+    const auto start = std::chrono::steady_clock::now();
+    const double lr = learning_rate(c.optim, step, c.steps);
+    for (auto& group : optimizer->param_groups())
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    optimizer->zero_grad();
+    double step_loss = 0;
+    int64_t step_tokens = 0;
+    for (int64_t micro = 0; micro < c.grad_accum; ++micro) {
+      std::vector<Example> examples;
+      for (int64_t i = 0; i < c.batch_size; ++i)
+        examples.push_back(mix.sample(Split::kTrain, step, micro * c.batch_size + i, budget));
+      const TrainingBatch batch = make_batch(examples, seq);
+      at::Tensor loss = batch_loss(model, batch, bf16) / static_cast<double>(c.grad_accum);
+      loss.backward();
+      step_loss += loss.item<double>();
+      step_tokens += batch.real_tokens;
+    }
+    const double max_norm =
+        c.optim.clip > 0 ? c.optim.clip : std::numeric_limits<double>::infinity();
+    const double grad_norm = torch::nn::utils::clip_grad_norm_(params, max_norm);
+    optimizer->step();
+    if (device.is_cuda()) torch::cuda::synchronize();
+    const double dt =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    tokens += step_tokens;
+    seconds += dt;
+
+    const trace::TrainStep record{step + 1, step_loss, lr, step_tokens / dt, grad_norm, false};
+    if (observer) observer->on_train_step(record);
+    log << json{{"step", record.step},
+                {"loss", step_loss},
+                {"lr", lr},
+                {"grad_norm", grad_norm},
+                {"seconds", dt},
+                {"tokens_per_second", record.tokens_per_second}}
+               .dump()
+        << "\n";
+    result.losses.push_back(step_loss);
+    bar.update(step, step_loss, lr, tokens / seconds);
+    if (c.eval_every > 0 && (step + 1) % c.eval_every == 0 && step + 1 < stop) run_eval(step + 1);
+    if (c.save_every > 0 && (step + 1) % c.save_every == 0 && step + 1 < stop)
+      save_resumable(model, *optimizer, step + 1, checkpoint_dir);
+  }
+  bar.finish();
+  result.last_step = step;
+  result.tokens_per_second = seconds > 0 ? tokens / seconds : 0;
+  if (result.losses.size() > 0) run_eval(step);
+  save_resumable(model, *optimizer, step, checkpoint_dir);
+  if (step == c.steps)
+    save_checkpoint(model, (fs::path(options.out_dir) / "model").string(),
+                    c.save_dtype == "bfloat16" ? at::kBFloat16 : at::kFloat);
+  return result;
+}
+
+}  // namespace ssa

@@ -1,0 +1,206 @@
+// Data and batches: generated tasks know where their answers are and are
+// deterministic; corpora split train / held-out; batches carry the layout's
+// training mask, next-token targets that skip gists, and answer spans.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <set>
+
+#include "engine/data/data_mix.h"
+#include "engine/layout/gist_layout.h"
+#include "engine/mask/training_mask.h"
+#include "engine/tokenizer/byte_tokenizer.h"
+#include "engine/train/train_config.h"
+#include "engine/train/training_batch.h"
+
+namespace {
+
+const ssa::TextCorpus& fortunes() {
+  static const ssa::TextCorpus corpus = ssa::load_fortunes();
+  return corpus;
+}
+
+TEST(Tasks, AnswersAreWhereTheySayAndDocumentsHaveTheAskedSize) {
+  for (uint64_t seed = 0; seed < 60; ++seed) {
+    for (int64_t bytes : {90, 200, 700}) {
+      ssa::Rng rng(seed);
+      std::vector<ssa::Example> examples{ssa::make_passkey(rng, bytes),
+                                         ssa::make_multikey(rng, bytes)};
+      // Two documents of about 80 bytes at least: shorter is refused.
+      if (bytes >= 200)
+        examples.push_back(ssa::make_multidoc(rng, bytes, fortunes(), ssa::Split::kTrain));
+      else
+        EXPECT_THROW(ssa::make_multidoc(rng, bytes, fortunes(), ssa::Split::kTrain),
+                     std::invalid_argument);
+      for (const ssa::Example& ex : examples) {
+        ASSERT_EQ(static_cast<int64_t>(ex.document.size()), bytes) << ex.kind;
+        ASSERT_GE(ex.answer_begin, 0) << ex.kind;
+        EXPECT_EQ(ex.document.substr(ex.answer_begin, ex.answer_end - ex.answer_begin), ex.answer)
+            << ex.kind << " seed " << seed;
+        EXPECT_LE(static_cast<int64_t>(ex.prompt.size() + ex.answer.size() + 1),
+                  ssa::max_suffix_bytes(ex.kind));
+      }
+    }
+  }
+}
+
+TEST(Tasks, MultikeyAsksAKeyThatOccursOnce) {
+  ssa::Rng rng(5);
+  const ssa::Example ex = ssa::make_multikey(rng, 400);
+  const std::string key = ex.prompt.substr(ex.prompt.find("key ") + 4, 4);
+  const size_t first = ex.document.find("key " + key + ":");
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_EQ(ex.document.find("key " + key + ":", first + 1), std::string::npos);
+}
+
+TEST(DataMix, SameSeedSameExamplesOtherSeedOthers) {
+  ssa::DataMixSettings s;
+  s.weights = {{"passkey", 1}, {"fortunes", 1}, {"multidoc", 1}};
+  s.seed = 11;
+  const ssa::DataMix a(s), b(s);
+  s.seed = 12;
+  const ssa::DataMix c(s);
+  const auto budget = [](int64_t suffix) { return 300 - suffix; };
+  std::set<std::string> kinds;
+  int differ = 0;
+  for (uint64_t i = 0; i < 30; ++i) {
+    const ssa::Example x = a.sample(ssa::Split::kTrain, 7, i, budget);
+    const ssa::Example y = b.sample(ssa::Split::kTrain, 7, i, budget);
+    EXPECT_EQ(x.document + x.prompt + x.answer, y.document + y.prompt + y.answer);
+    differ += x.document != c.sample(ssa::Split::kTrain, 7, i, budget).document;
+    kinds.insert(x.kind);
+  }
+  EXPECT_GT(differ, 25);
+  EXPECT_EQ(kinds.size(), 3u);  // the mix really mixes
+}
+
+TEST(TextCorpus, HeldOutSamplesComeFromHeldOutDocumentsOnly) {
+  ssa::TextCorpus corpus{"t", {}};
+  for (int i = 0; i < 40; ++i) corpus.documents.push_back("<" + std::to_string(i) + ">");
+  ssa::Rng rng(3);
+  for (int k = 0; k < 50; ++k) {
+    for (auto split : {ssa::Split::kTrain, ssa::Split::kHeldOut}) {
+      const std::string text = corpus.sample(split, rng, 4);
+      const int doc = std::atoi(text.c_str() + 1);
+      EXPECT_EQ(ssa::TextCorpus::held_out(doc), split == ssa::Split::kHeldOut) << text;
+    }
+  }
+}
+
+TEST(TextCorpus, FortunesAndBibleAreRead) {
+  EXPECT_GT(fortunes().documents.size(), 5000u);
+  if (std::system("command -v bible >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "the `bible` program (package bible-kjv) is not installed";
+  const ssa::TextCorpus bible = ssa::load_bible();
+  EXPECT_EQ(bible.documents.size(), 1189u);  // chapters of the KJV
+  EXPECT_EQ(bible.documents.front().rfind("Genesis 1\n1 In the beginning God created", 0), 0u);
+}
+
+ssa::SequenceSettings ssa_sequence(int64_t length) {
+  ssa::SequenceSettings s;
+  s.length = length;
+  s.ssa.enabled = true;
+  s.ssa.layout.chunk = 4;
+  s.ssa.layout.group_sizes = {2};
+  s.ssa.layout.sink = 3;
+  s.ssa.previous_chunks = 1;
+  s.answer_weight = 3.0;
+  return s;
+}
+
+TEST(TrainingBatch, StreamsMasksTargetsAndAnswers) {
+  const ssa::SequenceSettings seq = ssa_sequence(160);
+  ssa::Rng rng(9);
+  const int64_t doc = ssa::document_budget(seq, ssa::max_suffix_bytes("passkey"));
+  std::vector<ssa::Example> examples{
+      ssa::make_passkey(rng, doc),
+      ssa::make_text(rng, ssa::document_budget(seq, 0), fortunes(), ssa::Split::kTrain)};
+  const ssa::TrainingBatch batch = ssa::make_batch(examples, seq);
+  const ssa::ByteTokenizer tok(2);
+  ASSERT_EQ(batch.answers.size(), 1u);
+
+  // Row 0 is exactly the layout of [BOS] + document, then the suffix.
+  std::vector<int64_t> raw{ssa::ByteTokenizer::kBos};
+  for (int64_t t : tok.encode(examples[0].document)) raw.push_back(t);
+  ssa::GistLayout layout(seq.ssa.layout, raw);
+  for (int64_t t : tok.encode(examples[0].prompt + examples[0].answer)) layout.append(t);
+  layout.append(ssa::ByteTokenizer::kEos);
+  const int64_t n = layout.length();
+  ASSERT_LE(n, seq.length);
+  for (int64_t t = 0; t < n; ++t)
+    ASSERT_EQ(batch.token_ids[0][t].item<int64_t>(), layout.token_id(t));
+  const at::Tensor expected = ssa::dense_training_mask(layout, ssa::MaskSettings{1});
+  EXPECT_TRUE(at::equal(batch.mask[0][0].narrow(0, 0, n).narrow(1, 0, n), expected));
+  // Padding: no targets, sees only itself, is seen by no one.
+  EXPECT_EQ(batch.labels[0].narrow(0, n - 1, seq.length - n + 1).ne(-100).sum().item<int64_t>(), 0);
+  EXPECT_EQ(batch.mask[0][0].narrow(1, n, seq.length - n).sum().item<int64_t>(), seq.length - n);
+
+  // Targets: the next token unless it is a gist; gists are never targets.
+  int64_t skipped = 0;
+  for (int64_t t = 0; t + 1 < n; ++t) {
+    const int64_t label = batch.labels[0][t].item<int64_t>();
+    if (layout.is_gist(t + 1)) {
+      EXPECT_EQ(label, -100);
+      ++skipped;
+    } else {
+      EXPECT_EQ(label, layout.token_id(t + 1));
+    }
+  }
+  EXPECT_EQ(skipped, layout.num_gists(0) + layout.num_gists(1));
+
+  // The answer span predicts the answer bytes, weighted, and knows its chunk.
+  const ssa::AnswerSpan& a = batch.answers[0];
+  std::string predicted;
+  for (int64_t t = a.begin; t < a.end; ++t) {
+    predicted += static_cast<char>(batch.labels[0][t].item<int64_t>());
+    EXPECT_FLOAT_EQ(batch.loss_weights[0][t].item<float>(), 3.0f);
+  }
+  EXPECT_EQ(predicted, examples[0].answer);
+  EXPECT_EQ(a.answer_chunk, layout.chunk_id(layout.stream_index(1 + examples[0].answer_begin)));
+
+  // The full-attention variant: same stream, causal mask.
+  const ssa::TrainingBatch full = ssa::make_batch(examples, seq, true);
+  EXPECT_TRUE(at::equal(full.token_ids, batch.token_ids));
+  EXPECT_TRUE(at::equal(full.mask[0][0].narrow(0, 0, n).narrow(1, 0, n),
+                        at::ones({n, n}, at::kBool).tril()));
+}
+
+TEST(TrainingBatch, DocumentBudgetIsTheLargestThatFits) {
+  for (int64_t length : {64, 160, 1024}) {
+    const ssa::SequenceSettings seq = ssa_sequence(length);
+    const int64_t budget = ssa::document_budget(seq, 45);
+    auto stream = [&](int64_t doc) {
+      return ssa::GistLayout(seq.ssa.layout, std::vector<int64_t>(1 + doc, 65)).length() + 45;
+    };
+    EXPECT_LE(stream(budget), length);
+    EXPECT_GT(stream(budget + 1), length);
+  }
+}
+
+TEST(TrainConfig, ScheduleAndErrors) {
+  ssa::OptimSettings o;
+  o.lr = 1.0, o.warmup_ratio = 0.1, o.min_lr_ratio = 0.1;
+  EXPECT_DOUBLE_EQ(ssa::learning_rate(o, 0, 100), 0.1);
+  EXPECT_DOUBLE_EQ(ssa::learning_rate(o, 9, 100), 1.0);
+  EXPECT_NEAR(ssa::learning_rate(o, 99, 100), 0.1, 1e-12);
+  EXPECT_LT(ssa::learning_rate(o, 60, 100), ssa::learning_rate(o, 30, 100));
+  auto error = [](const std::string& text) {
+    try {
+      ssa::parse_train_config(text, "run.json");
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(error(R"({"init": "x", "train": {"stpes": 3}})"),
+            "run.json: train: unknown key \"stpes\"");
+  EXPECT_EQ(error(R"({"init": "x", "data": {"mix": {"wiki": 1}}})"),
+            "run.json: data.mix: unknown source \"wiki\" (expected fortunes, bible, passkey, "
+            "multikey, multidoc)");
+  EXPECT_EQ(error(R"({"init": "x", "train": {"device": "tpu"}})"),
+            "run.json: train.device: expected \"cpu\" or \"cuda\", got \"tpu\"");
+  EXPECT_NE(error(R"({"train": {}})").find("give exactly one of"), std::string::npos);
+}
+
+}  // namespace
