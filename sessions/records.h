@@ -90,7 +90,9 @@ struct DecodeStepRecord {
 // group) that scored. Row r belongs to heads[r]. When every row scored the
 // same candidates (always so at the top level), `candidates` is that one list
 // and row_offsets is empty ("shared"); otherwise candidates and scores are the
-// rows concatenated and row_offsets (size rows + 1) delimits them.
+// rows concatenated and row_offsets (size rows + 1) delimits them. The
+// Writer stores rows with identical lists once, so the Reader returns them in
+// shared form even when they were written as CSR rows: use the accessors.
 struct LevelScores {
   int32_t level = 0;                 // 0 = gists, k = meta-gists of level k
   std::vector<int32_t> heads;        // head or KV group of each row, ascending

@@ -17,6 +17,8 @@
 --
 -- Identity: application_id 'SSAR' (0x53534152); user_version = format version.
 -- A reader refuses files with another application_id or a newer version.
+-- Version history: 1 (2026-11-25), the first; a later version that changes a
+-- table adds its migration from the previous one to recording_format.cpp.
 
 PRAGMA application_id = 1397965138;
 PRAGMA user_version = 1;

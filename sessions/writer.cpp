@@ -200,8 +200,11 @@ void Writer::State::thread_main() {
       done_cv.notify_all();
     }
     lock.unlock();
-    // Fold the WAL into the main file so a closed recording is one file.
+    // Fold the WAL into the main file and leave WAL mode, so that a closed
+    // recording is one self-contained file that opens even on read-only
+    // media. Both fail harmlessly while a live Reader still has it open.
     sqlite3_wal_checkpoint_v2(db->get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    sqlite3_exec(db->get(), "PRAGMA journal_mode = DELETE", nullptr, nullptr, nullptr);
   } catch (const std::exception& e) {
     std::lock_guard<std::mutex> lock(mu);
     error = e.what();

@@ -5,7 +5,10 @@
 // blobs) and commits them in batched transactions in WAL mode, so the decode
 // loop never waits on disk. What happens when the queue is full is the
 // caller's explicit choice (WriterOptions::when_full). A batch is durable once
-// committed: a process killed afterwards leaves it in the file.
+// committed: a process killed afterwards leaves it in the file (synchronous =
+// NORMAL: a power cut may lose the last batches, never corrupt the file).
+// close() leaves a single file in rollback-journal mode; a Writer that appends
+// to it later switches back to WAL.
 //
 // One Writer per file at a time. The Writer's methods may be called from one
 // thread (the engine's); stats() and flush() from any thread.

@@ -32,7 +32,8 @@ TEST(Recorder, AssemblesLayerStepsFromPerHeadCalls) {
     sessions::Writer writer(path.str());
     sessions::RunInfo info;
     info.name = "ssa";
-    Recorder rec(writer, info, [](int64_t id) { return id == 259 ? "<G>" : std::string(1, char(id + 87)); });
+    Recorder rec(writer, info,
+                 [](int64_t id) { return id == 259 ? "<G>" : std::string(1, char(id + 87)); });
     run = rec.run_id();
     rec.on_layout(two_chunk_layout());
     trace::MaskInfo mask;

@@ -2,6 +2,7 @@
 // (float32 scores exactly; float16 scores exactly as _Float16 rounds them).
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -317,6 +318,13 @@ TEST(Recording, OpensInTheStockSqliteShellWithItsIdentity) {
   };
   EXPECT_EQ(one("PRAGMA application_id"), kApplicationId);
   EXPECT_EQ(one("PRAGMA user_version"), kFormatVersion);
+  // A closed recording is one file in rollback-journal mode (no WAL beside it).
+  sqlite3_stmt* mode = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &mode, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(mode), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(mode, 0)), "delete");
+  sqlite3_finalize(mode);
+  EXPECT_NE(::access((path.str() + "-wal").c_str(), F_OK), 0);
   EXPECT_EQ(one("SELECT count(*) FROM decode_steps"), 2);
   // The top level's candidates are stored once, however many steps and layers scored them.
   EXPECT_EQ(one("SELECT count(*) FROM candidate_sets"), 1);
