@@ -103,8 +103,7 @@ at::Tensor DecoderModel::linear(const at::Tensor& x, const std::string& prefix, 
 }
 
 at::Tensor DecoderModel::attention_block(const at::Tensor& x, int64_t l, const at::Tensor& cos,
-                                         const at::Tensor& sin,
-                                         const AttentionHook& attend) const {
+                                         const at::Tensor& sin, const AttentionHook& attend) const {
   const int64_t B = x.size(0), L = x.size(1), D = config_.head_dim;
   const bool qkv_bias = config_.qkv_bias || config_.attention_bias;
   auto heads = [&](const at::Tensor& t, int64_t n) {  // [B, L, n*D] -> [B, n, L, D]
@@ -127,13 +126,12 @@ at::Tensor DecoderModel::attention_block(const at::Tensor& x, int64_t l, const a
 at::Tensor DecoderModel::hidden_states(const at::Tensor& token_ids, const at::Tensor& position_ids,
                                        const at::Tensor& mask, AttentionImpl impl) const {
   const at::Tensor m = mask.to(device());
-  return hidden_states_with(token_ids, position_ids,
-                            [&](int64_t, const at::Tensor& q, const at::Tensor& k,
-                                const at::Tensor& v) {
-                              return impl == AttentionImpl::kSdpa
-                                         ? masked_attention(q, k, v, m)
-                                         : masked_attention_reference(q, k, v, m);
-                            });
+  return hidden_states_with(
+      token_ids, position_ids,
+      [&](int64_t, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+        return impl == AttentionImpl::kSdpa ? masked_attention(q, k, v, m)
+                                            : masked_attention_reference(q, k, v, m);
+      });
 }
 
 at::Tensor DecoderModel::forward_with(const at::Tensor& token_ids, const at::Tensor& position_ids,

@@ -1,0 +1,122 @@
+#include "engine/decode/decode_session.h"
+
+#include <ATen/ATen.h>
+
+#include <chrono>
+#include <stdexcept>
+
+#include "engine/mask/training_mask.h"
+#include "engine/model/masked_attention.h"
+
+namespace ssa {
+
+DecodeSession::DecodeSession(const DecoderModel& model, GistLayout layout, DecodeSettings settings,
+                             trace::Observer* observer)
+    : model_(model), layout_(std::move(layout)), settings_(settings), observer_(observer) {
+  if (layout_.settings().gists_in_generation) {
+    throw std::invalid_argument(
+        "decoding with gists inserted during generation is not supported yet");
+  }
+  hierarchy_ = std::make_unique<GistHierarchy>(layout_);
+}
+
+void DecodeSession::store(int64_t layer, const at::Tensor& k, const at::Tensor& v, int64_t first) {
+  // k, v: [1, Hkv, n, D]. The cache grows by doubling so appends stay cheap.
+  const int64_t n = k.size(2), need = first + n;
+  at::Tensor& keys = keys_[layer];
+  at::Tensor& values = values_[layer];
+  if (!keys.defined() || keys.size(1) < need) {
+    const int64_t capacity =
+        std::max<int64_t>(need, keys.defined() ? 2 * keys.size(1) : need + 256);
+    at::Tensor grown_k = at::zeros({k.size(1), capacity, k.size(3)}, k.options());
+    at::Tensor grown_v = at::zeros({v.size(1), capacity, v.size(3)}, v.options());
+    if (keys.defined()) {
+      grown_k.narrow(1, 0, first).copy_(keys.narrow(1, 0, first));
+      grown_v.narrow(1, 0, first).copy_(values.narrow(1, 0, first));
+    }
+    keys = grown_k;
+    values = grown_v;
+  }
+  keys.narrow(1, first, n).copy_(k[0]);
+  values.narrow(1, first, n).copy_(v[0]);
+}
+
+at::Tensor DecodeSession::prefill() {
+  const int64_t layers = model_.config().num_hidden_layers;
+  keys_.assign(layers, at::Tensor());
+  values_.assign(layers, at::Tensor());
+  const int64_t prefix = layout_.prefix_length();
+  const at::TensorOptions longs = at::TensorOptions(at::kLong).device(model_.device());
+  std::vector<at::Tensor> logits;
+  if (prefix > 0) {
+    // The prefix attends with the training mask, as in training.
+    const std::vector<int64_t> ids(layout_.token_ids().begin(),
+                                   layout_.token_ids().begin() + prefix);
+    const at::Tensor mask =
+        dense_training_mask(layout_, settings_.mask).narrow(0, 0, prefix).narrow(1, 0, prefix);
+    const at::Tensor m = mask.to(model_.device());
+    logits.push_back(model_.forward_with(
+        at::tensor(ids, longs).unsqueeze(0), at::arange(prefix, longs).unsqueeze(0),
+        [&](int64_t layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+          store(layer, k, v, 0);
+          return masked_attention(q, k, v, m);
+        })[0]);
+  }
+  for (int64_t pos = prefix; pos < layout_.length(); ++pos) {
+    logits.push_back(compute_suffix_position(pos, false).unsqueeze(0));
+  }
+  prompt_logits_ = at::cat(logits, 0);
+  return prompt_logits_[layout_.length() - 1];
+}
+
+at::Tensor DecodeSession::step(int64_t token) {
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t pos = layout_.append(token);
+  at::Tensor logits = compute_suffix_position(pos, true);
+  if (observer_) {
+    trace::DecodeStep record;
+    record.step = step_;
+    record.token_id = token;
+    record.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    record.keys_scored = static_cast<int64_t>(last_keys_scored_ + 0.5);
+    record.keys_read = static_cast<int64_t>(last_keys_read_ + 0.5);
+    observer_->on_decode_step(record);
+  }
+  ++step_;
+  return logits;
+}
+
+at::Tensor DecodeSession::compute_suffix_position(int64_t pos, bool report) {
+  const at::TensorOptions longs = at::TensorOptions(at::kLong).device(model_.device());
+  const int64_t layers = model_.config().num_hidden_layers;
+  double scored = 0, read = 0;
+  at::Tensor logits = model_.forward_with(
+      at::full({1, 1}, layout_.token_id(pos), longs), at::full({1, 1}, pos, longs),
+      [&](int64_t layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+        store(layer, k, v, pos);
+        const at::Tensor keys = keys_[layer].narrow(1, 0, pos + 1);
+        const at::Tensor values = values_[layer].narrow(1, 0, pos + 1);
+        const at::Tensor query = q[0].select(1, 0);  // [H, D]
+        if (settings_.full_attention) {
+          // Every cached position is earlier than (or is) the query: no mask.
+          const int64_t groups = q.size(1) / keys.size(0);
+          read += static_cast<double>(pos + 1) / layers;
+          return at::scaled_dot_product_attention(q, keys.unsqueeze(0).repeat_interleave(groups, 1),
+                                                  values.unsqueeze(0).repeat_interleave(groups, 1));
+        }
+        SelectiveAttentionResult r =
+            selective_attention(query, keys, values, layout_, *hierarchy_, settings_.mask, pos,
+                                settings_.selection, settings_.mode);
+        scored += r.keys_scored / layers;
+        read += r.keys_read / layers;
+        if (report && observer_)
+          report_selection(*observer_, step_, static_cast<int32_t>(layer), *hierarchy_, r);
+        return r.output.unsqueeze(1).unsqueeze(0);  // [1, H, 1, D]
+      });
+  last_keys_scored_ = scored;
+  last_keys_read_ = read;
+  return logits[0][0];
+}
+
+}  // namespace ssa

@@ -1,0 +1,69 @@
+// Prefill + incremental decoding with selective attention (ssa-spec.md,
+// "Inference: prefix, suffix and selective attention").
+//
+// The prefix (up to the last top-level gist) is computed once with the
+// training mask; every suffix position, the prompt's uncompressed rest and
+// each generated token, attends selectively, per layer and head, through
+// selective_attention(). The KV cache holds every position in stream order
+// (a chunk's raw KV is the stream range GistHierarchy gives for its id); the
+// gist keys scored at each level are read by position from it. Each step is
+// reported to the observer: chosen gists and candidate scores per layer,
+// head and level, then the DecodeStep.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/decode/chunk_selector.h"
+#include "engine/decode/selective_attention.h"
+#include "engine/layout/gist_layout.h"
+#include "engine/mask/mask_rule.h"
+#include "engine/model/decoder.h"
+#include "engine/trace/observer.h"
+
+namespace ssa {
+
+struct DecodeSettings {
+  SelectionSettings selection;
+  GqaMode mode = GqaMode::kHead;
+  MaskSettings mask;
+  bool full_attention = false;  // baseline: every earlier position, no selection
+};
+
+class DecodeSession {
+ public:
+  // `layout`: the compressed document with the prompt's suffix appended. The
+  // model and observer must outlive the session; observer may be null.
+  DecodeSession(const DecoderModel& model, GistLayout layout, DecodeSettings settings,
+                trace::Observer* observer = nullptr);
+
+  // Computes the whole prompt; returns the logits [vocab] of its last position.
+  at::Tensor prefill();
+  // Appends `token` to the stream and computes it; returns its logits [vocab].
+  at::Tensor step(int64_t token);
+
+  const GistLayout& layout() const { return layout_; }
+  int64_t steps() const { return step_; }
+  // Logits of every prompt position computed by prefill(), [L, vocab] (tests).
+  const at::Tensor& prompt_logits() const { return prompt_logits_; }
+
+ private:
+  at::Tensor compute_suffix_position(int64_t position, bool report);
+  void store(int64_t layer, const at::Tensor& k, const at::Tensor& v, int64_t first);
+
+  const DecoderModel& model_;
+  GistLayout layout_;
+  std::unique_ptr<GistHierarchy> hierarchy_;
+  DecodeSettings settings_;
+  trace::Observer* observer_;
+  std::vector<at::Tensor> keys_, values_;  // per layer [Hkv, capacity, D]
+  int64_t step_ = 0;
+  double last_keys_scored_ = 0, last_keys_read_ = 0;
+  at::Tensor prompt_logits_;
+};
+
+}  // namespace ssa
