@@ -1,7 +1,7 @@
 // ssa-workbench: with no arguments, the GUI on the shipped demo (or a headless
 // demo when there is no display); with a subcommand, a headless tool.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <exception>
@@ -13,9 +13,11 @@ int main(int argc, char** argv) {
   CLI::App app{"SSA Workbench: see Simplified Sparse Attention (gist tokens) work"};
   app.require_subcommand(0, 1);
   ssa::cli::register_mask_command(app);
+  ssa::cli::register_demo_command(app);
   ssa::cli::register_info_command(app);
   ssa::cli::register_export_command(app);
   ssa::cli::register_train_command(app);
+  ssa::cli::register_gui_commands(app);
 
   try {
     app.parse(argc, argv);

@@ -22,11 +22,17 @@ struct InputError : std::runtime_error {
 };
 
 void register_mask_command(CLI::App& app);
+void register_demo_command(CLI::App& app);
 // `info` and `export`: what a recording holds, and its data as CSV
 // (app/cli/info_command.cpp, app/cli/export_command.cpp).
 void register_info_command(CLI::App& app);
 void register_export_command(CLI::App& app);
 // `train`: continued pretraining with gist masks (app/cli/train_command.cpp).
 void register_train_command(CLI::App& app);
+// gui, screenshot, bench gui (app/cli/gui_commands.cpp).
+void register_gui_commands(CLI::App& app);
+// The `bench` subcommand group, created on first use: add benchmarks to it
+// with bench_group(app).add_subcommand("name", ...).
+CLI::App& bench_group(CLI::App& app);
 
 }  // namespace ssa::cli

@@ -1,0 +1,182 @@
+// Subcommands of the workbench GUI: `gui FILE` (open a recording in the
+// window), `screenshot` (render views offscreen to PNG) and `bench gui`
+// (frame build times). Offscreen work needs an X server: without DISPLAY the
+// command re-runs itself under xvfb-run when that is installed.
+#include <fmt/core.h>
+#include <unistd.h>
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "app/cli/commands.h"
+#include "app/gui/core/gui_context.h"
+#include "app/gui/core/posix_files.h"
+#include "app/gui/screenshot.h"
+#include "app/gui/workbench.h"
+#include "app/gui/workbench_ui.h"
+
+namespace ssa::cli {
+namespace {
+
+void require_recording(const std::string& path) {
+  if (!gui::files::is_regular_file(path)) throw InputError(path + ": no such recording file");
+}
+
+// "1600x1000" -> width, height.
+std::pair<int, int> parse_size(const std::string& text) {
+  int w = 0, h = 0;
+  char x = 0, extra = 0;
+  if (std::sscanf(text.c_str(), "%d%c%d%c", &w, &x, &h, &extra) != 3 || (x != 'x' && x != 'X') ||
+      w < 320 || h < 240 || w > 8192 || h > 8192)
+    throw UsageError("--size " + text + ": expected WIDTHxHEIGHT between 320x240 and 8192x8192");
+  return {w, h};
+}
+
+// Without a display, re-runs this very command line under xvfb-run (once).
+void ensure_display(int width, int height) {
+  if (gui::display_available()) return;
+  if (std::getenv("SSA_UNDER_XVFB")) throw InputError("no X display even under xvfb-run");
+  std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
+  const std::string raw((std::istreambuf_iterator<char>(cmdline)),
+                        std::istreambuf_iterator<char>());
+  std::vector<std::string> args;
+  for (size_t start = 0, end; start < raw.size(); start = end + 1) {
+    end = raw.find('\0', start);
+    if (end == std::string::npos) end = raw.size();
+    args.push_back(raw.substr(start, end - start));
+  }
+  const std::string screen = fmt::format("-screen 0 {}x{}x24", width, height);
+  // The binary's real path: under xvfb-run, /proc/self/exe would name the shell.
+  char self[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0)
+    throw InputError("no display, and cannot find this program to re-run it under xvfb-run");
+  self[n] = '\0';
+  std::vector<std::string> argv_strings = {"xvfb-run", "-a", "-s", screen, self};
+  argv_strings.insert(argv_strings.end(), args.begin() + (args.empty() ? 0 : 1), args.end());
+  std::vector<char*> argv;
+  for (auto& s : argv_strings) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  setenv("SSA_UNDER_XVFB", "1", 1);
+  std::fflush(stdout);
+  execvp("xvfb-run", argv.data());
+  // Only reached when xvfb-run is not installed.
+  throw InputError("no display: set DISPLAY or install xvfb (xvfb-run) for offscreen rendering");
+}
+
+void add_screenshot(CLI::App& app) {
+  auto* cmd =
+      app.add_subcommand("screenshot", "Render workbench views of a recording to a PNG file");
+  struct Args {
+    std::string recording, view = "all", size = "1600x1000", out;
+    int64_t run = -1, step = -1;
+    int32_t layer = 0, head = -1, chunk = -1;
+  };
+  auto args = std::make_shared<Args>();
+  cmd->add_option("recording", args->recording, "the .ssarec file")->required();
+  cmd->add_option("--view", args->view, std::string("what to render: ") + gui::panel_names())
+      ->capture_default_str();
+  cmd->add_option("--step", args->step, "decode step to show (default: the first)");
+  cmd->add_option("--run", args->run, "run id (default: the first run with a layout)");
+  cmd->add_option("--layer", args->layer, "layer")->capture_default_str();
+  cmd->add_option("--head", args->head, "query head or KV group (-1: all heads)")
+      ->capture_default_str();
+  cmd->add_option("--chunk", args->chunk, "chunk to select (default: the answer chunk)");
+  cmd->add_option("--size", args->size, "image size WIDTHxHEIGHT")->capture_default_str();
+  cmd->add_option("--out", args->out, "PNG file to write")->required();
+  cmd->callback([args] {
+    if (!gui::parse_panel(args->view))
+      throw UsageError("--view " + args->view + ": expected one of " + gui::panel_names());
+    const auto [w, h] = parse_size(args->size);
+    require_recording(args->recording);
+    ensure_display(w, h);
+    gui::ShotOptions options;
+    options.recording = args->recording;
+    options.view = args->view;
+    options.run = args->run;
+    options.step = args->step;
+    options.layer = args->layer;
+    options.head = args->head;
+    options.chunk = args->chunk;
+    options.width = w;
+    options.height = h;
+    try {
+      gui::write_screenshot(options, args->out);
+    } catch (const std::exception& e) {
+      throw InputError(e.what());
+    }
+    fmt::print("wrote {} ({}x{}, view {})\n", args->out, w, h, args->view);
+  });
+}
+
+void add_bench_gui(CLI::App& app) {
+  auto* cmd = bench_group(app).add_subcommand(
+      "gui", "Time the workbench's frame build on a recording (median/max CPU ms per frame)");
+  struct Args {
+    std::string recording, size = "1600x1000";
+    int frames = 600;
+  };
+  auto args = std::make_shared<Args>();
+  cmd->add_option("recording", args->recording, "the .ssarec file")->required();
+  cmd->add_option("--frames", args->frames, "frames to build")->capture_default_str();
+  cmd->add_option("--size", args->size, "window size WIDTHxHEIGHT")->capture_default_str();
+  cmd->callback([args] {
+    if (args->frames < 10 || args->frames > 100000) throw UsageError("--frames must be 10..100000");
+    const auto [w, h] = parse_size(args->size);
+    require_recording(args->recording);
+    ensure_display(w, h);
+    gui::FrameTimes t;
+    try {
+      t = gui::bench_frames(args->recording, args->frames, w, h);
+    } catch (const std::exception& e) {
+      throw InputError(e.what());
+    }
+    fmt::print("{}: {} positions, {} detail steps\n", args->recording, t.positions, t.steps);
+    fmt::print(
+        "open {:.1f} ms; frame build over {} frames ({}x{}, playing one step per frame): "
+        "median {:.2f} ms, p95 {:.2f} ms, max {:.2f} ms\n",
+        t.open_ms, t.frames, w, h, t.median_ms, t.p95_ms, t.max_ms);
+  });
+}
+
+void add_gui(CLI::App& app) {
+  auto* cmd = app.add_subcommand("gui", "Open a recording in the workbench window");
+  auto path = std::make_shared<std::string>();
+  cmd->add_option("recording", *path, "the .ssarec file")->required();
+  cmd->callback([path] {
+    require_recording(*path);
+    if (!gui::display_available()) {
+      fmt::print("No display: a headless summary instead.\n");
+      try {
+        gui::print_headless_summary(*path, stdout);
+      } catch (const std::exception& e) {
+        throw InputError(e.what());
+      }
+      return;
+    }
+    if (const int rc = gui::run_workbench(*path); rc != 0) std::exit(rc);
+  });
+}
+
+}  // namespace
+
+CLI::App& bench_group(CLI::App& app) {
+  for (CLI::App* sub :
+       app.get_subcommands([](const CLI::App* a) { return a->get_name() == "bench"; }))
+    return *sub;
+  auto* bench = app.add_subcommand("bench", "Benchmarks (bench gui, ...)");
+  bench->require_subcommand(1);
+  return *bench;
+}
+
+void register_gui_commands(CLI::App& app) {
+  add_gui(app);
+  add_screenshot(app);
+  add_bench_gui(app);
+}
+
+}  // namespace ssa::cli

@@ -1,0 +1,139 @@
+// Mask rasters (see mask_raster.h).
+#include "app/gui/model/mask_raster.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "app/gui/core/theme.h"
+
+namespace ssa::gui {
+namespace {
+
+// Blends `colour` over the masked background by `t` in [0, 1].
+uint32_t blend(ImU32 colour, float t) {
+  const ImU32 base = theme::masked();
+  auto channel = [&](int shift) {
+    const float a = static_cast<float>((base >> shift) & 0xFF);
+    const float b = static_cast<float>((colour >> shift) & 0xFF);
+    return static_cast<uint32_t>(a + (b - a) * t + 0.5f) << shift;
+  };
+  return channel(IM_COL32_R_SHIFT) | channel(IM_COL32_G_SHIFT) | channel(IM_COL32_B_SHIFT) |
+         (0xFFu << IM_COL32_A_SHIFT);
+}
+
+}  // namespace
+
+uint32_t mask_cell_colour(int role, float coverage) {
+  // Brightness follows the share of visible keys in the pixel, so that zoomed
+  // out the chunk diagonal stays brighter than the sparse gist columns; a
+  // pixel holding a single visible key out of hundreds must still show.
+  const float t = 0.22f + 0.78f * std::clamp(coverage, 0.0f, 1.0f);
+  return blend(theme::role_colour(role), t);
+}
+
+BlockImage block_image(const RunData& run) {
+  BlockImage image;
+  if (!run.mask || !run.layout) return image;
+  const auto& mask = *run.mask;
+  const int64_t length = run.index.length();
+  const int block = std::max(1, mask.block_size);
+  image.size = static_cast<int>((length + block - 1) / block);
+  image.rgba.assign(static_cast<size_t>(image.size) * image.size, 0);
+  const uint32_t full = blend(theme::raw_token(), 0.85f);
+  const uint32_t gists = blend(theme::gist_level(0), 0.75f);
+  const uint32_t mixed = blend((theme::raw_token() & 0x00FFFFFF) | 0xFF000000, 0.6f);
+  const uint32_t mixed_gist = blend(theme::gist_level(0), 0.55f);
+  for (int b = 0; b < image.size; ++b) {
+    uint32_t* row = &image.rgba[static_cast<size_t>(b) * image.size];
+    // Causal region first (masked), then the recorded non-empty blocks.
+    for (int k = 0; k <= b; ++k) row[k] = theme::masked();
+    if (b + 1 >= static_cast<int>(mask.row_offsets.size())) continue;
+    for (int64_t e = mask.row_offsets[b]; e < mask.row_offsets[b + 1]; ++e) {
+      const int32_t k = mask.key_blocks[e];
+      if (k < 0 || k >= image.size) continue;
+      switch (mask.kinds[e]) {
+        case 1:
+          row[k] = full;
+          break;
+        case 2:
+          row[k] = gists;
+          break;
+        default:
+          row[k] = (k & 1) ? mixed : mixed_gist;
+          break;
+      }
+    }
+  }
+  return image;
+}
+
+MaskRaster rasterize(const MaskRasterKey& key, const std::function<bool()>& cancelled) {
+  MaskRaster raster;
+  raster.key = key;
+  const LayoutIndex& index = key.run->index;
+  const int64_t length = index.length();
+  const double cpp = key.cells_per_pixel;
+  const int w = key.width, h = key.height;
+  raster.rgba.assign(static_cast<size_t>(w) * h, 0);
+  // Visible key window, clamped to the stream.
+  const int64_t k_lo = std::max<int64_t>(0, static_cast<int64_t>(std::floor(key.x0)));
+  const int64_t k_hi = std::min<int64_t>(length, static_cast<int64_t>(std::ceil(key.x0 + w * cpp)));
+  const int p = index.previous_chunks();
+  std::vector<float> coverage(w);
+  std::vector<int8_t> top_role(w);
+  int64_t last_q = -1;
+  for (int py = 0; py < h; ++py) {
+    if ((py & 15) == 0 && cancelled()) return MaskRaster{};
+    const int64_t q = static_cast<int64_t>(std::floor(key.y0 + (py + 0.5) * cpp));
+    uint32_t* out = &raster.rgba[static_cast<size_t>(py) * w];
+    if (q < 0 || q >= length) continue;
+    if (q == last_q) {  // zoomed in: several pixel rows show the same query
+      std::copy_n(out - w, w, out);
+      continue;
+    }
+    last_q = q;
+    std::fill(coverage.begin(), coverage.end(), 0.0f);
+    std::fill(top_role.begin(), top_role.end(), -1);
+    auto visit = [&](int64_t k) {
+      if (k < k_lo || k >= k_hi || k > q || !index.mask_allows(q, k)) return;
+      const double a = (k - key.x0) / cpp, b = (k + 1 - key.x0) / cpp;
+      const int x0 = std::max(0, static_cast<int>(std::floor(a)));
+      const int x1 = std::min(w - 1, static_cast<int>(std::ceil(b)) - 1);
+      const int role = index.role(k);
+      for (int x = x0; x <= x1; ++x) {
+        coverage[x] += 1.0f;  // keys in this pixel
+        top_role[x] = static_cast<int8_t>(std::max<int>(top_role[x], role));
+      }
+    };
+    // Every key that may be visible to q: the sink, the level-0 positions of
+    // its own and p previous chunks, and the gists of every level before it.
+    for (int64_t k = 0; k < std::min<int64_t>(index.sink_length(), q + 1); ++k) visit(k);
+    const int64_t chunk_lo = static_cast<int64_t>(index.id(q, 0)) - p;
+    int64_t lo = index.sink_length();
+    if (chunk_lo > 0 && chunk_lo < index.num_chunks()) lo = index.spans(0)[chunk_lo].begin;
+    if (chunk_lo >= index.num_chunks() && index.num_chunks() > 0)
+      lo = index.spans(0).back().gist + 1;
+    for (int64_t k = std::max(lo, k_lo); k <= std::min(q, k_hi - 1); ++k)
+      if (index.role(k) <= 1) visit(k);
+    for (int level = 0; level < index.num_levels(); ++level) {
+      const auto& spans = index.spans(level);
+      auto it = std::lower_bound(spans.begin(), spans.end(), std::max(k_lo, lo),
+                                 [](const Span& s, int64_t pos) { return s.gist < pos; });
+      // Gists below `lo` were visited by the level-0 range only when in it.
+      auto first = std::lower_bound(spans.begin(), spans.end(), k_lo,
+                                    [](const Span& s, int64_t pos) { return s.gist < pos; });
+      for (auto g = first; g != spans.end() && g->gist <= q && g->gist < k_hi; ++g)
+        if (g < it || level > 0) visit(g->gist);
+    }
+    const float cells = static_cast<float>(std::max(1.0, cpp));
+    for (int x = 0; x < w; ++x) {
+      const double k = key.x0 + (x + 0.5) * cpp;
+      if (k < 0 || k >= length) continue;
+      out[x] = top_role[x] >= 0 ? mask_cell_colour(top_role[x], coverage[x] / cells)
+                                : (k <= q + 0.5 ? theme::masked() : theme::panel_background());
+    }
+  }
+  return raster;
+}
+
+}  // namespace ssa::gui

@@ -1,0 +1,221 @@
+// The GUI's data side without a display: the layout index, the mask raster
+// against the spec's per-pair rule, the session model against the Reader.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+#include <unistd.h>
+
+#include "app/gui/core/theme.h"
+#include "app/gui/model/mask_raster.h"
+#include "app/gui/model/session_model.h"
+#include "app/gui/workbench.h"
+#include "sessions/reader.h"
+#include "tests/gui/test_recording.h"
+
+namespace ssa::gui {
+namespace {
+
+using testing::TempRecording;
+
+TEST(LayoutIndex, SpansCloseWithTheirGistsAndNestInGroups) {
+  TempRecording rec(testing::small_hssa());
+  SessionModel model(rec.path());
+  const RunData* run = model.run(model.default_run());
+  ASSERT_TRUE(run && run->layout);
+  const LayoutIndex& index = run->index;
+  ASSERT_EQ(index.num_levels(), 2);
+  for (int level = 0; level < 2; ++level) {
+    const auto& spans = index.spans(level);
+    ASSERT_FALSE(spans.empty());
+    for (size_t id = 0; id < spans.size(); ++id) {
+      EXPECT_EQ(index.role(spans[id].gist), level + 1);
+      EXPECT_EQ(index.id(spans[id].gist, level), static_cast<int32_t>(id));
+      if (id > 0) {  // right after the previous span and any higher gists that follow it
+        int64_t begin = spans[id - 1].gist + 1;
+        while (index.role(begin) > level + 1) ++begin;
+        EXPECT_EQ(spans[id].begin, begin);
+      }
+    }
+  }
+  // Each level-1 group holds the gists whose level-1 id is the group's.
+  for (int32_t g = 0; g < static_cast<int32_t>(index.spans(1).size()); ++g) {
+    const auto [first, last] = index.children(1, g);
+    ASSERT_LE(first, last);
+    for (int32_t c = first; c <= last; ++c) EXPECT_EQ(index.id(index.spans(0)[c].gist, 1), g);
+  }
+  // Raw tokens and gists of the prefix belong to the chunk whose span holds
+  // them; meta-gists belong to no chunk.
+  for (int64_t pos = index.sink_length(); pos < index.prefix_length(); ++pos) {
+    const int32_t chunk = index.span_of(pos, 0);
+    if (index.role(pos) > 1) {
+      EXPECT_EQ(chunk, -1);
+      continue;
+    }
+    ASSERT_GE(chunk, 0);
+    EXPECT_GE(pos, index.spans(0)[chunk].begin);
+    EXPECT_LE(pos, index.spans(0)[chunk].gist);
+  }
+  EXPECT_EQ(index.span_of(0, 0), -1);  // the sink belongs to no chunk
+}
+
+// One pixel per cell (and two pixels per cell): the raster shows exactly the
+// cells the spec's rule allows.
+TEST(MaskRaster, MatchesThePerPairRuleCellForCell) {
+  for (const auto& shape : {testing::small_ssa(), testing::small_hssa()}) {
+    TempRecording rec(shape);
+    SessionModel model(rec.path());
+    const RunData* run = model.run(model.default_run());
+    const LayoutIndex& index = run->index;
+    for (double cpp : {1.0, 0.5}) {
+      MaskRasterKey key;
+      key.run = run;
+      key.x0 = 40;
+      key.y0 = 100;
+      key.cells_per_pixel = cpp;
+      key.width = 300;
+      key.height = 260;
+      const MaskRaster raster = rasterize(key, [] { return false; });
+      ASSERT_EQ(raster.rgba.size(), size_t(300 * 260));
+      int64_t visible = 0;
+      for (int py = 0; py < key.height; ++py) {
+        for (int px = 0; px < key.width; ++px) {
+          const int64_t q = static_cast<int64_t>(key.y0 + (py + 0.5) * cpp);
+          const int64_t k = static_cast<int64_t>(key.x0 + (px + 0.5) * cpp);
+          if (q >= index.length() || k >= index.length()) continue;
+          const uint32_t c = raster.rgba[size_t(py) * key.width + px];
+          const bool shown = c != 0 && c != theme::masked();
+          ASSERT_EQ(shown, index.mask_allows(q, k)) << "q " << q << " k " << k << " cpp " << cpp;
+          visible += shown;
+        }
+      }
+      EXPECT_GT(visible, 1000);
+    }
+  }
+}
+
+TEST(SessionModel, HeadStepIsWhatTheReaderRecorded) {
+  TempRecording rec(testing::small_hssa());
+  SessionModel model(rec.path());
+  sessions::Reader reader(rec.path());
+  const int64_t run_id = model.default_run();
+  const RunData* run = model.run(run_id);
+  for (int64_t step : {0, 7, 19}) {
+    for (int32_t head : {-1, 1}) {
+      model.head_step(run_id, step, 1, head);
+      model.wait_idle();
+      bool exact = false;
+      auto hs = model.head_step(run_id, step, 1, head, &exact);
+      ASSERT_TRUE(exact && hs && hs->recorded);
+      auto ls = reader.layer_step(run_id, step, 1);
+      ASSERT_TRUE(ls);
+      for (const auto& sel : ls->selections) {
+        std::set<int64_t> expected;
+        for (size_t r = 0; r < sel.rows(); ++r)
+          if (head < 0 || sel.heads[r] == head)
+            expected.insert(sel.row_chosen(r), sel.row_chosen(r) + sel.row_size(r));
+        const auto& got = hs->levels[sel.level].chosen;
+        EXPECT_EQ(std::set<int64_t>(got.begin(), got.end()), expected);
+        if (sel.level == 0) {
+          std::set<int32_t> chunks;
+          for (int64_t g : expected) chunks.insert(run->index.id(g, 0));
+          EXPECT_EQ(std::set<int32_t>(hs->unfolded_chunks.begin(), hs->unfolded_chunks.end()),
+                    chunks);
+        }
+      }
+    }
+  }
+  // A step without detail answers "not recorded", not an error.
+  model.head_step(run_id, 10000, 0, -1);
+  model.wait_idle();
+  auto none = model.head_step(run_id, 10000, 0, -1);
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->recorded);
+}
+
+TEST(SessionModel, TimelinePaintsEveryPickOfEveryStep) {
+  TempRecording rec(testing::small_ssa());
+  SessionModel model(rec.path());
+  sessions::Reader reader(rec.path());
+  const int64_t run_id = model.default_run();
+  const RunData* run = model.run(run_id);
+  model.timeline(run_id, 0, 2, 0, 4096);
+  model.wait_idle();
+  auto image = model.timeline(run_id, 0, 2, 0, 4096);
+  ASSERT_TRUE(image);
+  ASSERT_EQ(image->gists_per_column, 1);
+  ASSERT_EQ(image->width, run->index.num_chunks());
+  ASSERT_EQ(image->height, run->detail_steps.count);
+  EXPECT_EQ(image->rows_done, image->height);
+  for (int y = 0; y < image->height; ++y) {
+    auto ls = reader.layer_step(run_id, image->first_step + y, 0);
+    ASSERT_TRUE(ls);
+    std::set<int> picked;
+    for (const auto& sel : ls->selections)
+      for (size_t r = 0; r < sel.rows(); ++r)
+        if (sel.heads[r] == 2)
+          for (size_t i = 0; i < sel.row_size(r); ++i)
+            picked.insert(run->index.id(sel.row_chosen(r)[i], 0));
+    std::set<int> painted;
+    for (int x = 0; x < image->width; ++x)
+      if (image->rgba[size_t(y) * image->width + x] == theme::selected_path()) painted.insert(x);
+    EXPECT_EQ(painted, picked) << "step " << image->first_step + y;
+  }
+}
+
+TEST(SessionModel, BookmarksRoundTripThroughTheRecording) {
+  TempRecording rec(testing::small_ssa());
+  SessionModel model(rec.path());
+  const int64_t run_id = model.default_run();
+  EXPECT_TRUE(model.bookmarks(run_id).empty());
+  sessions::Bookmark b;
+  b.run_id = run_id;
+  b.step = 12;
+  b.name = "needle found";
+  b.note = "layer 1 unfolds the passkey chunk";
+  model.add_bookmark(b);
+  ASSERT_EQ(model.bookmarks(run_id).size(), 1u);
+  EXPECT_EQ(model.bookmarks(run_id)[0].name, "needle found");
+  // A fresh model (a later session) sees it in the file.
+  SessionModel reopened(rec.path());
+  ASSERT_EQ(reopened.bookmarks(run_id).size(), 1u);
+  reopened.remove_bookmark(run_id, reopened.bookmarks(run_id)[0].id);
+  EXPECT_TRUE(reopened.bookmarks(run_id).empty());
+}
+
+TEST(SessionModel, RefusesAFileThatIsNotARecording) {
+  const std::string path = "/tmp/ssa_gui_not_a_recording_" + std::to_string(::getpid()) + ".ssarec";
+  {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    std::fputs("just text, no SQLite here\n", f);
+    std::fclose(f);
+  }
+  try {
+    SessionModel model(path);
+    FAIL() << "opened a text file";
+  } catch (const sessions::Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+  ::unlink(path.c_str());
+}
+
+TEST(HeadlessSummary, NamesRunsLayoutAndUnfoldedChunks) {
+  TempRecording rec(testing::small_ssa());
+  char* buffer = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&buffer, &size);
+  print_headless_summary(rec.path(), out);
+  std::fclose(out);
+  const std::string text(buffer, size);
+  std::free(buffer);
+  EXPECT_NE(text.find("ssa k=3"), std::string::npos) << text;
+  EXPECT_NE(text.find("ssa k=1"), std::string::npos) << text;
+  EXPECT_NE(text.find("continued pretraining"), std::string::npos) << text;
+  EXPECT_NE(text.find("layout:"), std::string::npos) << text;
+  EXPECT_NE(text.find("chunks unfolded at step 29"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace ssa::gui
