@@ -22,6 +22,11 @@ void validate_layout(const Layout& l) {
   require(n == 0 ? l.group_ids.empty() : l.group_ids.size() % n == 0,
           "layout: group_ids must hold (levels - 1) ids per position");
   for (int8_t r : l.roles) require(r >= 0, "layout: negative role");
+  // Ids index per-chunk tables (the unfold index): they must lie in the stream.
+  for (int32_t id : l.chunk_ids)
+    require(id >= 0 && size_t(id) <= n, "layout: chunk id out of range");
+  for (int32_t id : l.group_ids)
+    require(id >= 0 && size_t(id) <= n, "layout: group id out of range");
   require(l.prefix_length >= 0 && l.prefix_length <= int64_t(n),
           "layout: prefix_length outside the stream");
   require(l.sink_length >= 0 && l.sink_length <= int64_t(n),

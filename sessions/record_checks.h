@@ -8,7 +8,7 @@
 namespace ssa::sessions {
 
 // Every per-position array has length() entries (pieces: 0 or length());
-// group_ids a multiple of it; roles and ids are non-negative.
+// group_ids a multiple of it; roles non-negative; ids in [0, length()].
 void validate_layout(const Layout& layout);
 // CSR offsets consistent, one kind per key block, block size positive.
 void validate_mask(const BlockMask& mask);

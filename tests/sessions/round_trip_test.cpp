@@ -418,6 +418,9 @@ TEST(Writer, RejectsInconsistentRecordsAtTheCall) {
   Layout l = testing::make_layout(TraceShape{});
   l.roles.pop_back();
   EXPECT_THROW(w.write_layout(run, l), std::invalid_argument);
+  l = testing::make_layout(TraceShape{});
+  l.chunk_ids[3] = 1 << 30;
+  EXPECT_THROW(w.write_layout(run, l), std::invalid_argument);
   EXPECT_TRUE(w.write_layer_step(run, r));
 }
 
