@@ -9,6 +9,7 @@
 #include <cassert>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -223,6 +224,10 @@ Writer::Writer(const std::string& path, WriterOptions options) : state_(std::mak
   bool exists = file_exists(path, &size);
   bool fresh = !exists || size == 0;
   if (!fresh) check_recording_file(path);
+  if (!fresh && options.replace_existing) {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+    fresh = true;
+  }
   s.db = std::make_unique<Db>(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   Db& db = *s.db;
   sqlite3_busy_timeout(db.get(), 5000);

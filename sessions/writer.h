@@ -41,6 +41,9 @@ struct WriterOptions {
   FullQueuePolicy when_full = FullQueuePolicy::kBlock;
   ScoreEncoding score_encoding = ScoreEncoding::kFloat16;
   int max_batch_ms = 200;  // a batch commits at least this often while records arrive
+  // Start afresh when `path` is already a recording (its runs are deleted);
+  // anything that is not a recording is still refused, never overwritten.
+  bool replace_existing = false;
 };
 
 struct WriterStats {
@@ -56,7 +59,8 @@ struct WriterStats {
 class Writer {
  public:
   // Opens `path` for recording: creates it when missing, appends runs when it
-  // is a recording of this format, refuses anything else. Throws
+  // is a recording of this format (or replaces it: replace_existing), refuses
+  // anything else. Throws
   // FormatError / Error with a one-line message naming the file.
   explicit Writer(const std::string& path, WriterOptions options = {});
   // Drains the queue and commits (as close()); never throws.

@@ -363,6 +363,29 @@ TEST(Recording, SeveralRunsInOneFileAndAppendingLater) {
   EXPECT_EQ(reader.decode_step_range(b).count, 2);
 }
 
+TEST(Recording, ReplaceExistingStartsAfreshButNeverOverwritesOtherFiles) {
+  TempPath path("replace");
+  {
+    Writer w(path.str());
+    w.begin_run(testing::named_run("old"));
+  }
+  WriterOptions replace;
+  replace.replace_existing = true;
+  {
+    Writer w(path.str(), replace);
+    w.begin_run(testing::named_run("new"));
+  }
+  Reader reader(path.str());
+  ASSERT_EQ(reader.runs().size(), 1u);
+  EXPECT_EQ(reader.runs()[0].name, "new");
+  TempPath text("replace_text");
+  std::FILE* f = std::fopen(text.str().c_str(), "w");
+  std::fputs("precious notes, not a recording\n", f);
+  std::fclose(f);
+  EXPECT_THROW(Writer w(text.str(), replace), FormatError);
+  EXPECT_EQ(::access(text.str().c_str(), F_OK), 0);
+}
+
 TEST(Recording, NotebookBookmarksAreSeenByReaders) {
   TempPath path("notes");
   int64_t run;
