@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <set>
 
 #include "engine/data/data_mix.h"
@@ -16,8 +17,14 @@
 
 namespace {
 
-const ssa::TextCorpus& fortunes() {
-  static const ssa::TextCorpus corpus = ssa::load_fortunes();
+// Stand-in running text, so that the generators' tests need no Debian package.
+const ssa::TextCorpus& filler() {
+  static const ssa::TextCorpus corpus = [] {
+    ssa::TextCorpus c{"filler", {}};
+    for (int i = 0; i < 30; ++i)
+      c.documents.push_back("Line " + std::to_string(i) + " of some text.\nAnd another line.\n");
+    return c;
+  }();
   return corpus;
 }
 
@@ -29,9 +36,9 @@ TEST(Tasks, AnswersAreWhereTheySayAndDocumentsHaveTheAskedSize) {
                                          ssa::make_multikey(rng, bytes)};
       // Two documents of about 80 bytes at least: shorter is refused.
       if (bytes >= 200)
-        examples.push_back(ssa::make_multidoc(rng, bytes, fortunes(), ssa::Split::kTrain));
+        examples.push_back(ssa::make_multidoc(rng, bytes, filler(), ssa::Split::kTrain));
       else
-        EXPECT_THROW(ssa::make_multidoc(rng, bytes, fortunes(), ssa::Split::kTrain),
+        EXPECT_THROW(ssa::make_multidoc(rng, bytes, filler(), ssa::Split::kTrain),
                      std::invalid_argument);
       for (const ssa::Example& ex : examples) {
         ASSERT_EQ(static_cast<int64_t>(ex.document.size()), bytes) << ex.kind;
@@ -56,7 +63,7 @@ TEST(Tasks, MultikeyAsksAKeyThatOccursOnce) {
 
 TEST(DataMix, SameSeedSameExamplesOtherSeedOthers) {
   ssa::DataMixSettings s;
-  s.weights = {{"passkey", 1}, {"fortunes", 1}, {"multidoc", 1}};
+  s.weights = {{"passkey", 1}, {"multikey", 1}};  // no corpus needed
   s.seed = 11;
   const ssa::DataMix a(s), b(s);
   s.seed = 12;
@@ -72,7 +79,7 @@ TEST(DataMix, SameSeedSameExamplesOtherSeedOthers) {
     kinds.insert(x.kind);
   }
   EXPECT_GT(differ, 25);
-  EXPECT_EQ(kinds.size(), 3u);  // the mix really mixes
+  EXPECT_EQ(kinds.size(), 2u);  // the mix really mixes
 }
 
 TEST(TextCorpus, HeldOutSamplesComeFromHeldOutDocumentsOnly) {
@@ -89,7 +96,9 @@ TEST(TextCorpus, HeldOutSamplesComeFromHeldOutDocumentsOnly) {
 }
 
 TEST(TextCorpus, FortunesAndBibleAreRead) {
-  EXPECT_GT(fortunes().documents.size(), 5000u);
+  if (!std::filesystem::is_directory("/usr/share/games/fortunes"))
+    GTEST_SKIP() << "/usr/share/games/fortunes is missing (package fortunes)";
+  EXPECT_GT(ssa::load_fortunes().documents.size(), 5000u);
   if (std::system("command -v bible >/dev/null 2>&1") != 0)
     GTEST_SKIP() << "the `bible` program (package bible-kjv) is not installed";
   const ssa::TextCorpus bible = ssa::load_bible();
@@ -115,7 +124,7 @@ TEST(TrainingBatch, StreamsMasksTargetsAndAnswers) {
   const int64_t doc = ssa::document_budget(seq, ssa::max_suffix_bytes("passkey"));
   std::vector<ssa::Example> examples{
       ssa::make_passkey(rng, doc),
-      ssa::make_text(rng, ssa::document_budget(seq, 0), fortunes(), ssa::Split::kTrain)};
+      ssa::make_text(rng, ssa::document_budget(seq, 0), filler(), ssa::Split::kTrain)};
   const ssa::TrainingBatch batch = ssa::make_batch(examples, seq);
   const ssa::ByteTokenizer tok(2);
   ASSERT_EQ(batch.answers.size(), 1u);
