@@ -128,6 +128,9 @@ int Reader::format_version() const {
 }
 
 bool Reader::refresh() {
+  // A statement left mid-way (an error thrown while reading) would keep its
+  // read snapshot: release every snapshot so the next query sees new commits.
+  for (auto& [sql, statement] : impl_->statements) statement->reset();
   int64_t v = impl_->db.query_int("PRAGMA data_version", "reading data_version");
   bool changed = v != impl_->data_version;
   impl_->data_version = v;
@@ -417,10 +420,15 @@ std::vector<Unfold> Reader::unfolds(int64_t run_id, int32_t level, int32_t id, i
       "SELECT (SELECT min(step) FROM unfolds WHERE run_id = ?1 AND level = ?2),"
       " (SELECT max(step) FROM unfolds WHERE run_id = ?1 AND level = ?2)");
   r.bind(1, run_id).bind(2, int64_t(level));
-  if (!r.step("reading unfolds") || r.is_null(0)) return {};
-  first = std::max(first, r.int64(0));
-  last = std::min(last, r.int64(1));
+  // Reset before returning: an unfinished statement would hold its read
+  // snapshot and hide what a live Writer commits next.
+  bool any = r.step("reading unfolds") && !r.is_null(0);
+  if (any) {
+    first = std::max(first, r.int64(0));
+    last = std::min(last, r.int64(1));
+  }
   r.reset();
+  if (!any) return {};
   if (first > last) return {};
   Statement& s = impl_->stmt(
       "WITH RECURSIVE steps(x) AS (SELECT ?4 UNION ALL SELECT x + 1 FROM steps WHERE x < ?5)"
