@@ -2,7 +2,7 @@
 
 #include <ATen/ATen.h>
 
-#include <chrono>
+#include <algorithm>
 #include <stdexcept>
 
 #include "engine/mask/training_mask.h"
@@ -63,34 +63,28 @@ at::Tensor DecodeSession::prefill() {
         })[0]);
   }
   for (int64_t pos = prefix; pos < layout_.length(); ++pos) {
-    logits.push_back(compute_suffix_position(pos, false).unsqueeze(0));
+    const bool last = pos + 1 == layout_.length();
+    logits.push_back(compute_suffix_position(pos, last).unsqueeze(0));
+  }
+  if (prefix == layout_.length()) {
+    // No suffix in the prompt: step 0 used the training mask, nothing to report.
+    last_keys_scored_ = last_keys_read_ = 0;
+    last_unfolded_.clear();
+    step_ = 1;
   }
   prompt_logits_ = at::cat(logits, 0);
   return prompt_logits_[layout_.length() - 1];
 }
 
 at::Tensor DecodeSession::step(int64_t token) {
-  const auto start = std::chrono::steady_clock::now();
-  const int64_t pos = layout_.append(token);
-  at::Tensor logits = compute_suffix_position(pos, true);
-  if (observer_) {
-    trace::DecodeStep record;
-    record.step = step_;
-    record.token_id = token;
-    record.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    record.keys_scored = static_cast<int64_t>(last_keys_scored_ + 0.5);
-    record.keys_read = static_cast<int64_t>(last_keys_read_ + 0.5);
-    observer_->on_decode_step(record);
-  }
-  ++step_;
-  return logits;
+  return compute_suffix_position(layout_.append(token), true);
 }
 
 at::Tensor DecodeSession::compute_suffix_position(int64_t pos, bool report) {
   const at::TensorOptions longs = at::TensorOptions(at::kLong).device(model_.device());
   const int64_t layers = model_.config().num_hidden_layers;
   double scored = 0, read = 0;
+  std::vector<int64_t> unfolded;
   at::Tensor logits = model_.forward_with(
       at::full({1, 1}, layout_.token_id(pos), longs), at::full({1, 1}, pos, longs),
       [&](int64_t layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
@@ -110,12 +104,21 @@ at::Tensor DecodeSession::compute_suffix_position(int64_t pos, bool report) {
                                 settings_.selection, settings_.mode);
         scored += r.keys_scored / layers;
         read += r.keys_read / layers;
-        if (report && observer_)
+        for (const auto& unit : r.choices) {
+          if (unit.empty()) continue;
+          unfolded.insert(unfolded.end(), unit.back().chosen.begin(), unit.back().chosen.end());
+        }
+        if (report && observer_) {
           report_selection(*observer_, step_, static_cast<int32_t>(layer), *hierarchy_, r);
+        }
         return r.output.unsqueeze(1).unsqueeze(0);  // [1, H, 1, D]
       });
   last_keys_scored_ = scored;
   last_keys_read_ = read;
+  std::sort(unfolded.begin(), unfolded.end());
+  unfolded.erase(std::unique(unfolded.begin(), unfolded.end()), unfolded.end());
+  last_unfolded_ = std::move(unfolded);
+  if (report) ++step_;
   return logits[0][0];
 }
 

@@ -6,9 +6,13 @@
 // each generated token, attends selectively, per layer and head, through
 // selective_attention(). The KV cache holds every position in stream order
 // (a chunk's raw KV is the stream range GistHierarchy gives for its id); the
-// gist keys scored at each level are read by position from it. Each step is
-// reported to the observer: chosen gists and candidate scores per layer,
-// head and level, then the DecodeStep.
+// gist keys scored at each level are read by position from it.
+//
+// Steps: step 0 is the last prompt position (its logits give the first
+// generated token), step s > 0 the position of generated token s - 1. Each
+// step's candidate scores and choices (per layer, head, level) go to the
+// observer; the DecodeStep itself is reported by whoever picks the token
+// (generation.h), since only it knows the token produced.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -47,7 +51,14 @@ class DecodeSession {
   at::Tensor step(int64_t token);
 
   const GistLayout& layout() const { return layout_; }
+  const GistHierarchy& hierarchy() const { return *hierarchy_; }
+  // Steps computed so far (the next step's index).
   int64_t steps() const { return step_; }
+  // Of the last step, averaged over layers: gist keys scored and keys attended
+  // per KV group; and the level-0 chunks unfolded by any layer or head.
+  double last_keys_scored() const { return last_keys_scored_; }
+  double last_keys_read() const { return last_keys_read_; }
+  const std::vector<int64_t>& last_unfolded_chunks() const { return last_unfolded_; }
   // Logits of every prompt position computed by prefill(), [L, vocab] (tests).
   const at::Tensor& prompt_logits() const { return prompt_logits_; }
 
@@ -63,6 +74,7 @@ class DecodeSession {
   std::vector<at::Tensor> keys_, values_;  // per layer [Hkv, capacity, D]
   int64_t step_ = 0;
   double last_keys_scored_ = 0, last_keys_read_ = 0;
+  std::vector<int64_t> last_unfolded_;
   at::Tensor prompt_logits_;
 };
 

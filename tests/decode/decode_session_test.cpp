@@ -1,6 +1,7 @@
 // Decoding against full masked attention over the same stream, and
 // incremental decoding against recomputing the whole stream.
 #include "engine/decode/decode_session.h"
+#include "engine/decode/generation.h"
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -93,21 +94,60 @@ TEST(DecodeSession, IncrementalDecodingEqualsRecomputingTheStream) {
   }
 }
 
+struct StepLog : trace::Observer {
+  std::vector<trace::DecodeStep> steps;
+  std::vector<trace::Selection> selections;
+  void on_decode_step(const trace::DecodeStep& s) override { steps.push_back(s); }
+  void on_selection(int64_t step, const trace::Selection& s) override {
+    EXPECT_EQ(step, static_cast<int64_t>(steps.size()));  // selections come before their step
+    selections.push_back(s);
+  }
+};
+
 TEST(DecodeSession, FullAttentionBaselineReadsEveryKey) {
   const LayoutSettings s = parse_hierarchy("chunk4");
   const DecoderModel model(tiny_config(1), 3);
   DecodeSettings settings;
   settings.full_attention = true;
-  struct Steps : trace::Observer {
-    std::vector<trace::DecodeStep> steps;
-    void on_decode_step(const trace::DecodeStep& s) override { steps.push_back(s); }
-  } observer;
-  DecodeSession session(model, prompt_layout(s, 20, 1), settings, &observer);
-  session.prefill();
-  session.step(90);
-  ASSERT_EQ(observer.steps.size(), 1u);
-  EXPECT_EQ(observer.steps[0].keys_read, session.layout().length());
-  EXPECT_EQ(observer.steps[0].keys_scored, 0);
+  StepLog log;
+  DecodeSession session(model, prompt_layout(s, 20, 1), settings, &log);
+  GenerationOptions options;
+  options.max_tokens = 2;
+  generate_greedy(session, ByteTokenizer(1), options, &log);
+  ASSERT_EQ(log.steps.size(), 2u);
+  EXPECT_EQ(log.steps[1].keys_read, session.layout().length());
+  EXPECT_EQ(log.steps[1].keys_scored, 0);
+  EXPECT_TRUE(log.selections.empty());
+}
+
+TEST(DecodeSession, GenerationReportsProducedTokensAndTheAnswerChunk) {
+  const LayoutSettings s = parse_hierarchy("chunk2");
+  const DecoderModel model(tiny_config(1), 9);
+  DecodeSettings settings;
+  settings.selection.k = 2;
+  StepLog log;
+  DecodeSession session(model, prompt_layout(s, 24, 2), settings, &log);
+  GenerationOptions options;
+  options.max_tokens = 3;
+  options.stop_token = -1;
+  options.answer_chunk = 5;
+  const ByteTokenizer tokenizer(1);
+  const auto tokens = generate_greedy(session, tokenizer, options, &log);
+  ASSERT_EQ(tokens.size(), 3u);
+  ASSERT_EQ(log.steps.size(), 3u);
+  // 2 layers x 4 heads x 1 level of selections per step.
+  EXPECT_EQ(log.selections.size(), 3u * 8u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(log.steps[i].token_id, tokens[i]);
+    EXPECT_EQ(log.steps[i].text, tokenizer.token_text(tokens[i]));
+    bool answer_chosen = false;
+    for (size_t j = i * 8; j < (i + 1) * 8; ++j) {
+      for (int64_t gist : log.selections[j].chosen) {
+        answer_chosen = answer_chosen || session.layout().chunk_id(gist) == 5;
+      }
+    }
+    EXPECT_EQ(log.steps[i].answer_unfolded, answer_chosen ? 1 : 0) << "step " << i;
+  }
 }
 
 }  // namespace

@@ -1,0 +1,169 @@
+// `ssa-workbench record`: prefill + greedy decode of a generated task with a
+// trained model, every decision recorded into a .ssarec file.
+//
+// The sequence is built as in training (engine/train/training_batch.h):
+// [BOS] + document laid out with gists, then the task's prompt as the
+// uncompressed suffix; generation continues from there.
+#include <fmt/core.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "app/cli/commands.h"
+#include "app/cli/recorder.h"
+#include "engine/data/rng.h"
+#include "engine/data/tasks.h"
+#include "engine/data/text_corpus.h"
+#include "engine/decode/decode_session.h"
+#include "engine/decode/generation.h"
+#include "engine/mask/block_mask.h"
+#include "engine/model/checkpoint.h"
+#include "engine/trace/layout_trace.h"
+#include "sessions/writer.h"
+
+namespace ssa::cli {
+namespace {
+
+struct RecordOptions {
+  std::string model;
+  std::string task = "passkey";
+  int64_t context = 2048;
+  int k = 4;
+  std::vector<int> levels;
+  bool levels_given = false;
+  std::string mode = "head";
+  std::string baseline = "none";
+  bool no_cap = false;
+  double top_p = 0;
+  int64_t steps = 16;
+  uint64_t seed = 1;
+  std::string out;
+  std::string name;
+};
+
+Example make_task(const RecordOptions& o, Rng& rng) {
+  if (o.task == "passkey") return make_passkey(rng, o.context);
+  if (o.task == "kv") return make_multikey(rng, o.context);
+  if (o.task == "multidoc") return make_multidoc(rng, o.context, load_fortunes(), Split::kHeldOut);
+  if (o.task == "text") return make_text(rng, o.context, load_fortunes(), Split::kHeldOut);
+  throw UsageError("--task must be passkey, kv, multidoc or text, got '" + o.task + "'");
+}
+
+void run_record(const RecordOptions& o) {
+  if (o.context < 16) throw UsageError("--context must be >= 16 bytes");
+  if (o.k < 1) throw UsageError("--k must be >= 1");
+  if (o.steps < 1) throw UsageError("--steps must be >= 1");
+  if (o.top_p < 0 || o.top_p > 1) throw UsageError("--top-p must be in [0, 1]");
+  if (o.baseline != "none" && o.baseline != "full") {
+    throw UsageError("--baseline must be none or full (gist-only, oracle, recency: not yet)");
+  }
+  DecodeSettings settings;
+  try {
+    settings.mode = parse_gqa_mode(o.mode);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--mode: ") + e.what());
+  }
+  const auto parent = std::filesystem::absolute(o.out).parent_path();
+  if (!std::filesystem::is_directory(parent)) {
+    throw UsageError(fmt::format("--out: directory {} does not exist", parent.string()));
+  }
+
+  const DecoderModel model = load_checkpoint(o.model);
+  const ModelConfig& config = model.config();
+  if (!config.ssa.enabled)
+    throw InputError(o.model + "/config.json has no ssa block: not an SSA model");
+  LayoutSettings layout_settings = config.ssa.layout;
+  if (o.levels_given) layout_settings.group_sizes = o.levels;
+  const ByteTokenizer tokenizer(layout_settings.num_levels());
+  if (tokenizer.vocab_size() > config.vocab_size) {
+    throw UsageError(fmt::format("the model knows {} gist levels; --levels asks for {}",
+                                 config.vocab_size - ByteTokenizer::kGistBase,
+                                 layout_settings.num_levels()));
+  }
+  settings.mask.previous_chunks = config.ssa.previous_chunks;
+  settings.selection.k = o.k;
+  settings.selection.quarter_cap = !o.no_cap;
+  settings.selection.top_p = o.top_p;
+  settings.full_attention = o.baseline == "full";
+
+  Rng rng(o.seed);
+  const Example example = make_task(o, rng);
+  std::vector<int64_t> raw{ByteTokenizer::kBos};
+  for (int64_t id : tokenizer.encode(example.document)) raw.push_back(id);
+  GistLayout layout(layout_settings, raw);
+  for (int64_t id : tokenizer.encode(example.prompt)) layout.append(id);
+  const int64_t answer_chunk = example.answer_begin >= 0
+                                   ? layout.chunk_id(layout.stream_index(1 + example.answer_begin))
+                                   : -1;
+
+  sessions::Writer writer(o.out);
+  sessions::RunInfo run;
+  run.name = !o.name.empty() ? o.name
+             : settings.full_attention
+                 ? "full attention"
+                 : fmt::format("{} k={} {}", layout_settings.hierarchy_name(), o.k, o.mode);
+  run.kind = "decode";
+  nlohmann::json run_config = {{"model", o.model},
+                               {"task", example.kind},
+                               {"context", o.context},
+                               {"k", o.k},
+                               {"mode", o.mode},
+                               {"baseline", o.baseline},
+                               {"quarter_cap", !o.no_cap},
+                               {"top_p", o.top_p},
+                               {"seed", o.seed},
+                               {"answer", example.answer},
+                               {"answer_chunk", answer_chunk},
+                               {"layout", nlohmann::json::parse(layout_settings.to_json())},
+                               {"previous_chunks", settings.mask.previous_chunks}};
+  run.config_json = run_config.dump();
+  run.num_layers = static_cast<int32_t>(config.num_hidden_layers);
+  run.num_score_heads = static_cast<int32_t>(
+      settings.mode == GqaMode::kGroup ? config.num_key_value_heads : config.num_attention_heads);
+  run.num_levels = layout_settings.num_levels();
+  Recorder recorder(writer, run, [tokenizer](int64_t id) { return tokenizer.token_text(id); });
+  recorder.on_layout(trace::describe_layout(layout));
+  recorder.on_mask(trace::describe_mask(build_block_mask(layout, settings.mask, 128)));
+
+  DecodeSession session(model, layout, settings, &recorder);
+  GenerationOptions generation;
+  generation.max_tokens = o.steps;
+  generation.answer_chunk = answer_chunk;
+  const std::vector<int64_t> tokens = generate_greedy(session, tokenizer, generation, &recorder);
+  // The layout now includes the generated tokens: record it again for the GUI.
+  recorder.on_layout(trace::describe_layout(session.layout()));
+  recorder.finish();
+  writer.close();
+  fmt::print("{}: {} ({} stream positions, answer chunk {}): generated \"{}\" (expected \"{}\")\n",
+             o.out, run.name, session.layout().length(), answer_chunk, tokenizer.decode(tokens),
+             example.answer);
+}
+
+}  // namespace
+
+void register_record_command(CLI::App& app) {
+  auto o = std::make_shared<RecordOptions>();
+  CLI::App* cmd = app.add_subcommand("record", "Prefill + decode a task and record every decision");
+  cmd->add_option("--model", o->model, "Checkpoint directory (config.json + model.safetensors)")
+      ->required();
+  cmd->add_option("--task", o->task, "passkey, kv, multidoc or text");
+  cmd->add_option("--context", o->context, "Document length in bytes");
+  cmd->add_option("--k", o->k, "Chunks (gists) chosen per level");
+  cmd->add_option("--levels", o->levels, "Override the model's H-SSA group sizes C1[,C2...]")
+      ->delimiter(',')
+      ->each([o](const std::string&) { o->levels_given = true; });
+  cmd->add_option("--mode", o->mode, "GQA mode: head, group or independent");
+  cmd->add_option("--baseline", o->baseline, "none (SSA selection) or full attention");
+  cmd->add_flag("--no-cap", o->no_cap, "k_l = min(k, n_l) instead of the quarter cap");
+  cmd->add_option("--top-p", o->top_p, "Choose by softmax mass instead of k (0 = off)");
+  cmd->add_option("--steps", o->steps, "Tokens to generate");
+  cmd->add_option("--seed", o->seed, "Seed of the generated task");
+  cmd->add_option("--name", o->name, "Run name shown in the GUI");
+  cmd->add_option("--out", o->out, "Recording to write or append to (.ssarec)")->required();
+  cmd->callback([o] { run_record(*o); });
+}
+
+}  // namespace ssa::cli
