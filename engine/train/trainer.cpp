@@ -14,6 +14,7 @@
 #include "engine/model/checkpoint.h"
 #include "engine/model/message.h"
 #include "engine/tokenizer/byte_tokenizer.h"
+#include "engine/trace/layout_trace.h"
 #include "engine/train/progress_bar.h"
 #include "engine/train/training_batch.h"
 
@@ -47,24 +48,11 @@ DecoderModel initial_model(const TrainConfig& c, ProgressBar& bar) {
     resize_vocabulary(model, needed);
   }
   model.mutable_config().ssa = c.ssa;  // the checkpoint records the layout it was trained with
+  ModelConfig& config = model.mutable_config();  // the byte tokenizer's special ids
+  if (config.bos_token_id < 0) config.bos_token_id = ByteTokenizer::kBos;
+  if (config.eos_token_id < 0) config.eos_token_id = ByteTokenizer::kEos;
+  if (config.pad_token_id < 0) config.pad_token_id = ByteTokenizer::kPad;
   return model;
-}
-
-trace::LayoutInfo layout_info(const GistLayout& layout) {
-  trace::LayoutInfo info;
-  info.settings_json = layout.settings().to_json();
-  info.token_ids = layout.token_ids();
-  info.roles = layout.roles();
-  info.raw_index = layout.raw_indices();
-  info.positions = layout.position_ids();
-  for (int64_t pos = 0; pos < layout.length(); ++pos) {
-    info.chunk_ids.push_back(layout.chunk_id(pos));
-    for (int level = 1; level < layout.num_levels(); ++level)
-      info.group_ids.push_back(layout.id(pos, level));
-  }
-  info.prefix_length = layout.prefix_length();
-  info.sink_length = layout.sink_length();
-  return info;
 }
 
 void save_resumable(const DecoderModel& model, const torch::optim::AdamW& optimizer,
@@ -153,7 +141,7 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
     const Example first = mix.sample(Split::kTrain, step, 0, budget);
     std::vector<int64_t> raw{ByteTokenizer::kBos};
     for (unsigned char ch : first.document) raw.push_back(ch);
-    observer->on_layout(layout_info(GistLayout(c.ssa.layout, raw)));
+    observer->on_layout(trace::describe_layout(GistLayout(c.ssa.layout, raw)));
   }
 
   double tokens = 0, seconds = 0;

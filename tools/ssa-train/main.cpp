@@ -14,8 +14,11 @@ int main(int argc, char** argv) {
   ssa::cli::register_train_command(app);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "ssa-train: %s\n", e.what());
+    return 2;
   } catch (const ssa::cli::UsageError& e) {
     std::fprintf(stderr, "ssa-train: %s\n", e.what());
     return 2;
