@@ -13,7 +13,6 @@ int main(int argc, char** argv) {
   CLI::App app{"SSA Workbench: see Simplified Sparse Attention (gist tokens) work"};
   app.require_subcommand(0, 1);
   ssa::cli::register_mask_command(app);
-  ssa::cli::register_demo_command(app);
   ssa::cli::register_record_command(app);
   ssa::cli::register_info_command(app);
   ssa::cli::register_export_command(app);
