@@ -30,8 +30,10 @@ void print_run(sessions::Reader& reader, const sessions::RunInfo& run) {
   fmt::print("run {} \"{}\" ({}), created {}, {}\n", run.id, run.name, run.kind, run.created_utc,
              run.finished ? "finished" : "incomplete (still recording, or the writer stopped)");
   if (!run.model_hash.empty()) fmt::print("  model: {}\n", run.model_hash);
-  fmt::print("  shape: {} layers, {} score heads, {} gist level(s)\n", run.num_layers,
-             run.num_score_heads, run.num_levels);
+  if (run.num_layers > 0 || run.num_score_heads > 0 || run.num_levels > 0) {
+    fmt::print("  shape: {} layers, {} score heads, {} gist level(s)\n", run.num_layers,
+               run.num_score_heads, run.num_levels);
+  }
   if (std::optional<sessions::Layout> l = reader.layout(run.id)) {
     std::vector<int64_t> gists(size_t(l->num_levels()), 0);
     for (int8_t role : l->roles) {
@@ -74,9 +76,9 @@ void run_info(const std::string& path) {
       fmt::print("space:\n");
       for (const sessions::TableSize& t : sizes) {
         if (t.rows >= 0) {
-          fmt::print("  {:<24} {:>10}  {} rows\n", t.table, human_bytes(t.bytes), t.rows);
+          fmt::print("  {:<34} {:>10}  {} rows\n", t.table, human_bytes(t.bytes), t.rows);
         } else {
-          fmt::print("  {:<24} {:>10}\n", t.table, human_bytes(t.bytes));
+          fmt::print("  {:<34} {:>10}\n", t.table, human_bytes(t.bytes));
         }
       }
     }
