@@ -10,12 +10,14 @@
 namespace ssa {
 namespace {
 
-// [L, L] -> [1, 1, L, L]; [B, 1, L, L] stays. Anything else is a caller bug.
-at::Tensor as_4d_mask(const at::Tensor& mask, int64_t length) {
+// [L, L] -> [1, 1, L, L]; [B, 1, L, L] and [B, Hq, L, L] stay. Anything else
+// is a caller bug.
+at::Tensor as_4d_mask(const at::Tensor& mask, int64_t heads, int64_t length) {
   if (mask.scalar_type() != at::kBool) throw std::invalid_argument("attention mask must be bool");
   at::Tensor m = mask.dim() == 2 ? mask.unsqueeze(0).unsqueeze(0) : mask;
-  if (m.dim() != 4 || m.size(1) != 1 || m.size(2) != length || m.size(3) != length)
-    throw std::invalid_argument("attention mask must be [L, L] or [B, 1, L, L]");
+  if (m.dim() != 4 || (m.size(1) != 1 && m.size(1) != heads) || m.size(2) != length ||
+      m.size(3) != length)
+    throw std::invalid_argument("attention mask must be [L, L], [B, 1, L, L] or [B, Hq, L, L]");
   return m;
 }
 
@@ -25,7 +27,7 @@ at::Tensor masked_attention(const at::Tensor& q, const at::Tensor& k, const at::
                             const at::Tensor& mask) {
   const int64_t groups = q.size(1) / k.size(1);
   assert(q.size(1) % k.size(1) == 0);
-  at::Tensor m = as_4d_mask(mask, q.size(2)).to(q.device());
+  at::Tensor m = as_4d_mask(mask, q.size(1), q.size(2)).to(q.device());
   // Repeat KV heads rather than rely on enable_gqa: every SDPA backend (math,
   // memory-efficient with an arbitrary mask) accepts equal head counts.
   at::Tensor kk = groups == 1 ? k : k.repeat_interleave(groups, 1);
@@ -38,12 +40,13 @@ at::Tensor masked_attention_reference(const at::Tensor& q, const at::Tensor& k, 
   const int64_t batch = q.size(0), heads = q.size(1), length = q.size(2);
   const int64_t groups = heads / k.size(1);
   const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(3)));
-  at::Tensor m = as_4d_mask(mask, length).to(at::kCPU);
+  at::Tensor m = as_4d_mask(mask, heads, length).to(at::kCPU);
   std::vector<at::Tensor> per_batch;
   for (int64_t b = 0; b < batch; ++b) {
-    const at::Tensor mb = m[m.size(0) == 1 ? 0 : b][0];
+    const at::Tensor mbatch = m[m.size(0) == 1 ? 0 : b];
     std::vector<at::Tensor> per_head;
     for (int64_t h = 0; h < heads; ++h) {
+      const at::Tensor mb = mbatch[mbatch.size(0) == 1 ? 0 : h];
       const at::Tensor kh = k[b][h / groups], vh = v[b][h / groups];
       std::vector<at::Tensor> rows;
       for (int64_t i = 0; i < length; ++i) {

@@ -5,7 +5,8 @@
 // masked_attention_reference is a plain loop over batch, head and query
 // position that defines what the fast path must compute. Both take
 // q [B, Hq, L, D] and k, v [B, Hkv, L, D] with Hq a multiple of Hkv (GQA: query
-// head h uses KV head h / (Hq / Hkv)), and a mask [L, L] or [B, 1, L, L].
+// head h uses KV head h / (Hq / Hkv)), and a mask [L, L], [B, 1, L, L] or, per
+// query head, [B, Hq, L, L].
 // Every query row must allow at least one key (the caller's masks always allow
 // the diagonal), else softmax has nothing to normalise.
 #pragma once

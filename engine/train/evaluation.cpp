@@ -29,9 +29,12 @@ class AutocastScope {
   bool on_;
 };
 
-at::Tensor logits_of(const DecoderModel& model, const TrainingBatch& batch, bool autocast) {
+at::Tensor logits_of(const DecoderModel& model, const TrainingBatch& batch, bool autocast,
+                     const DecoderModel::AttentionHook* attend = nullptr) {
   const c10::Device dev = model.device();
   AutocastScope scope(autocast);
+  if (attend)
+    return model.forward_with(batch.token_ids.to(dev), batch.position_ids.to(dev), *attend);
   return model.forward(batch.token_ids.to(dev), batch.position_ids.to(dev), batch.mask.to(dev));
 }
 
@@ -50,9 +53,9 @@ double exact_match(const DecoderModel& model, const TrainingBatch& batch, bool a
 }  // namespace
 
 at::Tensor batch_loss(const DecoderModel& model, const TrainingBatch& batch, bool bf16_autocast,
-                      bool weighted) {
+                      bool weighted, const DecoderModel::AttentionHook* attend) {
   const c10::Device dev = model.device();
-  const at::Tensor logits = logits_of(model, batch, bf16_autocast).to(at::kFloat);
+  const at::Tensor logits = logits_of(model, batch, bf16_autocast, attend).to(at::kFloat);
   const at::Tensor labels = batch.labels.to(dev);
   const at::Tensor ce = at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}),
                                                labels.reshape({-1}), {}, at::Reduction::None, -100);

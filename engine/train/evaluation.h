@@ -35,8 +35,9 @@ EvalResult evaluate(const DecoderModel& model, const DataMix& mix, const Sequenc
                     const EvalSettings& settings, int64_t step);
 
 // Mean (weighted) next-token cross-entropy of a batch, on the model's device.
-// Runs the forward under bf16 autocast when asked (CUDA).
+// Runs the forward under bf16 autocast when asked (CUDA); with `attend`, the
+// attention goes through that hook (selective training) instead of batch.mask.
 at::Tensor batch_loss(const DecoderModel& model, const TrainingBatch& batch, bool bf16_autocast,
-                      bool weighted = true);
+                      bool weighted = true, const DecoderModel::AttentionHook* attend = nullptr);
 
 }  // namespace ssa

@@ -72,7 +72,7 @@ TrainConfig parse_train_config(const std::string& json_text, const std::string& 
   }
   if (!root.is_object()) throw std::runtime_error(message(source, ": expected a JSON object"));
   Reader(root, source, "config")
-      .check_keys({"model", "init", "ssa", "data", "optim", "train", "comment"});
+      .check_keys({"model", "init", "ssa", "selective", "data", "optim", "train", "comment"});
   TrainConfig c;
   c.source = source;
   c.text = json_text;
@@ -88,6 +88,21 @@ TrainConfig parse_train_config(const std::string& json_text, const std::string& 
   }
   if (root.contains("ssa") && !root["ssa"].is_null()) c.ssa = parse_ssa_config(root["ssa"], source);
 
+  if (root.contains("selective")) {
+    Reader sel(block(root, "selective", source), source, "selective");
+    sel.check_keys({"k", "quarter_cap", "top_p", "gqa_mode"});
+    if (!c.ssa.enabled)
+      throw std::runtime_error(message(source, ": selective: needs an \"ssa\" block"));
+    c.selective.enabled = true;
+    c.selective.selection.k = sel.positive<int>("k", c.selective.selection.k);
+    c.selective.selection.quarter_cap = sel.get<bool>("quarter_cap", true);
+    c.selective.selection.top_p = sel.get<double>("top_p", 0.0);
+    try {
+      c.selective.mode = parse_gqa_mode(sel.get<std::string>("gqa_mode", "head"));
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(message(source, ": selective.gqa_mode: ", e.what()));
+    }
+  }
   const json& data = block(root, "data", source);
   Reader d(data, source, "data");
   d.check_keys({"seq_len", "mix", "fortunes_dir", "bible_program", "bible_text", "answer_weight"});

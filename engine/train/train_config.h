@@ -5,6 +5,8 @@
 //   "init":   a checkpoint directory to continue pretraining from;
 //   "ssa":    the gist layout and mask (hierarchy, sink, previous_chunks, ...);
 //             absent: plain causal language modelling (the baseline);
+//   "selective": present: suffixes attend with SSA selection (k, quarter_cap,
+//             top_p, gqa_mode), the spec's selective training;
 //   "data":   seq_len, mix weights, ...;  "optim": lr, schedule, clipping;
 //   "train":  steps, batch, accumulation, eval and save cadence, seed, device.
 //
@@ -16,6 +18,7 @@
 
 #include "engine/data/data_mix.h"
 #include "engine/model/model_config.h"
+#include "engine/train/selective_training.h"
 
 namespace ssa {
 
@@ -33,8 +36,9 @@ struct TrainConfig {
   std::string text;        // its JSON, as written into the run's output
   bool has_model = false;  // "model" given: random init from `model`
   ModelConfig model;
-  std::string init;  // "init" given: continue from this checkpoint
-  SsaConfig ssa;     // enabled == false: causal baseline
+  std::string init;             // "init" given: continue from this checkpoint
+  SsaConfig ssa;                // enabled == false: causal baseline
+  SelectiveTraining selective;  // "selective" given: suffixes attend by SSA selection
   DataMixSettings data;
   int64_t seq_len = 256;
   double answer_weight = 1.0;

@@ -67,6 +67,7 @@ void save_resumable(const DecoderModel& model, const torch::optim::AdamW& optimi
     fs::rename(fs::path(tmp) / f, fs::path(dir) / f, ec);
   if (ec)
     throw std::runtime_error(message(dir, ": could not write the checkpoint (", ec.message(), ")"));
+  fs::remove(tmp, ec);  // now empty
 }
 
 }  // namespace
@@ -115,7 +116,8 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
   bar.note(message("training ", model.config().model_type, " with ", result.num_parameters,
                    " parameters on ", device.str(), bf16 ? " (bf16 autocast)" : " (fp32)", ", ",
                    c.ssa.enabled ? c.ssa.layout.hierarchy_name() + " gist mask" : "causal mask",
-                   ", steps ", step, "..", stop, " of ", c.steps));
+                   c.selective.enabled ? " + selective suffixes" : "", ", steps ", step, "..", stop,
+                   " of ", c.steps));
 
   const DataMix mix(c.data);
   const SequenceSettings seq{c.seq_len, c.ssa, c.answer_weight};
@@ -158,7 +160,15 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
       for (int64_t i = 0; i < c.batch_size; ++i)
         examples.push_back(mix.sample(Split::kTrain, step, micro * c.batch_size + i, budget));
       const TrainingBatch batch = make_batch(examples, seq);
-      at::Tensor loss = batch_loss(model, batch, bf16) / static_cast<double>(c.grad_accum);
+      at::Tensor loss;
+      if (c.selective.enabled) {
+        const DecoderModel::AttentionHook attend =
+            selective_training_hook(batch, MaskSettings{c.ssa.previous_chunks}, c.selective);
+        loss = batch_loss(model, batch, bf16, true, &attend);
+      } else {
+        loss = batch_loss(model, batch, bf16);
+      }
+      loss = loss / static_cast<double>(c.grad_accum);
       loss.backward();
       step_loss += loss.item<double>();
       step_tokens += batch.real_tokens;

@@ -65,8 +65,10 @@ TrainingBatch make_batch(const std::vector<Example>& examples, const SequenceSet
     at::Tensor row_mask;
     int64_t answer_chunk = -1;
     if (s.ssa.enabled) {
-      GistLayout layout(s.ssa.layout, raw);
+      auto shared = std::make_shared<GistLayout>(s.ssa.layout, raw);
+      GistLayout& layout = *shared;
       for (int64_t t : suffix) suffix_positions.push_back(layout.append(t));
+      batch.layouts.push_back(shared);
       stream = layout.token_ids();
       if (stream.size() > static_cast<size_t>(L))
         throw std::invalid_argument(message("example of ", stream.size(), " stream tokens exceeds ",

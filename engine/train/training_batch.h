@@ -13,10 +13,12 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/data/tasks.h"
+#include "engine/layout/gist_layout.h"
 #include "engine/model/model_config.h"
 
 namespace ssa {
@@ -44,6 +46,8 @@ struct TrainingBatch {
   at::Tensor loss_weights;  // [B, L] float, 0 where there is no target
   std::vector<AnswerSpan> answers;
   int64_t real_tokens = 0;  // non-padding stream tokens
+  // Each row's layout (SSA only): prefix / suffix and gists for selective training.
+  std::vector<std::shared_ptr<const GistLayout>> layouts;
 };
 
 // The largest document (bytes) whose sequence, with a suffix of `suffix_bytes`
