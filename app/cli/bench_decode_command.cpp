@@ -1,0 +1,127 @@
+// `ssa-workbench bench decode`: what one decode step's attention costs as the
+// context grows, for full attention, SSA and H-SSA (one layer, random KV).
+//
+// The model's other work per step (projections, MLP) does not depend on the
+// context, so the attention over the KV cache is what must grow sub-linearly
+// (SSA) or like log N (H-SSA with levels added as N grows). The KV cache is
+// random: selection cost and keys touched do not depend on what the keys are.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <fmt/core.h>
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/cli/commands.h"
+#include "engine/decode/selective_attention.h"
+#include "engine/layout/gist_layout.h"
+
+namespace ssa::cli {
+namespace {
+
+struct BenchDecodeOptions {
+  std::vector<int64_t> contexts = {1024, 4096, 16384, 65536};
+  int k = 4;
+  int steps = 15;
+  int64_t heads = 8, kv_heads = 2, head_dim = 64;
+};
+
+struct Method {
+  std::string name;
+  std::string hierarchy;  // empty: full attention
+};
+
+struct Figures {
+  double ms = 0, scored = 0, read = 0;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+Figures run_method(const Method& method, int64_t context, const BenchDecodeOptions& o) {
+  LayoutSettings settings =
+      method.hierarchy.empty() ? LayoutSettings{} : parse_hierarchy(method.hierarchy);
+  settings.sink = 3;
+  GistLayout layout(settings, std::vector<int64_t>(context, 7));
+  const int64_t query = layout.append(7);
+  const int64_t length = layout.length();
+  at::manual_seed(0);
+  const at::Tensor keys = at::randn({o.kv_heads, length, o.head_dim});
+  const at::Tensor values = at::randn({o.kv_heads, length, o.head_dim});
+  const GistHierarchy hierarchy(layout);
+  SelectionSettings selection;
+  selection.k = o.k;
+  Figures f;
+  std::vector<double> times;
+  for (int s = 0; s < o.steps + 2; ++s) {
+    const at::Tensor q = at::randn({o.heads, o.head_dim});
+    const auto start = std::chrono::steady_clock::now();
+    if (method.hierarchy.empty()) {
+      const int64_t groups = o.heads / o.kv_heads;
+      at::Tensor out = at::scaled_dot_product_attention(
+          q.view({1, o.heads, 1, o.head_dim}), keys.unsqueeze(0).repeat_interleave(groups, 1),
+          values.unsqueeze(0).repeat_interleave(groups, 1));
+      f.read = static_cast<double>(length);
+    } else {
+      const auto r = selective_attention(q, keys, values, layout, hierarchy, {1}, query, selection,
+                                         GqaMode::kHead);
+      f.scored = r.keys_scored;
+      f.read = r.keys_read;
+    }
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (s >= 2) times.push_back(ms);  // two warm-up steps
+  }
+  f.ms = median(times);
+  return f;
+}
+
+void run_bench_decode(const BenchDecodeOptions& o) {
+  if (o.k < 1 || o.steps < 1) throw UsageError("--k and --steps must be >= 1");
+  if (o.heads % o.kv_heads != 0) throw UsageError("--heads must be a multiple of --kv-heads");
+  for (int64_t c : o.contexts) {
+    if (c < 64) throw UsageError("--contexts must be >= 64 tokens each");
+  }
+  const std::vector<Method> methods = {{"full attention", ""},
+                                       {"SSA chunk8", "chunk8"},
+                                       {"H-SSA chunk8-chunk8", "chunk8-chunk8"},
+                                       {"H-SSA chunk8-chunk8-chunk8", "chunk8-chunk8-chunk8"}};
+  fmt::print(
+      "decode attention per step and layer: {} query heads, {} KV heads, d={}, k={}, "
+      "CPU threads {}, median of {} steps\n",
+      o.heads, o.kv_heads, o.head_dim, o.k, at::get_num_threads(), o.steps);
+  fmt::print("{:>8}  {:<28} {:>10} {:>12} {:>10} {:>14}\n", "context", "method", "ms/step",
+             "keys scored", "keys read", "time vs full");
+  for (int64_t context : o.contexts) {
+    double full_ms = 0;
+    for (const Method& m : methods) {
+      const Figures f = run_method(m, context, o);
+      if (m.hierarchy.empty()) full_ms = f.ms;
+      fmt::print("{:>8}  {:<28} {:>10.3f} {:>12.0f} {:>10.0f} {:>13.2f}x\n", context, m.name, f.ms,
+                 f.scored, f.read, f.ms / full_ms);
+    }
+  }
+}
+
+}  // namespace
+
+void register_bench_decode_command(CLI::App& app) {
+  auto o = std::make_shared<BenchDecodeOptions>();
+  CLI::App* cmd = bench_group(app).add_subcommand(
+      "decode", "Time one decode step's attention at growing contexts: full, SSA, H-SSA");
+  cmd->add_option("--contexts", o->contexts, "Raw-token contexts")->delimiter(',');
+  cmd->add_option("--k", o->k, "Chunks chosen per level");
+  cmd->add_option("--steps", o->steps, "Timed steps per configuration (median)");
+  cmd->add_option("--heads", o->heads, "Query heads");
+  cmd->add_option("--kv-heads", o->kv_heads, "KV heads");
+  cmd->add_option("--head-dim", o->head_dim, "Head dimension");
+  cmd->callback([o] { run_bench_decode(*o); });
+}
+
+}  // namespace ssa::cli
