@@ -33,9 +33,16 @@ void write_screenshot(const ShotOptions& options, const std::string& out);
 
 struct FrameTimes {
   double open_ms = 0;                            // opening the recording (SessionModel)
-  double median_ms = 0, max_ms = 0, p95_ms = 0;  // CPU time to build one frame
+  double median_ms = 0, max_ms = 0, p95_ms = 0;  // GUI-thread CPU time to build one frame
+  double wall_median_ms = 0, wall_max_ms = 0;    // the same in wall-clock time (includes waits)
   int frames = 0;
+  double first_frame_ms = 0;  // startup: shaders, font atlas, first textures (not in the stats)
   int64_t positions = 0, steps = 0;
+  struct Part {
+    std::string name;
+    double median_ms = 0, max_ms = 0;
+  };
+  std::vector<Part> parts;  // per view
 };
 // Builds `frames` frames of the full workbench while playing through the
 // steps (one step per frame), timing the ImGui frame build (NewFrame to Render).

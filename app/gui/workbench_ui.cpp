@@ -7,6 +7,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
@@ -115,7 +116,17 @@ ViewContext WorkbenchUi::make_context() {
   return ctx;
 }
 
+template <class Draw>
+void WorkbenchUi::timed(const char* name, Draw&& draw) {
+  const auto start = std::chrono::steady_clock::now();
+  draw();
+  parts_.push_back(
+      {name, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                 .count()});
+}
+
 void WorkbenchUi::frame(float dt) {
+  parts_.clear();
   ViewContext ctx = make_context();
   if (ctx.run) {
     views_->transport.update(ctx, dt);
@@ -132,7 +143,7 @@ void WorkbenchUi::frame(float dt) {
   if (!ctx.run || !ctx.run->layout) {
     ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(theme::text_dim()),
                        "%s has no run with a token layout to show.", model_->path().c_str());
-    views_->training.draw(ctx);
+    timed("training", [&] { views_->training.draw(ctx); });
   } else if (panel_ == Panel::kAll) {
     draw_all(ctx);
   } else {
@@ -211,9 +222,6 @@ void WorkbenchUi::draw_status(ViewContext& ctx) {
            std::to_string(ctx.run->num_heads) + " score heads · " +
            std::to_string(ctx.last_step - ctx.first_step + 1) + " steps";
   }
-  char open_time[48];
-  std::snprintf(open_time, sizeof open_time, " · opened in %.0f ms", model_->open_seconds() * 1e3);
-  text += open_time;
   bool exact = false;
   if (ctx.run) model_->head_step(state_.run_id, state_.step, state_.layer, state_.head, &exact);
   if (!exact) text += " · loading step...";
@@ -234,33 +242,34 @@ void WorkbenchUi::draw_all(ViewContext& ctx) {
 
   ImGui::BeginGroup();
   const float mask_h = std::floor(main_h * 0.6f);
-  if (begin_panel("##mask", ImVec2(left_w, mask_h))) views_->mask.draw(ctx);
+  if (begin_panel("##mask", ImVec2(left_w, mask_h))) timed("mask", [&] { views_->mask.draw(ctx); });
   ImGui::EndChild();
   if (begin_panel("##strip", ImVec2(left_w, main_h - mask_h - style.ItemSpacing.y)))
-    views_->strip.draw(ctx);
+    timed("strip", [&] { views_->strip.draw(ctx); });
   ImGui::EndChild();
   ImGui::EndGroup();
   ImGui::SameLine();
   ImGui::BeginGroup();
   const float hierarchy_h = std::floor(main_h * 0.36f);
-  if (begin_panel("##hierarchy", ImVec2(right_w, hierarchy_h))) views_->hierarchy.draw(ctx);
+  if (begin_panel("##hierarchy", ImVec2(right_w, hierarchy_h)))
+    timed("hierarchy", [&] { views_->hierarchy.draw(ctx); });
   ImGui::EndChild();
   if (begin_panel("##tabs", ImVec2(right_w, main_h - hierarchy_h - style.ItemSpacing.y))) {
     if (ImGui::BeginTabBar("##right_tabs")) {
       if (ImGui::BeginTabItem("Score timeline")) {
-        views_->timeline.draw(ctx);
+        timed("timeline", [&] { views_->timeline.draw(ctx); });
         ImGui::EndTabItem();
       }
       if (ImGui::BeginTabItem("Training")) {
-        views_->training.draw(ctx);
+        timed("training", [&] { views_->training.draw(ctx); });
         ImGui::EndTabItem();
       }
       if (ImGui::BeginTabItem("Compare")) {
-        views_->compare.draw(ctx);
+        timed("compare", [&] { views_->compare.draw(ctx); });
         ImGui::EndTabItem();
       }
       if (ImGui::BeginTabItem("Bookmarks")) {
-        views_->bookmarks.draw(ctx);
+        timed("bookmarks", [&] { views_->bookmarks.draw(ctx); });
         ImGui::EndTabItem();
       }
       ImGui::EndTabBar();
@@ -269,7 +278,8 @@ void WorkbenchUi::draw_all(ViewContext& ctx) {
   ImGui::EndChild();
   ImGui::EndGroup();
 
-  if (begin_panel("##transport", ImVec2(avail.x, transport_h))) views_->transport.draw(ctx);
+  if (begin_panel("##transport", ImVec2(avail.x, transport_h)))
+    timed("transport", [&] { views_->transport.draw(ctx); });
   ImGui::EndChild();
   draw_status(ctx);
 }
@@ -281,32 +291,33 @@ void WorkbenchUi::draw_single(ViewContext& ctx) {
   if (begin_panel("##single", ImVec2(avail.x, avail.y - transport_h - style.ItemSpacing.y))) {
     switch (panel_) {
       case Panel::kMask:
-        views_->mask.draw(ctx);
+        timed("mask", [&] { views_->mask.draw(ctx); });
         break;
       case Panel::kStrip:
-        views_->strip.draw(ctx);
+        timed("strip", [&] { views_->strip.draw(ctx); });
         break;
       case Panel::kTimeline:
-        views_->timeline.draw(ctx);
+        timed("timeline", [&] { views_->timeline.draw(ctx); });
         break;
       case Panel::kHierarchy:
-        views_->hierarchy.draw(ctx);
+        timed("hierarchy", [&] { views_->hierarchy.draw(ctx); });
         break;
       case Panel::kTraining:
-        views_->training.draw(ctx);
+        timed("training", [&] { views_->training.draw(ctx); });
         break;
       case Panel::kCompare:
-        views_->compare.draw(ctx);
+        timed("compare", [&] { views_->compare.draw(ctx); });
         break;
       case Panel::kBookmarks:
-        views_->bookmarks.draw(ctx);
+        timed("bookmarks", [&] { views_->bookmarks.draw(ctx); });
         break;
       case Panel::kAll:
         break;
     }
   }
   ImGui::EndChild();
-  if (begin_panel("##transport", ImVec2(avail.x, transport_h))) views_->transport.draw(ctx);
+  if (begin_panel("##transport", ImVec2(avail.x, transport_h)))
+    timed("transport", [&] { views_->transport.draw(ctx); });
   ImGui::EndChild();
 }
 

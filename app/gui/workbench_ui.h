@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "app/gui/model/session_model.h"
 #include "app/gui/ui_state.h"
@@ -33,6 +34,13 @@ class WorkbenchUi {
   // Blocks until background loads and rasters requested so far are done.
   void wait_idle();
 
+  // Milliseconds each part of the last frame took to build (for `bench gui`).
+  struct PartTime {
+    const char* name;
+    double ms;
+  };
+  const std::vector<PartTime>& last_frame_parts() const { return parts_; }
+
   UiState& state() { return state_; }
   SessionModel& model() { return *model_; }
   bool quit_requested() const { return quit_; }
@@ -44,11 +52,15 @@ class WorkbenchUi {
   void draw_all(ViewContext& ctx);
   void draw_single(ViewContext& ctx);
   void reset_state_for_run();
+  // Runs draw() and records its time under `name`.
+  template <class Draw>
+  void timed(const char* name, Draw&& draw);
 
   std::unique_ptr<SessionModel> model_;
   UiState state_;
   Panel panel_ = Panel::kAll;
   bool quit_ = false;
+  std::vector<PartTime> parts_;
   bool browser_open_ = false;
   // Views cache textures per run; a newly opened file gets fresh ones.
   struct Views {

@@ -86,7 +86,7 @@ TEST(MaskRaster, MatchesThePerPairRuleCellForCell) {
           const int64_t k = static_cast<int64_t>(key.x0 + (px + 0.5) * cpp);
           if (q >= index.length() || k >= index.length()) continue;
           const uint32_t c = raster.rgba[size_t(py) * key.width + px];
-          const bool shown = c != 0 && c != theme::masked();
+          const bool shown = c != 0 && c != theme::masked() && c != theme::panel_background();
           ASSERT_EQ(shown, index.mask_allows(q, k)) << "q " << q << " k " << k << " cpp " << cpp;
           visible += shown;
         }

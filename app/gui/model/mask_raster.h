@@ -33,7 +33,6 @@ struct MaskRasterKey {
 struct MaskRaster {
   MaskRasterKey key;
   std::vector<uint32_t> rgba;  // width x height, top row first
-  int version = 0;
 };
 
 struct BlockImage {

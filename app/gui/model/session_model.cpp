@@ -313,12 +313,10 @@ struct SessionModel::Workers {
       }
       image->rows_done = y + 1;
       if (Clock::now() - last_publish > std::chrono::milliseconds(150)) {
-        ++image->version;
         progress.publish(std::make_shared<const TimelineImage>(*image));
         last_publish = Clock::now();
       }
     }
-    ++image->version;
     return image;
   }
 

@@ -70,7 +70,6 @@ struct TimelineImage {
   int32_t gists_per_column = 1;  // > 1 when the level has more gists than columns
   std::vector<uint32_t> rgba;    // top row = first step
   int rows_done = 0;             // rows filled so far
-  int version = 0;               // grows with every publish
 };
 
 // Per step: how many chunks two runs unfolded in common (layer-unioned).

@@ -2,7 +2,7 @@
 // row coloured by that step's scores for the chosen layer and head, the top-k
 // picks painted in the selected-path colour, the answer chunk marked; below,
 // the selected chunk's score over the steps. The image is aggregated by the
-// model's worker; only its new rows are uploaded each frame.
+// model's worker; a new texture is uploaded only when a new image lands.
 #include <imgui.h>
 
 #include <algorithm>
@@ -50,18 +50,9 @@ void ScoreTimelineView::draw(ViewContext& ctx) {
 
   auto image = ctx.model.timeline(s.run_id, s.layer, s.head, s.timeline_level,
                                   static_cast<int>(std::min(size.x, 2048.0f)));
-  if (image && image->width > 0) {
-    const bool same = image_ && image_->run_id == image->run_id && image_->layer == image->layer &&
-                      image_->head == image->head && image_->level == image->level &&
-                      image_->width == image->width && image_->height == image->height;
-    if (!same) {
-      texture_.allocate(image->width, image->height);
-      uploaded_rows_ = 0;
-    }
-    if (image->rows_done > uploaded_rows_) {
-      texture_.update_rows(uploaded_rows_, image->rows_done, image->rgba);
-      uploaded_rows_ = image->rows_done;
-    }
+  // A new image arrives a few times a second while the worker aggregates.
+  if (image && image != image_ && image->width > 0) {
+    texture_.upload(image->width, image->height, image->rgba);
     image_ = image;
   }
   if (!image_ || image_->width == 0) {

@@ -56,7 +56,6 @@ class MaskView {
   const RunData* block_run_ = nullptr;
   Texture block_texture_;  // one texel per (query block, key block)
   Texture raster_texture_;
-  int raster_version_ = -1;
   std::shared_ptr<const MaskRaster> shown_raster_;
   std::unique_ptr<AsyncSlot<MaskRasterKey, MaskRaster>> rasterizer_;
 };
@@ -83,8 +82,7 @@ class ScoreTimelineView {
 
  private:
   Texture texture_;
-  std::shared_ptr<const TimelineImage> image_;  // the image whose rows are uploaded
-  int uploaded_rows_ = 0;
+  std::shared_ptr<const TimelineImage> image_;  // the image in texture_
 };
 
 // 4. The levels as an icicle: candidates scored and the path chosen per level.
