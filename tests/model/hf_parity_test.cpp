@@ -10,32 +10,46 @@
 #include <filesystem>
 #include <string>
 
+#include <unistd.h>
+
 #include "engine/model/checkpoint.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-// Runs the oracle once per test binary; returns its output dir or "" with the
-// reason in `why`.
-std::string oracle_dir(std::string* why) {
+// Runs the oracle once per test process; returns its output dir or "" with the
+// reason in `why`. `missing` tells a missing Python side (skip) from a failure.
+std::string oracle_dir(std::string* why, bool* missing = nullptr) {
   static std::string dir, reason;
+  static bool python_missing = false;
   static bool done = false;
   if (!done) {
     done = true;
-    dir = (fs::path(SSA_BINARY_DIR) / "tests" / "model" / "hf_parity").string();
+    // One directory per process: CTest runs the cases as parallel processes.
+    dir = (fs::path(SSA_BINARY_DIR) / "tests" / "model" / ("hf_parity-" + std::to_string(getpid())))
+              .string();
+    // Removed at exit unless the oracle failed (its log is then the evidence).
+    // rm -rf: fs::remove_all crashes when the torch wheel's copy of it is bound.
+    static const struct Cleanup {
+      std::string path;
+      ~Cleanup() {
+        if (!dir.empty()) std::system(("rm -rf \"" + path + "\" \"" + path + ".log\"").c_str());
+      }
+    } cleanup{dir};
     const std::string log = dir + ".log";
     const std::string cmd = std::string("\"") + SSA_PYTHON + "\" \"" + SSA_SOURCE_DIR +
                             "/scripts/hf_parity.py\" --out \"" + dir + "\" > \"" + log + "\" 2>&1";
     const int rc = std::system(cmd.c_str());
     if (rc != 0) {
       reason = "scripts/hf_parity.py failed (exit " + std::to_string(rc) + "), see " + log;
-      if (WIFEXITED(rc) && WEXITSTATUS(rc) == 77) reason = "Python oracle missing, see " + log;
-      if (std::string(SSA_PYTHON).empty()) reason = "no Python interpreter configured";
+      python_missing = std::string(SSA_PYTHON).empty() || (WIFEXITED(rc) && WEXITSTATUS(rc) == 77);
+      if (python_missing) reason = "Python oracle (torch, transformers) missing, see " + log;
       dir.clear();
     }
   }
   *why = reason;
+  if (missing) *missing = python_missing;
   return dir;
 }
 
@@ -60,16 +74,25 @@ double max_logit_diff(const std::string& name, c10::Device device) {
 
 class HfParity : public ::testing::TestWithParam<std::string> {};
 
+// Skips only when the Python side is missing; any other oracle failure fails.
+#define REQUIRE_ORACLE()                      \
+  do {                                        \
+    std::string why;                          \
+    bool missing = false;                     \
+    if (oracle_dir(&why, &missing).empty()) { \
+      if (missing) GTEST_SKIP() << why;       \
+      FAIL() << why;                          \
+    }                                         \
+  } while (0)
+
 TEST_P(HfParity, LogitsMatchTransformersOnCpu) {
-  std::string why;
-  if (oracle_dir(&why).empty()) GTEST_SKIP() << why;
+  REQUIRE_ORACLE();
   EXPECT_LT(max_logit_diff(GetParam(), c10::kCPU), 1e-4);
 }
 
 TEST_P(HfParity, LogitsMatchTransformersOnCuda) {
-  std::string why;
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
-  if (oracle_dir(&why).empty()) GTEST_SKIP() << why;
+  REQUIRE_ORACLE();
   // fp32 matmuls must not drop to TF32 for a 1e-4 comparison.
   at::globalContext().setAllowTF32CuBLAS(false);
   EXPECT_LT(max_logit_diff(GetParam(), c10::Device(c10::kCUDA, 0)), 1e-4);
