@@ -5,6 +5,7 @@
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 
 #include "engine/mask/training_mask.h"
 #include "tests/engine/layout_names.h"
@@ -148,6 +149,25 @@ TEST(DecodeSession, GenerationReportsProducedTokensAndTheAnswerChunk) {
     }
     EXPECT_EQ(log.steps[i].answer_unfolded, answer_chosen ? 1 : 0) << "step " << i;
   }
+}
+
+TEST(DecodeSession, RunsOnCudaAsOnTheCpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device: GPU-only test";
+  const LayoutSettings s = parse_hierarchy("chunk4-chunk4");
+  DecoderModel cpu_model(tiny_config(2), 21);
+  DecoderModel gpu_model(tiny_config(2), 21);
+  gpu_model.to(at::kCUDA);
+  DecodeSettings settings;
+  settings.selection.k = 2;
+  settings.mask.previous_chunks = 1;
+  DecodeSession cpu(cpu_model, prompt_layout(s, 120, 3), settings);
+  DecodeSession gpu(gpu_model, prompt_layout(s, 120, 3), settings);
+  double diff = (cpu.prefill() - gpu.prefill().cpu()).abs().max().item<double>();
+  for (int64_t t : {90, 91, 92}) {
+    diff = std::max(diff, (cpu.step(t) - gpu.step(t).cpu()).abs().max().item<double>());
+  }
+  EXPECT_LT(diff, 1e-3);
+  EXPECT_EQ(cpu.last_unfolded_chunks(), gpu.last_unfolded_chunks());
 }
 
 }  // namespace
