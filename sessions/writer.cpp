@@ -4,7 +4,10 @@
 // touches the database after the constructor returns.
 #include "sessions/writer.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cassert>
 #include <chrono>
@@ -161,6 +164,10 @@ void Writer::State::write_one(RecordStore& store, const Item& item) {
 }
 
 void Writer::State::thread_main() {
+#ifdef __linux__
+  // Per-thread on Linux: nice applies to the calling thread (its tid).
+  if (options.low_priority_thread) setpriority(PRIO_PROCESS, pid_t(syscall(SYS_gettid)), 10);
+#endif
   try {
     RecordStore store(
         *db, options.score_encoding == ScoreEncoding::kFloat32 ? Dtype::kFloat32 : Dtype::kFloat16);

@@ -44,6 +44,9 @@ struct WriterOptions {
   // Start afresh when `path` is already a recording (its runs are deleted);
   // anything that is not a recording is still refused, never overwritten.
   bool replace_existing = false;
+  // Run the writer thread at a lower scheduling priority (Linux nice +10) so
+  // that on a busy machine it takes CPU the decode thread leaves idle.
+  bool low_priority_thread = true;
 };
 
 struct WriterStats {

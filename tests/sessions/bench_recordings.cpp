@@ -1,6 +1,7 @@
 // bench_recordings: what recording costs, for a 7B-shaped trace.
 //
 //   build-sessions/tests/sessions/bench_recordings [--quick] [--dir /tmp]
+//       [--overhead-only] [--normal-priority]
 //
 // Shape: 28 layers, 4 KV groups scoring (`group` GQA mode), one gist level,
 // chunk 8, 8192 chunks in the prefix (65,536 + 8,192 stream positions), k =
@@ -123,11 +124,13 @@ void enqueue_step(Writer& w, int64_t run, int64_t step, const std::vector<LayerS
 
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows when piped to a file
-  bool quick = false;
+  bool quick = false, overhead_only = false, low_priority = true;
   std::string dir = "/tmp";
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) quick = true;
     if (std::strcmp(argv[i], "--dir") == 0 && i + 1 < argc) dir = argv[++i];
+    if (std::strcmp(argv[i], "--overhead-only") == 0) overhead_only = true;
+    if (std::strcmp(argv[i], "--normal-priority") == 0) low_priority = false;
   }
   auto shape = shape_7b();
   Layout layout = ssa::sessions::testing::make_layout(shape);
@@ -172,7 +175,9 @@ int main(int argc, char** argv) {
     std::vector<double> base, rec, enqueue;
     double main_cpu = 0, all_cpu = 0;
     {
-      Writer w(path);
+      WriterOptions options;
+      options.low_priority_thread = low_priority;
+      Writer w(path, options);
       int64_t run = w.begin_run(ssa::sessions::testing::named_run("overhead"));
       w.write_layout(run, layout);
       int64_t step = 0;
@@ -211,9 +216,11 @@ int main(int argc, char** argv) {
         realistic_step);
     std::printf("writer thread CPU per decode step: %.1f ms (runs beside the decode thread)\n",
                 writer_cpu * 1e3);
-    std::printf("(checksum %g)\n", sink);
+    std::printf("(writer thread %s; checksum %g)\n",
+                low_priority ? "at nice +10 (default)" : "at normal priority", sink);
     remove_recording(path);
   }
+  if (overhead_only) return 0;
 
   // --- 2. throughput and bytes per step; 3. reader on a ~1 GB file --------------
   {
