@@ -75,6 +75,7 @@ void add_screenshot(CLI::App& app) {
     std::string recording, view = "all", size = "1600x1000", out;
     int64_t run = -1, step = -1;
     int32_t layer = 0, head = -1, chunk = -1;
+    float mask_zoom = 0;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("recording", args->recording, "the .ssarec file")->required();
@@ -86,6 +87,8 @@ void add_screenshot(CLI::App& app) {
   cmd->add_option("--head", args->head, "query head or KV group (-1: all heads)")
       ->capture_default_str();
   cmd->add_option("--chunk", args->chunk, "chunk to select (default: the answer chunk)");
+  cmd->add_option("--mask-zoom", args->mask_zoom,
+                  "zoom the mask view to this many pixels per position around the chunk");
   cmd->add_option("--size", args->size, "image size WIDTHxHEIGHT")->capture_default_str();
   cmd->add_option("--out", args->out, "PNG file to write")->required();
   cmd->callback([args] {
@@ -102,6 +105,7 @@ void add_screenshot(CLI::App& app) {
     options.layer = args->layer;
     options.head = args->head;
     options.chunk = args->chunk;
+    options.mask_zoom = args->mask_zoom;
     options.width = w;
     options.height = h;
     try {

@@ -65,6 +65,14 @@ Image render_view(const ShotOptions& options) {
   }
   state.head = options.head;
   if (options.chunk >= 0) state.selected_chunk = options.chunk;
+  if (options.mask_zoom > 0 && run && run->layout) {
+    if (options.mask_zoom > 96) throw std::runtime_error("--mask-zoom must be at most 96 pixels");
+    const int32_t chunk = state.selected_chunk;
+    const int64_t pos = chunk >= 0 && chunk < run->index.num_chunks()
+                            ? run->index.spans(0)[chunk].gist
+                            : run->index.prefix_length() / 2;
+    ui.focus_mask(pos, options.mask_zoom);
+  }
   // Frames until every load the views asked for has landed: each frame may
   // ask for more (a series for the selected chunk, a raster for the new size).
   for (int i = 0; i < 6; ++i) {

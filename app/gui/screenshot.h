@@ -15,8 +15,9 @@ struct ShotOptions {
   int64_t run = -1;          // -1: the default run
   int64_t step = -1;         // -1: the run's first detail step
   int32_t layer = 0;
-  int32_t head = -1;   // -1: all heads
-  int32_t chunk = -1;  // selected chunk, -1: the task's answer chunk if any
+  int32_t head = -1;    // -1: all heads
+  int32_t chunk = -1;   // selected chunk, -1: the task's answer chunk if any
+  float mask_zoom = 0;  // > 0: the mask zoomed to this many pixels per position at the chunk
   int width = 1600, height = 1000;
 };
 

@@ -81,8 +81,13 @@ void print_headless_summary(const std::string& path, std::FILE* out) {
     if (detail.count > 0) {
       const auto unfolds = reader.unfolds_at(run.id, detail.last);
       std::string chunks;
-      for (const auto& u : unfolds)
-        if (u.level == 0) chunks += (chunks.empty() ? "" : " ") + std::to_string(u.id);
+      int listed = 0, level0 = 0;
+      for (const auto& u : unfolds) {
+        if (u.level != 0) continue;
+        ++level0;
+        if (listed++ < 16) chunks += (chunks.empty() ? "" : " ") + std::to_string(u.id);
+      }
+      if (level0 > 16) chunks += fmt::format(" (+{} more)", level0 - 16);
       fmt::print(out, "  detail: steps {}..{}; chunks unfolded at step {}: {}\n", detail.first,
                  detail.last, detail.last, chunks.empty() ? "none" : chunks);
     }

@@ -72,12 +72,17 @@ void WorkbenchUi::reset_state_for_run() {
   state_.head = -1;
   state_.playing = false;
   state_.selected_chunk = run && !run->answer_chunks.empty() ? run->answer_chunks.front() : -1;
+  // Compare against another run of the same stream, preferably one that
+  // recorded its choices too (else a full-attention baseline).
   state_.compare_run = -1;
-  for (const auto& info : model_->runs())
-    if (info.id != state_.run_id && model_->run(info.id)->layout) {
-      state_.compare_run = info.id;
-      break;
-    }
+  int best = 0;
+  for (const auto& info : model_->runs()) {
+    const RunData* other = model_->run(info.id);
+    if (info.id == state_.run_id || !other->layout || !run || !run->layout) continue;
+    const int score = (other->index.length() == run->index.length() ? 2 : 0) +
+                      (other->detail_steps.count > 0 ? 1 : 0) + 1;
+    if (score > best) best = score, state_.compare_run = info.id;
+  }
   views_->mask.fit();
 }
 

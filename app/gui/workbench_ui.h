@@ -29,6 +29,10 @@ class WorkbenchUi {
   // Builds the whole frame; dt is the time since the previous one (playback).
   void frame(float dt);
   void set_panel(Panel panel) { panel_ = panel; }
+  // Zooms the mask view to `pixels_per_position` around stream position `pos`.
+  void focus_mask(int64_t pos, float pixels_per_position) {
+    views_->mask.focus(pos, pixels_per_position);
+  }
   // Opens another recording (session browser, recent files); errors go to the status bar.
   void open(const std::string& path);
   // Blocks until background loads and rasters requested so far are done.

@@ -23,12 +23,21 @@ uint32_t blend(ImU32 colour, float t) {
 
 }  // namespace
 
-uint32_t mask_cell_colour(int role, float coverage) {
-  // Brightness follows the share of visible keys in the pixel, so that zoomed
-  // out the chunk diagonal stays brighter than the sparse gist columns; a
-  // pixel holding a single visible key out of hundreds must still show.
-  const float t = 0.22f + 0.78f * std::clamp(coverage, 0.0f, 1.0f);
-  return blend(theme::role_colour(role), t);
+// The role colours of a pixel's visible keys mixed by their counts (raw,
+// gist, meta-gist levels), brightened by the share of visible keys.
+static uint32_t mixed_cell_colour(const float* counts, int roles, float cells) {
+  float total = 0, r = 0, g = 0, b = 0;
+  for (int role = 0; role < roles; ++role) {
+    if (counts[role] <= 0) continue;
+    const ImU32 c = theme::role_colour(role);
+    r += counts[role] * ((c >> IM_COL32_R_SHIFT) & 0xFF);
+    g += counts[role] * ((c >> IM_COL32_G_SHIFT) & 0xFF);
+    b += counts[role] * ((c >> IM_COL32_B_SHIFT) & 0xFF);
+    total += counts[role];
+  }
+  const ImU32 mixed = IM_COL32(static_cast<int>(r / total), static_cast<int>(g / total),
+                               static_cast<int>(b / total), 255);
+  return blend(mixed, 0.22f + 0.78f * std::clamp(total / cells, 0.0f, 1.0f));
 }
 
 BlockImage block_image(const RunData& run) {
@@ -79,8 +88,9 @@ MaskRaster rasterize(const MaskRasterKey& key, const std::function<bool()>& canc
   const int64_t k_lo = std::max<int64_t>(0, static_cast<int64_t>(std::floor(key.x0)));
   const int64_t k_hi = std::min<int64_t>(length, static_cast<int64_t>(std::ceil(key.x0 + w * cpp)));
   const int p = index.previous_chunks();
-  std::vector<float> coverage(w);
-  std::vector<int8_t> top_role(w);
+  // Visible keys per pixel and role (0 raw, 1 gist, k+1 meta-gist of level k).
+  const int roles = index.num_levels() + 1;
+  std::vector<float> counts(static_cast<size_t>(w) * roles);
   int64_t last_q = -1;
   for (int py = 0; py < h; ++py) {
     if ((py & 15) == 0 && cancelled()) return MaskRaster{};
@@ -92,18 +102,14 @@ MaskRaster rasterize(const MaskRasterKey& key, const std::function<bool()>& canc
       continue;
     }
     last_q = q;
-    std::fill(coverage.begin(), coverage.end(), 0.0f);
-    std::fill(top_role.begin(), top_role.end(), -1);
+    std::fill(counts.begin(), counts.end(), 0.0f);
     auto visit = [&](int64_t k) {
       if (k < k_lo || k >= k_hi || k > q || !index.mask_allows(q, k)) return;
       const double a = (k - key.x0) / cpp, b = (k + 1 - key.x0) / cpp;
       const int x0 = std::max(0, static_cast<int>(std::floor(a)));
       const int x1 = std::min(w - 1, static_cast<int>(std::ceil(b)) - 1);
       const int role = index.role(k);
-      for (int x = x0; x <= x1; ++x) {
-        coverage[x] += 1.0f;  // keys in this pixel
-        top_role[x] = static_cast<int8_t>(std::max<int>(top_role[x], role));
-      }
+      for (int x = x0; x <= x1; ++x) counts[static_cast<size_t>(x) * roles + role] += 1.0f;
     };
     // Every key that may be visible to q: the sink, the level-0 positions of
     // its own and p previous chunks, and the gists of every level before it.
@@ -129,8 +135,11 @@ MaskRaster rasterize(const MaskRasterKey& key, const std::function<bool()>& canc
     for (int x = 0; x < w; ++x) {
       const double k = key.x0 + (x + 0.5) * cpp;
       if (k < 0 || k >= length) continue;
-      out[x] = top_role[x] >= 0 ? mask_cell_colour(top_role[x], coverage[x] / cells)
-                                : (k <= q + 0.5 ? theme::masked() : theme::panel_background());
+      const float* c = &counts[static_cast<size_t>(x) * roles];
+      bool any = false;
+      for (int role = 0; role < roles; ++role) any |= c[role] > 0;
+      out[x] = any ? mixed_cell_colour(c, roles, cells)
+                   : (k <= q + 0.5 ? theme::masked() : theme::panel_background());
     }
   }
   return raster;

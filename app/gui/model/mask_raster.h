@@ -40,8 +40,6 @@ struct BlockImage {
   std::vector<uint32_t> rgba;
 };
 
-// Colour of a mask cell whose key has `role`, at `coverage` in (0, 1] of the pixel.
-uint32_t mask_cell_colour(int role, float coverage);
 BlockImage block_image(const RunData& run);
 // `cancelled` is polled between rows; returns an empty raster when it fires.
 MaskRaster rasterize(const MaskRasterKey& key, const std::function<bool()>& cancelled);

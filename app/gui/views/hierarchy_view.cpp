@@ -169,7 +169,7 @@ void HierarchyView::draw(ViewContext& ctx) {
     if (unfolded[i] == ctx.state.selected_chunk)
       dl->AddRect(ImVec2(a - 2, y - 2), ImVec2(b + 2, y + row_h + 2), theme::selected_path(), 3.0f,
                   0, 2.0f);
-    if (b - a > 40) {
+    if (b - a > 28) {
       std::string text;
       for (int64_t p = span.begin; p < span.gist; ++p) text += index.text(p);
       dl->PushClipRect(ImVec2(a + 3, y), ImVec2(b - 3, y + row_h), true);

@@ -94,6 +94,12 @@ void MaskView::draw(ViewContext& ctx) {
     fit_requested_ = false;
     fitted_run_ = &run;
   }
+  if (focus_pos_ >= 0) {
+    zoom_ = focus_zoom_;
+    view_x_ = focus_pos_ + 0.5 - size.x / 2 / zoom_;
+    view_y_ = focus_pos_ + 0.5 - size.y / 2 / zoom_;
+    focus_pos_ = -1;
+  }
   handle_input(ctx, origin, size);
   ensure_block_texture(run);
 

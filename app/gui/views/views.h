@@ -40,6 +40,11 @@ class MaskView {
   ~MaskView();
   void draw(ViewContext& ctx);
   void fit() { fit_requested_ = true; }
+  // Zooms to `pixels_per_position` centred on the diagonal at stream position `pos`.
+  void focus(int64_t pos, float pixels_per_position) {
+    focus_pos_ = pos;
+    focus_zoom_ = pixels_per_position;
+  }
   void wait_idle() { rasterizer_->wait_idle(); }  // screenshots: let the raster finish
 
  private:
@@ -52,6 +57,8 @@ class MaskView {
   float zoom_ = 1.0f;               // screen pixels per stream position
   double view_x_ = 0, view_y_ = 0;  // stream coordinates at the canvas' top-left
   bool fit_requested_ = true;
+  int64_t focus_pos_ = -1;
+  float focus_zoom_ = 0;
   const RunData* fitted_run_ = nullptr;
   const RunData* block_run_ = nullptr;
   Texture block_texture_;  // one texel per (query block, key block)
