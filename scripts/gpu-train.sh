@@ -5,12 +5,15 @@
 # Here (no GPU), prepare what the GPU machine lacks, commit, then call the tool:
 #   bash scripts/gpu-train.sh --prepare   # .carry/: sqlite3.h, CLI11, fortunes, KJV text
 #   device run: bash scripts/gpu-train.sh [SSA_SECONDS] [HSSA_SECONDS]   # carry: [".carry"]
+#   or:         bash scripts/gpu-train.sh --two-phase [CAUSAL_SECONDS] [SSA_SECONDS]
 # There it builds ssa-train and the model tests against the machine's LibTorch
 # (app and kernels off), runs the tests (CUDA parity cases included), times a
 # 20-step probe of each config, sets train.steps so that the run takes about
 # the given seconds, trains assets/configs/small-gpu.json (SSA) and
 # small-gpu-hssa.json (H-SSA), and leaves per model config.json,
 # model.safetensors and train_log.jsonl in $OUT/<name>/, plus gpu-train.log.
+# --two-phase: the reference's recipe instead: small-gpu-causal.json (no gists),
+# then small-gpu-continued.json (SSA) from that checkpoint, as ssa-small.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +31,11 @@ if [ "${1:-}" = "--prepare" ]; then
   exit 0
 fi
 
+two_phase=0
+if [ "${1:-}" = "--two-phase" ]; then
+  two_phase=1
+  shift
+fi
 ssa_seconds=${1:-150}
 hssa_seconds=${2:-100}
 out=${OUT:-$PWD/gpu-out}
@@ -61,6 +69,8 @@ import json, sys
 c = json.load(open(sys.argv[1]))
 c["data"]["fortunes_dir"] = ".carry/fortunes"
 c["data"]["bible_text"] = ".carry/kjv.txt"
+if "init" in c:  # phase 2: the phase-1 run of this script
+    c["init"] = "/tmp/run-causal/model"
 json.dump(c, open(sys.argv[2], "w"), indent=2)
 PY
   build-gpu/tools/ssa-train/ssa-train train --config "$dir-probe.json" --out "$dir-probe" \
@@ -83,6 +93,12 @@ PY
   cp "$dir/model/config.json" "$dir/model/model.safetensors" "$dir/train_log.jsonl" "$out/$name/" ||
     status=1
 }
-train ssa-small assets/configs/small-gpu.json "$ssa_seconds"
-train hssa-small assets/configs/small-gpu-hssa.json "$hssa_seconds"
+if [ $two_phase = 1 ]; then
+  train causal assets/configs/small-gpu-causal.json "$ssa_seconds"
+  train ssa-small assets/configs/small-gpu-continued.json "$hssa_seconds"
+  rm -rf "$out/causal/model.safetensors"  # fp32 and not shipped: keep $OUT small
+else
+  train ssa-small assets/configs/small-gpu.json "$ssa_seconds"
+  train hssa-small assets/configs/small-gpu-hssa.json "$hssa_seconds"
+fi
 exit $status

@@ -38,16 +38,22 @@ at::Tensor logits_of(const DecoderModel& model, const TrainingBatch& batch, bool
   return model.forward(batch.token_ids.to(dev), batch.position_ids.to(dev), batch.mask.to(dev));
 }
 
-// Share of answers whose every token is the argmax prediction.
-double exact_match(const DecoderModel& model, const TrainingBatch& batch, bool autocast) {
+// Answers whose every token is the argmax prediction, and answer tokens that
+// are (partial credit shows retrieval before it is exact).
+struct Matches {
+  double exact = 0, tokens = 0, total_tokens = 0;
+};
+Matches match_answers(const DecoderModel& model, const TrainingBatch& batch, bool autocast) {
   const at::Tensor predicted = logits_of(model, batch, autocast).argmax(-1).to(at::kCPU);
-  int64_t right = 0;
+  Matches m;
   for (const AnswerSpan& a : batch.answers) {
     const at::Tensor p = predicted[a.row].narrow(0, a.begin, a.end - a.begin);
     const at::Tensor t = batch.labels[a.row].narrow(0, a.begin, a.end - a.begin);
-    right += at::equal(p, t);
+    m.exact += at::equal(p, t);
+    m.tokens += p.eq(t).sum().item<double>();
+    m.total_tokens += static_cast<double>(a.end - a.begin);
   }
-  return batch.answers.empty() ? 0.0 : static_cast<double>(right) / batch.answers.size();
+  return m;
 }
 
 }  // namespace
@@ -83,38 +89,47 @@ EvalResult evaluate(const DecoderModel& model, const DataMix& mix, const Sequenc
   for (const char* task : {"passkey", "multikey", "multidoc"}) {
     auto it = mix.settings().weights.find(task);
     if (it == mix.settings().weights.end() || it->second <= 0) continue;
-    double ssa_right = 0, full_right = 0;
+    Matches ssa_m, full_m;
     int64_t seen = 0;
+    auto add = [](Matches& into, const Matches& m) {
+      into.exact += m.exact, into.tokens += m.tokens, into.total_tokens += m.total_tokens;
+    };
     for (int64_t start = 0; start < settings.task_examples; start += settings.batch_size) {
       std::vector<Example> examples;
       for (int64_t i = start; i < std::min(settings.task_examples, start + settings.batch_size);
            ++i)
         examples.push_back(mix.sample_source(task, Split::kHeldOut, 0, i, budget));
-      const double n = static_cast<double>(examples.size());
       if (seq.ssa.enabled)
-        ssa_right += n * exact_match(model, make_batch(examples, seq), settings.bf16_autocast);
-      full_right += n * exact_match(model, make_batch(examples, seq, true), settings.bf16_autocast);
+        add(ssa_m, match_answers(model, make_batch(examples, seq), settings.bf16_autocast));
+      add(full_m, match_answers(model, make_batch(examples, seq, true), settings.bf16_autocast));
       seen += examples.size();
     }
-    if (seq.ssa.enabled) result.accuracy_ssa[task] = ssa_right / seen;
-    result.accuracy_full[task] = full_right / seen;
+    if (seq.ssa.enabled) {
+      result.accuracy_ssa[task] = ssa_m.exact / seen;
+      result.token_accuracy_ssa[task] = ssa_m.tokens / std::max(1.0, ssa_m.total_tokens);
+    }
+    result.accuracy_full[task] = full_m.exact / seen;
+    result.token_accuracy_full[task] = full_m.tokens / std::max(1.0, full_m.total_tokens);
   }
   return result;
 }
 
 std::string EvalResult::summary() const {
   std::string text;
-  char buffer[128];
+  char buffer[160];
   std::snprintf(buffer, sizeof buffer, "eval @ %lld: held-out loss %.4f",
                 static_cast<long long>(step), loss);
   text = buffer;
   for (const auto& [task, acc] : accuracy_full) {
     auto ssa = accuracy_ssa.find(task);
+    // exact-match answers (answer tokens right)
     if (ssa != accuracy_ssa.end())
-      std::snprintf(buffer, sizeof buffer, ", %s %.0f%% (ssa mask) %.0f%% (full)", task.c_str(),
-                    100 * ssa->second, 100 * acc);
+      std::snprintf(buffer, sizeof buffer, ", %s %.0f%% (%.0f%%) ssa mask, %.0f%% (%.0f%%) full",
+                    task.c_str(), 100 * ssa->second, 100 * token_accuracy_ssa.at(task), 100 * acc,
+                    100 * token_accuracy_full.at(task));
     else
-      std::snprintf(buffer, sizeof buffer, ", %s %.0f%%", task.c_str(), 100 * acc);
+      std::snprintf(buffer, sizeof buffer, ", %s %.0f%% (%.0f%%)", task.c_str(), 100 * acc,
+                    100 * token_accuracy_full.at(task));
     text += buffer;
   }
   return text;
@@ -124,6 +139,8 @@ std::string EvalResult::to_json() const {
   nlohmann::json j{{"step", step}, {"eval_loss", loss}};
   if (!accuracy_ssa.empty()) j["accuracy_ssa_mask"] = accuracy_ssa;
   if (!accuracy_full.empty()) j["accuracy_full_attention"] = accuracy_full;
+  if (!token_accuracy_ssa.empty()) j["token_accuracy_ssa_mask"] = token_accuracy_ssa;
+  if (!token_accuracy_full.empty()) j["token_accuracy_full_attention"] = token_accuracy_full;
   return j.dump();
 }
 

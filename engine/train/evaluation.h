@@ -24,9 +24,11 @@ struct EvalSettings {
 
 struct EvalResult {
   int64_t step = 0;
-  double loss = 0;                              // mean next-token loss, held out
-  std::map<std::string, double> accuracy_ssa;   // task -> exact match, training mask
-  std::map<std::string, double> accuracy_full;  // task -> exact match, causal mask
+  double loss = 0;                                   // mean next-token loss, held out
+  std::map<std::string, double> accuracy_ssa;        // task -> exact match, training mask
+  std::map<std::string, double> accuracy_full;       // task -> exact match, causal mask
+  std::map<std::string, double> token_accuracy_ssa;  // task -> answer tokens right
+  std::map<std::string, double> token_accuracy_full;
   std::string summary() const;
   std::string to_json() const;
 };
