@@ -184,13 +184,17 @@ void Writer::State::thread_main() {
       // One batch: everything queued now, and what arrives until the deadline
       // while the queue stays non-empty.
       while (!queue.empty() && std::chrono::steady_clock::now() < deadline) {
-        Queued q = std::move(queue.front());
-        queue.pop_front();
-        lock.unlock();
-        write_one(store, q.item);
+        size_t bytes;
+        {
+          Queued q = std::move(queue.front());
+          queue.pop_front();
+          lock.unlock();
+          bytes = q.bytes;
+          write_one(store, q.item);
+        }  // the record's memory is freed here, outside the lock
         lock.lock();
-        assert(queue_bytes >= q.bytes);
-        queue_bytes -= q.bytes;
+        assert(queue_bytes >= bytes);
+        queue_bytes -= bytes;
         ++in_batch;
         space_cv.notify_all();
       }
@@ -207,7 +211,16 @@ void Writer::State::thread_main() {
       ++stats.batches_committed;
       done_cv.notify_all();
     }
+    // Drops counted after the last batch still reach the file.
+    std::map<int64_t, int64_t> dropped_last;
+    if (dropped_changed) dropped_last = dropped;
+    dropped_changed = false;
     lock.unlock();
+    if (!dropped_last.empty()) {
+      db->exec("BEGIN IMMEDIATE", "storing the drop counter");
+      for (const auto& [run, count] : dropped_last) store.set_dropped(run, count);
+      db->exec("COMMIT", "storing the drop counter");
+    }
     // Fold the WAL into the main file and leave WAL mode, so that a closed
     // recording is one self-contained file that opens even on read-only
     // media. Both fail harmlessly while a live Reader still has it open.

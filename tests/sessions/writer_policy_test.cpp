@@ -131,5 +131,28 @@ TEST(WriterPolicy, DropCounterIsInTheFileBeforeTheRunEnds) {
   EXPECT_FALSE(reader.run(run)->finished);
 }
 
+TEST(WriterPolicy, DropsAfterTheLastBatchAreStoredAtClose) {
+  TempPath path("droplast");
+  TraceShape shape = big_shape();
+  Layout layout = testing::make_layout(shape);
+  LayerStep record = testing::make_layer_step(shape, layout, 0, 0);
+  WriterOptions options;
+  options.max_queue_bytes = 1;
+  options.when_full = FullQueuePolicy::kDropDetail;
+  int64_t run, dropped = 0;
+  {
+    Writer w(path.str(), options);
+    run = w.begin_run(testing::named_run("drop"));
+    for (int s = 0; s < 300; ++s) {
+      LayerStep r = record;
+      r.step = s;
+      dropped += !w.write_layer_step(run, std::move(r));
+    }
+  }  // no end_run, no later record: close() alone must store the counter
+  ASSERT_GT(dropped, 0);
+  Reader reader(path.str());
+  EXPECT_EQ(reader.run(run)->dropped_details, dropped);
+}
+
 }  // namespace
 }  // namespace ssa::sessions
