@@ -52,7 +52,7 @@ Image render_view(const ShotOptions& options) {
   if (options.run >= 0) {
     if (!ui.model().run(options.run))
       throw std::runtime_error("the recording has no run #" + std::to_string(options.run));
-    state.run_id = options.run;
+    ui.select_run(options.run);
   }
   const RunData* run = ui.model().run(state.run_id);
   if (options.step >= 0) state.step = options.step;

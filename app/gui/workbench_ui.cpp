@@ -86,6 +86,11 @@ void WorkbenchUi::reset_state_for_run() {
   views_->mask.fit();
 }
 
+void WorkbenchUi::select_run(int64_t run_id) {
+  state_.run_id = run_id;
+  reset_state_for_run();
+}
+
 void WorkbenchUi::open(const std::string& path) {
   try {
     auto model = std::make_unique<SessionModel>(path);
@@ -180,15 +185,14 @@ void WorkbenchUi::draw_menu(ViewContext& ctx) {
   if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed('Q')) quit_ = true;
   ImGui::Separator();
   // Run, layer and head selectors: what every view shows.
-  ImGui::SetNextItemWidth(200);
+  ImGui::SetNextItemWidth(280);
   const std::string run_label = ctx.run ? ctx.run->info.name : "(no run)";
   if (ImGui::BeginCombo("##run", ("run: " + run_label).c_str())) {
     for (const auto& info : model_->runs()) {
       const std::string label =
           info.name + "  (" + info.kind + ", #" + std::to_string(info.id) + ")";
       if (ImGui::Selectable(label.c_str(), info.id == state_.run_id)) {
-        state_.run_id = info.id;
-        reset_state_for_run();
+        select_run(info.id);
       }
     }
     ImGui::EndCombo();

@@ -29,6 +29,8 @@ class WorkbenchUi {
   // Builds the whole frame; dt is the time since the previous one (playback).
   void frame(float dt);
   void set_panel(Panel panel) { panel_ = panel; }
+  // Shows another run of the file: its first step, its answer chunk selected.
+  void select_run(int64_t run_id);
   // Zooms the mask view to `pixels_per_position` around stream position `pos`.
   void focus_mask(int64_t pos, float pixels_per_position) {
     views_->mask.focus(pos, pixels_per_position);

@@ -50,6 +50,15 @@ void CompareView::draw(ViewContext& ctx) {
     dl->AddText(ImVec2(origin.x, y + (row_h - ImGui::GetFontSize()) / 2), theme::text_dim(),
                 names[row].c_str());
     dl->AddRectFilled(ImVec2(x0, y), ImVec2(x1, y + row_h), theme::panel_background(), 3.0f);
+    // A run without recorded choices (the full-attention baseline) reads everything.
+    const RunData* row_run = row == 0 ? ctx.run : other;
+    if (row_run->detail_steps.count == 0) {
+      dl->AddRectFilled(ImVec2(x0, y + 2), ImVec2(x1, y + row_h - 2),
+                        theme::with_alpha(theme::suffix(), 0.25f));
+      draw::centered_note(dl, ImVec2(x0, y), ImVec2(x1, y + row_h),
+                          "no choices recorded: attends every position");
+      continue;
+    }
     if (!step) continue;
     const auto& mine = row == 0 ? step->a : step->b;
     const auto& theirs = row == 0 ? step->b : step->a;
@@ -67,7 +76,7 @@ void CompareView::draw(ViewContext& ctx) {
                   theme::answer(), 0, 0, 1.5f);
   }
   ImGui::Dummy(ImVec2(width, 2 * row_h + 12));
-  if (step) {
+  if (step && ctx.run->detail_steps.count > 0 && other->detail_steps.count > 0) {
     std::vector<int32_t> both, only_a, only_b;
     std::set_intersection(step->a.begin(), step->a.end(), step->b.begin(), step->b.end(),
                           std::back_inserter(both));
@@ -90,8 +99,10 @@ void CompareView::draw(ViewContext& ctx) {
   if (series)
     for (size_t i = 0; i < series->steps.size(); ++i)
       xs.push_back(static_cast<double>(series->steps[i])), ys.push_back(series->jaccard[i]);
+  const bool both_chose = ctx.run->detail_steps.count > 0 && other->detail_steps.count > 0;
   const auto r = draw::line_plot(dl, pa, pb, xs, ys, theme::unfolded(),
-                                 "overlap of unfolded chunks (Jaccard) per step");
+                                 both_chose ? "overlap of unfolded chunks (Jaccard) per step"
+                                            : "overlap per step: needs choices from both runs");
   if (!xs.empty()) r.marker(dl, static_cast<double>(s.step), IM_COL32(255, 255, 255, 140));
 
   // What each run generated up to this step.

@@ -50,7 +50,7 @@ PlotRange line_plot(ImDrawList* dl, ImVec2 min, ImVec2 max, const std::vector<do
   dl->AddRectFilled(min, max, theme::panel_background(), 3.0f);
   dl->AddText(ImVec2(min.x + 6, min.y + 3), theme::text_dim(), label);
   if (xs.empty() || xs.size() != ys.size()) {
-    centered_note(dl, min, max, "no data");
+    centered_note(dl, min, max, "not recorded (or never scored) in this run");
     return r;
   }
   auto fy = [&](double y) { return log_y ? std::log10(std::max(y, 1e-12)) : y; };
@@ -64,8 +64,10 @@ PlotRange line_plot(ImDrawList* dl, ImVec2 min, ImVec2 max, const std::vector<do
   if (r.x1 <= r.x0) r.x1 = r.x0 + 1;
   if (r.y1 <= r.y0) r.y0 -= 0.5, r.y1 += 0.5;
   const double pad = (r.y1 - r.y0) * 0.08;
+  const bool non_negative = r.y0 >= 0 && !log_y;
   r.y0 -= pad;
   r.y1 += pad;
+  if (non_negative) r.y0 = std::max(r.y0, 0.0);  // costs and counts never dip below zero
   // Plot area leaves room for the label line and the axis numbers.
   const ImVec2 a = r.area_min, b = r.area_max;
   if (b.x <= a.x || b.y <= a.y) return r;
@@ -80,7 +82,8 @@ PlotRange line_plot(ImDrawList* dl, ImVec2 min, ImVec2 max, const std::vector<do
     const float y = b.y - (b.y - a.y) * i / 2.0f;
     dl->AddLine(ImVec2(a.x, y), ImVec2(b.x, y), theme::with_alpha(theme::grid(), 0.6f));
     char text[32];
-    std::snprintf(text, sizeof text, "%.3g", log_y ? std::pow(10.0, v) : v);
+    const double shown = log_y ? std::pow(10.0, v) : v;
+    std::snprintf(text, sizeof text, std::abs(shown) >= 1000 ? "%.0f" : "%.3g", shown);
     dl->AddText(ImVec2(min.x + 4, y - font / 2), theme::text_dim(), text);
   }
   char x0[32], x1[32];

@@ -61,7 +61,7 @@ void HierarchyView::draw(ViewContext& ctx) {
   }
   const int rows = index.num_levels() + 1;
   const float gap = 22.0f;  // room for the parent-child connectors
-  const float row_h = std::min(64.0f, (avail.y - gap * (rows - 1)) / rows);
+  const float row_h = std::min(84.0f, (avail.y - gap * (rows - 1)) / rows);
   const float x0 = origin.x + kLabelWidth, x1 = end.x - 4;
   const ImVec2 mouse = ImGui::GetIO().MousePos;
 

@@ -103,6 +103,8 @@ void TokenStripView::draw(ViewContext& ctx) {
   const ImVec2 mouse = ImGui::GetIO().MousePos;
   const bool hovered_window = ImGui::IsWindowHovered();
   int64_t hovered = -1;
+  // Lines touch (no item spacing) so that the clipper's arithmetic holds.
+  ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(ImGui::GetStyle().ItemSpacing.x, 0));
   ImGuiListClipper clipper;
   clipper.Begin(static_cast<int>(line_begin_.size()), line_h);
   while (clipper.Step()) {
@@ -154,6 +156,7 @@ void TokenStripView::draw(ViewContext& ctx) {
       ImGui::Dummy(ImVec2(width, line_h));
     }
   }
+  ImGui::PopStyleVar();
   // Generated text up to the current step, after the context.
   if (!run.decode_steps.empty()) {
     std::string generated;
