@@ -59,7 +59,8 @@ Matches match_answers(const DecoderModel& model, const TrainingBatch& batch, boo
 }  // namespace
 
 at::Tensor batch_loss(const DecoderModel& model, const TrainingBatch& batch, bool bf16_autocast,
-                      bool weighted, const DecoderModel::AttentionHook* attend) {
+                      bool weighted, const DecoderModel::AttentionHook* attend,
+                      double total_weight) {
   const c10::Device dev = model.device();
   const at::Tensor logits = logits_of(model, batch, bf16_autocast, attend).to(at::kFloat);
   const at::Tensor labels = batch.labels.to(dev);
@@ -67,6 +68,7 @@ at::Tensor batch_loss(const DecoderModel& model, const TrainingBatch& batch, boo
                                                labels.reshape({-1}), {}, at::Reduction::None, -100);
   const at::Tensor w = weighted ? batch.loss_weights.to(dev).reshape({-1})
                                 : (labels.reshape({-1}) != -100).to(at::kFloat);
+  if (total_weight > 0) return (ce * w).sum() / total_weight;
   return (ce * w).sum() / w.sum().clamp_min(1.0);
 }
 

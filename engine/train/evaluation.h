@@ -39,7 +39,10 @@ EvalResult evaluate(const DecoderModel& model, const DataMix& mix, const Sequenc
 // Mean (weighted) next-token cross-entropy of a batch, on the model's device.
 // Runs the forward under bf16 autocast when asked (CUDA); with `attend`, the
 // attention goes through that hook (selective training) instead of batch.mask.
+// `total_weight` > 0 divides the weighted sum by it instead of the batch's own
+// weight (gradient accumulation over several batches).
 at::Tensor batch_loss(const DecoderModel& model, const TrainingBatch& batch, bool bf16_autocast,
-                      bool weighted = true, const DecoderModel::AttentionHook* attend = nullptr);
+                      bool weighted = true, const DecoderModel::AttentionHook* attend = nullptr,
+                      double total_weight = 0);
 
 }  // namespace ssa

@@ -155,20 +155,26 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
     optimizer->zero_grad();
     double step_loss = 0;
     int64_t step_tokens = 0;
+    // Accumulation normalises by the whole step's target weight, so that
+    // grad_accum x batch_size equals one batch of that size.
+    std::vector<TrainingBatch> batches;
+    double step_weight = 0;
     for (int64_t micro = 0; micro < c.grad_accum; ++micro) {
       std::vector<Example> examples;
       for (int64_t i = 0; i < c.batch_size; ++i)
         examples.push_back(mix.sample(Split::kTrain, step, micro * c.batch_size + i, budget));
-      const TrainingBatch batch = make_batch(examples, seq);
+      batches.push_back(make_batch(examples, seq));
+      step_weight += batches.back().loss_weights.sum().item<double>();
+    }
+    for (const TrainingBatch& batch : batches) {
       at::Tensor loss;
       if (c.selective.enabled) {
         const DecoderModel::AttentionHook attend =
             selective_training_hook(batch, MaskSettings{c.ssa.previous_chunks}, c.selective);
-        loss = batch_loss(model, batch, bf16, true, &attend);
+        loss = batch_loss(model, batch, bf16, true, &attend, step_weight);
       } else {
-        loss = batch_loss(model, batch, bf16);
+        loss = batch_loss(model, batch, bf16, true, nullptr, step_weight);
       }
-      loss = loss / static_cast<double>(c.grad_accum);
       loss.backward();
       step_loss += loss.item<double>();
       step_tokens += batch.real_tokens;

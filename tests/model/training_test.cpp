@@ -20,7 +20,7 @@ std::string out_dir(const std::string& name) {
 
 // A smaller cousin of assets/configs/tiny-cpu.json, sized for a unit test;
 // generated tasks only, so that it runs where the Debian corpora are missing.
-ssa::TrainConfig tiny_config(int64_t steps) {
+ssa::TrainConfig tiny_config(int64_t steps, int64_t batch_size = 4, int64_t grad_accum = 1) {
   return ssa::parse_train_config(R"({
     "model": {"model_type": "llama", "vocab_size": 259, "hidden_size": 64,
               "intermediate_size": 160, "num_hidden_layers": 2, "num_attention_heads": 4,
@@ -29,7 +29,9 @@ ssa::TrainConfig tiny_config(int64_t steps) {
     "data": {"seq_len": 96, "mix": {"passkey": 1, "multikey": 1}},
     "optim": {"lr": 3e-3, "warmup_ratio": 0.1},
     "train": {"steps": )" + std::to_string(steps) +
-                                     R"(, "batch_size": 4, "eval_every": 0, "eval_batches": 1,
+                                     R"(, "batch_size": )" + std::to_string(batch_size) +
+                                     R"(, "grad_accum": )" + std::to_string(grad_accum) +
+                                     R"(, "eval_every": 0, "eval_batches": 1,
               "seed": 3, "threads": 2}})",
                                  "tiny-test.json");
 }
@@ -73,6 +75,23 @@ TEST(Training, StopAndResumeEqualsOneRun) {
   const ssa::DecoderModel mb = ssa::load_checkpoint(split.out_dir + "/model");
   for (const auto& [name, w] : ma.weights())
     EXPECT_TRUE(at::equal(w, mb.weights().at(name))) << name;
+}
+
+// Two micro-batches of 2 accumulate to the same step as one batch of 4 (same
+// examples, normalised by the step's whole target weight).
+TEST(Training, AccumulationEqualsOneLargerBatch) {
+  ssa::TrainOptions options;
+  options.progress = false;
+  options.out_dir = out_dir("batch4");
+  const ssa::TrainResult big = ssa::train(tiny_config(2, 4, 1), options);
+  options.out_dir = out_dir("accum2x2");
+  const ssa::TrainResult accum = ssa::train(tiny_config(2, 2, 2), options);
+  EXPECT_NEAR(big.losses[0], accum.losses[0], 1e-5);
+  EXPECT_NEAR(big.losses[1], accum.losses[1], 1e-4);
+  const ssa::DecoderModel a = ssa::load_checkpoint(out_dir("batch4") + "/model");
+  const ssa::DecoderModel b = ssa::load_checkpoint(out_dir("accum2x2") + "/model");
+  for (const auto& [name, w] : a.weights())
+    EXPECT_LT((w - b.weights().at(name)).abs().max().item<double>(), 1e-4) << name;
 }
 
 }  // namespace
