@@ -11,6 +11,7 @@
 #include <map>
 
 #include "engine/layout/gist_layout.h"
+#include "engine/mask/block_mask.h"
 #include "engine/model/checkpoint.h"
 #include "engine/model/message.h"
 #include "engine/tokenizer/byte_tokenizer.h"
@@ -139,11 +140,14 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
     result.evals.push_back(e);
   };
 
-  if (observer && c.ssa.enabled) {  // the stream of the run's first example, for the GUI
+  if (observer && c.ssa.enabled) {  // the first example's stream and mask, for the GUI
     const Example first = mix.sample(Split::kTrain, step, 0, budget);
     std::vector<int64_t> raw{ByteTokenizer::kBos};
     for (unsigned char ch : first.document) raw.push_back(ch);
-    observer->on_layout(trace::describe_layout(GistLayout(c.ssa.layout, raw)));
+    const GistLayout layout(c.ssa.layout, raw);
+    observer->on_layout(trace::describe_layout(layout));
+    observer->on_mask(
+        trace::describe_mask(build_block_mask(layout, MaskSettings{c.ssa.previous_chunks})));
   }
 
   double tokens = 0, seconds = 0;
