@@ -99,6 +99,7 @@ int run_workbench(const std::string& path) {
     auto model = std::make_unique<SessionModel>(path);
     GuiContext context({1600, 1000, true, "SSA Workbench - " + path});
     WorkbenchUi ui(std::move(model));
+    ui.set_follow(true);  // a recording still being written grows on screen
     auto last = std::chrono::steady_clock::now();
     while (!glfwWindowShouldClose(context.window()) && !ui.quit_requested()) {
       // Idle politely: wait for input unless something plays or loads.

@@ -137,6 +137,22 @@ void WorkbenchUi::timed(const char* name, Draw&& draw) {
 
 void WorkbenchUi::frame(float dt) {
   parts_.clear();
+  if (follow_ && (follow_clock_ += dt) >= 1.0f) {
+    follow_clock_ = 0;
+    const bool at_end = [&] {
+      const RunData* run = model_->run(state_.run_id);
+      return run && state_.step >= run->detail_steps.last;
+    }();
+    try {
+      if (model_->refresh() && at_end && !state_.playing) {
+        // Following the newest step, as a live view should.
+        const RunData* run = model_->run(state_.run_id);
+        if (run && run->detail_steps.count > 0) state_.step = run->detail_steps.last;
+      }
+    } catch (const std::exception& e) {
+      state_.status = e.what();
+    }
+  }
   ViewContext ctx = make_context();
   if (ctx.run) {
     views_->transport.update(ctx, dt);

@@ -37,6 +37,8 @@ class WorkbenchUi {
   }
   // Opens another recording (session browser, recent files); errors go to the status bar.
   void open(const std::string& path);
+  // Live mode: re-read the file about once a second while a writer adds to it.
+  void set_follow(bool follow) { follow_ = follow; }
   // Blocks until background loads and rasters requested so far are done.
   void wait_idle();
 
@@ -66,6 +68,8 @@ class WorkbenchUi {
   UiState state_;
   Panel panel_ = Panel::kAll;
   bool quit_ = false;
+  bool follow_ = false;
+  float follow_clock_ = 0;
   std::vector<PartTime> parts_;
   bool browser_open_ = false;
   // Views cache textures per run; a newly opened file gets fresh ones.

@@ -13,6 +13,7 @@
 #include "app/gui/model/session_model.h"
 #include "app/gui/workbench.h"
 #include "sessions/reader.h"
+#include "sessions/writer.h"
 #include "tests/gui/test_recording.h"
 
 namespace ssa::gui {
@@ -183,6 +184,52 @@ TEST(SessionModel, BookmarksRoundTripThroughTheRecording) {
   ASSERT_EQ(reopened.bookmarks(run_id).size(), 1u);
   reopened.remove_bookmark(run_id, reopened.bookmarks(run_id)[0].id);
   EXPECT_TRUE(reopened.bookmarks(run_id).empty());
+}
+
+// Live mode: a model opened on a file that a Writer is still filling sees the
+// new steps after refresh(), and only then.
+TEST(SessionModel, RefreshFollowsALiveWriter) {
+  TempRecording rec(testing::small_ssa());
+  const std::string live = rec.path() + ".live";
+  sessions::Reader source(rec.path());
+  const int64_t source_run = source.runs().front().id;
+  sessions::Writer writer(live);
+  sessions::RunInfo info = *source.run(source_run);
+  const int64_t run_id = writer.begin_run(info);
+  writer.write_layout(run_id, *source.layout(source_run));
+  writer.write_mask(run_id, *source.mask(source_run));
+  auto copy_steps = [&](int64_t first, int64_t last) {
+    for (const auto& d : source.decode_steps(source_run, first, last)) {
+      writer.write_decode_step(run_id, d);
+      for (int32_t layer = 0; layer < 2; ++layer)
+        writer.write_layer_step(run_id, *source.layer_step(source_run, d.step, layer));
+    }
+    writer.flush();
+  };
+  copy_steps(0, 4);
+  SessionModel model(live);
+  EXPECT_EQ(model.run(run_id)->decode_steps.size(), 5u);
+  EXPECT_EQ(model.run(run_id)->detail_steps.last, 4);
+  EXPECT_FALSE(model.refresh());  // nothing new yet
+  model.head_step(run_id, 9, 0, -1);
+  model.wait_idle();
+  EXPECT_FALSE(model.head_step(run_id, 9, 0, -1)->recorded);
+
+  copy_steps(5, 9);
+  EXPECT_TRUE(model.refresh());
+  EXPECT_EQ(model.run(run_id)->decode_steps.size(), 10u);
+  EXPECT_EQ(model.run(run_id)->detail_steps.last, 9);
+  model.head_step(run_id, 9, 0, -1);
+  model.wait_idle();
+  bool exact = false;
+  auto step = model.head_step(run_id, 9, 0, -1, &exact);
+  ASSERT_TRUE(exact && step);
+  EXPECT_TRUE(step->recorded);
+  model.unfolds(run_id, 9);
+  model.wait_idle();
+  EXPECT_FALSE(model.unfolds(run_id, 9)->level0.empty());
+  writer.close();
+  ::unlink(live.c_str());
 }
 
 TEST(SessionModel, RefusesAFileThatIsNotARecording) {

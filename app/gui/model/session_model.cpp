@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <list>
@@ -28,9 +29,13 @@ struct DetailKey {
     return run == o.run && step == o.step && layer == o.layer && head == o.head;
   }
 };
+// Keys by run id carry the refresh generation, so live data is reloaded.
 struct UnfoldKey {
   int64_t run_id, step;
-  bool operator==(const UnfoldKey& o) const { return run_id == o.run_id && step == o.step; }
+  int generation;
+  bool operator==(const UnfoldKey& o) const {
+    return run_id == o.run_id && step == o.step && generation == o.generation;
+  }
 };
 struct TimelineKey {
   const RunData* run;
@@ -44,19 +49,26 @@ struct SeriesKey {
   int64_t run_id;
   int32_t layer, level, head;
   int64_t position;
+  int generation;
   bool operator==(const SeriesKey& o) const {
     return run_id == o.run_id && layer == o.layer && level == o.level && head == o.head &&
-           position == o.position;
+           position == o.position && generation == o.generation;
   }
 };
 struct CompareStepKey {
   int64_t a, b, step;
-  bool operator==(const CompareStepKey& o) const { return a == o.a && b == o.b && step == o.step; }
+  int generation;
+  bool operator==(const CompareStepKey& o) const {
+    return a == o.a && b == o.b && step == o.step && generation == o.generation;
+  }
 };
 struct CompareKey {
   int64_t a, b;
   sessions::StepRange range;
-  bool operator==(const CompareKey& o) const { return a == o.a && b == o.b; }
+  int generation;
+  bool operator==(const CompareKey& o) const {
+    return a == o.a && b == o.b && generation == o.generation;
+  }
 };
 
 // Parses what the views show about the layout settings and the task.
@@ -210,10 +222,21 @@ struct SessionModel::Workers {
               return std::shared_ptr<const CompareStep>(out);
             }) {}
 
-  // Each worker thread opens its own Reader on first use (Readers are per thread).
-  sessions::Reader& reader_for(std::unique_ptr<sessions::Reader>& slot) {
-    if (!slot) slot = std::make_unique<sessions::Reader>(path_);
-    return *slot;
+  // Each worker thread opens its own Reader on first use (Readers are per
+  // thread) and refreshes it when the model saw new commits (live mode).
+  struct ThreadReader {
+    std::unique_ptr<sessions::Reader> reader;
+    int generation = 0;
+  };
+  sessions::Reader& reader_for(ThreadReader& slot) {
+    if (!slot.reader) {
+      slot.reader = std::make_unique<sessions::Reader>(path_);
+      slot.generation = generation.load();
+    } else if (slot.generation != generation.load()) {
+      slot.reader->refresh();
+      slot.generation = generation.load();
+    }
+    return *slot.reader;
   }
 
   std::shared_ptr<const HeadStep> load_detail(const DetailKey& k) {
@@ -229,9 +252,11 @@ struct SessionModel::Workers {
     }
     if (!record) {
       auto loaded = reader.layer_step(k.run->info.id, k.step, k.layer);
-      if (loaded) record = std::make_shared<const sessions::LayerStep>(std::move(*loaded));
-      detail_cache_.emplace_front(key, record);
-      if (detail_cache_.size() > 64) detail_cache_.pop_back();
+      if (loaded) {  // a missing record is not cached: a live writer may add it
+        record = std::make_shared<const sessions::LayerStep>(std::move(*loaded));
+        detail_cache_.emplace_front(key, record);
+        if (detail_cache_.size() > 64) detail_cache_.pop_back();
+      }
     }
     return make_head_step(*k.run, record.get(), k.step, k.layer, k.head);
   }
@@ -347,8 +372,9 @@ struct SessionModel::Workers {
   // Worker-thread state first: members are destroyed in reverse order, so the
   // slots (and their threads) go before the Readers and cache they use.
   std::string path_;
-  std::unique_ptr<sessions::Reader> detail_reader_, unfold_reader_, timeline_reader_,
-      series_reader_, compare_reader_, compare_step_reader_;
+  std::atomic<int> generation{0};  // grows with every refresh that saw new commits
+  ThreadReader detail_reader_, unfold_reader_, timeline_reader_, series_reader_, compare_reader_,
+      compare_step_reader_;
   std::list<
       std::pair<std::tuple<int64_t, int64_t, int32_t>, std::shared_ptr<const sessions::LayerStep>>>
       detail_cache_;
@@ -412,7 +438,7 @@ std::shared_ptr<const HeadStep> SessionModel::head_step(int64_t run_id, int64_t 
 
 std::shared_ptr<const StepUnfolds> SessionModel::unfolds(int64_t run_id, int64_t step,
                                                          bool* exact) {
-  return workers_->step_unfolds.get({run_id, step}, exact);
+  return workers_->step_unfolds.get({run_id, step, workers_->generation.load()}, exact);
 }
 
 std::shared_ptr<const TimelineImage> SessionModel::timeline(int64_t run_id, int32_t layer,
@@ -425,7 +451,7 @@ std::shared_ptr<const TimelineImage> SessionModel::timeline(int64_t run_id, int3
 
 std::shared_ptr<const std::vector<sessions::Reader::ScorePoint>> SessionModel::score_series(
     int64_t run_id, int32_t layer, int32_t level, int32_t head, int64_t position) {
-  return workers_->series.get({run_id, layer, level, head, position});
+  return workers_->series.get({run_id, layer, level, head, position, workers_->generation.load()});
 }
 
 std::shared_ptr<const CompareSeries> SessionModel::compare(int64_t run_a, int64_t run_b) {
@@ -436,12 +462,12 @@ std::shared_ptr<const CompareSeries> SessionModel::compare(int64_t run_a, int64_
   range.first = std::max(a->detail_steps.first, b->detail_steps.first);
   range.last = std::min(a->detail_steps.last, b->detail_steps.last);
   range.count = std::max<int64_t>(0, range.last - range.first + 1);
-  return workers_->comparison.get({run_a, run_b, range});
+  return workers_->comparison.get({run_a, run_b, range, workers_->generation.load()});
 }
 
 std::shared_ptr<const CompareStep> SessionModel::compare_step(int64_t run_a, int64_t run_b,
                                                               int64_t step) {
-  return workers_->compare_step.get({run_a, run_b, step});
+  return workers_->compare_step.get({run_a, run_b, step, workers_->generation.load()});
 }
 
 const std::vector<sessions::Bookmark>& SessionModel::bookmarks(int64_t run_id) {
@@ -466,6 +492,18 @@ void SessionModel::remove_bookmark(int64_t /*run_id*/, int64_t bookmark_id) {
   notebook.remove(bookmark_id);
   reader_.refresh();
   for (auto& cached : bookmarks_) cached.reset();
+}
+
+bool SessionModel::refresh() {
+  if (!reader_.refresh()) return false;
+  ++workers_->generation;
+  runs_ = reader_.runs();
+  for (auto& data : run_data_)
+    if (data) replaced_.push_back(std::move(data));
+  run_data_.clear();
+  run_data_.resize(runs_.size());
+  bookmarks_.assign(runs_.size(), std::nullopt);
+  return true;
 }
 
 void SessionModel::wait_idle() {

@@ -115,6 +115,11 @@ class SessionModel {
   void add_bookmark(sessions::Bookmark bookmark);
   void remove_bookmark(int64_t run_id, int64_t bookmark_id);
 
+  // Live mode: picks up what a writer committed since the last call (new runs,
+  // steps, details). Returns true when something changed; run() then returns
+  // fresh RunData (old ones stay alive for views and workers still using them).
+  bool refresh();
+
   // Blocks until every requested background load has finished (screenshots, tests).
   void wait_idle();
   // The latest background failure, "" when none (shown in the status bar).
@@ -126,6 +131,7 @@ class SessionModel {
   sessions::Reader reader_;
   std::vector<sessions::RunInfo> runs_;
   std::vector<std::unique_ptr<RunData>> run_data_;  // parallel to runs_
+  std::vector<std::unique_ptr<RunData>> replaced_;  // stale after refresh(), kept alive
   std::vector<std::optional<std::vector<sessions::Bookmark>>> bookmarks_;
   int64_t default_run_ = 0;
   double open_seconds_ = 0;

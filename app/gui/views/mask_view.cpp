@@ -87,12 +87,12 @@ void MaskView::draw(ViewContext& ctx) {
     draw::centered_note(dl, origin, end, "this run has no layout");
     return;
   }
-  if (fit_requested_ || fitted_run_ != &run) {
+  if (fit_requested_ || fitted_run_ != run.info.id) {
     zoom_ = std::min(size.x, size.y) / static_cast<float>(length);
     view_x_ = -(size.x / zoom_ - length) / 2.0;
     view_y_ = 0;
     fit_requested_ = false;
-    fitted_run_ = &run;
+    fitted_run_ = run.info.id;
   }
   if (focus_pos_ >= 0) {
     zoom_ = focus_zoom_;

@@ -59,7 +59,7 @@ class MaskView {
   bool fit_requested_ = true;
   int64_t focus_pos_ = -1;
   float focus_zoom_ = 0;
-  const RunData* fitted_run_ = nullptr;
+  int64_t fitted_run_ = -1;  // run id: a live refresh keeps the user's zoom
   const RunData* block_run_ = nullptr;
   Texture block_texture_;  // one texel per (query block, key block)
   Texture raster_texture_;
