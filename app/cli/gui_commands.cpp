@@ -141,7 +141,8 @@ void add_bench_gui(CLI::App& app) {
     }
     fmt::print("{}: {} positions, {} detail steps\n", args->recording, t.positions, t.steps);
     fmt::print(
-        "open {:.1f} ms; frame build over {} frames ({}x{}, playing one step per frame), "
+        "open {:.1f} ms; frame build over {} frames ({}x{}, one step per frame, mask zoom "
+        "cycling), "
         "GUI-thread CPU: median {:.2f} ms, p95 {:.2f} ms, max {:.2f} ms (wall clock: median "
         "{:.2f} ms, max {:.2f} ms)\n",
         t.open_ms, t.frames, w, h, t.median_ms, t.p95_ms, t.max_ms, t.wall_median_ms,

@@ -112,7 +112,18 @@ FrameTimes bench_frames(const std::string& recording, int frames, int width, int
   };
   std::vector<double> ms, wall;
   std::map<std::string, std::vector<double>> part_ms;
+  // The mask view cycles through its levels of detail while the steps play:
+  // fitted (block texture), a screen raster, and cells drawn one by one.
+  const float zooms[] = {0.0f, 0.05f, 0.5f, 6.0f, 14.0f};
+  const int64_t centre = run && run->layout ? run->index.prefix_length() / 2 : 0;
   for (int i = -1; i < frames; ++i) {  // frame -1: startup, reported apart
+    if (i >= 0 && i % 60 == 0 && run && run->layout) {
+      const float zoom = zooms[(i / 60) % 5];
+      if (zoom > 0)
+        ui.focus_mask(centre + i * 7, zoom);
+      else
+        ui.fit_mask();
+    }
     ImGuiIO& io = ImGui::GetIO();
     io.DisplaySize = ImVec2(static_cast<float>(width), static_cast<float>(height));
     const auto start = Clock::now();

@@ -46,7 +46,8 @@ struct FrameTimes {
   std::vector<Part> parts;  // per view
 };
 // Builds `frames` frames of the full workbench while playing through the
-// steps (one step per frame), timing the ImGui frame build (NewFrame to Render).
+// steps (one step per frame) and cycling the mask view through its levels of
+// detail every 60 frames, timing the ImGui frame build (NewFrame to Render).
 FrameTimes bench_frames(const std::string& recording, int frames, int width, int height);
 
 }  // namespace ssa::gui

@@ -35,6 +35,7 @@ class WorkbenchUi {
   void focus_mask(int64_t pos, float pixels_per_position) {
     views_->mask.focus(pos, pixels_per_position);
   }
+  void fit_mask() { views_->mask.fit(); }
   // Opens another recording (session browser, recent files); errors go to the status bar.
   void open(const std::string& path);
   // Live mode: re-read the file about once a second while a writer adds to it.
