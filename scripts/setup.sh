@@ -10,7 +10,7 @@ apt_packages=(
   build-essential cmake ninja-build ccache pkg-config python3-venv
   libimgui-dev libglfw3-dev libgl-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev libfmt-dev libstb-dev
-  fortunes bible-kjv-text xvfb xauth fonts-dejavu-core
+  fortunes bible-kjv bible-kjv-text xvfb xauth fonts-dejavu-core
 )
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -76,6 +76,8 @@ LayoutSettings checked_settings(const MaskOptions& o) {
     if (level < 2) throw UsageError(fmt::format("--levels sizes must be >= 2, got {}", level));
   }
   if (o.sink < 0) throw UsageError("--sink must be >= 0");
+  if (o.word_aware && o.text.empty())
+    throw UsageError("--word-aware needs --text (words of a text)");
   if (o.previous < 0) throw UsageError("--previous must be >= 0");
   if (o.block_size != 64 && o.block_size != 128) throw UsageError("--block-size must be 64 or 128");
   if (!o.record.empty()) {
@@ -144,6 +146,9 @@ void run_mask(const MaskOptions& o) {
         length, kMaxDenseMaskLength, (length * length) >> 30));
   }
   const MaskSettings mask_settings{o.previous};
+  // The recording first: a file that is not a recording is refused before
+  // any .npy file exists.
+  if (!o.record.empty()) record_layout(o, layout, mask_settings);
   namespace fs = std::filesystem;
   std::error_code error;
   fs::create_directories(o.out, error);
@@ -171,7 +176,6 @@ void run_mask(const MaskOptions& o) {
   write_npy(dir + "ids.npy", "<i4", {length, layout.num_levels()}, layout.ids());
   write_npy(dir + "positions.npy", "<i8", {length}, layout.position_ids());
   write_layout_json(dir + "layout.json", layout, o);
-  if (!o.record.empty()) record_layout(o, layout, mask_settings);
   fmt::print("{}: {} raw tokens -> stream length {} ({}), {} mask in {:.3f} s\n", o.out, o.tokens,
              length, settings.hierarchy_name(), o.blocks ? "block" : "dense", seconds);
 }

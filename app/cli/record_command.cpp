@@ -20,6 +20,7 @@
 #include "engine/decode/decode_session.h"
 #include "engine/decode/generation.h"
 #include "engine/mask/block_mask.h"
+#include "engine/mask/training_mask.h"
 #include "engine/model/checkpoint.h"
 #include "engine/trace/layout_trace.h"
 #include "sessions/writer.h"
@@ -77,6 +78,15 @@ void run_record(const RecordOptions& o) {
     throw InputError(o.model + "/config.json has no ssa block: not an SSA model");
   LayoutSettings layout_settings = config.ssa.layout;
   if (o.levels_given) layout_settings.group_sizes = o.levels;
+  try {
+    layout_settings.validate();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--levels: ") + e.what());
+  }
+  if (layout_settings.gists_in_generation) {
+    throw InputError(o.model +
+                     ": decoding with gists inserted during generation is not supported yet");
+  }
   const ByteTokenizer tokenizer(layout_settings.num_levels());
   if (tokenizer.vocab_size() > config.vocab_size) {
     throw UsageError(fmt::format("the model knows {} gist levels; --levels asks for {}",
@@ -95,9 +105,18 @@ void run_record(const RecordOptions& o) {
   for (int64_t id : tokenizer.encode(example.document)) raw.push_back(id);
   GistLayout layout(layout_settings, raw);
   for (int64_t id : tokenizer.encode(example.prompt)) layout.append(id);
-  const int64_t answer_chunk = example.answer_begin >= 0
-                                   ? layout.chunk_id(layout.stream_index(1 + example.answer_begin))
-                                   : -1;
+  // The chunk that holds the answer (-1: no answer, or it sits in the sink,
+  // which every query sees without unfolding).
+  const int64_t answer_stream =
+      example.answer_begin >= 0 ? layout.stream_index(1 + example.answer_begin) : -1;
+  const int64_t answer_chunk =
+      answer_stream >= layout.sink_length() ? layout.chunk_id(answer_stream) : -1;
+  if (layout.prefix_length() > kMaxDenseMaskLength) {
+    throw UsageError(fmt::format(
+        "--context {} gives a prefix of {} positions; the CPU prefill builds a dense mask of at "
+        "most {} (the block-sparse prefill comes with the attention kernels)",
+        o.context, layout.prefix_length(), kMaxDenseMaskLength));
+  }
 
   sessions::Writer writer(o.out);
   sessions::RunInfo run;

@@ -51,8 +51,9 @@ std::vector<int64_t> choose_top(const std::vector<int64_t>& candidates,
   std::vector<size_t> order(candidates.size());
   std::iota(order.begin(), order.end(), 0);
   // Best score first; ties go to the lower index (= the lower stream position).
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return scores[a] > scores[b]; });
+  // A NaN score (an overflow upstream) ranks last rather than breaking the sort.
+  auto key = [&](size_t i) { return std::isnan(scores[i]) ? -HUGE_VAL : scores[i]; };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key(a) > key(b); });
   size_t take = static_cast<size_t>(std::max<int64_t>(0, budget));
   if (top_p > 0 && !order.empty()) {
     const double best = scores[order[0]];

@@ -52,8 +52,7 @@ at::Tensor DecodeSession::prefill() {
     // The prefix attends with the training mask, as in training.
     const std::vector<int64_t> ids(layout_.token_ids().begin(),
                                    layout_.token_ids().begin() + prefix);
-    const at::Tensor mask =
-        dense_training_mask(layout_, settings_.mask).narrow(0, 0, prefix).narrow(1, 0, prefix);
+    const at::Tensor mask = dense_training_mask(layout_, settings_.mask, prefix);
     const at::Tensor m = mask.to(model_.device());
     logits.push_back(model_.forward_with(
         at::tensor(ids, longs).unsqueeze(0), at::arange(prefix, longs).unsqueeze(0),

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 namespace ssa {
 
@@ -13,7 +14,15 @@ std::vector<int64_t> generate_greedy(DecodeSession& session, const ByteTokenizer
   auto start = std::chrono::steady_clock::now();
   at::Tensor logits = session.prefill();
   for (int64_t s = 0; s < options.max_tokens; ++s) {
-    const int64_t token = logits.argmax().item<int64_t>();
+    // Only text bytes and EOS may be generated: never BOS, padding or a gist
+    // (gists are placed by the layout, not predicted).
+    at::Tensor allowed = logits.detach().to(at::kFloat).clone();
+    allowed.index_fill_(0, at::tensor({ByteTokenizer::kBos}, at::kLong).to(allowed.device()),
+                        -INFINITY);
+    if (allowed.size(0) > ByteTokenizer::kPad)
+      allowed.narrow(0, ByteTokenizer::kPad, allowed.size(0) - ByteTokenizer::kPad)
+          .fill_(-INFINITY);
+    const int64_t token = allowed.argmax().item<int64_t>();
     tokens.push_back(token);
     if (observer) {
       trace::DecodeStep step;

@@ -93,18 +93,11 @@ GistLayout::GistLayout(LayoutSettings settings, const std::vector<int64_t>& raw_
   }
   if (n > sink_raw) close_levels_after_gist(0, true);
 
-  if (settings_.sink >= 0) {
-    sink_length_ = sink_raw;
-  } else {
-    // The reference's dynamic sink: everything before the first chunk of the
-    // compressed document, i.e. before (first gist position - c).
-    sink_length_ = sink_raw;
-    if (has_gists()) {
-      const auto first_gist =
-          std::find(roles_.begin(), roles_.end(), gist_role(0)) - roles_.begin();
-      sink_length_ = std::max<int64_t>(0, first_gist - c);
-    }
-  }
+  // A fixed sink, or the reference's dynamic one: every position before the
+  // first chunk of the compressed document. The reference finds it as (first
+  // gist position - c); counting from compress_from gives the same for a full
+  // first chunk and stays right for a short or word-aware-lengthened one.
+  sink_length_ = sink_raw;
 }
 
 void GistLayout::push_raw(int64_t token, int64_t raw) {

@@ -46,8 +46,11 @@ int64_t first_position_with_id(const GistLayout& layout, int level, int64_t valu
 
 }  // namespace
 
-void fill_dense_training_mask(const GistLayout& layout, MaskSettings settings, uint8_t* out) {
-  const int64_t length = layout.length();
+void fill_dense_training_mask(const GistLayout& layout, MaskSettings settings, uint8_t* out,
+                              int64_t limit) {
+  // Rows below `length` only see keys below them: a prefix of the stream has
+  // the same mask whatever follows it.
+  const int64_t length = limit < 0 ? layout.length() : std::min(limit, layout.length());
   const int top = layout.top_level();
   const int p = settings.previous_chunks;
   const auto gists = gist_positions(layout);
@@ -100,14 +103,15 @@ void fill_dense_training_mask(const GistLayout& layout, MaskSettings settings, u
   }
 }
 
-at::Tensor dense_training_mask(const GistLayout& layout, MaskSettings settings) {
-  const int64_t length = layout.length();
+at::Tensor dense_training_mask(const GistLayout& layout, MaskSettings settings, int64_t limit) {
+  const int64_t length = limit < 0 ? layout.length() : std::min(limit, layout.length());
   if (length > kMaxDenseMaskLength) {
     throw std::length_error("dense mask of stream length " + std::to_string(length) + " exceeds " +
                             std::to_string(kMaxDenseMaskLength) + "; use the block description");
   }
   at::Tensor mask = at::empty({length, length}, at::kBool);
-  fill_dense_training_mask(layout, settings, reinterpret_cast<uint8_t*>(mask.data_ptr<bool>()));
+  fill_dense_training_mask(layout, settings, reinterpret_cast<uint8_t*>(mask.data_ptr<bool>()),
+                           length);
   return mask;
 }
 

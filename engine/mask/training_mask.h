@@ -23,11 +23,15 @@ constexpr int64_t kMaxDenseMaskLength = 32768;
 // The predicate's view of a layout (valid while the layout lives).
 MaskRuleView mask_rule_view(const GistLayout& layout, MaskSettings settings);
 
-// Fills out[q * L + k] = 1 where q may attend to k (out holds L*L bytes).
+// Fills out[q * n + k] = 1 where q may attend to k, for the first n positions
+// (n = `length`, or the whole stream when negative; out holds n*n bytes).
 // Written as per-row visible ranges, independently of mask_rule.h.
-void fill_dense_training_mask(const GistLayout& layout, MaskSettings settings, uint8_t* out);
+void fill_dense_training_mask(const GistLayout& layout, MaskSettings settings, uint8_t* out,
+                              int64_t length = -1);
 
-// Bool tensor [L, L] on the CPU; throws std::length_error above kMaxDenseMaskLength.
-at::Tensor dense_training_mask(const GistLayout& layout, MaskSettings settings);
+// Bool tensor [n, n] on the CPU for the first n positions (all when negative);
+// throws std::length_error above kMaxDenseMaskLength.
+at::Tensor dense_training_mask(const GistLayout& layout, MaskSettings settings,
+                               int64_t length = -1);
 
 }  // namespace ssa
