@@ -11,7 +11,7 @@ D=docs/screenshots
 "$W" screenshot $R --view all --step 5 --layer 4 --out $D/workbench.png
 "$W" screenshot $R --view all --run 3 --step 5 --out $D/workbench-hssa.png
 "$W" screenshot $R --view mask --step 5 --layer 4 --size 1200x900 --out $D/mask.png
-"$W" screenshot $R --view mask --step 5 --layer 4 --mask-zoom 14 --size 1200x900 --out $D/mask-zoom.png
+"$W" screenshot $R --view mask --step 5 --layer 4 --mask-zoom 26 --size 1200x800 --out $D/mask-zoom.png
 "$W" screenshot $R --view strip --step 5 --layer 4 --size 1400x800 --out $D/token-strip.png
 "$W" screenshot $R --view timeline --run 3 --step 5 --size 1400x800 --out $D/score-timeline.png
 "$W" screenshot $R --view hierarchy --run 3 --step 5 --size 1400x700 --out $D/hierarchy.png
