@@ -37,7 +37,8 @@ cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DSSA_BUILD_APP=OFF 
   -DPython3_EXECUTABLE="$(command -v python3)" \
   -DSQLite3_INCLUDE_DIR="$PWD/.carry/include" -DSQLite3_LIBRARY="$sqlite_lib" >"$out/configure.log" 2>&1 ||
   { tail -40 "$out/configure.log"; exit 1; }
-time cmake --build build-gpu -j "$(nproc)" 2>&1 | tail -5
+time cmake --build build-gpu -j "$(nproc)" >"$out/build.log" 2>&1 ||
+  { grep -E "error|FAILED" -A3 "$out/build.log" | head -60; exit 1; }
 
 status=0
 (cd build-gpu && ctest --output-on-failure -j 4 --timeout 600 2>&1 | tee "$out/ctest.log" | tail -40) || status=1
