@@ -96,6 +96,8 @@ void add_screenshot(CLI::App& app) {
       throw UsageError("--view " + args->view + ": expected one of " + gui::panel_names());
     const auto [w, h] = parse_size(args->size);
     require_recording(args->recording);
+    if (!gui::files::is_directory(gui::files::parent_path(args->out)))
+      throw InputError("cannot write " + args->out + ": its folder does not exist");
     ensure_display(w, h);
     gui::ShotOptions options;
     options.recording = args->recording;
