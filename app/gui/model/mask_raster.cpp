@@ -48,10 +48,11 @@ BlockImage block_image(const RunData& run) {
   const int block = std::max(1, mask.block_size);
   image.size = static_cast<int>((length + block - 1) / block);
   image.rgba.assign(static_cast<size_t>(image.size) * image.size, 0);
-  const uint32_t full = blend(theme::raw_token(), 0.85f);
-  const uint32_t gists = blend(theme::gist_level(0), 0.75f);
-  const uint32_t mixed = blend((theme::raw_token() & 0x00FFFFFF) | 0xFF000000, 0.6f);
-  const uint32_t mixed_gist = blend(theme::gist_level(0), 0.55f);
+  // Gists-only blocks are mostly empty (one visible key in c + 1): dim; the
+  // blocks near the diagonal, where raw tokens are visible too, stand out.
+  const uint32_t full = blend(theme::raw_token(), 0.9f);
+  const uint32_t gists = blend(theme::gist_level(0), 0.4f);
+  const uint32_t mixed = blend(theme::raw_token(), 0.75f);
   for (int b = 0; b < image.size; ++b) {
     uint32_t* row = &image.rgba[static_cast<size_t>(b) * image.size];
     // Causal region first (masked), then the recorded non-empty blocks.
@@ -68,7 +69,7 @@ BlockImage block_image(const RunData& run) {
           row[k] = gists;
           break;
         default:
-          row[k] = (k & 1) ? mixed : mixed_gist;
+          row[k] = mixed;
           break;
       }
     }

@@ -91,14 +91,18 @@ void TokenStripView::draw(ViewContext& ctx) {
   const float line_h = font->FontSize + 8.0f;
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const int32_t selected = ctx.state.selected_chunk;
-  if (selected != last_scrolled_chunk_ && selected >= 0 && selected < index.num_chunks()) {
+  if (selected != last_scrolled_chunk_) {
+    scroll_frames_ = 3;  // ImGui clamps a scroll to last frame's content: retry a few frames
+    last_scrolled_chunk_ = selected;
+  }
+  if (scroll_frames_ > 0 && selected >= 0 && selected < index.num_chunks()) {
     // Another view selected a chunk: bring it into sight.
     const int64_t pos = index.spans(0)[selected].begin;
     const auto line =
         std::upper_bound(line_begin_.begin(), line_begin_.end(), pos) - line_begin_.begin() - 1;
     ImGui::SetScrollY(std::max(0.0f, line * line_h - ImGui::GetWindowHeight() / 3));
+    --scroll_frames_;
   }
-  last_scrolled_chunk_ = selected;
 
   const ImVec2 mouse = ImGui::GetIO().MousePos;
   const bool hovered_window = ImGui::IsWindowHovered();

@@ -76,6 +76,7 @@ class TokenStripView {
   void lay_out(const RunData& run, float width);  // wraps tokens into lines (on resize only)
 
   int32_t last_scrolled_chunk_ = -1;
+  int scroll_frames_ = 0;  // frames left to keep scrolling to the selected chunk
   const RunData* laid_run_ = nullptr;
   float laid_width_ = 0;
   std::vector<int64_t> line_begin_;       // first stream position of every line
