@@ -11,6 +11,7 @@
 #include "app/gui/core/theme.h"
 #include "app/gui/model/mask_raster.h"
 #include "app/gui/model/session_model.h"
+#include "app/gui/views/views.h"
 #include "app/gui/workbench.h"
 #include "sessions/reader.h"
 #include "sessions/writer.h"
@@ -246,6 +247,23 @@ TEST(SessionModel, RefusesAFileThatIsNotARecording) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
   }
   ::unlink(path.c_str());
+}
+
+TEST(SessionBrowser, RemembersRecentFilesNewestFirstWithoutDuplicates) {
+  const std::string config = "/tmp/ssa_gui_config_" + std::to_string(::getpid());
+  ::setenv("XDG_CONFIG_HOME", config.c_str(), 1);
+  SessionBrowserView::remember("/data/a.ssarec");
+  SessionBrowserView::remember("/data/b.ssarec");
+  SessionBrowserView::remember("/data/a.ssarec");
+  const auto recent = SessionBrowserView::recent();
+  ASSERT_EQ(recent.size(), 2u);
+  EXPECT_EQ(recent[0], "/data/a.ssarec");
+  EXPECT_EQ(recent[1], "/data/b.ssarec");
+  for (int i = 0; i < 15; ++i)
+    SessionBrowserView::remember("/data/f" + std::to_string(i) + ".ssarec");
+  EXPECT_EQ(SessionBrowserView::recent().size(), 10u);
+  ::unsetenv("XDG_CONFIG_HOME");
+  files::remove_tree(config);
 }
 
 TEST(HeadlessSummary, NamesRunsLayoutAndUnfoldedChunks) {
