@@ -1,20 +1,19 @@
 // Subcommands of the workbench GUI: `gui FILE` (open a recording in the
 // window), `screenshot` (render views offscreen to PNG) and `bench gui`
 // (frame build times). Offscreen work needs an X server: without DISPLAY the
-// command re-runs itself under xvfb-run when that is installed.
+// command starts a private Xvfb for itself.
 #include <fmt/core.h>
-#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "app/cli/commands.h"
 #include "app/gui/core/gui_context.h"
 #include "app/gui/core/posix_files.h"
+#include "app/gui/core/virtual_display.h"
 #include "app/gui/screenshot.h"
 #include "app/gui/workbench.h"
 #include "app/gui/workbench_ui.h"
@@ -36,36 +35,14 @@ std::pair<int, int> parse_size(const std::string& text) {
   return {w, h};
 }
 
-// Without a display, re-runs this very command line under xvfb-run (once).
-void ensure_display(int width, int height) {
-  if (gui::display_available()) return;
-  if (std::getenv("SSA_UNDER_XVFB")) throw InputError("no X display even under xvfb-run");
-  std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
-  const std::string raw((std::istreambuf_iterator<char>(cmdline)),
-                        std::istreambuf_iterator<char>());
-  std::vector<std::string> args;
-  for (size_t start = 0, end; start < raw.size(); start = end + 1) {
-    end = raw.find('\0', start);
-    if (end == std::string::npos) end = raw.size();
-    args.push_back(raw.substr(start, end - start));
+// Without a display, a private Xvfb for the duration of the command.
+std::unique_ptr<gui::VirtualDisplay> ensure_display(int width, int height) {
+  if (gui::display_available()) return nullptr;
+  try {
+    return std::make_unique<gui::VirtualDisplay>(width, height);
+  } catch (const std::exception& e) {
+    throw InputError(e.what());
   }
-  const std::string screen = fmt::format("-screen 0 {}x{}x24", width, height);
-  // The binary's real path: under xvfb-run, /proc/self/exe would name the shell.
-  char self[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0)
-    throw InputError("no display, and cannot find this program to re-run it under xvfb-run");
-  self[n] = '\0';
-  std::vector<std::string> argv_strings = {"xvfb-run", "-a", "-s", screen, self};
-  argv_strings.insert(argv_strings.end(), args.begin() + (args.empty() ? 0 : 1), args.end());
-  std::vector<char*> argv;
-  for (auto& s : argv_strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  setenv("SSA_UNDER_XVFB", "1", 1);
-  std::fflush(stdout);
-  execvp("xvfb-run", argv.data());
-  // Only reached when xvfb-run is not installed.
-  throw InputError("no display: set DISPLAY or install xvfb (xvfb-run) for offscreen rendering");
 }
 
 void add_screenshot(CLI::App& app) {
@@ -98,7 +75,7 @@ void add_screenshot(CLI::App& app) {
     require_recording(args->recording);
     if (!gui::files::is_directory(gui::files::parent_path(args->out)))
       throw InputError("cannot write " + args->out + ": its folder does not exist");
-    ensure_display(w, h);
+    const auto display = ensure_display(w, h);
     gui::ShotOptions options;
     options.recording = args->recording;
     options.view = args->view;
@@ -134,7 +111,7 @@ void add_bench_gui(CLI::App& app) {
     if (args->frames < 10 || args->frames > 100000) throw UsageError("--frames must be 10..100000");
     const auto [w, h] = parse_size(args->size);
     require_recording(args->recording);
-    ensure_display(w, h);
+    const auto display = ensure_display(w, h);
     gui::FrameTimes t;
     try {
       t = gui::bench_frames(args->recording, args->frames, w, h);

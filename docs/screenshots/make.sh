@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates the screenshots in this folder from the shipped demo recording
-# with `ssa-workbench screenshot` (offscreen; runs itself under xvfb-run when
+# with `ssa-workbench screenshot` (offscreen; starts a private Xvfb when
 # there is no display). Usage: docs/screenshots/make.sh [path/to/ssa-workbench]
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -1,14 +1,17 @@
 // Every view rendered offscreen (the screenshot path) from generated
 // recordings: not blank, different where the data differ, identical where
-// they do not. Needs an X server: CTest runs this under xvfb-run.
+// they do not. Needs an X server: without DISPLAY the suite starts its own
+// Xvfb (installed by scripts/setup.sh); with neither, the tests skip.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 
 #include "app/gui/core/gui_context.h"
+#include "app/gui/core/virtual_display.h"
 #include "app/gui/screenshot.h"
 #include "sessions/reader.h"
 #include "tests/gui/test_recording.h"
@@ -17,6 +20,20 @@ namespace ssa::gui {
 namespace {
 
 using testing::TempRecording;
+
+// One private Xvfb for the whole suite when there is no display.
+class DisplayEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    if (!display_available() && VirtualDisplay::installed())
+      display_ = std::make_unique<VirtualDisplay>(1600, 1000);
+  }
+  void TearDown() override { display_.reset(); }
+
+ private:
+  std::unique_ptr<VirtualDisplay> display_;
+};
+const auto* const kDisplay = ::testing::AddGlobalTestEnvironment(new DisplayEnvironment);
 
 #define REQUIRE_DISPLAY() \
   if (!display_available()) GTEST_SKIP() << "no X display (run under xvfb-run)"

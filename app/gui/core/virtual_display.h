@@ -1,0 +1,30 @@
+// VirtualDisplay: a private Xvfb server for offscreen rendering on machines
+// without a display (tests, `screenshot`, `bench gui`). Xvfb picks a free
+// display number itself (-displayfd), so concurrent runs never collide the way
+// `xvfb-run -a` can; DISPLAY is set for this process while it lives.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+namespace ssa::gui {
+
+class VirtualDisplay {
+ public:
+  // Starts Xvfb with one screen of width x height; throws std::runtime_error
+  // with a one-line reason when Xvfb is missing or does not come up.
+  VirtualDisplay(int width, int height);
+  ~VirtualDisplay();  // stops the server
+  VirtualDisplay(const VirtualDisplay&) = delete;
+  VirtualDisplay& operator=(const VirtualDisplay&) = delete;
+
+  const std::string& name() const { return name_; }  // ":N"
+  static bool installed();                           // Xvfb is on PATH
+
+ private:
+  pid_t pid_ = -1;
+  std::string name_;
+};
+
+}  // namespace ssa::gui
