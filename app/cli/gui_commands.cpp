@@ -1,8 +1,11 @@
 // Subcommands of the workbench GUI: `gui FILE` (open a recording in the
-// window), `screenshot` (render views offscreen to PNG) and `bench gui`
-// (frame build times). Offscreen work needs an X server: without DISPLAY the
-// command starts a private Xvfb for itself.
+// window), `live` (record a decode and watch it grow), `screenshot` (render
+// views offscreen to PNG) and `bench gui` (frame build times). Offscreen work needs an X server:
+// without DISPLAY the command starts a private Xvfb for itself.
 #include <fmt/core.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
@@ -17,6 +20,7 @@
 #include "app/gui/screenshot.h"
 #include "app/gui/workbench.h"
 #include "app/gui/workbench_ui.h"
+#include "sessions/reader.h"
 
 namespace ssa::cli {
 namespace {
@@ -154,6 +158,68 @@ void add_gui(CLI::App& app) {
   });
 }
 
+// `live`: the engine decodes in a child process (`ssa-workbench record`),
+// writing a recording that the window follows as it grows.
+void add_live(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "live", "Record a decode (the options of `record`) and watch it in the window as it runs");
+  cmd->allow_extras();
+  auto out = std::make_shared<std::string>();
+  cmd->add_option("--out", *out, "recording to write (default: a temporary file)");
+  cmd->callback([cmd, out] {
+    if (!gui::display_available()) throw InputError("live needs a display (use `record` headless)");
+    std::string path = *out;
+    if (path.empty()) path = "/tmp/ssa-live-" + std::to_string(::getpid()) + ".ssarec";
+    if (gui::files::exists(path)) throw UsageError("--out " + path + ": the file already exists");
+    char self[4096];
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) throw InputError("cannot find this program to start the recorder");
+    self[n] = '\0';
+    std::vector<std::string> args = {self, "record"};
+    for (const auto& extra : cmd->remaining()) args.push_back(extra);
+    args.push_back("--out");
+    args.push_back(path);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const pid_t child = ::fork();
+    if (child == 0) {
+      ::execv(self, argv.data());
+      ::_exit(127);
+    }
+    if (child < 0) throw InputError("cannot start the recorder");
+    // Wait for the recorder to commit the run's layout (its errors are its own to print).
+    int status = 0;
+    bool exited = false;
+    for (;;) {
+      if (::waitpid(child, &status, WNOHANG) == child) {
+        exited = true;
+        break;
+      }
+      try {
+        if (gui::files::exists(path)) {
+          sessions::Reader reader(path);
+          bool has_layout = false;
+          for (const auto& run : reader.runs()) has_layout |= reader.layout(run.id).has_value();
+          if (has_layout) break;
+        }
+      } catch (const std::exception&) {
+        // Not written far enough yet.
+      }
+      ::usleep(200 * 1000);
+    }
+    if (exited && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+      throw InputError("the recorder stopped before writing a run (see its message above)");
+    const int rc = gui::run_workbench(path);
+    if (!exited) {
+      ::kill(child, SIGTERM);  // the window closed first: stop recording
+      ::waitpid(child, nullptr, 0);
+    }
+    fmt::print("recording kept in {}\n", path);
+    if (rc != 0) std::exit(rc);
+  });
+}
+
 }  // namespace
 
 CLI::App& bench_group(CLI::App& app) {
@@ -169,6 +235,7 @@ void register_gui_commands(CLI::App& app) {
   add_gui(app);
   add_screenshot(app);
   add_bench_gui(app);
+  add_live(app);
 }
 
 }  // namespace ssa::cli
