@@ -84,6 +84,8 @@ PlotRange line_plot(ImDrawList* dl, ImVec2 min, ImVec2 max, const std::vector<do
     char text[32];
     const double shown = log_y ? std::pow(10.0, v) : v;
     std::snprintf(text, sizeof text, std::abs(shown) >= 1000 ? "%.0f" : "%.3g", shown);
+    // A short plot labels only its top and bottom lines, so labels never overlap.
+    if (i == 1 && b.y - a.y < 3.2f * font) continue;
     dl->AddText(ImVec2(min.x + 4, y - font / 2), theme::text_dim(), text);
   }
   char x0[32], x1[32];
