@@ -48,7 +48,7 @@ GuiContext::GuiContext(const GuiContextOptions& options) : interactive_(options.
   ImGui::CreateContext();
   ImGuiIO& io = ImGui::GetIO();
   io.IniFilename = nullptr;  // the layout is ours, not remembered per machine
-  io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
+  // No keyboard navigation: the arrow keys and space belong to the transport.
   theme::apply();
   if (interactive_) {
     ImGui_ImplGlfw_InitForOpenGL(window_, true);
