@@ -13,6 +13,9 @@
 #include "app/gui/core/gui_context.h"
 #include "app/gui/core/virtual_display.h"
 #include "app/gui/screenshot.h"
+#include "app/gui/workbench_ui.h"
+
+#include <imgui.h>
 #include "sessions/reader.h"
 #include "tests/gui/test_recording.h"
 
@@ -136,6 +139,41 @@ TEST_F(GuiViews, TrainingRunShowsItsCurves) {
   const Image decode = render(recording_->path(), "training", 0);
   const Image curves = render(recording_->path(), "training", 0, train);
   EXPECT_GT(differing_pixels(decode, curves), 1000u);
+}
+
+// The transport's keys, fed through ImGui's input as the GLFW backend would.
+TEST_F(GuiViews, KeyboardDrivesTheTransport) {
+  REQUIRE_DISPLAY();
+  GuiContext context({800, 600, false, "keys"});
+  WorkbenchUi ui(std::make_unique<SessionModel>(recording_->path()));
+  auto frame_with = [&](int key) {
+    ImGuiIO& io = ImGui::GetIO();
+    if (key >= 0) io.KeysDown[ImGui::GetKeyIndex(key)] = true;
+    context.begin_frame(800, 600);
+    ui.frame(1.0f / 60.0f);
+    ImGui::Render();
+    if (key >= 0) io.KeysDown[ImGui::GetKeyIndex(key)] = false;
+  };
+  frame_with(-1);
+  const int64_t first = ui.state().step;
+  frame_with(ImGuiKey_RightArrow);
+  EXPECT_EQ(ui.state().step, first + 1);
+  frame_with(-1);
+  frame_with(ImGuiKey_End);
+  EXPECT_EQ(ui.state().step, 29);  // small_ssa() records 30 steps
+  frame_with(-1);
+  frame_with(ImGuiKey_LeftArrow);
+  EXPECT_EQ(ui.state().step, 28);
+  frame_with(-1);
+  frame_with(ImGuiKey_Home);
+  EXPECT_EQ(ui.state().step, first);
+  frame_with(-1);
+  frame_with(ImGuiKey_Space);
+  EXPECT_TRUE(ui.state().playing);
+  for (int i = 0; i < 30; ++i) frame_with(-1);  // 8 steps/s at 60 frames/s: 4 steps
+  EXPECT_EQ(ui.state().step, first + 4);
+  frame_with(ImGuiKey_Space);
+  EXPECT_FALSE(ui.state().playing);
 }
 
 TEST_F(GuiViews, UserErrorsAreOneLine) {
