@@ -150,7 +150,7 @@ void run_record(const RecordOptions& o) {
   DecodeSession session(model, layout, settings, &recorder);
   GenerationOptions generation;
   generation.max_tokens = o.steps;
-  generation.answer_chunk = answer_chunk;
+  generation.answer_chunk = settings.full_attention ? -1 : answer_chunk;  // nothing unfolds
   const std::vector<int64_t> tokens = generate_greedy(session, tokenizer, generation, &recorder);
   // The layout now includes the generated tokens: record it again for the GUI.
   recorder.on_layout(trace::describe_layout(session.layout()));

@@ -7,13 +7,13 @@ cd "$(dirname "$0")/../.."
 W=${1:-${SSA_BUILD_DIR:-build}/app/ssa-workbench}
 R=assets/demo/demo.ssarec
 D=docs/screenshots
-# Step 5 of the SSA run is where layer 4 unfolds the passkey chunk (answer_unfolded = 1).
-"$W" screenshot $R --view all --step 5 --layer 4 --out $D/workbench.png
-"$W" screenshot $R --view all --run 3 --step 5 --out $D/workbench-hssa.png
-"$W" screenshot $R --view mask --step 5 --layer 4 --size 1200x900 --out $D/mask.png
-"$W" screenshot $R --view mask --step 5 --layer 4 --mask-zoom 26 --size 1200x800 --out $D/mask-zoom.png
-"$W" screenshot $R --view strip --step 5 --layer 4 --size 1400x800 --out $D/token-strip.png
-"$W" screenshot $R --view timeline --run 3 --step 5 --size 1400x800 --out $D/score-timeline.png
-"$W" screenshot $R --view hierarchy --run 3 --step 5 --size 1400x700 --out $D/hierarchy.png
-"$W" screenshot $R --view training --step 5 --size 1400x800 --out $D/decode-costs.png
-"$W" screenshot $R --view compare --step 5 --size 1400x800 --out $D/compare.png
+# Step 2 of the SSA run: layer 1 unfolds the passkey chunk (heads 1 and 2 choose it).
+"$W" screenshot $R --view all --step 2 --layer 1 --out $D/workbench.png
+"$W" screenshot $R --view all --run 3 --step 2 --out $D/workbench-hssa.png
+"$W" screenshot $R --view mask --step 2 --layer 1 --size 1200x900 --out $D/mask.png
+"$W" screenshot $R --view mask --step 2 --layer 1 --mask-zoom 26 --size 1200x800 --out $D/mask-zoom.png
+"$W" screenshot $R --view strip --step 2 --layer 1 --size 1400x800 --out $D/token-strip.png
+"$W" screenshot $R --view timeline --run 3 --step 2 --size 1400x800 --out $D/score-timeline.png
+"$W" screenshot $R --view hierarchy --run 3 --step 2 --size 1400x700 --out $D/hierarchy.png
+"$W" screenshot $R --view training --step 2 --size 1400x800 --out $D/decode-costs.png
+"$W" screenshot $R --view compare --step 2 --size 1400x800 --out $D/compare.png
