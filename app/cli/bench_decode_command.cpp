@@ -28,6 +28,7 @@ struct BenchDecodeOptions {
   int k = 4;
   int steps = 15;
   int64_t heads = 8, kv_heads = 2, head_dim = 64;
+  int threads = 1;  // one core: steadier medians, and what a per-step figure means
 };
 
 struct Method {
@@ -63,10 +64,7 @@ Figures run_method(const Method& method, int64_t context, const BenchDecodeOptio
     const at::Tensor q = at::randn({o.heads, o.head_dim});
     const auto start = std::chrono::steady_clock::now();
     if (method.hierarchy.empty()) {
-      const int64_t groups = o.heads / o.kv_heads;
-      at::Tensor out = at::scaled_dot_product_attention(
-          q.view({1, o.heads, 1, o.head_dim}), keys.unsqueeze(0).repeat_interleave(groups, 1),
-          values.unsqueeze(0).repeat_interleave(groups, 1));
+      at::Tensor out = full_attention(q, keys, values);
       f.read = static_cast<double>(length);
     } else {
       const auto r = selective_attention(q, keys, values, layout, hierarchy, {1}, query, selection,
@@ -88,6 +86,8 @@ void run_bench_decode(const BenchDecodeOptions& o) {
   for (int64_t c : o.contexts) {
     if (c < 64) throw UsageError("--contexts must be >= 64 tokens each");
   }
+  if (o.threads < 1) throw UsageError("--threads must be >= 1");
+  at::set_num_threads(o.threads);
   const std::vector<Method> methods = {{"full attention", ""},
                                        {"SSA chunk8", "chunk8"},
                                        {"H-SSA chunk8-chunk8", "chunk8-chunk8"},
@@ -121,6 +121,7 @@ void register_bench_decode_command(CLI::App& app) {
   cmd->add_option("--heads", o->heads, "Query heads");
   cmd->add_option("--kv-heads", o->kv_heads, "KV heads");
   cmd->add_option("--head-dim", o->head_dim, "Head dimension");
+  cmd->add_option("--threads", o->threads, "CPU threads for LibTorch");
   cmd->callback([o] { run_bench_decode(*o); });
 }
 

@@ -93,10 +93,8 @@ at::Tensor DecodeSession::compute_suffix_position(int64_t pos, bool report) {
         const at::Tensor query = q[0].select(1, 0);  // [H, D]
         if (settings_.full_attention) {
           // Every cached position is earlier than (or is) the query: no mask.
-          const int64_t groups = q.size(1) / keys.size(0);
           read += static_cast<double>(pos + 1) / layers;
-          return at::scaled_dot_product_attention(q, keys.unsqueeze(0).repeat_interleave(groups, 1),
-                                                  values.unsqueeze(0).repeat_interleave(groups, 1));
+          return full_attention(query, keys, values).unsqueeze(1).unsqueeze(0);
         }
         SelectiveAttentionResult r =
             selective_attention(query, keys, values, layout_, *hierarchy_, settings_.mask, pos,

@@ -35,6 +35,19 @@ std::vector<double> gist_scores(const at::Tensor& q, const at::Tensor& keys, int
   return std::vector<double>(data, data + s.numel());
 }
 
+// q . k of every head with every top-level gist, [H, n_top] float64 on the
+// CPU: every unit starts from the whole top level, so it is scored once per
+// step with one gather and one grouped matmul rather than once per head.
+at::Tensor top_level_scores(const at::Tensor& q, const at::Tensor& keys,
+                            const GistHierarchy& hierarchy) {
+  const std::vector<int64_t>& gists = hierarchy.gists(hierarchy.top_level());
+  const int64_t kv_heads = keys.size(0), per_group = q.size(0) / kv_heads;
+  const at::Tensor index = at::tensor(gists, at::TensorOptions(at::kLong)).to(keys.device());
+  const at::Tensor k = keys.index_select(1, index).to(at::kDouble);                // [Hkv, n, D]
+  const at::Tensor qg = q.to(at::kDouble).view({kv_heads, per_group, q.size(1)});  // [Hkv, G, D]
+  return at::matmul(qg, k.transpose(1, 2)).reshape({q.size(0), -1}).cpu().contiguous();
+}
+
 // Softmax attention of one head over the listed key positions.
 at::Tensor attend(const at::Tensor& q_head, const at::Tensor& keys, const at::Tensor& values,
                   int64_t kv_head, const std::vector<int64_t>& visible) {
@@ -64,13 +77,24 @@ SelectiveAttentionResult selective_attention(const at::Tensor& q, const at::Tens
 
   SelectiveAttentionResult result;
   std::vector<std::vector<int64_t>> visible_of_unit;
+  const at::Tensor top_scores = hierarchy.count(hierarchy.top_level()) > 0
+                                    ? top_level_scores(q, keys, hierarchy)
+                                    : at::Tensor();
   const int64_t units = mode == GqaMode::kGroup ? kv_heads : heads;
   for (int64_t u = 0; u < units; ++u) {
     const int64_t kv_head = mode == GqaMode::kGroup ? u : u / per_group;
     const int64_t first = mode == GqaMode::kGroup ? u * per_group : u;
     const int64_t count = mode == GqaMode::kGroup ? per_group : 1;
     auto scorer = [&](int level, const std::vector<int64_t>& candidates) {
-      return gist_scores(q, keys, kv_head, first, count, hierarchy, level, candidates);
+      if (level != hierarchy.top_level()) {
+        return gist_scores(q, keys, kv_head, first, count, hierarchy, level, candidates);
+      }
+      std::vector<double> scores(candidates.size(), 0.0);  // candidates: the whole top level
+      for (int64_t h = first; h < first + count; ++h) {
+        const double* row = top_scores.data_ptr<double>() + h * top_scores.size(1);
+        for (size_t i = 0; i < candidates.size(); ++i) scores[i] += row[candidates[i]];
+      }
+      return scores;
     };
     result.choices.push_back(select_chunks(hierarchy, selection, scorer));
     visible_of_unit.push_back(visible_keys(layout, hierarchy, mask, query, result.choices.back()));
@@ -100,6 +124,15 @@ SelectiveAttentionResult selective_attention(const at::Tensor& q, const at::Tens
   }
   result.output = at::stack(outputs);
   return result;
+}
+
+at::Tensor full_attention(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values) {
+  const int64_t kv_heads = keys.size(0), per_group = q.size(0) / kv_heads, d = q.size(1);
+  const at::ScalarType type = at::promote_types(q.scalar_type(), at::kFloat);
+  const at::Tensor qg = q.to(type).view({kv_heads, per_group, d});  // [Hkv, G, D]
+  const at::Tensor w =
+      at::softmax(at::matmul(qg, keys.to(type).transpose(1, 2)) / std::sqrt(double(d)), -1);
+  return at::matmul(w, values.to(type)).reshape({q.size(0), d}).to(q.scalar_type());
 }
 
 void report_selection(trace::Observer& observer, int64_t step, int32_t layer,

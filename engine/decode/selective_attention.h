@@ -46,6 +46,10 @@ SelectiveAttentionResult selective_attention(const at::Tensor& q, const at::Tens
                                              int64_t query, const SelectionSettings& selection,
                                              GqaMode mode);
 
+// Plain softmax attention of one query position over every cached key:
+// q [H, D], keys/values [Hkv, Lk, D] -> [H, D]. Grouped matmuls, no KV copies.
+at::Tensor full_attention(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values);
+
 // Reports a result's scores and choices to an observer, as stream positions.
 void report_selection(trace::Observer& observer, int64_t step, int32_t layer,
                       const GistHierarchy& hierarchy, const SelectiveAttentionResult& result);

@@ -84,6 +84,11 @@ TEST(SelectiveAttention, EverythingChosenEqualsCausalAttention) {
       expect_rows_near(r.output, h, loop_attention(c.q[h], c.keys[h / 2], c.values[h / 2], all));
     }
     EXPECT_DOUBLE_EQ(r.keys_read, static_cast<double>(c.query + 1));
+    // The full-attention baseline computes the same thing without selection.
+    const at::Tensor full = full_attention(c.q, c.keys, c.values);
+    for (int64_t h = 0; h < 4; ++h) {
+      expect_rows_near(full, h, loop_attention(c.q[h], c.keys[h / 2], c.values[h / 2], all));
+    }
   }
 }
 
