@@ -2,6 +2,7 @@
 // the Writer, and it touches the bookmarks table only.
 #include "sessions/notebook.h"
 
+#include "sessions/bookmark_rows.h"
 #include "sessions/recording_format.h"
 #include "sessions/sqlite_db.h"
 
@@ -51,24 +52,8 @@ bool Notebook::remove(int64_t id) {
 }
 
 std::vector<Bookmark> Notebook::list(int64_t run_id) {
-  Statement s(impl_->db,
-              "SELECT id, run_id, step, layer, position, name, note, created_utc FROM bookmarks"
-              " WHERE run_id = ?1 ORDER BY step, id");
-  s.bind(1, run_id);
-  std::vector<Bookmark> out;
-  while (s.step("listing bookmarks")) {
-    Bookmark b;
-    b.id = s.int64(0);
-    b.run_id = s.int64(1);
-    b.step = s.int64(2);
-    b.layer = int32_t(s.int64(3));
-    b.position = s.int64(4);
-    b.name = s.text(5);
-    b.note = s.text(6);
-    b.created_utc = s.text(7);
-    out.push_back(std::move(b));
-  }
-  return out;
+  Statement s(impl_->db, kBookmarksOfRunSql);
+  return read_bookmark_rows(s, run_id, "listing bookmarks");
 }
 
 }  // namespace ssa::sessions

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "sessions/blob_codec.h"
+#include "sessions/bookmark_rows.h"
 #include "sessions/layer_step_codec.h"
 #include "sessions/recording_format.h"
 #include "sessions/sqlite_db.h"
@@ -485,24 +486,7 @@ std::vector<Unfold> Reader::unfolds_at(int64_t run_id, int64_t step) {
 }
 
 std::vector<Bookmark> Reader::bookmarks(int64_t run_id) {
-  Statement& s = impl_->stmt(
-      "SELECT id, run_id, step, layer, position, name, note, created_utc FROM bookmarks"
-      " WHERE run_id = ?1 ORDER BY step, id");
-  s.bind(1, run_id);
-  std::vector<Bookmark> out;
-  while (s.step("reading bookmarks")) {
-    Bookmark b;
-    b.id = s.int64(0);
-    b.run_id = s.int64(1);
-    b.step = s.int64(2);
-    b.layer = int32_t(s.int64(3));
-    b.position = s.int64(4);
-    b.name = s.text(5);
-    b.note = s.text(6);
-    b.created_utc = s.text(7);
-    out.push_back(std::move(b));
-  }
-  return out;
+  return read_bookmark_rows(impl_->stmt(kBookmarksOfRunSql), run_id, "reading bookmarks");
 }
 
 int64_t Reader::file_bytes() {
