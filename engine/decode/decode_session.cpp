@@ -12,12 +12,15 @@ namespace ssa {
 
 DecodeSession::DecodeSession(const DecoderModel& model, GistLayout layout, DecodeSettings settings,
                              trace::Observer* observer)
-    : model_(model), layout_(std::move(layout)), settings_(settings), observer_(observer) {
+    : model_(model),
+      layout_(std::move(layout)),
+      hierarchy_(layout_),
+      settings_(settings),
+      observer_(observer) {
   if (layout_.settings().gists_in_generation) {
     throw std::invalid_argument(
         "decoding with gists inserted during generation is not supported yet");
   }
-  hierarchy_ = std::make_unique<GistHierarchy>(layout_);
 }
 
 void DecodeSession::store(int64_t layer, const at::Tensor& k, const at::Tensor& v, int64_t first) {
@@ -97,7 +100,7 @@ at::Tensor DecodeSession::compute_suffix_position(int64_t pos, bool report) {
           return full_attention(query, keys, values).unsqueeze(1).unsqueeze(0);
         }
         SelectiveAttentionResult r =
-            selective_attention(query, keys, values, layout_, *hierarchy_, settings_.mask, pos,
+            selective_attention(query, keys, values, layout_, hierarchy_, settings_.mask, pos,
                                 settings_.selection, settings_.mode);
         scored += r.keys_scored / layers;
         read += r.keys_read / layers;
@@ -106,7 +109,7 @@ at::Tensor DecodeSession::compute_suffix_position(int64_t pos, bool report) {
           unfolded.insert(unfolded.end(), unit.back().chosen.begin(), unit.back().chosen.end());
         }
         if (report && observer_) {
-          report_selection(*observer_, step_, static_cast<int32_t>(layer), *hierarchy_, r);
+          report_selection(*observer_, step_, static_cast<int32_t>(layer), hierarchy_, r);
         }
         return r.output.unsqueeze(1).unsqueeze(0);  // [1, H, 1, D]
       });

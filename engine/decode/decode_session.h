@@ -51,7 +51,7 @@ class DecodeSession {
   at::Tensor step(int64_t token);
 
   const GistLayout& layout() const { return layout_; }
-  const GistHierarchy& hierarchy() const { return *hierarchy_; }
+  const GistHierarchy& hierarchy() const { return hierarchy_; }
   // Steps computed so far (the next step's index).
   int64_t steps() const { return step_; }
   // Of the last step, averaged over layers: gist keys scored and keys attended
@@ -68,7 +68,7 @@ class DecodeSession {
 
   const DecoderModel& model_;
   GistLayout layout_;
-  std::unique_ptr<GistHierarchy> hierarchy_;
+  GistHierarchy hierarchy_;  // of the prompt's prefix, which decoding never changes
   DecodeSettings settings_;
   trace::Observer* observer_;
   std::vector<at::Tensor> keys_, values_;  // per layer [Hkv, capacity, D]

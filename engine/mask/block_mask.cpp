@@ -128,8 +128,6 @@ BlockMask build_block_mask(const GistLayout& layout, MaskSettings settings, int 
           break;
         }
       }
-    } else {
-      near_start = q0;
     }
     const int64_t first_near_block = near_start / block_size;
 
