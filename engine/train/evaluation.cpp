@@ -5,10 +5,24 @@
 #include <ATen/autocast_mode.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
+
+#include "engine/decode/generation.h"
+#include "engine/layout/gist_layout.h"
+#include "engine/tokenizer/byte_tokenizer.h"
 
 namespace ssa {
 namespace {
+
+// Keeps, per generated token, whether the answer's chunk was unfolded.
+class DecodeSteps : public trace::Observer {
+ public:
+  void on_decode_step(const trace::DecodeStep& step) override {
+    unfolded.push_back(step.answer_unfolded);
+  }
+  std::vector<int> unfolded;
+};
 
 // bf16 autocast on CUDA for the scope of one forward. Leaving it clears the
 // cast cache: the weights change every step and must be recast.
@@ -57,6 +71,35 @@ Matches match_answers(const DecoderModel& model, const TrainingBatch& batch, boo
 }
 
 }  // namespace
+
+DecodedAnswer decode_answer(const DecoderModel& model, const Example& example,
+                            const DecodeSettings& settings) {
+  at::NoGradGuard no_grad;
+  const SsaConfig& ssa = model.config().ssa;
+  const ByteTokenizer tokenizer(ssa.layout.num_levels());
+  std::vector<int64_t> raw{ByteTokenizer::kBos};
+  for (int64_t id : tokenizer.encode(example.document)) raw.push_back(id);
+  GistLayout layout(ssa.layout, raw);
+  for (int64_t id : tokenizer.encode(example.prompt)) layout.append(id);
+  // As `record`: no answer chunk when the answer sits in the sink (always visible).
+  const int64_t answer_stream =
+      example.answer_begin >= 0 ? layout.stream_index(1 + example.answer_begin) : -1;
+  GenerationOptions generation;
+  generation.max_tokens = static_cast<int64_t>(example.answer.size());
+  generation.answer_chunk =
+      answer_stream >= layout.sink_length() ? layout.chunk_id(answer_stream) : -1;
+  DecodeSession session(model, std::move(layout), settings);
+  DecodeSteps steps;
+  const std::vector<int64_t> tokens = generate_greedy(session, tokenizer, generation, &steps);
+  DecodedAnswer out;
+  out.generated = tokenizer.decode(tokens);
+  out.exact = out.generated == example.answer;
+  for (size_t i = 0; i < tokens.size() && i < example.answer.size(); ++i)
+    out.right_tokens += tokens[i] == static_cast<unsigned char>(example.answer[i]);
+  out.answer_steps = static_cast<int64_t>(tokens.size());
+  out.unfolded_steps = std::count(steps.unfolded.begin(), steps.unfolded.end(), 1);
+  return out;
+}
 
 at::Tensor batch_loss(const DecoderModel& model, const TrainingBatch& batch, bool bf16_autocast,
                       bool weighted, const DecoderModel::AttentionHook* attend,
@@ -112,6 +155,30 @@ EvalResult evaluate(const DecoderModel& model, const DataMix& mix, const Sequenc
     }
     result.accuracy_full[task] = full_m.exact / seen;
     result.token_accuracy_full[task] = full_m.tokens / std::max(1.0, full_m.total_tokens);
+
+    const auto& only = settings.decode.tasks;
+    if (!seq.ssa.enabled || settings.decode.examples <= 0 ||
+        (!only.empty() && std::find(only.begin(), only.end(), task) == only.end()))
+      continue;
+    DecodeSettings decode;
+    decode.selection.k = settings.decode.k;
+    decode.mask = MaskSettings{seq.ssa.previous_chunks};
+    const DataMix::DocumentBudget decode_budget = [&](int64_t suffix) {
+      return settings.decode.document_bytes > 0 ? settings.decode.document_bytes : budget(suffix);
+    };
+    double exact = 0, right = 0, total = 0, unfolded = 0, steps = 0;
+    for (int64_t i = 0; i < settings.decode.examples; ++i) {
+      const Example ex = mix.sample_source(task, Split::kHeldOut, 1, i, decode_budget);
+      const DecodedAnswer a = decode_answer(model, ex, decode);
+      exact += a.exact;
+      right += static_cast<double>(a.right_tokens);
+      total += static_cast<double>(ex.answer.size());
+      unfolded += static_cast<double>(a.unfolded_steps);
+      steps += static_cast<double>(a.answer_steps);
+    }
+    result.accuracy_decode[task] = exact / static_cast<double>(settings.decode.examples);
+    result.token_accuracy_decode[task] = right / std::max(1.0, total);
+    result.unfolded_decode[task] = unfolded / std::max(1.0, steps);
   }
   return result;
 }
@@ -134,6 +201,12 @@ std::string EvalResult::summary() const {
                     100 * token_accuracy_full.at(task));
     text += buffer;
   }
+  for (const auto& [task, acc] : accuracy_decode) {
+    std::snprintf(buffer, sizeof buffer,
+                  "; decoded %s %.0f%% (%.0f%%, answer chunk unfolded %.0f%%)", task.c_str(),
+                  100 * acc, 100 * token_accuracy_decode.at(task), 100 * unfolded_decode.at(task));
+    text += buffer;
+  }
   return text;
 }
 
@@ -143,6 +216,9 @@ std::string EvalResult::to_json() const {
   if (!accuracy_full.empty()) j["accuracy_full_attention"] = accuracy_full;
   if (!token_accuracy_ssa.empty()) j["token_accuracy_ssa_mask"] = token_accuracy_ssa;
   if (!token_accuracy_full.empty()) j["token_accuracy_full_attention"] = token_accuracy_full;
+  if (!accuracy_decode.empty()) j["accuracy_ssa_decode"] = accuracy_decode;
+  if (!token_accuracy_decode.empty()) j["token_accuracy_ssa_decode"] = token_accuracy_decode;
+  if (!unfolded_decode.empty()) j["answer_unfolded_ssa_decode"] = unfolded_decode;
   return j.dump();
 }
 

@@ -11,6 +11,44 @@
 #include "engine/model/masked_attention.h"
 
 namespace ssa {
+namespace {
+
+// Suffix rows [H, S, L] of one sequence with one gist level: every choosing
+// unit takes the top k_l chunks by score; a query sees the unfolded chunks
+// (their raw tokens and gists) and the non-gist keys of its training-mask row.
+at::Tensor vectorized_rows(const GistLayout& layout, const GistHierarchy& hierarchy,
+                           const at::Tensor& mask, const at::Tensor& scores, int64_t groups,
+                           const SelectiveTraining& settings) {
+  const int64_t H = scores.size(0), S = scores.size(1), G = scores.size(2);
+  const int64_t first = layout.prefix_length(), L = mask.size(-1);
+  const at::Device device = scores.device();
+  at::Tensor unit_scores = scores;
+  if (settings.mode == GqaMode::kGroup)
+    unit_scores = scores.view({H / groups, groups, S, G}).sum(1);
+  const int64_t budget = level_budget(settings.selection, G, G);
+  const at::Tensor top = std::get<1>(unit_scores.topk(budget, -1));  // [U, S, budget]
+  // Column G stands for "in no chunk" and is never chosen.
+  const at::Tensor chosen =
+      at::zeros({unit_scores.size(0), S, G + 1}, at::TensorOptions(at::kBool).device(device))
+          .scatter_(-1, top, true);
+  std::vector<int64_t> chunk_of(static_cast<size_t>(L), G);
+  std::vector<uint8_t> gist(static_cast<size_t>(L), 0);
+  for (int64_t j = 0; j < G; ++j)
+    for (int64_t p = hierarchy.chunk_begin(j); p < hierarchy.chunk_end(j); ++p) chunk_of[p] = j;
+  for (int64_t p = 0; p < layout.length(); ++p) gist[p] = layout.is_gist(p);
+  const at::Tensor unfolded = chosen.index_select(-1, at::tensor(chunk_of).to(device));  // [U,S,L]
+  const at::Tensor not_gist =
+      at::tensor(std::vector<int64_t>(gist.begin(), gist.end())).eq(0).to(device);
+  const at::Tensor row = mask.narrow(0, first, S).to(device).logical_and(not_gist);  // [S, L]
+  at::Tensor visible = unfolded.logical_or(row.unsqueeze(0));
+  if (settings.mode == GqaMode::kHead)
+    visible = visible.view({H / groups, groups, S, L}).any(1).repeat_interleave(groups, 0);
+  else if (settings.mode == GqaMode::kGroup)
+    visible = visible.repeat_interleave(groups, 0);
+  return visible;
+}
+
+}  // namespace
 
 DecoderModel::AttentionHook selective_training_hook(const TrainingBatch& batch, MaskSettings mask,
                                                     const SelectiveTraining& settings) {
@@ -19,11 +57,15 @@ DecoderModel::AttentionHook selective_training_hook(const TrainingBatch& batch, 
   // The gist hierarchies do not change between layers: build them once.
   auto hierarchies = std::make_shared<std::vector<GistHierarchy>>();
   for (const auto& layout : batch.layouts) hierarchies->emplace_back(*layout);
+  // The training mask on the model's device, copied there once for all layers.
+  auto device_mask = std::make_shared<at::Tensor>();
 
-  return [&batch, mask, settings, hierarchies](int64_t, const at::Tensor& q, const at::Tensor& k,
-                                               const at::Tensor& v) {
+  return [&batch, mask, settings, hierarchies, device_mask](
+             int64_t, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
     const int64_t B = q.size(0), H = q.size(1), L = q.size(2), groups = H / k.size(1);
-    at::Tensor masks = batch.mask.to(q.device()).expand({B, H, L, L}).clone();
+    if (!device_mask->defined() || device_mask->device() != q.device())
+      *device_mask = batch.mask.to(q.device());
+    at::Tensor masks = device_mask->expand({B, H, L, L}).clone();
     for (int64_t b = 0; b < B; ++b) {
       const GistLayout& layout = *batch.layouts[b];
       const GistHierarchy& hierarchy = (*hierarchies)[b];
@@ -40,11 +82,17 @@ DecoderModel::AttentionHook selective_training_hook(const TrainingBatch& batch, 
         }
       const at::Tensor idx = at::tensor(gists).to(q.device());
       const at::Tensor keys = k[b].index_select(1, idx).repeat_interleave(groups, 0);  // [H, G, D]
-      const at::Tensor scores =
+      const at::Tensor scores_here =
           at::matmul(q[b].narrow(1, first, n - first).detach().to(at::kDouble),
-                     keys.detach().to(at::kDouble).transpose(1, 2))
-              .to(at::kCPU)
-              .contiguous();  // [H, S, G]
+                     keys.detach().to(at::kDouble).transpose(1, 2));  // [H, S, G]
+      if (settings.vectorized && hierarchy.num_levels() == 1 && settings.selection.top_p <= 0) {
+        masks[b]
+            .narrow(1, first, n - first)
+            .copy_(vectorized_rows(layout, hierarchy, (*device_mask)[b][0], scores_here, groups,
+                                   settings));
+        continue;
+      }
+      const at::Tensor scores = scores_here.to(at::kCPU).contiguous();
       auto s = scores.accessor<double, 3>();
       at::Tensor rows = at::zeros({H, n - first, L}, at::kBool);
       auto r = rows.accessor<bool, 3>();

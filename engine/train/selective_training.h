@@ -23,6 +23,11 @@ struct SelectiveTraining {
   bool enabled = false;
   SelectionSettings selection;    // k, quarter cap, top_p
   GqaMode mode = GqaMode::kHead;  // kHead: a KV group attends to its heads' union
+  // One-level SSA without top_p: choose and build the rows with tensor ops on
+  // the model's device (top-k, scatter, gather) instead of the per-query loop
+  // of select_chunks / visible_keys. Same choices (ties aside: the loop gives
+  // them to the lower index, top-k to either); tests compare the two.
+  bool vectorized = true;
 };
 
 // The per-layer attention for DecoderModel::forward_with over `batch` (made

@@ -72,7 +72,8 @@ TrainConfig parse_train_config(const std::string& json_text, const std::string& 
   }
   if (!root.is_object()) throw std::runtime_error(message(source, ": expected a JSON object"));
   Reader(root, source, "config")
-      .check_keys({"model", "init", "ssa", "selective", "data", "optim", "train", "comment"});
+      .check_keys(
+          {"model", "init", "ssa", "selective", "data", "optim", "train", "eval", "comment"});
   TrainConfig c;
   c.source = source;
   c.text = json_text;
@@ -137,6 +138,22 @@ TrainConfig parse_train_config(const std::string& json_text, const std::string& 
   c.threads = t.get<int>("threads", c.threads);
   c.device = t.get<std::string>("device", c.device);
   c.save_dtype = t.get<std::string>("save_dtype", c.save_dtype);
+
+  Reader e(block(root, "eval", source), source, "eval");
+  e.check_keys({"decode_examples", "decode_k", "decode_bytes", "decode_tasks"});
+  c.decode_eval.tasks = e.get<std::vector<std::string>>("decode_tasks", {});
+  for (const std::string& task : c.decode_eval.tasks)
+    if (task != "passkey" && task != "multikey" && task != "multidoc")
+      throw std::runtime_error(message(source, ": eval.decode_tasks: unknown task \"", task,
+                                       "\" (expected passkey, multikey, multidoc)"));
+  c.decode_eval.examples = e.get<int64_t>("decode_examples", c.decode_eval.examples);
+  c.decode_eval.k = e.positive<int>("decode_k", c.decode_eval.k);
+  c.decode_eval.document_bytes = e.get<int64_t>("decode_bytes", c.decode_eval.document_bytes);
+  if (c.decode_eval.examples < 0 || c.decode_eval.document_bytes < 0)
+    throw std::runtime_error(
+        message(source, ": eval.decode_examples and eval.decode_bytes must be >= 0"));
+  if (c.decode_eval.examples > 0 && !c.ssa.enabled)
+    throw std::runtime_error(message(source, ": eval.decode_examples: needs an \"ssa\" block"));
   if (c.device != "cpu" && c.device != "cuda")
     throw std::runtime_error(
         message(source, ": train.device: expected \"cpu\" or \"cuda\", got \"", c.device, "\""));

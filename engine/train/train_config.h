@@ -8,7 +8,10 @@
 //   "selective": present: suffixes attend with SSA selection (k, quarter_cap,
 //             top_p, gqa_mode), the spec's selective training;
 //   "data":   seq_len, mix weights, ...;  "optim": lr, schedule, clipping;
-//   "train":  steps, batch, accumulation, eval and save cadence, seed, device.
+//   "train":  steps, batch, accumulation, eval and save cadence, seed, device;
+//   "eval":   optional retrieval under SSA decoding at every evaluation
+//             (decode_examples per task, decode_k, decode_bytes: document size,
+//             0 = the training length's; decode_tasks: which tasks, default all).
 //
 // Every mistake is a std::runtime_error "<file>: <key>: <what was expected>".
 #pragma once
@@ -18,6 +21,7 @@
 
 #include "engine/data/data_mix.h"
 #include "engine/model/model_config.h"
+#include "engine/train/evaluation.h"
 #include "engine/train/selective_training.h"
 
 namespace ssa {
@@ -48,7 +52,8 @@ struct TrainConfig {
   int64_t grad_accum = 1;
   int64_t eval_every = 50;  // 0 = only at the end
   int64_t eval_batches = 4;
-  int64_t save_every = 0;  // resumable checkpoint cadence; 0 = only at the end
+  DecodeEvalSettings decode_eval;  // "eval" block
+  int64_t save_every = 0;          // resumable checkpoint cadence; 0 = only at the end
   int64_t log_every = 10;
   uint64_t seed = 0;
   int threads = 0;  // CPU threads for LibTorch; 0 = its default

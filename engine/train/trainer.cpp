@@ -130,7 +130,7 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
     return it->second;
   };
   const EvalSettings eval_settings{c.eval_batches, c.batch_size, c.eval_batches * c.batch_size,
-                                   bf16};
+                                   bf16, c.decode_eval};
   const std::vector<at::Tensor> params = model.parameters();
   auto run_eval = [&](int64_t at_step) {
     EvalResult e = evaluate(model, mix, seq, eval_settings, at_step);

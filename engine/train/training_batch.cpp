@@ -3,7 +3,10 @@
 
 #include <ATen/ATen.h>
 
+#include <map>
+#include <mutex>
 #include <stdexcept>
+#include <tuple>
 
 #include "engine/layout/gist_layout.h"
 #include "engine/mask/training_mask.h"
@@ -19,6 +22,27 @@ constexpr int64_t kIgnore = -100;
 int64_t stream_length(const SequenceSettings& s, int64_t raw) {
   if (!s.ssa.enabled) return raw;
   return GistLayout(s.ssa.layout, std::vector<int64_t>(raw, 0)).length();
+}
+
+// Without word starts a layout depends only on its settings and the numbers
+// of raw and suffix tokens, and so does its training mask: long sequences of
+// one source share it, and building a dense mask of 4,000+ positions costs
+// more than the step on a GPU. A few masks are kept.
+at::Tensor cached_training_mask(const SequenceSettings& s, const GistLayout& layout, int64_t raw,
+                                int64_t suffix) {
+  static std::mutex mutex;
+  static std::map<std::tuple<std::string, int, int64_t, int64_t>, at::Tensor> cache;
+  const auto key = std::make_tuple(s.ssa.layout.to_json(), s.ssa.previous_chunks, raw, suffix);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+  }
+  at::Tensor mask = dense_training_mask(layout, MaskSettings{s.ssa.previous_chunks});
+  std::lock_guard<std::mutex> lock(mutex);
+  if (cache.size() >= 16) cache.clear();
+  cache.emplace(key, mask);
+  return mask;
 }
 
 }  // namespace
@@ -74,7 +98,8 @@ TrainingBatch make_batch(const std::vector<Example>& examples, const SequenceSet
         throw std::invalid_argument(message("example of ", stream.size(), " stream tokens exceeds ",
                                             "the sequence length ", L));
       if (!full_attention)
-        row_mask = dense_training_mask(layout, MaskSettings{s.ssa.previous_chunks});
+        row_mask = cached_training_mask(s, layout, static_cast<int64_t>(raw.size()),
+                                        static_cast<int64_t>(suffix.size()));
       if (ex.answer_begin >= 0)
         answer_chunk = layout.chunk_id(layout.stream_index(1 + ex.answer_begin));
     } else {

@@ -98,6 +98,45 @@ TEST(SelectiveTraining, TopOneAttendsLessKeepsThePrefixAndTrains) {
             0.0);
 }
 
+// The one-level fast path (top-k and gathers on tensors) builds the same rows
+// as the per-query loop over select_chunks / visible_keys, in every GQA mode,
+// with and without the quarter cap.
+TEST(SelectiveTraining, VectorizedOneLevelEqualsTheLoop) {
+  Fixture f;
+  f.seq.ssa.layout.group_sizes = {};  // one level: chunk4
+  ssa::Rng rng(7);
+  std::vector<ssa::Example> examples;
+  for (int i = 0; i < 3; ++i)
+    examples.push_back(
+        ssa::make_passkey(rng, ssa::document_budget(f.seq, ssa::max_suffix_bytes("passkey"))));
+  const ssa::TrainingBatch batch = ssa::make_batch(examples, f.seq);
+  const int64_t H = 4, L = batch.token_ids.size(1), D = 8;
+  const at::Tensor q = at::randn({3, H, L, D}, at::kDouble);
+  const at::Tensor k = at::randn({3, 2, L, D}, at::kDouble);
+  const at::Tensor v = at::randn({3, 2, L, D}, at::kDouble);
+  for (ssa::GqaMode mode :
+       {ssa::GqaMode::kHead, ssa::GqaMode::kGroup, ssa::GqaMode::kIndependent}) {
+    for (int kk : {1, 3}) {
+      for (bool cap : {true, false}) {
+        ssa::SelectiveTraining loop;
+        loop.enabled = true;
+        loop.selection.k = kk;
+        loop.selection.quarter_cap = cap;
+        loop.mode = mode;
+        loop.vectorized = false;
+        ssa::SelectiveTraining fast = loop;
+        fast.vectorized = true;
+        const at::Tensor a =
+            ssa::selective_training_hook(batch, ssa::MaskSettings{1}, loop)(0, q, k, v);
+        const at::Tensor b =
+            ssa::selective_training_hook(batch, ssa::MaskSettings{1}, fast)(0, q, k, v);
+        EXPECT_LT((a - b).abs().max().item<double>(), 1e-12)
+            << "mode " << static_cast<int>(mode) << " k " << kk << " cap " << cap;
+      }
+    }
+  }
+}
+
 TEST(SelectiveTraining, ConfigNeedsAnSsaBlock) {
   try {
     ssa::parse_train_config(R"({"init": "x", "selective": {"k": 2}})", "sel.json");

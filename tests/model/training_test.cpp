@@ -8,6 +8,8 @@
 #include <numeric>
 
 #include "engine/model/checkpoint.h"
+#include "engine/train/evaluation.h"
+#include "engine/train/train_config.h"
 #include "engine/train/trainer.h"
 
 namespace {
@@ -92,6 +94,44 @@ TEST(Training, AccumulationEqualsOneLargerBatch) {
   const ssa::DecoderModel b = ssa::load_checkpoint(out_dir("accum2x2") + "/model");
   for (const auto& [name, w] : a.weights())
     EXPECT_LT((w - b.weights().at(name)).abs().max().item<double>(), 1e-4) << name;
+}
+
+// The periodic evaluation decodes task answers with SSA selection, as
+// `ssa-workbench record` does: the answer's length in bytes is generated and
+// scored; the "eval" block of a config asks for it.
+TEST(Training, EvaluationDecodesAnswersWithSelection) {
+  const ssa::TrainConfig c = ssa::parse_train_config(
+      R"({"model": {"model_type": "llama", "vocab_size": 260, "hidden_size": 32,
+                    "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+                    "num_key_value_heads": 2},
+          "ssa": {"hierarchy": "chunk4", "sink": 3, "previous_chunks": 1},
+          "data": {"seq_len": 96, "mix": {"passkey": 1}},
+          "eval": {"decode_examples": 3, "decode_k": 2}})",
+      "decode-eval.json");
+  EXPECT_EQ(c.decode_eval.examples, 3);
+  EXPECT_EQ(c.decode_eval.k, 2);
+  ssa::DecoderModel model(c.model, 5);
+  model.mutable_config().ssa = c.ssa;
+  const ssa::DataMix mix(c.data);
+  const ssa::SequenceSettings seq{c.seq_len, c.ssa, 1.0};
+  const ssa::EvalResult r =
+      ssa::evaluate(model, mix, seq, ssa::EvalSettings{1, 2, 2, false, c.decode_eval}, 0);
+  ASSERT_EQ(r.accuracy_decode.count("passkey"), 1u);
+  EXPECT_GE(r.token_accuracy_decode.at("passkey"), 0.0);
+  EXPECT_LE(r.token_accuracy_decode.at("passkey"), 1.0);
+  EXPECT_NE(r.summary().find("decoded passkey"), std::string::npos) << r.summary();
+  EXPECT_NE(r.to_json().find("accuracy_ssa_decode"), std::string::npos);
+
+  ssa::Rng rng(3);
+  const ssa::Example ex =
+      ssa::make_passkey(rng, ssa::document_budget(seq, ssa::max_suffix_bytes("passkey")));
+  ssa::DecodeSettings decode;
+  decode.selection.k = 2;
+  decode.mask = ssa::MaskSettings{1};
+  const ssa::DecodedAnswer a = ssa::decode_answer(model, ex, decode);
+  EXPECT_LE(a.answer_steps, 5);
+  EXPECT_LE(a.unfolded_steps, a.answer_steps);
+  EXPECT_EQ(a.exact, a.generated == ex.answer);
 }
 
 }  // namespace
