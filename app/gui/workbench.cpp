@@ -10,6 +10,7 @@
 
 #include "app/gui/core/gui_context.h"
 #include "app/gui/core/posix_files.h"
+#include "app/gui/model/decode_quality.h"
 #include "app/gui/workbench_ui.h"
 #include "sessions/reader.h"
 
@@ -58,22 +59,36 @@ void print_headless_summary(const std::string& path, std::FILE* out) {
     const auto decode = reader.decode_step_range(run.id);
     if (decode.count > 0) {
       const auto steps = reader.decode_steps(run.id);
+      // The numbers the GUI draws (app/gui/model/decode_quality.h).
+      const DecodeSummary q = summarize_decode(run.config_json, steps);
       std::string text;
       double seconds = 0;
-      int64_t scored = 0, read = 0, answered = 0, with_answer = 0;
-      for (const auto& s : steps) {
-        text += s.text;
-        seconds += s.seconds;
-        scored += s.keys_scored;
-        read += s.keys_read;
-        if (s.answer_unfolded >= 0) with_answer++, answered += s.answer_unfolded;
-      }
+      for (const auto& s : steps) text += s.text, seconds += s.seconds;
+      const std::string label = baseline_label(q.baseline, std::max(1, run.num_levels));
+      std::string config = "baseline " + label;
+      if (!q.baseline.empty() && q.baseline != label) config += " (" + q.baseline + ")";
+      if (q.k > 0 && q.baseline != "full" && q.baseline != "gist-only")
+        config += fmt::format(", k {}", q.k);
+      if (!q.mode.empty()) config += ", mode " + q.mode;
+      if (!q.task.empty()) config += ", task " + q.task;
+      if (q.shadow_full) config += ", full-attention shadow";
+      fmt::print(out, "  {}\n", config);
       fmt::print(
           out, "  decode: {} steps, {:.2f} ms/step, {:.0f} keys scored and {:.0f} read per step\n",
-          decode.count, 1e3 * seconds / steps.size(), double(scored) / steps.size(),
-          double(read) / steps.size());
-      if (with_answer > 0)
-        fmt::print(out, "  answer chunk unfolded at {} of {} steps\n", answered, with_answer);
+          decode.count, 1e3 * seconds / steps.size(), q.mean_keys_scored, q.mean_keys_read);
+      if (q.has_coverage())
+        fmt::print(out,
+                   "  full-attention mass covered: mean {:.4f} (min {:.4f}, max {:.4f}) over {} "
+                   "of {} steps\n",
+                   q.mean_coverage, q.min_coverage, q.max_coverage, q.coverage_steps, q.steps);
+      else if (q.shadow_full)
+        fmt::print(out, "  full-attention mass covered: not measured{}\n",
+                   q.baseline == "full" ? " (full attention reads every key)" : "");
+      if (q.knows_answer())
+        fmt::print(
+            out, "  answer chunk unfolded at {} of {} steps{}\n", q.answer_unfolded, q.answer_steps,
+            q.first_answer_step >= 0 ? fmt::format(" (first at step {})", q.first_answer_step)
+                                     : std::string());
       if (text.size() > 160) text = text.substr(0, 157) + "...";
       fmt::print(out, "  generated: \"{}\"\n", text);
     }

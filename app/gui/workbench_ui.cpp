@@ -258,7 +258,7 @@ void WorkbenchUi::draw_status(ViewContext& ctx) {
 
 void WorkbenchUi::draw_all(ViewContext& ctx) {
   const ImGuiStyle& style = ImGui::GetStyle();
-  const float transport_h = ImGui::GetFrameHeight() + 2 * style.WindowPadding.y + 6;
+  const float transport_h = TransportView::height(ctx.run);
   const float status_h = ImGui::GetTextLineHeight();
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float main_h = avail.y - transport_h - status_h - 2 * style.ItemSpacing.y;
@@ -311,7 +311,7 @@ void WorkbenchUi::draw_all(ViewContext& ctx) {
 
 void WorkbenchUi::draw_single(ViewContext& ctx) {
   const ImGuiStyle& style = ImGui::GetStyle();
-  const float transport_h = ImGui::GetFrameHeight() + 2 * style.WindowPadding.y + 6;
+  const float transport_h = TransportView::height(ctx.run);
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   if (begin_panel("##single", ImVec2(avail.x, avail.y - transport_h - style.ItemSpacing.y))) {
     switch (panel_) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <set>
 
 #include <unistd.h>
@@ -266,15 +267,206 @@ TEST(SessionBrowser, RemembersRecentFilesNewestFirstWithoutDuplicates) {
   files::remove_tree(config);
 }
 
-TEST(HeadlessSummary, NamesRunsLayoutAndUnfoldedChunks) {
-  TempRecording rec(testing::small_ssa());
+// The numbers the views draw for coverage and the answer flag are the
+// recorded ones, summed up exactly as written here from the Reader's rows.
+TEST(DecodeQuality, SummaryIsWhatTheRunRecorded) {
+  TempRecording rec(testing::small_baselines());
+  SessionModel model(rec.path());
+  sessions::Reader reader(rec.path());
+  const char* const baselines[] = {"none", "none", "oracle", "recency", "gist-only", "full"};
+  const char* const labels[] = {"SSA", "SSA", "oracle", "recency", "gist-only", "full attention"};
+  const auto& runs = model.runs();
+  ASSERT_EQ(runs.size(), 6u);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const RunData* run = model.run(runs[i].id);
+    ASSERT_TRUE(run);
+    const DecodeSummary& q = run->quality;
+    EXPECT_EQ(q.baseline, baselines[i]) << runs[i].name;
+    EXPECT_EQ(run->baseline, labels[i]) << runs[i].name;
+    EXPECT_TRUE(q.shadow_full);
+    EXPECT_EQ(q.task, "passkey");
+    EXPECT_EQ(q.mode, "head");
+    EXPECT_EQ(q.answer, "48213");
+    EXPECT_EQ(q.k, i == 1 ? 1 : 3);
+    const auto steps = reader.decode_steps(runs[i].id);
+    ASSERT_EQ(q.steps, 12);
+    int64_t measured = 0, known = 0, unfolded = 0, first = -1;
+    double sum = 0, lo = 2, hi = -1, read = 0, scored = 0;
+    for (const auto& d : steps) {
+      read += static_cast<double>(d.keys_read);
+      scored += static_cast<double>(d.keys_scored);
+      if (d.full_mass_coverage >= 0) {
+        ++measured, sum += d.full_mass_coverage;
+        lo = std::min(lo, d.full_mass_coverage), hi = std::max(hi, d.full_mass_coverage);
+        EXPECT_LE(d.full_mass_coverage, 1.0);
+      }
+      if (d.answer_unfolded >= 0) ++known, unfolded += d.answer_unfolded;
+      if (d.answer_unfolded == 1 && first < 0) first = d.step;
+    }
+    EXPECT_EQ(q.coverage_steps, measured);
+    EXPECT_EQ(q.mean_coverage, measured ? sum / measured : -1.0);
+    EXPECT_EQ(q.min_coverage, measured ? lo : -1.0);
+    EXPECT_EQ(q.max_coverage, measured ? hi : -1.0);
+    EXPECT_EQ(q.answer_steps, known);
+    EXPECT_EQ(q.answer_unfolded, unfolded);
+    EXPECT_EQ(q.first_answer_step, first);
+    EXPECT_EQ(q.mean_keys_read, read / 12);
+    EXPECT_EQ(q.mean_keys_scored, scored / 12);
+  }
+  // What the baselines mean (ssa-spec.md "Baselines"): the full-attention run
+  // measures nothing and knows no answer flag; gist-only unfolds nothing, so
+  // it covers nothing and never reaches the answer; the oracle takes the
+  // heaviest chunks, so no selection of the same size covers more.
+  const auto quality = [&](size_t i) { return model.run(runs[i].id)->quality; };
+  EXPECT_FALSE(quality(5).has_coverage());
+  EXPECT_FALSE(quality(5).knows_answer());
+  EXPECT_EQ(quality(4).mean_coverage, 0.0);
+  EXPECT_EQ(quality(4).max_coverage, 0.0);
+  EXPECT_EQ(quality(4).answer_unfolded, 0);
+  EXPECT_EQ(quality(4).answer_steps, 12);
+  EXPECT_GE(quality(2).mean_coverage, quality(0).mean_coverage);
+  EXPECT_GT(quality(0).mean_coverage, quality(1).mean_coverage);  // k = 3 covers more than k = 1
+  EXPECT_GT(quality(0).answer_unfolded, 0);
+  // Without the shadow nothing is measured, and the model says so.
+  testing::RecordingShape plain = testing::small_baselines();
+  plain.shadow_full = false;
+  TempRecording without(plain);
+  SessionModel model2(without.path());
+  for (const auto& info : model2.runs()) {
+    EXPECT_FALSE(model2.run(info.id)->quality.shadow_full);
+    EXPECT_FALSE(model2.run(info.id)->quality.has_coverage()) << info.name;
+  }
+}
+
+TEST(DecodeQuality, UnreadableConfigLeavesTheBaselineUnknown) {
+  std::vector<sessions::DecodeStepRecord> steps(3);
+  for (int i = 0; i < 3; ++i) steps[i].step = i, steps[i].keys_read = 10 * (i + 1);
+  steps[1].full_mass_coverage = 0.25;
+  steps[2].answer_unfolded = 0;
+  const DecodeSummary q = summarize_decode("{not json", steps);
+  EXPECT_EQ(q.baseline, "");
+  EXPECT_EQ(baseline_label(q.baseline, 1), "?");
+  EXPECT_EQ(baseline_label("none", 2), "H-SSA");
+  EXPECT_EQ(q.k, -1);
+  EXPECT_EQ(q.coverage_steps, 1);
+  EXPECT_EQ(q.mean_coverage, 0.25);
+  EXPECT_EQ(q.answer_steps, 1);
+  EXPECT_EQ(q.answer_unfolded, 0);
+  EXPECT_EQ(q.first_answer_step, -1);
+  EXPECT_EQ(q.mean_keys_read, 20.0);
+  EXPECT_EQ(summarize_decode("{}", {}).mean_coverage, -1.0);
+}
+
+// A step lane's bins (one per pixel column or row): contiguous, covering the
+// range once, each with the mean coverage and the answer flag of its steps.
+TEST(DecodeQuality, StepBinsSumUpTheirStepsExactly) {
+  TempRecording rec(testing::small_baselines());
+  SessionModel model(rec.path());
+  const RunData* run = model.run(model.runs()[1].id);  // ssa k=1: the answer flag varies
+  const auto& steps = run->decode_steps;
+  for (int bins : {1, 5, 7, 12, 400}) {
+    const auto out = bin_steps(steps, 0, 11, bins);
+    ASSERT_EQ(out.size(), static_cast<size_t>(std::min(bins, 12))) << bins;
+    int64_t next = 0;
+    for (const StepBin& b : out) {
+      EXPECT_EQ(b.first, next);
+      ASSERT_GE(b.last, b.first);
+      next = b.last + 1;
+      double sum = 0;
+      int64_t n = 0, unfolded = 0;
+      for (int64_t step = b.first; step <= b.last; ++step) {
+        const auto* d = find_step(steps, step);
+        ASSERT_TRUE(d);
+        sum += d->full_mass_coverage, ++n, unfolded += d->answer_unfolded;
+      }
+      EXPECT_EQ(b.coverage_steps, n);
+      EXPECT_EQ(b.coverage, sum / n);
+      EXPECT_EQ(b.answer_steps, n);
+      EXPECT_EQ(b.answer_unfolded, unfolded);
+      EXPECT_EQ(b.answer(), unfolded > 0 ? 1 : 0);
+    }
+    EXPECT_EQ(next, 12);
+  }
+  // One step a bin: exactly the recorded values.
+  const auto single = bin_steps(steps, 0, 11, 12);
+  for (size_t i = 0; i < single.size(); ++i) {
+    EXPECT_EQ(single[i].coverage, steps[i].full_mass_coverage);
+    EXPECT_EQ(single[i].answer(), steps[i].answer_unfolded);
+  }
+  // Steps the run did not record (a longer run beside it in the compare
+  // table) are unknown, not zero.
+  const auto wide = bin_steps(steps, 0, 23, 24);
+  for (size_t i = 12; i < wide.size(); ++i) {
+    EXPECT_EQ(wide[i].coverage, -1.0);
+    EXPECT_EQ(wide[i].answer(), -1);
+  }
+  EXPECT_TRUE(bin_steps(steps, 5, 4, 10).empty());
+  EXPECT_EQ(find_step(steps, 99), nullptr);
+}
+
+// The new marks take colours that mean nothing else (theme.h).
+TEST(Theme, CoverageBookmarkAndMetricColoursMeanNothingElse) {
+  std::vector<ImU32> taken = {theme::raw_token(), theme::unfolded(),  theme::selected_path(),
+                              theme::answer(),    theme::compare_a(), theme::compare_b(),
+                              theme::suffix(),    theme::sink(),      theme::masked(),
+                              theme::grid(),      theme::text_dim(),  theme::panel_background()};
+  for (int level = 0; level < 5; ++level) taken.push_back(theme::gist_level(level));
+  for (int i = 0; i <= 64; ++i) taken.push_back(theme::score_colour(i / 64.0f));
+  auto distance = [](ImU32 a, ImU32 b) {
+    int d = 0;
+    for (int shift : {0, 8, 16}) d += std::abs(int((a >> shift) & 255) - int((b >> shift) & 255));
+    return d;
+  };
+  for (ImU32 mine : {theme::coverage(), theme::bookmark(), theme::metric()})
+    for (ImU32 other : taken)
+      EXPECT_GT(distance(mine, other), 40) << std::hex << mine << " " << other;
+  EXPECT_GT(distance(theme::coverage(), theme::bookmark()), 40);
+  EXPECT_GT(distance(theme::coverage(), theme::metric()), 40);
+}
+
+// What `ssa-workbench` prints without a display for the recording at `path`.
+std::string headless_summary(const std::string& path) {
   char* buffer = nullptr;
   size_t size = 0;
   std::FILE* out = open_memstream(&buffer, &size);
-  print_headless_summary(rec.path(), out);
+  print_headless_summary(path, out);
   std::fclose(out);
-  const std::string text(buffer, size);
+  std::string text(buffer, size);
   std::free(buffer);
+  return text;
+}
+
+TEST(HeadlessSummary, NamesBaselinesCoverageAndAnswerSteps) {
+  TempRecording rec(testing::small_baselines());
+  const std::string text = headless_summary(rec.path());
+  SessionModel model(rec.path());
+  for (const auto& info : model.runs()) {
+    const RunData* run = model.run(info.id);
+    const auto at = text.find("\"" + info.name + "\"");
+    ASSERT_NE(at, std::string::npos) << text;
+    const std::string block = text.substr(at, text.find("run #", at) - at);
+    EXPECT_NE(block.find("baseline " + run->baseline), std::string::npos) << block;
+    const DecodeSummary& q = run->quality;
+    if (q.has_coverage()) {
+      char mean[64];
+      std::snprintf(mean, sizeof mean, "mass covered: mean %.4f", q.mean_coverage);
+      EXPECT_NE(block.find(mean), std::string::npos) << block;
+    } else {
+      EXPECT_NE(block.find("not measured (full attention reads every key)"), std::string::npos)
+          << block;
+    }
+    if (q.knows_answer()) {
+      EXPECT_NE(block.find("answer chunk unfolded at " + std::to_string(q.answer_unfolded) +
+                           " of 12 steps"),
+                std::string::npos)
+          << block;
+    }
+  }
+}
+
+TEST(HeadlessSummary, NamesRunsLayoutAndUnfoldedChunks) {
+  TempRecording rec(testing::small_ssa());
+  const std::string text = headless_summary(rec.path());
   EXPECT_NE(text.find("ssa k=3"), std::string::npos) << text;
   EXPECT_NE(text.find("ssa k=1"), std::string::npos) << text;
   EXPECT_NE(text.find("continued pretraining"), std::string::npos) << text;

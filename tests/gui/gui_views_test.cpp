@@ -11,6 +11,7 @@
 #include <string>
 
 #include "app/gui/core/gui_context.h"
+#include "app/gui/core/theme.h"
 #include "app/gui/core/virtual_display.h"
 #include "app/gui/screenshot.h"
 #include "app/gui/workbench_ui.h"
@@ -174,6 +175,54 @@ TEST_F(GuiViews, KeyboardDrivesTheTransport) {
   EXPECT_EQ(ui.state().step, first + 4);
   frame_with(ImGuiKey_Space);
   EXPECT_FALSE(ui.state().playing);
+}
+
+// Pixels of exactly `colour` (RGB), the theme's packing (ImU32 is ABGR, the image RGBA).
+size_t pixels_of(const Image& image, ImU32 colour) {
+  const uint8_t r = colour & 255, g = (colour >> 8) & 255, b = (colour >> 16) & 255;
+  size_t n = 0;
+  for (size_t i = 0; i + 3 < image.rgba.size(); i += 4)
+    n += image.rgba[i] == r && image.rgba[i + 1] == g && image.rgba[i + 2] == b;
+  return n;
+}
+
+// The coverage colour shows in every view that draws decode steps when the
+// runs measured the full-attention mass, and nowhere when they did not; every
+// baseline run renders in every view that shows decode steps.
+TEST_F(GuiViews, CoverageShowsWhereMeasuredAndOnlyThere) {
+  REQUIRE_DISPLAY();
+  TempRecording with(testing::small_baselines());
+  testing::RecordingShape plain = testing::small_baselines();
+  plain.shadow_full = false;
+  TempRecording without(plain);
+  for (const char* view : {"all", "timeline", "training", "compare"}) {
+    EXPECT_GT(pixels_of(render(with.path(), view, 5), theme::coverage()), 100u) << view;
+    EXPECT_EQ(pixels_of(render(without.path(), view, 5), theme::coverage()), 0u) << view;
+  }
+  sessions::Reader reader(with.path());
+  for (const auto& info : reader.runs()) {
+    for (const char* view : {"all", "training", "compare"}) {
+      const Image image = render(with.path(), view, 5, info.id);
+      EXPECT_GT(content(image).colours, 40u) << info.name << " " << view;
+    }
+  }
+  // The full-attention run measures nothing: no coverage in its own views
+  // (the compare table still shows the other runs' coverage).
+  const int64_t full = reader.runs().back().id;
+  EXPECT_EQ(pixels_of(render(with.path(), "training", 5, full), theme::coverage()), 0u);
+}
+
+// The answer colour marks the steps that unfolded the answer chunk: a run
+// that never unfolds it (recency) draws fewer answer pixels in the decode
+// costs than one that does at every step (oracle).
+TEST_F(GuiViews, AnswerMarksFollowTheAnswerFlag) {
+  REQUIRE_DISPLAY();
+  TempRecording rec(testing::small_baselines());
+  sessions::Reader reader(rec.path());
+  const auto runs = reader.runs();
+  const Image oracle = render(rec.path(), "training", 5, runs[2].id);
+  const Image recency = render(rec.path(), "training", 5, runs[3].id);
+  EXPECT_GT(pixels_of(oracle, theme::answer()), pixels_of(recency, theme::answer()) + 50);
 }
 
 TEST_F(GuiViews, UserErrorsAreOneLine) {

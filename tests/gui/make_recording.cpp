@@ -1,4 +1,5 @@
-// ssa-gui-make-recording OUT.ssarec [--raw N] [--hierarchy chunk8-chunk8] ...
+// ssa-gui-make-recording OUT.ssarec [--raw N] [--hierarchy chunk8-chunk8]
+//     [--shadow-full] [--baselines oracle,recency,gist-only,full] ...
 // Writes a synthetic recording (see recording_generator.h): the GUI
 // benchmark's 128K-context, 2000-step file and small demo files.
 #include <CLI/CLI.hpp>
@@ -24,6 +25,9 @@ int main(int argc, char** argv) {
   app.add_option("--steps", shape.steps)->capture_default_str();
   app.add_option("--k", shape.k)->capture_default_str();
   app.add_option("--seed", shape.seed)->capture_default_str();
+  app.add_flag("--shadow-full", shape.shadow_full,
+               "record the full-attention mass the unfolded chunks cover, per step");
+  app.add_option("--baselines", shape.baselines, "oracle,recency,gist-only,full")->delimiter(',');
   CLI11_PARSE(app, argc, argv);
   try {
     const auto settings = ssa::parse_hierarchy(hierarchy);

@@ -6,7 +6,9 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <stdexcept>
 #include <string>
+#include <tuple>
 
 #include "engine/layout/gist_layout.h"
 #include "engine/mask/block_mask.h"
@@ -122,6 +124,58 @@ class TraceMaker {
     return static_cast<float>(s + noise(rng));
   }
 
+  // The synthetic "true full-attention" mass over the chunks at a step, for
+  // one (layer, head): a softmax of the noise-free relevance. Sums to 1.
+  std::vector<double> chunk_mass(int64_t step, int32_t layer, int head) const {
+    const int64_t chunks = layout_.num_gists(0);
+    const double focus = chunks * (0.5 + 0.42 * std::sin(step / 9.0 + layer * 0.7 + head * 0.3));
+    std::vector<double> mass(static_cast<size_t>(chunks));
+    double total = 0;
+    for (int64_t c = 0; c < chunks; ++c) {
+      const double d = (c - focus) / std::max(2.0, chunks / 25.0);
+      double s = 1.6 * std::exp(-d * d) + (c == answer_chunk_ ? 1.3 + 0.3 * layer : 0.0);
+      mass[static_cast<size_t>(c)] = std::exp(2.0 * s);
+      total += mass[static_cast<size_t>(c)];
+    }
+    for (double& m : mass) m /= total;
+    return mass;
+  }
+
+  // A baseline's (layer, step): level-0 candidates (every gist, scored by the
+  // mass) and per head the chunks the baseline unfolds.
+  sessions::LayerStep baseline_step(int64_t step, int32_t layer, const std::string& baseline,
+                                    std::vector<std::vector<int32_t>>* chunks_by_head) const {
+    sessions::LayerStep record;
+    record.step = step;
+    record.layer = layer;
+    sessions::LevelScores ls;
+    ls.candidates = gists_[0];
+    sessions::LevelSelection sel;
+    sel.row_offsets.push_back(0);
+    const int64_t n = static_cast<int64_t>(gists_[0].size());
+    const int k0 = static_cast<int>(std::min<int64_t>(k_, std::max<int64_t>(1, n / 4)));
+    chunks_by_head->assign(shape_.heads, {});
+    for (int h = 0; h < shape_.heads; ++h) {
+      const auto mass = chunk_mass(step, layer, h);
+      std::vector<float> scores(mass.begin(), mass.end());
+      std::vector<int64_t> chosen;
+      if (baseline == "oracle") {
+        chosen = top_k(gists_[0], scores, k0);
+      } else {  // recency: the last k chunks
+        for (int64_t i = std::max<int64_t>(0, n - k_); i < n; ++i) chosen.push_back(gists_[0][i]);
+      }
+      ls.heads.push_back(h);
+      ls.scores.insert(ls.scores.end(), scores.begin(), scores.end());
+      sel.heads.push_back(h);
+      sel.chosen.insert(sel.chosen.end(), chosen.begin(), chosen.end());
+      sel.row_offsets.push_back(static_cast<int64_t>(sel.chosen.size()));
+      for (int64_t g : chosen) (*chunks_by_head)[h].push_back(layout_.chunk_id(g));
+    }
+    record.scores.push_back(std::move(ls));
+    record.selections.push_back(std::move(sel));
+    return record;
+  }
+
   sessions::LayerStep layer_step(int64_t step, int32_t layer,
                                  std::vector<int32_t>* unfolded) const {
     std::mt19937 rng(
@@ -187,18 +241,51 @@ class TraceMaker {
   std::vector<std::vector<int64_t>> gists_;
 };
 
+// Mean over (layer, head) of the mass the head's unfolded chunks carry.
+double mean_coverage(const std::vector<std::vector<double>>& masses,
+                     const std::vector<std::vector<int32_t>>& chunks) {
+  double sum = 0;
+  for (size_t i = 0; i < masses.size(); ++i)
+    for (int32_t c : chunks[i]) sum += masses[i][static_cast<size_t>(c)];
+  return masses.empty() ? 0.0 : sum / static_cast<double>(masses.size());
+}
+
+// One decode run: "none" (the selection itself) or a baseline (see RecordingShape).
 void write_decode_run(sessions::Writer& writer, int64_t run_id, const GistLayout& layout,
-                      const RecordingShape& shape, int32_t answer_chunk, int k) {
+                      const RecordingShape& shape, int32_t answer_chunk, int k,
+                      const std::string& baseline) {
   TraceMaker maker(layout, shape, answer_chunk, k);
   const std::string answer = kAnswer;
   std::mt19937 rng(shape.seed + k);
   std::uniform_real_distribution<double> jitter(0.8, 1.2);
+  int64_t gists = 0;
+  for (int64_t pos = 0; pos < layout.prefix_length(); ++pos) gists += layout.is_gist(pos);
+  const int64_t always = layout.sink_length() + (layout.length() - layout.prefix_length());
   for (int64_t step = 0; step < shape.steps; ++step) {
     std::vector<int32_t> unfolded;
+    std::vector<std::vector<double>> masses;           // per (layer, head)
+    std::vector<std::vector<int32_t>> chunks_per_row;  // per (layer, head)
     int64_t scored = 0;
-    for (int32_t layer = 0; layer < shape.layers; ++layer) {
-      auto record = maker.layer_step(step, layer, &unfolded);
+    const bool detail = baseline == "none" || baseline == "oracle" || baseline == "recency";
+    for (int32_t layer = 0; layer < shape.layers && detail; ++layer) {
+      std::vector<std::vector<int32_t>> by_head(shape.heads);
+      sessions::LayerStep record;
+      if (baseline == "none") {
+        record = maker.layer_step(step, layer, &unfolded);
+        for (const auto& sel : record.selections)
+          if (sel.level == 0)
+            for (size_t r = 0; r < sel.rows(); ++r)
+              for (size_t i = 0; i < sel.row_size(r); ++i)
+                by_head[sel.heads[r]].push_back(layout.chunk_id(sel.row_chosen(r)[i]));
+      } else {
+        record = maker.baseline_step(step, layer, baseline, &by_head);
+        for (const auto& h : by_head) unfolded.insert(unfolded.end(), h.begin(), h.end());
+      }
       for (const auto& s : record.scores) scored += static_cast<int64_t>(s.scores.size());
+      for (int h = 0; h < shape.heads; ++h) {
+        masses.push_back(maker.chunk_mass(step, layer, h));
+        chunks_per_row.push_back(by_head[h]);
+      }
       writer.write_layer_step(run_id, std::move(record));
     }
     std::sort(unfolded.begin(), unfolded.end());
@@ -210,9 +297,20 @@ void write_decode_run(sessions::Writer& writer, int64_t run_id, const GistLayout
     d.text = std::string(1, ch);
     d.seconds = 0.004 * jitter(rng) * (1 + layout.length() / 65536.0);
     d.keys_scored = scored / std::max(1, shape.layers);
-    d.keys_read = static_cast<int64_t>(unfolded.size()) * (shape.chunk + 1) + layout.sink_length() +
-                  (layout.length() - layout.prefix_length()) + step;
+    d.keys_read = static_cast<int64_t>(unfolded.size()) * (shape.chunk + 1) + always + step;
     d.answer_unfolded = std::binary_search(unfolded.begin(), unfolded.end(), answer_chunk) ? 1 : 0;
+    if (shape.shadow_full) d.full_mass_coverage = mean_coverage(masses, chunks_per_row);
+    if (baseline == "recency") d.keys_scored = 0;  // chooses by position, scores nothing
+    if (baseline == "gist-only") {
+      d.keys_scored = 0;
+      d.keys_read = gists + always + step;
+      d.full_mass_coverage = shape.shadow_full ? 0.0 : -1.0;  // nothing unfolded
+    } else if (baseline == "full") {
+      d.keys_scored = 0;
+      d.keys_read = layout.length() + step;
+      d.full_mass_coverage = -1;  // the full-attention baseline measures nothing
+      d.answer_unfolded = -1;
+    }
     writer.write_decode_step(run_id, std::move(d));
   }
 }
@@ -238,21 +336,34 @@ std::vector<int64_t> generate_recording(const std::string& path, const Recording
 
   sessions::Writer writer(path);
   std::vector<int64_t> ids;
-  const int ks[2] = {shape.k, 1};
-  for (int r = 0; r < (shape.compare_run ? 2 : 1); ++r) {
+  // (name, baseline, k) of every decode run.
+  std::vector<std::tuple<std::string, std::string, int>> decode_runs;
+  decode_runs.emplace_back("ssa k=" + std::to_string(shape.k), "none", shape.k);
+  if (shape.compare_run) decode_runs.emplace_back("ssa k=1", "none", 1);
+  for (const std::string& b : shape.baselines) {
+    if (b != "oracle" && b != "recency" && b != "gist-only" && b != "full")
+      throw std::invalid_argument("unknown baseline '" + b + "'");
+    const std::string name = b == "full"        ? "full attention"
+                             : b == "gist-only" ? b
+                                                : b + " k=" + std::to_string(shape.k);
+    decode_runs.emplace_back(name, b, shape.k);
+  }
+  for (const auto& [name, baseline, k] : decode_runs) {
     sessions::RunInfo info;
-    info.name = "ssa k=" + std::to_string(ks[r]);
+    info.name = name;
     info.kind = "decode";
-    info.config_json = "{\"task\":\"passkey\",\"k\":" + std::to_string(ks[r]) +
-                       ",\"answer_chunk\":" + std::to_string(answer_chunk) + ",\"hierarchy\":\"" +
-                       settings.hierarchy_name() + "\"}";
+    info.config_json =
+        "{\"task\":\"passkey\",\"k\":" + std::to_string(k) + ",\"answer\":\"48213\"" +
+        ",\"answer_chunk\":" + std::to_string(answer_chunk) + ",\"hierarchy\":\"" +
+        settings.hierarchy_name() + "\",\"baseline\":\"" + baseline +
+        "\",\"shadow_full\":" + (shape.shadow_full ? "true" : "false") + ",\"mode\":\"head\"}";
     info.num_layers = shape.layers;
     info.num_score_heads = shape.heads;
     info.num_levels = layout.num_levels();
     const int64_t id = writer.begin_run(info);
     writer.write_layout(id, to_record(layout, settings.to_json()));
     writer.write_mask(id, to_record(mask));
-    write_decode_run(writer, id, layout, shape, answer_chunk, ks[r]);
+    write_decode_run(writer, id, layout, shape, answer_chunk, k, baseline);
     writer.end_run(id);
     ids.push_back(id);
   }

@@ -6,7 +6,9 @@
 // k_l = min(k, max(1, n_l / 4)), descends into the chosen groups and unfolds
 // the chunks of the chosen gists. Scores favour a "needle" chunk (the task's
 // answer) and a focus that drifts across the context with the steps, so the
-// choices change from step to step. Everything goes through sessions::Writer.
+// choices change from step to step. Baseline runs and the full-attention
+// coverage follow ssa-spec.md "Baselines" on a synthetic attention mass.
+// Everything goes through sessions::Writer.
 #pragma once
 
 #include <cstdint>
@@ -28,11 +30,19 @@ struct RecordingShape {
   int k = 3;                // budget per level
   bool compare_run = true;  // also record a second run (k = 1) for compare
   bool train_run = true;    // and a short training run
+  // Per decode step, the share of a synthetic "full-attention" mass over the
+  // chunks that the unfolded chunks carry, averaged over layers and heads
+  // (decode_steps.full_mass_coverage; -1 when off), as `record --shadow-full`.
+  bool shadow_full = false;
+  // Baseline runs recorded after the SSA runs, in this order: "oracle" (top-k
+  // chunks by that mass), "recency" (the last k chunks), "gist-only" (no
+  // unfolding, no detail), "full" (every key, no detail, nothing measured).
+  std::vector<std::string> baselines;
   uint32_t seed = 7;
 };
 
 // Writes a new recording at `path` (replacing it). Returns the run ids written
-// (decode run first). Throws on any failure.
+// (decode runs first: SSA k, SSA k=1, then the baselines; training last). Throws on any failure.
 std::vector<int64_t> generate_recording(const std::string& path, const RecordingShape& shape);
 
 }  // namespace ssa::gui::testing

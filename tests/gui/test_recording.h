@@ -40,6 +40,16 @@ inline RecordingShape small_ssa() {
   return shape;
 }
 
+// SSA k=3 and k=1 with the full-attention shadow, then every baseline.
+inline RecordingShape small_baselines() {
+  RecordingShape shape = small_ssa();
+  shape.steps = 12;
+  shape.train_run = false;
+  shape.shadow_full = true;
+  shape.baselines = {"oracle", "recency", "gist-only", "full"};
+  return shape;
+}
+
 inline RecordingShape small_hssa() {
   RecordingShape shape = small_ssa();
   shape.raw_tokens = 900;

@@ -59,6 +59,19 @@ ImU32 selected_path() {
 ImU32 answer() {
   return rgb(255, 93, 93);
 }
+ImU32 coverage() {
+  // Lime: the one hue the role colours, the compare pair and the score map leave free.
+  return rgb(178, 226, 64);
+}
+ImU32 bookmark() {
+  return rgb(236, 238, 244);
+}
+ImU32 error() {
+  return rgb(255, 120, 120);
+}
+ImU32 metric() {
+  return rgb(206, 188, 166);
+}
 ImU32 compare_a() {
   return rgb(96, 150, 255);
 }

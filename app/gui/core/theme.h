@@ -15,7 +15,11 @@ ImU32 raw_token();            // an ordinary text token
 ImU32 gist_level(int level);  // 0 = gist, k >= 1 = meta-gist of level k
 ImU32 unfolded();             // a chunk the selection unfolded
 ImU32 selected_path();        // the chosen gists / the chunk the user selected
-ImU32 answer();               // where a task's answer lives
+ImU32 answer();               // where a task's answer lives (and the steps that unfolded it)
+ImU32 coverage();             // share of the full-attention mass the unfolded chunks cover
+ImU32 bookmark();             // a user's bookmark on the step axis
+ImU32 error();                // an error message
+ImU32 metric();               // a plotted quantity without an SSA meaning (ms, loss, ...)
 ImU32 compare_a();            // compare view: chosen only by the first run
 ImU32 compare_b();            // compare view: chosen only by the second run
 ImU32 suffix();               // prompt suffix and generated tokens

@@ -1,8 +1,10 @@
 // Score timeline: decode steps (rows) x gists of one level (columns), each
 // row coloured by that step's scores for the chosen layer and head, the top-k
-// picks painted in the selected-path colour, the answer chunk marked; below,
-// the selected chunk's score over the steps. The image is aggregated by the
-// model's worker; a new texture is uploaded only when a new image lands.
+// picks painted in the selected-path colour, the answer chunk marked; at the
+// right, per step, whether the answer chunk was unfolded and the share of the
+// full-attention mass covered (draw::step_lane); below, the selected chunk's score over the steps.
+// The image is aggregated by the model's worker; a new texture is uploaded only when a new image
+// lands.
 #include <imgui.h>
 
 #include <algorithm>
@@ -38,11 +40,24 @@ void ScoreTimelineView::draw(ViewContext& ctx) {
   draw::swatch(theme::answer(), "answer chunk");
   ImGui::SameLine();
   draw::swatch(IM_COL32(255, 255, 255, 255), "current step");
+  // The gutter at the right: per step (row), the answer mark and the coverage bar.
+  const bool lane = TransportView::has_lane(&run);
+  if (lane && run.quality.knows_answer()) {
+    draw::same_line_if_fits(ImGui::CalcTextSize("answer unfolded").x + 30);
+    draw::swatch(theme::answer(), "answer unfolded");
+  }
+  if (lane && run.quality.has_coverage()) {
+    draw::same_line_if_fits(ImGui::CalcTextSize("mass covered (0..1)").x + 30);
+    draw::swatch(theme::coverage(), "mass covered (0..1)");
+  }
 
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float plot_h = std::clamp(avail.y * 0.3f, 90.0f, 220.0f);
   const ImVec2 origin = ImGui::GetCursorScreenPos();
-  const ImVec2 size(avail.x, std::max(60.0f, avail.y - plot_h - ImGui::GetStyle().ItemSpacing.y));
+  const float gutter_w = lane ? std::round(ImGui::GetFontSize() * 4.0f) : 0.0f;
+  const float gutter_gap = lane ? 6.0f : 0.0f;
+  const ImVec2 size(avail.x - gutter_w - gutter_gap,
+                    std::max(60.0f, avail.y - plot_h - ImGui::GetStyle().ItemSpacing.y));
   const ImVec2 end(origin.x + size.x, origin.y + size.y);
   ImGui::InvisibleButton("timeline_canvas", size);
   ImDrawList* dl = ImGui::GetWindowDrawList();
@@ -78,6 +93,17 @@ void ScoreTimelineView::draw(ViewContext& ctx) {
       dl->AddRect(ImVec2(x - 1, origin.y), ImVec2(x + std::max(col_w, 2.0f) + 1, end.y),
                   theme::selected_path());
     }
+    if (lane) {
+      draw::StepLane gutter;
+      gutter.run = &run;
+      gutter.first = im.first_step;
+      gutter.last = im.first_step + im.height - 1;
+      gutter.current = s.step;
+      gutter.vertical = true;
+      const int64_t clicked = draw::step_lane(dl, ImVec2(end.x + gutter_gap, origin.y),
+                                              ImVec2(end.x + gutter_gap + gutter_w, end.y), gutter);
+      if (clicked >= 0) s.step = clicked, s.playing = false;
+    }
     const float y = origin.y + (s.step - im.first_step + 0.5f) * row_h;
     dl->AddLine(ImVec2(origin.x, y), ImVec2(end.x, y), IM_COL32(255, 255, 255, 220), 1.5f);
     if (im.rows_done < im.height) {
@@ -98,6 +124,11 @@ void ScoreTimelineView::draw(ViewContext& ctx) {
                     first + im.gists_per_column - 1, im.gists_per_column);
       else
         ImGui::Text("%s %d", s.timeline_level == 0 ? "chunk" : "group", first);
+      if (lane) {
+        ImGui::Separator();
+        draw::step_tooltip(run, step);
+        ImGui::Separator();
+      }
       ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(theme::text_dim()),
                          "click: go to this step and chunk");
       ImGui::EndTooltip();
@@ -111,8 +142,8 @@ void ScoreTimelineView::draw(ViewContext& ctx) {
 
   // The selected chunk's (or its group's) score over the steps.
   const ImVec2 plot_min(origin.x, end.y + ImGui::GetStyle().ItemSpacing.y);
-  const ImVec2 plot_max(end.x, plot_min.y + plot_h);
-  ImGui::Dummy(ImVec2(size.x, plot_h));
+  const ImVec2 plot_max(origin.x + avail.x, plot_min.y + plot_h);
+  ImGui::Dummy(ImVec2(avail.x, plot_h));
   if (s.selected_chunk < 0 || s.selected_chunk >= index.num_chunks()) {
     dl->AddRectFilled(plot_min, plot_max, theme::panel_background(), 3.0f);
     draw::centered_note(dl, plot_min, plot_max, "click a chunk to plot its score over the steps");

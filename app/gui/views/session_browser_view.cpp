@@ -69,7 +69,7 @@ std::string SessionBrowserView::draw(bool* open) {
   ImGui::BeginChild("files", ImVec2(0, -170), true);
   std::vector<files::Entry> entries;
   if (!files::list_directory(folder_, &entries))
-    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(theme::answer()), "cannot list %s", folder_);
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(theme::error()), "cannot list %s", folder_);
   for (const auto& entry : entries) {
     const std::string full = files::join(folder_, entry.name);
     if (entry.directory && entry.name[0] != '.') {

@@ -3,6 +3,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "app/gui/core/theme.h"
@@ -77,15 +78,22 @@ void TransportView::draw(ViewContext& ctx) {
     s.playing = false;
   }
   const ImVec2 slider_max = ImGui::GetItemRectMax();
+  // Where ImGui centres the grab for a step (an integer slider's grab is one
+  // step wide, at least GrabMinSize), so the marks below sit under the grab.
+  const float slider_sz = slider_max.x - slider_min.x - 4;
+  const float grab = std::min(slider_sz, std::max(slider_sz / static_cast<float>(hi - lo + 1),
+                                                  ImGui::GetStyle().GrabMinSize));
+  auto centre = [&](long long v) {
+    const float t = hi > lo ? static_cast<float>(v - lo) / static_cast<float>(hi - lo) : 0.0f;
+    return slider_min.x + 2 + grab / 2 + t * (slider_sz - grab);
+  };
   const auto& bookmarks = ctx.model.bookmarks(s.run_id);
   ImDrawList* dl = ImGui::GetWindowDrawList();
   for (const auto& b : bookmarks) {
-    if (b.step < lo || b.step > hi || hi == lo) continue;
-    const float x = slider_min.x + 8 +
-                    (slider_max.x - slider_min.x - 16) * static_cast<float>(b.step - lo) /
-                        static_cast<float>(hi - lo);
+    if (b.step < lo || b.step > hi) continue;
+    const float x = centre(b.step);
     dl->AddTriangleFilled(ImVec2(x - 5, slider_min.y - 1), ImVec2(x + 5, slider_min.y - 1),
-                          ImVec2(x, slider_min.y + 6), theme::answer());
+                          ImVec2(x, slider_min.y + 6), theme::bookmark());
   }
   ImGui::SameLine();
   ImGui::SetNextItemWidth(90);
@@ -99,6 +107,52 @@ void TransportView::draw(ViewContext& ctx) {
   ImGui::SameLine();
   if (ImGui::Button("Go")) s.step = std::clamp<int64_t>(jump_to_, lo, hi);
   ImGui::EndDisabled();
+
+  // Under the scrubber, step for step: where the answer chunk was unfolded and
+  // how much of the full-attention mass the unfolded chunks covered.
+  if (!has_lane(ctx.run) || !has_steps) return;
+  const float lane_h = lane_height();
+  const ImVec2 row = ImGui::GetCursorScreenPos();
+  ImGui::Dummy(ImVec2(slider_max.x - row.x, lane_h));
+  const float cell = hi > lo ? (slider_sz - grab) / static_cast<float>(hi - lo) : slider_sz;
+  draw::StepLane lane;
+  lane.run = ctx.run;
+  lane.first = lo;
+  lane.last = hi;
+  lane.current = s.step;
+  const int64_t clicked = draw::step_lane(dl, ImVec2(centre(lo) - cell / 2, row.y),
+                                          ImVec2(centre(hi) + cell / 2, row.y + lane_h), lane);
+  if (clicked >= 0) s.step = clicked, s.playing = false;
+  // The lane's legend, under the buttons.
+  const DecodeSummary& q = ctx.run->quality;
+  const float font = ImGui::GetFontSize();
+  float x = row.x;
+  auto legend = [&](ImU32 colour, const char* text) {
+    dl->AddRectFilled(ImVec2(x, row.y + (lane_h - font * 0.6f) / 2),
+                      ImVec2(x + font * 0.8f, row.y + (lane_h + font * 0.6f) / 2), colour, 2.0f);
+    x += font * 0.8f + 4;
+    dl->AddText(ImVec2(x, row.y + (lane_h - font) / 2), theme::text_dim(), text);
+    x += ImGui::CalcTextSize(text).x + 12;
+  };
+  if (q.knows_answer()) legend(theme::answer(), "answer unfolded");
+  if (q.has_coverage()) legend(theme::coverage(), "mass covered");
+  if (!q.has_coverage() && q.knows_answer() && x < slider_min.x - 110)
+    dl->AddText(ImVec2(x, row.y + (lane_h - font) / 2), theme::with_alpha(theme::text_dim(), 0.6f),
+                "(no coverage)");
+}
+
+bool TransportView::has_lane(const RunData* run) {
+  return run && (run->quality.has_coverage() || run->quality.knows_answer());
+}
+
+float TransportView::lane_height() {
+  return std::round(ImGui::GetFontSize() * 1.25f);
+}
+
+float TransportView::height(const RunData* run) {
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const float base = ImGui::GetFrameHeight() + 2 * style.WindowPadding.y + 6;
+  return has_lane(run) ? base + lane_height() + style.ItemSpacing.y : base;
 }
 
 }  // namespace ssa::gui

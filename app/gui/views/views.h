@@ -8,6 +8,7 @@
 
 #include <imgui.h>
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -111,6 +112,11 @@ class TransportView {
   void draw(ViewContext& ctx);
   // Advances playback and applies keyboard shortcuts; call once per frame.
   void update(ViewContext& ctx, float dt);
+  // The panel height the transport needs for `run` (taller with a step lane).
+  static float height(const RunData* run);
+  // Whether the run has a step lane: coverage measured or the answer flag known.
+  static bool has_lane(const RunData* run);
+  static float lane_height();
 
  private:
   char bookmark_name_[96] = "";
@@ -167,9 +173,36 @@ struct PlotRange {
   // A vertical marker at x (the current step), when inside the range.
   void marker(ImDrawList* dl, double x, ImU32 colour) const;
 };
+struct PlotStyle {
+  bool log_y = false;
+  double y_min = NAN, y_max = NAN;   // a fixed y range (both set), else the data's
+  bool dots = false;                 // a dot on every point (few points)
+  const char* empty_note = nullptr;  // shown when there are no points
+};
 PlotRange line_plot(ImDrawList* dl, ImVec2 min, ImVec2 max, const std::vector<double>& xs,
                     const std::vector<double>& ys, ImU32 colour, const char* label,
-                    bool log_y = false);
+                    const PlotStyle& style = {});
+// Index of the point whose x is nearest the mouse when it is over the plot area, else -1.
+int hovered_point(const PlotRange& r, const std::vector<double>& xs);
+// Keeps the next item on this line when `width` pixels still fit, else starts a new line.
+void same_line_if_fits(float width);
+
+// A step lane: the decode steps [first, last] along one axis of [min, max]
+// (x, or y when vertical), each step (or pixel bin of steps) showing the
+// full-attention mass its unfolded chunks covered as a bar (0..1 across the
+// other axis, in the coverage colour) and a mark in the answer colour where
+// the answer chunk was unfolded (dim where known and not). Hovering shows the
+// exact values; returns the step clicked, -1 when none.
+struct StepLane {
+  const RunData* run = nullptr;
+  int64_t first = 0, last = -1;
+  int64_t current = -1;  // outlined, -1 none
+  bool vertical = false;
+  const char* empty_note = nullptr;  // shown when no step has either value
+};
+int64_t step_lane(ImDrawList* dl, ImVec2 min, ImVec2 max, const StepLane& lane);
+// The tooltip lines of one step of a run (coverage, answer, keys, token).
+void step_tooltip(const RunData& run, int64_t step);
 }  // namespace draw
 
 }  // namespace ssa::gui
