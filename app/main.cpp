@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   ssa::cli::register_mask_command(app);
   ssa::cli::register_record_command(app);
+  ssa::cli::register_generate_command(app);
   ssa::cli::register_info_command(app);
   ssa::cli::register_export_command(app);
   ssa::cli::register_train_command(app);

@@ -56,6 +56,10 @@ Figures run_method(const Method& method, int64_t context, const BenchDecodeOptio
   const at::Tensor keys = at::randn({o.kv_heads, length, o.head_dim});
   const at::Tensor values = at::randn({o.kv_heads, length, o.head_dim});
   const GistHierarchy hierarchy(layout);
+  // As a decode session does: the gist keys of each level contiguous, once.
+  const std::vector<at::Tensor> gist_keys = gather_gist_keys(keys, hierarchy);
+  SelectiveAttentionOptions options;
+  options.gist_keys = &gist_keys;
   SelectionSettings selection;
   selection.k = o.k;
   Figures f;
@@ -68,7 +72,7 @@ Figures run_method(const Method& method, int64_t context, const BenchDecodeOptio
       f.read = static_cast<double>(length);
     } else {
       const auto r = selective_attention(q, keys, values, layout, hierarchy, {1}, query, selection,
-                                         GqaMode::kHead);
+                                         GqaMode::kHead, options);
       f.scored = r.keys_scored;
       f.read = r.keys_read;
     }

@@ -23,6 +23,8 @@ struct InputError : std::runtime_error {
 
 void register_mask_command(CLI::App& app);
 void register_record_command(CLI::App& app);
+// `generate`: compress a prompt and print the continuation (app/cli/generate_command.cpp).
+void register_generate_command(CLI::App& app);
 void register_bench_decode_command(CLI::App& app);
 // `info` and `export`: what a recording holds, and its data as CSV
 // (app/cli/info_command.cpp, app/cli/export_command.cpp).

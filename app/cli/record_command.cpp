@@ -13,6 +13,7 @@
 #include <string>
 
 #include "app/cli/commands.h"
+#include "app/cli/decode_options.h"
 #include "app/cli/recorder.h"
 #include "engine/data/rng.h"
 #include "engine/data/tasks.h"
@@ -29,16 +30,9 @@ namespace ssa::cli {
 namespace {
 
 struct RecordOptions {
-  std::string model;
+  std::shared_ptr<DecodeFlags> decode = std::make_shared<DecodeFlags>();
   std::string task = "passkey";
   int64_t context = 2048;
-  int k = 4;
-  std::vector<int> levels;
-  bool levels_given = false;
-  std::string mode = "head";
-  std::string baseline = "none";
-  bool no_cap = false;
-  double top_p = 0;
   int64_t steps = 16;
   uint64_t seed = 1;
   std::string out;
@@ -55,49 +49,18 @@ Example make_task(const RecordOptions& o, Rng& rng) {
 
 void run_record(const RecordOptions& o) {
   if (o.context < 16) throw UsageError("--context must be >= 16 bytes");
-  if (o.k < 1) throw UsageError("--k must be >= 1");
   if (o.steps < 1) throw UsageError("--steps must be >= 1");
-  if (o.top_p < 0 || o.top_p > 1) throw UsageError("--top-p must be in [0, 1]");
-  if (o.baseline != "none" && o.baseline != "full") {
-    throw UsageError("--baseline must be none or full (gist-only, oracle, recency: not yet)");
-  }
-  DecodeSettings settings;
-  try {
-    settings.mode = parse_gqa_mode(o.mode);
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(std::string("--mode: ") + e.what());
-  }
   const auto parent = std::filesystem::absolute(o.out).parent_path();
   if (!std::filesystem::is_directory(parent)) {
     throw UsageError(fmt::format("--out: directory {} does not exist", parent.string()));
   }
-
-  const DecoderModel model = load_checkpoint(o.model);
+  const DecodeFlags& flags = *o.decode;
+  const DecoderModel model = load_decode_model(flags);
   const ModelConfig& config = model.config();
-  if (!config.ssa.enabled)
-    throw InputError(o.model + "/config.json has no ssa block: not an SSA model");
-  LayoutSettings layout_settings = config.ssa.layout;
-  if (o.levels_given) layout_settings.group_sizes = o.levels;
-  try {
-    layout_settings.validate();
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(std::string("--levels: ") + e.what());
-  }
-  if (layout_settings.gists_in_generation) {
-    throw InputError(o.model +
-                     ": decoding with gists inserted during generation is not supported yet");
-  }
+  const DecodePlan plan = plan_decode(flags, model);
+  const LayoutSettings& layout_settings = plan.layout;
+  const DecodeSettings& settings = plan.settings;
   const ByteTokenizer tokenizer(layout_settings.num_levels());
-  if (tokenizer.vocab_size() > config.vocab_size) {
-    throw UsageError(fmt::format("the model knows {} gist levels; --levels asks for {}",
-                                 config.vocab_size - ByteTokenizer::kGistBase,
-                                 layout_settings.num_levels()));
-  }
-  settings.mask.previous_chunks = config.ssa.previous_chunks;
-  settings.selection.k = o.k;
-  settings.selection.quarter_cap = !o.no_cap;
-  settings.selection.top_p = o.top_p;
-  settings.full_attention = o.baseline == "full";
 
   Rng rng(o.seed);
   const Example example = make_task(o, rng);
@@ -120,19 +83,18 @@ void run_record(const RecordOptions& o) {
 
   sessions::Writer writer(o.out);
   sessions::RunInfo run;
-  run.name = !o.name.empty() ? o.name
-             : settings.full_attention
-                 ? "full attention"
-                 : fmt::format("{} k={} {}", layout_settings.hierarchy_name(), o.k, o.mode);
+  run.name = !o.name.empty() ? o.name : decode_run_name(flags, plan);
   run.kind = "decode";
-  nlohmann::json run_config = {{"model", o.model},
+  nlohmann::json run_config = {{"model", flags.model},
                                {"task", example.kind},
                                {"context", o.context},
-                               {"k", o.k},
-                               {"mode", o.mode},
-                               {"baseline", o.baseline},
-                               {"quarter_cap", !o.no_cap},
-                               {"top_p", o.top_p},
+                               {"k", flags.k},
+                               {"auto_k", flags.auto_k},
+                               {"mode", flags.mode},
+                               {"baseline", flags.baseline},
+                               {"shadow_full", flags.shadow_full},
+                               {"quarter_cap", !flags.no_cap},
+                               {"top_p", flags.top_p},
                                {"seed", o.seed},
                                {"answer", example.answer},
                                {"answer_chunk", answer_chunk},
@@ -150,10 +112,15 @@ void run_record(const RecordOptions& o) {
   DecodeSession session(model, layout, settings, &recorder);
   GenerationOptions generation;
   generation.max_tokens = o.steps;
-  generation.answer_chunk = settings.full_attention ? -1 : answer_chunk;  // nothing unfolds
+  // Full attention unfolds nothing; gist-only never unfolds either (reported as 0).
+  generation.answer_chunk = settings.baseline == Baseline::kFull ? -1 : answer_chunk;
   const std::vector<int64_t> tokens = generate_greedy(session, tokenizer, generation, &recorder);
-  // The layout now includes the generated tokens: record it again for the GUI.
+  // The layout now includes the generated tokens (and any generation gists):
+  // record it again for the GUI, and the mask with it when gists were placed.
   recorder.on_layout(trace::describe_layout(session.layout()));
+  if (layout_settings.gists_in_generation) {
+    recorder.on_mask(trace::describe_mask(build_block_mask(session.layout(), settings.mask, 128)));
+  }
   recorder.finish();
   writer.close();
   fmt::print("{}: {} ({} stream positions, answer chunk {}): generated \"{}\" (expected \"{}\")\n",
@@ -166,18 +133,9 @@ void run_record(const RecordOptions& o) {
 void register_record_command(CLI::App& app) {
   auto o = std::make_shared<RecordOptions>();
   CLI::App* cmd = app.add_subcommand("record", "Prefill + decode a task and record every decision");
-  cmd->add_option("--model", o->model, "Checkpoint directory (config.json + model.safetensors)")
-      ->required();
+  add_decode_flags(cmd, o->decode);
   cmd->add_option("--task", o->task, "passkey, kv, multidoc or text");
   cmd->add_option("--context", o->context, "Document length in bytes");
-  cmd->add_option("--k", o->k, "Chunks (gists) chosen per level");
-  cmd->add_option("--levels", o->levels, "Override the model's H-SSA group sizes C1[,C2...]")
-      ->delimiter(',')
-      ->each([o](const std::string&) { o->levels_given = true; });
-  cmd->add_option("--mode", o->mode, "GQA mode: head, group or independent");
-  cmd->add_option("--baseline", o->baseline, "none (SSA selection) or full attention");
-  cmd->add_flag("--no-cap", o->no_cap, "k_l = min(k, n_l) instead of the quarter cap");
-  cmd->add_option("--top-p", o->top_p, "Choose by softmax mass instead of k (0 = off)");
   cmd->add_option("--steps", o->steps, "Tokens to generate");
   cmd->add_option("--seed", o->seed, "Seed of the generated task");
   cmd->add_option("--name", o->name, "Run name shown in the GUI");

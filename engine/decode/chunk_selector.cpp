@@ -7,12 +7,14 @@
 
 namespace ssa {
 
-GistHierarchy::GistHierarchy(const GistLayout& layout) {
+GistHierarchy::GistHierarchy(const GistLayout& layout, int64_t end) {
   const int levels = layout.num_levels();
   gists_.resize(levels);
   child_begin_.resize(levels);
-  for (int64_t pos = 0; pos < layout.prefix_length(); ++pos) {
+  if (end < 0 || end > layout.length()) end = layout.length();
+  for (int64_t pos = 0; pos < end; ++pos) {
     if (!layout.is_gist(pos)) continue;
+    stream_end_ = pos + 1;
     const int level = layout.level(pos);
     gists_[level].push_back(pos);
     // Every lower gist seen so far is a child of this gist or of an earlier
@@ -73,10 +75,12 @@ std::vector<LevelChoice> select_chunks(const GistHierarchy& hierarchy,
                                        const SelectionSettings& settings, const GistScorer& score) {
   std::vector<LevelChoice> choices;
   const int top = hierarchy.top_level();
-  if (hierarchy.count(top) == 0) return choices;
+  if (hierarchy.count(0) == 0) return choices;
   std::vector<int64_t> candidates(hierarchy.count(top));
   std::iota(candidates.begin(), candidates.end(), 0);
   for (int level = top; level >= 0; --level) {
+    for (int64_t j = hierarchy.first_open(level); j < hierarchy.count(level); ++j)
+      candidates.push_back(j);
     LevelChoice choice;
     choice.level = level;
     choice.candidates = candidates;

@@ -16,19 +16,31 @@
 
 namespace ssa {
 
-// The gists of a layout's prefix, level by level, and who contains whom.
+// The gists of a layout, level by level, and who contains whom. For a
+// prompt these are the prefix's gists (the suffix has none). Gists placed
+// during generation join as they come; until a gist of the level above
+// summarises them they are "open": candidates at their own level for every
+// query, as the top level's gists are (select_chunks).
 class GistHierarchy {
  public:
-  explicit GistHierarchy(const GistLayout& layout);
+  // The gists at stream positions < end (< 0: the whole layout).
+  explicit GistHierarchy(const GistLayout& layout, int64_t end = -1);
 
   int num_levels() const { return static_cast<int>(gists_.size()); }
   int top_level() const { return num_levels() - 1; }
-  // Stream positions of the prefix's gists of `level`, in order.
+  // One past the stream position of the last gist it holds (0: none).
+  int64_t stream_end() const { return stream_end_; }
+  // Stream positions of the gists of `level`, in order.
   const std::vector<int64_t>& gists(int level) const { return gists_[level]; }
   int64_t count(int level) const { return static_cast<int64_t>(gists_[level].size()); }
   // Indices (into gists(level - 1)) of the gists that level-`level` gist j closes.
   int64_t first_child(int level, int64_t j) const { return child_begin_[level][j]; }
   int64_t end_child(int level, int64_t j) const { return child_begin_[level][j + 1]; }
+  // Gists of `level` below the top that no gist of the level above closes yet:
+  // indices [first_open(level), count(level)). The top level has none.
+  int64_t first_open(int level) const {
+    return level == top_level() ? count(level) : child_begin_[level + 1].back();
+  }
   // Stream range [begin, end) of chunk j: its raw tokens and its gist (the last).
   int64_t chunk_begin(int64_t j) const { return chunk_begin_[j]; }
   int64_t chunk_end(int64_t j) const { return gists_[0][j] + 1; }
@@ -37,6 +49,7 @@ class GistHierarchy {
   std::vector<std::vector<int64_t>> gists_;
   std::vector<std::vector<int64_t>> child_begin_;  // [level][j], level >= 1, size count + 1
   std::vector<int64_t> chunk_begin_;
+  int64_t stream_end_ = 0;
 };
 
 struct SelectionSettings {
@@ -62,6 +75,8 @@ using GistScorer =
     std::function<std::vector<double>(int level, const std::vector<int64_t>& candidates)>;
 
 // Top-down selection; returns one LevelChoice per level, top level first.
+// Each level's candidates: the children of the gists chosen above, then the
+// level's open gists (none in a prompt's prefix).
 // The unfolded chunks are the last entry's `chosen` (level-0 gist j closes chunk j).
 std::vector<LevelChoice> select_chunks(const GistHierarchy& hierarchy,
                                        const SelectionSettings& settings, const GistScorer& score);

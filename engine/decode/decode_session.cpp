@@ -16,10 +16,13 @@ DecodeSession::DecodeSession(const DecoderModel& model, GistLayout layout, Decod
       layout_(std::move(layout)),
       hierarchy_(layout_),
       settings_(settings),
-      observer_(observer) {
-  if (layout_.settings().gists_in_generation) {
-    throw std::invalid_argument(
-        "decoding with gists inserted during generation is not supported yet");
+      observer_(observer) {}
+
+void DecodeSession::index_gists(int64_t end) {
+  hierarchy_ = GistHierarchy(layout_, end);
+  gist_keys_.assign(keys_.size(), {});
+  for (size_t layer = 0; layer < keys_.size(); ++layer) {
+    if (keys_[layer].defined()) gist_keys_[layer] = gather_gist_keys(keys_[layer], hierarchy_);
   }
 }
 
@@ -64,6 +67,7 @@ at::Tensor DecodeSession::prefill() {
           return masked_attention(q, k, v, m);
         })[0]);
   }
+  index_gists(prefix);
   for (int64_t pos = prefix; pos < layout_.length(); ++pos) {
     const bool last = pos + 1 == layout_.length();
     logits.push_back(compute_suffix_position(pos, last).unsqueeze(0));
@@ -71,22 +75,49 @@ at::Tensor DecodeSession::prefill() {
   if (prefix == layout_.length()) {
     // No suffix in the prompt: step 0 used the training mask, nothing to report.
     last_keys_scored_ = last_keys_read_ = 0;
+    last_coverage_ = -1;
     last_unfolded_.clear();
     step_ = 1;
   }
   prompt_logits_ = at::cat(logits, 0);
+  layout_.begin_generation();
   return prompt_logits_[layout_.length() - 1];
 }
 
 at::Tensor DecodeSession::step(int64_t token) {
-  return compute_suffix_position(layout_.append(token), true);
+  // The token, then any gists the layout placed after it; the last position
+  // computed predicts the next token and is the step that gets reported.
+  const int64_t first = layout_.append(token), last = layout_.length() - 1;
+  at::Tensor logits;
+  for (int64_t pos = first; pos <= last; ++pos) {
+    // Each gist is a candidate as soon as its KV exists: the meta-gist right
+    // after it can already unfold its chunk.
+    if (pos > first) index_gists(pos);
+    logits = compute_suffix_position(pos, pos == last);
+  }
+  if (last > first) index_gists(last + 1);
+  return logits;
 }
 
 at::Tensor DecodeSession::compute_suffix_position(int64_t pos, bool report) {
   const at::TensorOptions longs = at::TensorOptions(at::kLong).device(model_.device());
   const int64_t layers = model_.config().num_hidden_layers;
-  double scored = 0, read = 0;
+  double scored = 0, read = 0, coverage = 0;
   std::vector<int64_t> unfolded;
+  SelectionSettings selection = settings_.selection;
+  if (settings_.automatic_budget) {
+    const LayoutSettings& l = layout_.settings();
+    int64_t compression = l.chunk;
+    for (int c : l.group_sizes) compression *= c;
+    const ModelConfig& c = model_.config();
+    selection.k =
+        automatic_budget(pos + 1, compression,
+                         static_cast<int>(c.num_attention_heads / c.num_key_value_heads), l.chunk);
+  }
+  last_k_ = selection.k;
+  SelectiveAttentionOptions options;
+  options.baseline = settings_.baseline;
+  options.shadow_full = settings_.shadow_full;
   at::Tensor logits = model_.forward_with(
       at::full({1, 1}, layout_.token_id(pos), longs), at::full({1, 1}, pos, longs),
       [&](int64_t layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
@@ -94,16 +125,18 @@ at::Tensor DecodeSession::compute_suffix_position(int64_t pos, bool report) {
         const at::Tensor keys = keys_[layer].narrow(1, 0, pos + 1);
         const at::Tensor values = values_[layer].narrow(1, 0, pos + 1);
         const at::Tensor query = q[0].select(1, 0);  // [H, D]
-        if (settings_.full_attention) {
+        if (settings_.baseline == Baseline::kFull) {
           // Every cached position is earlier than (or is) the query: no mask.
           read += static_cast<double>(pos + 1) / layers;
           return full_attention(query, keys, values).unsqueeze(1).unsqueeze(0);
         }
+        options.gist_keys = gist_keys_[layer].empty() ? nullptr : &gist_keys_[layer];
         SelectiveAttentionResult r =
             selective_attention(query, keys, values, layout_, hierarchy_, settings_.mask, pos,
-                                settings_.selection, settings_.mode);
+                                selection, settings_.mode, options);
         scored += r.keys_scored / layers;
         read += r.keys_read / layers;
+        coverage += r.full_mass_coverage / layers;
         for (const auto& unit : r.choices) {
           if (unit.empty()) continue;
           unfolded.insert(unfolded.end(), unit.back().chosen.begin(), unit.back().chosen.end());
@@ -115,6 +148,7 @@ at::Tensor DecodeSession::compute_suffix_position(int64_t pos, bool report) {
       });
   last_keys_scored_ = scored;
   last_keys_read_ = read;
+  last_coverage_ = settings_.shadow_full && settings_.baseline != Baseline::kFull ? coverage : -1.0;
   std::sort(unfolded.begin(), unfolded.end());
   unfolded.erase(std::unique(unfolded.begin(), unfolded.end()), unfolded.end());
   last_unfolded_ = std::move(unfolded);

@@ -6,13 +6,21 @@
 // each generated token, attends selectively, per layer and head, through
 // selective_attention(). The KV cache holds every position in stream order
 // (a chunk's raw KV is the stream range GistHierarchy gives for its id); the
-// gist keys scored at each level are read by position from it.
+// gist keys of each level are also kept contiguous, in float64, so scoring
+// reads only them.
+//
+// With the layout's gists_in_generation, a gist (and meta-gists where groups
+// complete) follows every c generated tokens; they are computed like any
+// suffix position, and each joins the hierarchy once its KV exists, so that
+// generated chunks can be chosen and unfolded like the prompt's (an open gist,
+// not yet summarised by the level above, is a candidate at its own level).
 //
 // Steps: step 0 is the last prompt position (its logits give the first
 // generated token), step s > 0 the position of generated token s - 1. Each
 // step's candidate scores and choices (per layer, head, level) go to the
 // observer; the DecodeStep itself is reported by whoever picks the token
-// (generation.h), since only it knows the token produced.
+// (generation.h), since only it knows the token produced. When gists follow a
+// generated token, the step is the last of them (it predicts the next token).
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -35,7 +43,11 @@ struct DecodeSettings {
   SelectionSettings selection;
   GqaMode mode = GqaMode::kHead;
   MaskSettings mask;
-  bool full_attention = false;  // baseline: every earlier position, no selection
+  Baseline baseline = Baseline::kNone;  // kFull: every earlier position, no selection
+  bool shadow_full = false;             // measure the full-attention mass coverage
+  // The reference's automatic budget (chunk_selector.h) instead of selection.k:
+  // k follows the KV length at every step.
+  bool automatic_budget = false;
 };
 
 class DecodeSession {
@@ -59,21 +71,33 @@ class DecodeSession {
   double last_keys_scored() const { return last_keys_scored_; }
   double last_keys_read() const { return last_keys_read_; }
   const std::vector<int64_t>& last_unfolded_chunks() const { return last_unfolded_; }
+  // Of the last step with shadow_full, averaged over layers and units: the
+  // share of the full-attention mass over the prefix's chunks that the
+  // unfolded chunks carry; -1 when not measured (or full attention).
+  double last_full_mass_coverage() const { return last_coverage_; }
+  // The budget k of the last position computed (follows the KV length with
+  // the automatic budget).
+  int last_budget() const { return last_k_; }
   // Logits of every prompt position computed by prefill(), [L, vocab] (tests).
   const at::Tensor& prompt_logits() const { return prompt_logits_; }
 
  private:
   at::Tensor compute_suffix_position(int64_t position, bool report);
   void store(int64_t layer, const at::Tensor& k, const at::Tensor& v, int64_t first);
+  // (Re)builds the hierarchy and the per-level gist keys from the layout's
+  // gists before stream position `end` (their KV must be in the cache).
+  void index_gists(int64_t end);
 
   const DecoderModel& model_;
   GistLayout layout_;
-  GistHierarchy hierarchy_;  // of the prompt's prefix, which decoding never changes
+  GistHierarchy hierarchy_;  // of the layout's gists (grows only with generation gists)
   DecodeSettings settings_;
   trace::Observer* observer_;
-  std::vector<at::Tensor> keys_, values_;  // per layer [Hkv, capacity, D]
+  std::vector<at::Tensor> keys_, values_;           // per layer [Hkv, capacity, D]
+  std::vector<std::vector<at::Tensor>> gist_keys_;  // [layer][level] [Hkv, n_l, D] float64
   int64_t step_ = 0;
-  double last_keys_scored_ = 0, last_keys_read_ = 0;
+  double last_keys_scored_ = 0, last_keys_read_ = 0, last_coverage_ = -1;
+  int last_k_ = 0;
   std::vector<int64_t> last_unfolded_;
   at::Tensor prompt_logits_;
 };

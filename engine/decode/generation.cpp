@@ -33,6 +33,7 @@ std::vector<int64_t> generate_greedy(DecodeSession& session, const ByteTokenizer
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       step.keys_scored = static_cast<int64_t>(session.last_keys_scored() + 0.5);
       step.keys_read = static_cast<int64_t>(session.last_keys_read() + 0.5);
+      step.full_mass_coverage = session.last_full_mass_coverage();
       if (options.answer_chunk >= 0) {
         const auto& unfolded = session.last_unfolded_chunks();
         step.answer_unfolded =

@@ -18,8 +18,9 @@ struct GenerationOptions {
 
 // Prefills the session and picks the most likely token step by step. Each
 // DecodeStep carries the token produced, its text, the step's time (the
-// prefill counts for step 0), keys scored/read, and whether the answer chunk
-// was unfolded by any layer or head (-1 without an answer chunk).
+// prefill counts for step 0), keys scored/read, the full-attention mass
+// coverage (when the session measures it), and whether the answer chunk was
+// unfolded by any layer or head (-1 without an answer chunk).
 std::vector<int64_t> generate_greedy(DecodeSession& session, const ByteTokenizer& tokenizer,
                                      const GenerationOptions& options, trace::Observer* observer);
 

@@ -29,6 +29,11 @@ std::vector<int64_t> visible_keys(const GistLayout& layout, const GistHierarchy&
   for (int64_t k = from; k <= query; ++k) {
     if (!layout.is_gist(k) && training_mask_allows(rule, query, k)) keys.push_back(k);
   }
+  // Gists the hierarchy does not hold (the query itself, when it is a gist
+  // placed during generation) are seen as the training row allows.
+  for (int64_t k = hierarchy.stream_end(); k <= query; ++k) {
+    if (layout.is_gist(k) && training_mask_allows(rule, query, k)) keys.push_back(k);
+  }
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   return keys;

@@ -2,7 +2,9 @@
 // "Inference", step 4): the unfolded chunks (raw tokens and their gist), every
 // chosen gist at every level, and the non-gist keys its training-mask row
 // allows (its own chunk, which for a suffix query is the suffix up to itself,
-// the p previous chunks, and the sink). Gists that were not chosen are not seen.
+// the p previous chunks, and the sink). Gists that were not chosen are not seen,
+// except gists the hierarchy does not hold yet (a generation gist querying
+// itself): those the query sees as its training-mask row allows.
 #pragma once
 
 #include <cstdint>

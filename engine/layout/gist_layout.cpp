@@ -134,11 +134,16 @@ void GistLayout::close_levels_after_gist(int level, bool final_close) {
 int64_t GistLayout::append(int64_t raw_token) {
   push_raw(raw_token, num_raw());
   const int64_t pos = length() - 1;
-  if (settings_.gists_in_generation && ++suffix_raw_since_gist_ == settings_.chunk) {
+  if (settings_.gists_in_generation && generating_ && ++suffix_raw_since_gist_ == settings_.chunk) {
     suffix_raw_since_gist_ = 0;
     close_levels_after_gist(0, false);
   }
   return pos;
+}
+
+void GistLayout::begin_generation() {
+  generating_ = true;
+  suffix_raw_since_gist_ = 0;
 }
 
 std::vector<int64_t> GistLayout::position_ids() const {

@@ -60,8 +60,11 @@ class GistLayout {
              const std::vector<bool>& word_starts = {}, int64_t compress_from = 0);
 
   // Appends one suffix token (prompt suffix or generated); returns its stream
-  // index. With gists_in_generation, gists follow every `chunk` appended tokens.
+  // index. With gists_in_generation, once begin_generation() was called, gists
+  // (and meta-gists where a group completes) follow every `chunk` generated tokens.
   int64_t append(int64_t raw_token);
+  // Marks the end of the prompt: later appends are generated tokens.
+  void begin_generation();
 
   const LayoutSettings& settings() const { return settings_; }
   int64_t length() const { return static_cast<int64_t>(token_ids_.size()); }
@@ -114,6 +117,7 @@ class GistLayout {
   int64_t prefix_length_ = 0;
   int64_t sink_length_ = 0;
   int64_t suffix_raw_since_gist_ = 0;
+  bool generating_ = false;
 };
 
 }  // namespace ssa

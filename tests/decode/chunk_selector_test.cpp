@@ -58,6 +58,32 @@ TEST(ChunkSelector, SpecExampleHssa) {
   EXPECT_EQ(keys, (std::vector<int64_t>{7, 8, 9, 13, 28, 29}));  // r4 r5 G2 M1b s0 s1
 }
 
+TEST(ChunkSelector, OpenGenerationGistsAreCandidatesAtTheirLevel) {
+  LayoutSettings s = parse_hierarchy("chunk2-chunk2");
+  s.gists_in_generation = true;
+  GistLayout layout(s, iota_tokens(8));  // r0 r1 G0 r2 r3 G1 M1a r4 r5 G2 r6 r7 G3 M1b
+  layout.begin_generation();
+  layout.append(100);
+  layout.append(101);  // ... s0 s1 G4: no meta-gist summarises G4 yet
+  GistHierarchy hierarchy(layout);
+  ASSERT_EQ(hierarchy.count(0), 5);
+  EXPECT_EQ(hierarchy.first_open(0), 4);
+  EXPECT_EQ(hierarchy.first_open(1), 2);  // the top level has no open gists
+  EXPECT_EQ(hierarchy.stream_end(), layout.length());
+  EXPECT_EQ(hierarchy.chunk_begin(4), 14);  // s0 s1 G4
+  SelectionSettings select;
+  select.k = 1;
+  select.quarter_cap = false;
+  const auto choices =
+      select_chunks(hierarchy, select, table_scorer({{0.0, 0.0, 0.5, 0.1, 0.9}, {-1.0, 1.0}}));
+  ASSERT_EQ(choices.size(), 2u);
+  EXPECT_EQ(choices[0].chosen, std::vector<int64_t>{1});              // M1b
+  EXPECT_EQ(choices[1].candidates, (std::vector<int64_t>{2, 3, 4}));  // its chunks + G4
+  EXPECT_EQ(choices[1].chosen, std::vector<int64_t>{4});              // the open gist wins
+  // Built up to a position, the hierarchy holds only the gists before it.
+  EXPECT_EQ(GistHierarchy(layout, 16).count(0), 4);
+}
+
 TEST(ChunkSelector, QuarterCapAndBudget) {
   SelectionSettings s;
   s.k = 5;

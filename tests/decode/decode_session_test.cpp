@@ -1,6 +1,7 @@
 // Decoding against full masked attention over the same stream, and
 // incremental decoding against recomputing the whole stream.
 #include "engine/decode/decode_session.h"
+#include "engine/decode/baselines.h"
 #include "engine/decode/generation.h"
 
 #include <ATen/ATen.h>
@@ -36,10 +37,12 @@ GistLayout prompt_layout(const LayoutSettings& settings, int64_t raw, int suffix
 
 // Training-mask rows for the prefix, causal rows for the suffix: what
 // selective attention must reduce to when every candidate is chosen.
-at::Tensor prefix_masked_causal(const GistLayout& layout, MaskSettings mask) {
+// `prefix`: where the prompt's prefix ends (default: the layout's own).
+at::Tensor prefix_masked_causal(const GistLayout& layout, MaskSettings mask, int64_t prefix = -1) {
   at::Tensor m = dense_training_mask(layout, mask).clone();
   const int64_t length = layout.length();
-  for (int64_t q = layout.prefix_length(); q < length; ++q) m[q].narrow(0, 0, q + 1).fill_(true);
+  if (prefix < 0) prefix = layout.prefix_length();
+  for (int64_t q = prefix; q < length; ++q) m[q].narrow(0, 0, q + 1).fill_(true);
   return m;
 }
 
@@ -98,7 +101,9 @@ TEST(DecodeSession, IncrementalDecodingEqualsRecomputingTheStream) {
 struct StepLog : trace::Observer {
   std::vector<trace::DecodeStep> steps;
   std::vector<trace::Selection> selections;
+  std::vector<trace::ChunkScores> scores;
   void on_decode_step(const trace::DecodeStep& s) override { steps.push_back(s); }
+  void on_chunk_scores(int64_t, const trace::ChunkScores& s) override { scores.push_back(s); }
   void on_selection(int64_t step, const trace::Selection& s) override {
     EXPECT_EQ(step, static_cast<int64_t>(steps.size()));  // selections come before their step
     selections.push_back(s);
@@ -109,7 +114,7 @@ TEST(DecodeSession, FullAttentionBaselineReadsEveryKey) {
   const LayoutSettings s = parse_hierarchy("chunk4");
   const DecoderModel model(tiny_config(1), 3);
   DecodeSettings settings;
-  settings.full_attention = true;
+  settings.baseline = Baseline::kFull;
   StepLog log;
   DecodeSession session(model, prompt_layout(s, 20, 1), settings, &log);
   GenerationOptions options;
@@ -149,6 +154,155 @@ TEST(DecodeSession, GenerationReportsProducedTokensAndTheAnswerChunk) {
     }
     EXPECT_EQ(log.steps[i].answer_unfolded, answer_chosen ? 1 : 0) << "step " << i;
   }
+}
+
+TEST(DecodeSession, GistsDuringGenerationWithEverythingChosenEqualFullMaskedAttention) {
+  for (const char* hierarchy : {"chunk4", "chunk2-chunk2"}) {
+    LayoutSettings s = parse_hierarchy(hierarchy);
+    s.sink = 2;
+    s.gists_in_generation = true;
+    const DecoderModel model(tiny_config(s.num_levels()), 13);
+    const GistLayout layout = prompt_layout(s, 37, 3);
+    DecodeSettings settings;
+    settings.selection.k = 1000;
+    settings.selection.quarter_cap = false;
+    settings.mask.previous_chunks = 1;
+    DecodeSession session(model, layout, settings);
+    session.prefill();
+    // 10 generated tokens: gists after the 4th and 8th (chunk4), or after
+    // every 2nd with a meta-gist after every 4th (chunk2-chunk2).
+    std::vector<std::pair<int64_t, at::Tensor>> steps;  // last position of a step, its logits
+    for (int64_t t = 70; t < 80; ++t) {
+      at::Tensor logits = session.step(t);
+      steps.emplace_back(session.layout().length() - 1, logits);
+    }
+    const GistLayout& full = session.layout();
+    EXPECT_EQ(full.length(), layout.length() + 10 + (s.num_levels() == 1 ? 2 : 5 + 2)) << hierarchy;
+    EXPECT_GT(session.hierarchy().count(0), GistHierarchy(layout).count(0)) << hierarchy;
+    const at::Tensor expected = model.forward(
+        at::tensor(full.token_ids()).unsqueeze(0), at::tensor(full.position_ids()).unsqueeze(0),
+        prefix_masked_causal(full, settings.mask, layout.prefix_length()))[0];
+    for (const auto& [pos, logits] : steps) {
+      EXPECT_TRUE(full.is_gist(pos) || full.token_id(pos) >= 70) << hierarchy;
+      EXPECT_LT((logits - expected[pos]).abs().max().item<double>(), 1e-4)
+          << hierarchy << " position " << pos;
+    }
+  }
+}
+
+TEST(DecodeSession, GeneratedChunksBecomeCandidatesOnceTheirGistIsPlaced) {
+  LayoutSettings s = parse_hierarchy("chunk4");
+  s.gists_in_generation = true;
+  const DecoderModel model(tiny_config(1), 17);
+  const GistLayout prompt = prompt_layout(s, 40, 2);  // 10 chunks, prefix ends at 50
+  DecodeSettings settings;
+  settings.selection.k = 2;
+  settings.mask.previous_chunks = 1;
+  StepLog log;
+  DecodeSession session(model, prompt, settings, &log);
+  GenerationOptions options;
+  options.max_tokens = 9;
+  options.stop_token = -1;
+  generate_greedy(session, ByteTokenizer(1), options, &log);
+  // The first 8 tokens are appended (the 9th is only produced): two gists placed.
+  EXPECT_EQ(session.hierarchy().count(0), 12);
+  EXPECT_EQ(session.layout().length(), prompt.length() + 8 + 2);
+  // The last step (the second gist's position) scored the first generated
+  // chunk's gist among its candidates; the second joins after it.
+  const std::vector<int64_t>& last = log.scores.back().candidates;
+  EXPECT_EQ(last.size(), 11u);
+  EXPECT_GE(last.back(), prompt.length());
+  EXPECT_TRUE(session.layout().is_gist(last.back()));
+}
+
+TEST(DecodeSession, ShadowFullReportsTheMassCoverageOfEveryStep) {
+  const LayoutSettings s = parse_hierarchy("chunk4");
+  const DecoderModel model(tiny_config(1), 19);
+  for (int k : {1, 1000}) {
+    for (bool shadow : {false, true}) {
+      DecodeSettings settings;
+      settings.selection.k = k;
+      settings.selection.quarter_cap = false;
+      settings.shadow_full = shadow;
+      StepLog log;
+      DecodeSession session(model, prompt_layout(s, 48, 2), settings, &log);
+      GenerationOptions options;
+      options.max_tokens = 3;
+      options.stop_token = -1;
+      generate_greedy(session, ByteTokenizer(1), options, &log);
+      ASSERT_EQ(log.steps.size(), 3u);
+      for (const auto& step : log.steps) {
+        if (!shadow) {
+          EXPECT_EQ(step.full_mass_coverage, -1);
+        } else if (k == 1000) {
+          EXPECT_NEAR(step.full_mass_coverage, 1.0, 1e-9);
+        } else {
+          EXPECT_GT(step.full_mass_coverage, 0);
+          EXPECT_LT(step.full_mass_coverage, 1);
+        }
+      }
+    }
+  }
+}
+
+TEST(DecodeSession, BaselinesDecodeTheSameStream) {
+  const LayoutSettings s = parse_hierarchy("chunk4");
+  const DecoderModel model(tiny_config(1), 23);
+  const GistLayout prompt = prompt_layout(s, 48, 2);  // 12 chunks
+  GistHierarchy hierarchy(prompt);
+  for (Baseline baseline : {Baseline::kGistOnly, Baseline::kRecency, Baseline::kOracle}) {
+    DecodeSettings settings;
+    settings.selection.k = 2;
+    settings.mask.previous_chunks = 1;
+    settings.baseline = baseline;
+    StepLog log;
+    DecodeSession session(model, prompt, settings, &log);
+    GenerationOptions options;
+    options.max_tokens = 2;
+    options.stop_token = -1;
+    generate_greedy(session, ByteTokenizer(1), options, &log);
+    ASSERT_EQ(log.steps.size(), 2u) << baseline_name(baseline);
+    const int64_t query = session.layout().length() - 1;  // step 1's position
+    if (baseline == Baseline::kGistOnly) {
+      EXPECT_TRUE(log.selections.empty());
+      EXPECT_EQ(
+          log.steps[1].keys_read,
+          static_cast<int64_t>(training_row_keys(session.layout(), settings.mask, query).size()));
+      EXPECT_EQ(log.steps[1].keys_scored, 0);
+    } else if (baseline == Baseline::kRecency) {
+      for (const auto& selection : log.selections) {
+        EXPECT_EQ(selection.chosen,
+                  (std::vector<int64_t>{hierarchy.gists(0)[11], hierarchy.gists(0)[10]}));
+      }
+    } else {
+      EXPECT_EQ(log.steps[1].keys_scored, query + 1);  // the oracle looks at every key
+      EXPECT_EQ(log.selections.size(), 2u * 2u * 4u);  // steps x layers x heads
+    }
+  }
+}
+
+TEST(DecodeSession, AutomaticBudgetFollowsTheKvLength) {
+  const LayoutSettings s = parse_hierarchy("chunk2");
+  const DecoderModel model(tiny_config(1), 29);  // 4 query heads, 2 KV heads
+  DecodeSettings settings;
+  settings.automatic_budget = true;
+  settings.selection.quarter_cap = false;
+  StepLog log;
+  DecodeSession session(model, prompt_layout(s, 200, 1), settings, &log);  // 100 chunks
+  GenerationOptions options;
+  options.max_tokens = 2;
+  options.stop_token = -1;
+  generate_greedy(session, ByteTokenizer(1), options, &log);
+  // Step 1 is stream position 301 (200 raw + 100 gists, the suffix token, then it).
+  const int64_t query = session.layout().length() - 1;
+  ASSERT_EQ(query, 301);
+  const int k =
+      static_cast<int>((query + 1) / 2 / 2 / 2 + 1);  // n_keys / comp / heads per group / c + 1
+  EXPECT_EQ(session.last_budget(), k);
+  EXPECT_EQ(k, automatic_budget(query + 1, 2, 2, 2));
+  ASSERT_EQ(log.selections.size(), 2u * 2u * 4u);
+  for (size_t i = 8; i < 16; ++i)
+    EXPECT_EQ(log.selections[i].chosen.size(), static_cast<size_t>(k));
 }
 
 TEST(DecodeSession, RunsOnCudaAsOnTheCpu) {

@@ -103,9 +103,13 @@ TEST(GistLayout, OptionalGistsDuringGeneration) {
   LayoutSettings s = settings_of(2, {2});
   s.gists_in_generation = true;
   GistLayout layout(s, iota_tokens(4));  // r0 r1 G r2 r3 G M1
-  for (int i = 0; i < 4; ++i) layout.append(100 + i);
-  EXPECT_EQ(spec_notation(layout), "r0 r1 G r2 r3 G M1 r4 r5 G r6 r7 G M1");
-  EXPECT_EQ(layout.prefix_length(), layout.length());
+  // The prompt's suffix stays raw; only generated tokens get gists.
+  for (int i = 0; i < 3; ++i) layout.append(100 + i);
+  EXPECT_EQ(spec_notation(layout), "r0 r1 G r2 r3 G M1 r4 r5 r6");
+  layout.begin_generation();
+  for (int i = 0; i < 5; ++i) layout.append(200 + i);
+  EXPECT_EQ(spec_notation(layout), "r0 r1 G r2 r3 G M1 r4 r5 r6 r7 r8 G r9 r10 G M1 r11");
+  EXPECT_EQ(layout.prefix_length(), layout.length() - 1);
 }
 
 TEST(GistLayout, WordAwarePlacementWaitsForAWordStart) {

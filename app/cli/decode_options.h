@@ -1,0 +1,55 @@
+// The decoding flags `record` and `generate` share (--k, --auto-k, --levels, --mode,
+// --baseline, --no-cap, --top-p, --shadow-full, --generation-gists, --device),
+// and turning them plus a checkpoint into engine settings, with one-line
+// errors for anything unusable.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/decode/decode_session.h"
+#include "engine/layout/gist_layout.h"
+#include "engine/model/decoder.h"
+
+namespace CLI {
+class App;
+}
+
+namespace ssa::cli {
+
+struct DecodeFlags {
+  std::string model;
+  int k = 4;
+  bool auto_k = false;
+  std::vector<int> levels;
+  bool levels_given = false;
+  std::string mode = "head";
+  std::string baseline = "none";
+  bool no_cap = false;
+  double top_p = 0;
+  bool shadow_full = false;
+  bool generation_gists = false;
+  std::string device = "cpu";
+};
+
+// Registers the shared flags on `cmd`; `flags` must outlive the app.
+void add_decode_flags(CLI::App* cmd, const std::shared_ptr<DecodeFlags>& flags);
+
+struct DecodePlan {
+  LayoutSettings layout;
+  DecodeSettings settings;
+};
+
+// Loads the checkpoint named by --model on --device (throws InputError when
+// it cannot be read or is not an SSA model).
+DecoderModel load_decode_model(const DecodeFlags& flags);
+
+// Validates the flags against the model; throws UsageError naming the flag.
+DecodePlan plan_decode(const DecodeFlags& flags, const DecoderModel& model);
+
+// Run name shown in the GUI: "chunk8 k=4 head", "full attention", "oracle k=4 ...".
+std::string decode_run_name(const DecodeFlags& flags, const DecodePlan& plan);
+
+}  // namespace ssa::cli

@@ -1,0 +1,131 @@
+// `ssa-workbench generate`: compress a prompt with gists, decode greedily with
+// selective attention (or a baseline), and print the text as it comes.
+//
+// The prompt is laid out as training lays out a document ([BOS] + text with
+// gists); --question, when given, is appended uncompressed after it, like a
+// task's question. With --stats every step's cost and unfolded chunks go to
+// stderr, so stdout stays the generated text alone.
+#include <fmt/core.h>
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "app/cli/commands.h"
+#include "app/cli/decode_options.h"
+#include "engine/decode/decode_session.h"
+#include "engine/decode/generation.h"
+#include "engine/mask/training_mask.h"
+#include "engine/tokenizer/byte_tokenizer.h"
+
+namespace ssa::cli {
+namespace {
+
+struct GenerateOptions {
+  std::shared_ptr<DecodeFlags> decode = std::make_shared<DecodeFlags>();
+  std::string prompt;
+  std::string prompt_file;
+  std::string question;
+  int64_t max_tokens = 64;
+  bool stats = false;
+};
+
+// Streams each produced piece to stdout; with stats, one line per step to stderr.
+class Printer : public trace::Observer {
+ public:
+  Printer(const DecodeSession& session, bool stats) : session_(session), stats_(stats) {}
+
+  void on_decode_step(const trace::DecodeStep& step) override {
+    if (step.token_id != ByteTokenizer::kEos) {
+      std::fwrite(step.text.data(), 1, step.text.size(), stdout);
+      std::fflush(stdout);
+    }
+    if (!stats_) return;
+    std::string unfolded;
+    for (int64_t chunk : session_.last_unfolded_chunks())
+      unfolded += (unfolded.empty() ? "" : ",") + std::to_string(chunk);
+    const std::string coverage =
+        step.full_mass_coverage >= 0 ? fmt::format("{:.3f}", step.full_mass_coverage) : "-";
+    fmt::print(stderr,
+               "step {:4d}  token {:>6}  {:8.2f} ms  scored {:6d}  read {:6d}  coverage {}  "
+               "unfolded [{}]\n",
+               step.step, step.token_id == ByteTokenizer::kEos ? "<eos>" : printable(step.text),
+               step.seconds * 1e3, step.keys_scored, step.keys_read, coverage, unfolded);
+  }
+
+ private:
+  static std::string printable(const std::string& text) {
+    if (text == "\n") return "\\n";
+    if (text == " ") return "' '";
+    return text;
+  }
+  const DecodeSession& session_;
+  bool stats_;
+};
+
+std::string read_prompt(const GenerateOptions& o) {
+  if (!o.prompt.empty() && !o.prompt_file.empty())
+    throw UsageError("give --prompt or --prompt-file, not both");
+  if (o.prompt_file.empty()) {
+    if (o.prompt.empty()) throw UsageError("--prompt (or --prompt-file) must not be empty");
+    return o.prompt;
+  }
+  std::ifstream in(o.prompt_file, std::ios::binary);
+  if (!in) throw InputError("--prompt-file: cannot read " + o.prompt_file);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (text.str().empty()) throw UsageError("--prompt-file: " + o.prompt_file + " is empty");
+  return text.str();
+}
+
+void run_generate(const GenerateOptions& o) {
+  if (o.max_tokens < 1) throw UsageError("--max-tokens must be >= 1");
+  const std::string prompt = read_prompt(o);
+  const DecodeFlags& flags = *o.decode;
+  const DecoderModel model = load_decode_model(flags);
+  const DecodePlan plan = plan_decode(flags, model);
+  const ByteTokenizer tokenizer(plan.layout.num_levels());
+
+  std::vector<int64_t> raw{ByteTokenizer::kBos};
+  for (int64_t id : tokenizer.encode(prompt)) raw.push_back(id);
+  GistLayout layout(plan.layout, raw);
+  for (int64_t id : tokenizer.encode(o.question)) layout.append(id);
+  if (layout.prefix_length() > kMaxDenseMaskLength) {
+    throw UsageError(fmt::format(
+        "the prompt gives a prefix of {} positions; the CPU prefill builds a dense mask of at "
+        "most {}",
+        layout.prefix_length(), kMaxDenseMaskLength));
+  }
+
+  DecodeSession session(model, layout, plan.settings);
+  Printer printer(session, o.stats);
+  GenerationOptions generation;
+  generation.max_tokens = o.max_tokens;
+  if (o.stats) {
+    fmt::print(stderr, "{}: {} raw bytes -> {} stream positions ({} in the prefix)\n",
+               decode_run_name(flags, plan), raw.size() - 1, layout.length(),
+               layout.prefix_length());
+  }
+  generate_greedy(session, tokenizer, generation, &printer);
+  std::fputc('\n', stdout);
+}
+
+}  // namespace
+
+void register_generate_command(CLI::App& app) {
+  auto o = std::make_shared<GenerateOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "generate", "Compress a prompt with gists and print the model's continuation");
+  add_decode_flags(cmd, o->decode);
+  cmd->add_option("--prompt", o->prompt, "Text to compress (the document)");
+  cmd->add_option("--prompt-file", o->prompt_file, "Read the prompt from this file");
+  cmd->add_option("--question", o->question, "Text appended uncompressed after the prompt");
+  cmd->add_option("--max-tokens", o->max_tokens, "Most tokens to generate (stops at EOS)");
+  cmd->add_flag("--stats", o->stats, "Per step to stderr: time, keys scored/read, unfolded chunks");
+  cmd->callback([o] { run_generate(*o); });
+}
+
+}  // namespace ssa::cli
