@@ -55,8 +55,17 @@ std::vector<int64_t> choose_top(const std::vector<int64_t>& candidates,
   // Best score first; ties go to the lower index (= the lower stream position).
   // A NaN score (an overflow upstream) ranks last rather than breaking the sort.
   auto key = [&](size_t i) { return std::isnan(scores[i]) ? -HUGE_VAL : scores[i]; };
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key(a) > key(b); });
+  auto better = [&](size_t a, size_t b) {
+    const double ka = key(a), kb = key(b);
+    return ka > kb || (ka == kb && a < b);
+  };
   size_t take = static_cast<size_t>(std::max<int64_t>(0, budget));
+  if (top_p <= 0 && take < order.size()) {
+    // Only the best `take` need an order: O(n log k) for thousands of gists.
+    std::partial_sort(order.begin(), order.begin() + take, order.end(), better);
+  } else {
+    std::sort(order.begin(), order.end(), better);
+  }
   if (top_p > 0 && !order.empty()) {
     const double best = scores[order[0]];
     double total = 0;

@@ -64,17 +64,18 @@ at::Tensor top_level_scores(const at::Tensor& q, const at::Tensor& keys,
   return at::matmul(qg, k.transpose(1, 2)).reshape({q.size(0), -1}).cpu().contiguous();
 }
 
-// Softmax attention of one head over the listed key positions.
-at::Tensor attend(const at::Tensor& q_head, const at::Tensor& keys, const at::Tensor& values,
+// Softmax attention of query heads q [n_heads, D] of one KV group over the
+// listed key positions: one gather of the keys for all of them.
+at::Tensor attend(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
                   int64_t kv_head, const std::vector<int64_t>& visible) {
   const at::Tensor index = at::tensor(visible, at::TensorOptions(at::kLong)).to(keys.device());
   // At least fp32 for the softmax, whatever the cache holds (bf16 on GPU).
-  const at::ScalarType type = at::promote_types(q_head.scalar_type(), at::kFloat);
+  const at::ScalarType type = at::promote_types(q.scalar_type(), at::kFloat);
   const at::Tensor k = keys[kv_head].index_select(0, index).to(type);
   const at::Tensor v = values[kv_head].index_select(0, index).to(type);
-  const double scale = 1.0 / std::sqrt(static_cast<double>(q_head.size(-1)));
-  const at::Tensor w = at::softmax(at::matmul(k, q_head.to(type)) * scale, 0);  // [n]
-  return at::matmul(w, v).to(q_head.scalar_type());
+  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+  const at::Tensor w = at::softmax(at::matmul(q.to(type), k.t()) * scale, -1);  // [n_heads, n]
+  return at::matmul(w, v).to(q.scalar_type());
 }
 
 }  // namespace
@@ -196,12 +197,15 @@ SelectiveAttentionResult selective_attention(const at::Tensor& q, const at::Tens
                                     : static_cast<double>(union_of(scored).size());
     result.keys_scored += group_scored / kv_heads;
     result.keys_read += static_cast<double>(group_set.size()) / kv_heads;
-    for (int64_t h = g * per_group; h < (g + 1) * per_group; ++h) {
-      const auto& visible = mode == GqaMode::kIndependent ? visible_of_unit[h] : group_set;
-      outputs.push_back(attend(q[h], keys, values, g, visible));
+    if (mode == GqaMode::kIndependent) {
+      for (int64_t h = g * per_group; h < (g + 1) * per_group; ++h)
+        outputs.push_back(attend(q.narrow(0, h, 1), keys, values, g, visible_of_unit[h]));
+    } else {
+      // The group's heads share one visible set.
+      outputs.push_back(attend(q.narrow(0, g * per_group, per_group), keys, values, g, group_set));
     }
   }
-  result.output = at::stack(outputs);
+  result.output = at::cat(outputs, 0);
   return result;
 }
 
