@@ -201,7 +201,7 @@ TEST_F(GuiViews, CoverageShowsWhereMeasuredAndOnlyThere) {
   }
   sessions::Reader reader(with.path());
   for (const auto& info : reader.runs()) {
-    for (const char* view : {"all", "training", "compare"}) {
+    for (const char* view : {"training", "compare"}) {
       const Image image = render(with.path(), view, 5, info.id);
       EXPECT_GT(content(image).colours, 40u) << info.name << " " << view;
     }
@@ -223,6 +223,67 @@ TEST_F(GuiViews, AnswerMarksFollowTheAnswerFlag) {
   const Image oracle = render(rec.path(), "training", 5, runs[2].id);
   const Image recency = render(rec.path(), "training", 5, runs[3].id);
   EXPECT_GT(pixels_of(oracle, theme::answer()), pixels_of(recency, theme::answer()) + 50);
+}
+
+// The pointer over every view that shows decode steps (tooltips of the lanes,
+// the gutter, the compare table and the plots), for a selective run and the
+// full-attention baseline; then a click on the transport's step lane goes to
+// the step under the pointer without touching the scrubber.
+TEST_F(GuiViews, PointerOverStepMarksShowsTooltipsAndClicksGoToTheStep) {
+  REQUIRE_DISPLAY();
+  TempRecording rec(testing::small_baselines());
+  const int w = 900, h = 640;
+  GuiContext context({w, h, false, "pointer"});
+  WorkbenchUi ui(std::make_unique<SessionModel>(rec.path()));
+  auto frame = [&](float x, float y, bool down) {
+    ImGuiIO& io = ImGui::GetIO();
+    io.MousePos = ImVec2(x, y);
+    io.MouseDown[0] = down;
+    context.begin_frame(w, h);
+    ui.frame(1.0f / 60.0f);
+    ImGui::Render();
+  };
+  const auto runs = ui.model().runs();
+  for (int64_t run : {runs.front().id, runs.back().id}) {
+    ui.select_run(run);
+    for (Panel panel : {Panel::kAll, Panel::kTimeline, Panel::kTraining, Panel::kCompare}) {
+      ui.set_panel(panel);
+      frame(0, 0, false);
+      ui.wait_idle();
+      for (int y = 3; y < h; y += 29)
+        for (int x = 5; x < w; x += 37) frame(static_cast<float>(x), static_cast<float>(y), false);
+      EXPECT_FALSE(ui.state().playing);
+    }
+  }
+  ui.select_run(runs.front().id);
+  ui.set_panel(Panel::kTraining);
+  // From the bottom up, the first row whose click moves the step is the lane
+  // (below it only the panel's padding), not the scrubber above it.
+  auto click = [&](float x, float y) {  // returns whether an item (the scrubber) was under it
+    frame(x, y, false);
+    const bool over_item = ImGui::IsAnyItemHovered();
+    frame(x, y, true);
+    frame(x, y, false);
+    return over_item;
+  };
+  const float x_left = w * 0.45f, x_right = w * 0.72f;  // under the scrubber
+  int lane_y = -1;
+  for (int y = h - 2; y > h - 90 && lane_y < 0; --y) {
+    ui.state().step = 0;
+    const bool over_item = click(x_right, static_cast<float>(y));
+    if (ui.state().step != 0) {
+      EXPECT_FALSE(over_item) << "y " << y;
+      lane_y = y;
+    }
+  }
+  ASSERT_GE(lane_y, 0) << "no step lane under the scrubber";
+  click(x_left, static_cast<float>(lane_y));
+  const int64_t left = ui.state().step;
+  click(x_right, static_cast<float>(lane_y));
+  const int64_t right = ui.state().step;
+  EXPECT_LT(left, right);
+  EXPECT_LE(right, 11);
+  EXPECT_FALSE(ui.state().playing);
 }
 
 TEST_F(GuiViews, UserErrorsAreOneLine) {

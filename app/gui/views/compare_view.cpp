@@ -154,7 +154,8 @@ void draw_coverage_pair(ViewContext& ctx, const RunData& other, ImVec2 min, ImVe
   }
   draw::PlotStyle style;
   style.y_min = 0;
-  style.y_max = 1;
+  style.y_max =
+      draw::share_axis_max(std::max(ctx.run->quality.max_coverage, other.quality.max_coverage));
   std::vector<double> axis_ys = ys[base];
   axis_ys.resize(axis.size(), ys[base].empty() ? 0.0 : ys[base].back());
   // The legend (run names in their colours) right-aligned on the label line

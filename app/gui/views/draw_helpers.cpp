@@ -124,6 +124,12 @@ PlotRange line_plot(ImDrawList* dl, ImVec2 min, ImVec2 max, const std::vector<do
   return r;
 }
 
+double share_axis_max(double largest) {
+  for (double top : {0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5})
+    if (largest * 1.1 <= top) return top;
+  return 1.0;
+}
+
 int hovered_point(const PlotRange& r, const std::vector<double>& xs) {
   if (xs.empty() || !ImGui::IsWindowHovered()) return -1;
   const ImVec2 m = ImGui::GetIO().MousePos;

@@ -47,8 +47,8 @@ void ScoreTimelineView::draw(ViewContext& ctx) {
     draw::swatch(theme::answer(), "answer unfolded");
   }
   if (lane && run.quality.has_coverage()) {
-    draw::same_line_if_fits(ImGui::CalcTextSize("mass covered (0..1)").x + 30);
-    draw::swatch(theme::coverage(), "mass covered (0..1)");
+    draw::same_line_if_fits(ImGui::CalcTextSize("mass covered (bar: 0..1)").x + 30);
+    draw::swatch(theme::coverage(), "mass covered (bar: 0..1)");
   }
 
   const ImVec2 avail = ImGui::GetContentRegionAvail();

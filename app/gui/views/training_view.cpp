@@ -103,18 +103,17 @@ void TrainingView::draw(ViewContext& ctx) {
                   std::to_string(q.answer_steps) + " steps";
     draw::title("Decode costs", subtitle);
     Curve seconds{"milliseconds per step", {}, {}, theme::metric()};
-    Curve scored{"gist keys scored per step", {}, {}, theme::gist_level(0)};
+    Curve scored{"keys scored per step", {}, {}, theme::metric()};
     Curve read{"keys read per step", {}, {}, theme::metric()};
-    Curve coverage{answer_steps_known(run)
-                       ? "full-attention mass covered by the unfolded chunks (0..1); "
-                         "\u25B2 answer chunk unfolded"
-                       : "full-attention mass covered by the unfolded chunks (0..1)",
+    Curve coverage{answer_steps_known(run) ? "full-attention mass covered by the unfolded chunks; "
+                                             "\u25B2 answer chunk unfolded"
+                                           : "full-attention mass covered by the unfolded chunks",
                    {},
                    {},
                    theme::coverage()};
     scored.format = read.format = "%.0f";
     coverage.style.y_min = 0;
-    coverage.style.y_max = 1;
+    coverage.style.y_max = draw::share_axis_max(q.max_coverage);
     coverage.style.empty_note = q.baseline == "full"
                                     ? "full attention reads every key: nothing to cover"
                                 : q.shadow_full ? "not measured at any step"

@@ -182,6 +182,10 @@ struct PlotStyle {
 PlotRange line_plot(ImDrawList* dl, ImVec2 min, ImVec2 max, const std::vector<double>& xs,
                     const std::vector<double>& ys, ImU32 colour, const char* label,
                     const PlotStyle& style = {});
+// The top of a 0-based axis for shares (coverage): 1, or the smallest of
+// 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5 above the largest value with some
+// headroom, so that small shares are not flattened against zero.
+double share_axis_max(double largest);
 // Index of the point whose x is nearest the mouse when it is over the plot area, else -1.
 int hovered_point(const PlotRange& r, const std::vector<double>& xs);
 // Keeps the next item on this line when `width` pixels still fit, else starts a new line.
