@@ -106,9 +106,11 @@ TrainConfig parse_train_config(const std::string& json_text, const std::string& 
   }
   const json& data = block(root, "data", source);
   Reader d(data, source, "data");
-  d.check_keys({"seq_len", "mix", "fortunes_dir", "bible_program", "bible_text", "answer_weight"});
+  d.check_keys({"seq_len", "mix", "fortunes_dir", "bible_program", "bible_text", "answer_weight",
+                "answer_first_weight"});
   c.seq_len = d.positive<int64_t>("seq_len", c.seq_len);
   c.answer_weight = d.get<double>("answer_weight", c.answer_weight);
+  c.answer_first_weight = d.get<double>("answer_first_weight", c.answer_first_weight);
   c.data = parse_data_mix(data, source);
 
   Reader o(block(root, "optim", source), source, "optim");

@@ -46,6 +46,7 @@ struct TrainConfig {
   DataMixSettings data;
   int64_t seq_len = 256;
   double answer_weight = 1.0;
+  double answer_first_weight = 0;  // 0: answer_weight
   OptimSettings optim;
   int64_t steps = 100;
   int64_t batch_size = 8;

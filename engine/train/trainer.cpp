@@ -121,7 +121,7 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
                    " of ", c.steps));
 
   const DataMix mix(c.data);
-  const SequenceSettings seq{c.seq_len, c.ssa, c.answer_weight};
+  const SequenceSettings seq{c.seq_len, c.ssa, c.answer_weight, c.answer_first_weight};
   // Document sizes per suffix length, computed once (each needs a few layouts).
   std::map<int64_t, int64_t> budgets;
   const DataMix::DocumentBudget budget = [&](int64_t suffix) {

@@ -130,6 +130,8 @@ TrainingBatch make_batch(const std::vector<Example>& examples, const SequenceSet
                       answer_chunk, ex.kind};
       for (int64_t t = span.begin; t < span.end; ++t)
         weights[b][t] = static_cast<float>(s.answer_weight);
+      if (s.answer_first_weight > 0)
+        weights[b][span.begin] = static_cast<float>(s.answer_first_weight);
       batch.answers.push_back(span);
     }
   }

@@ -27,6 +27,9 @@ struct SequenceSettings {
   int64_t length = 256;        // stream tokens per sequence, padding included
   SsaConfig ssa;               // ssa.enabled == false: no gists, plain causal mask
   double answer_weight = 1.0;  // loss weight of answer tokens relative to the rest
+  // Loss weight of an answer's first token (the one retrieved without any of
+  // the answer to go on); 0: answer_weight.
+  double answer_first_weight = 0;
 };
 
 // Where an example's answer is predicted: target positions [begin, end) of

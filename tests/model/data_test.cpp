@@ -168,6 +168,13 @@ TEST(TrainingBatch, StreamsMasksTargetsAndAnswers) {
   EXPECT_EQ(predicted, examples[0].answer);
   EXPECT_EQ(a.answer_chunk, layout.chunk_id(layout.stream_index(1 + examples[0].answer_begin)));
 
+  // answer_first_weight: the first answer token alone gets its own weight.
+  ssa::SequenceSettings first = seq;
+  first.answer_first_weight = 7.0;
+  const ssa::TrainingBatch weighted = ssa::make_batch(examples, first);
+  EXPECT_FLOAT_EQ(weighted.loss_weights[0][a.begin].item<float>(), 7.0f);
+  EXPECT_FLOAT_EQ(weighted.loss_weights[0][a.begin + 1].item<float>(), 3.0f);
+
   // The full-attention variant: same stream, causal mask.
   const ssa::TrainingBatch full = ssa::make_batch(examples, seq, true);
   EXPECT_TRUE(at::equal(full.token_ids, batch.token_ids));
