@@ -47,8 +47,7 @@ void draw_runs_table(ViewContext& ctx) {
   ImGui::TableSetupColumn("answer", ImGuiTableColumnFlags_WidthFixed);
   ImGui::TableSetupColumn("read/step", ImGuiTableColumnFlags_WidthFixed);
   ImGui::TableSetupColumn("scored/step", ImGuiTableColumnFlags_WidthFixed);
-  ImGui::TableSetupColumn("per step: answer unfolded, mass covered",
-                          ImGuiTableColumnFlags_WidthStretch);
+  ImGui::TableSetupColumn("per step: answer, coverage", ImGuiTableColumnFlags_WidthStretch);
   ImGui::TableHeadersRow();
   for (const RunData* run : runs) {
     const DecodeSummary& q = run->quality;
@@ -200,12 +199,10 @@ void draw_coverage_pair(ViewContext& ctx, const RunData& other, ImVec2 min, ImVe
   }
 }
 
-}  // namespace
-
-void CompareView::draw(ViewContext& ctx) {
+// The current run against the second one: chunks of the step, overlap and
+// coverage over the steps, the text each generated.
+void draw_pair(ViewContext& ctx) {
   UiState& s = ctx.state;
-  draw::title("Compare", "runs of this recording, steps aligned");
-  draw_runs_table(ctx);
   ImGui::SetNextItemWidth(260);
   const RunData* other = s.compare_run >= 0 ? ctx.model.run(s.compare_run) : nullptr;
   if (ImGui::BeginCombo("second run", other ? other->info.name.c_str() : "(choose)")) {
@@ -325,6 +322,17 @@ void CompareView::draw(ViewContext& ctx) {
     }
     ImGui::EndTable();
   }
+}
+
+}  // namespace
+
+void CompareView::draw(ViewContext& ctx) {
+  draw::title("Compare", "runs of this recording, steps aligned");
+  // Scrolls when the panel is short (the workbench's tab): nothing is cut off.
+  ImGui::BeginChild("##compare_body", ImVec2(0, 0), false);
+  draw_runs_table(ctx);
+  draw_pair(ctx);
+  ImGui::EndChild();
 }
 
 }  // namespace ssa::gui
