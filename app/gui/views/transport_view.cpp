@@ -123,10 +123,12 @@ void TransportView::draw(ViewContext& ctx) {
   const int64_t clicked = draw::step_lane(dl, ImVec2(centre(lo) - cell / 2, row.y),
                                           ImVec2(centre(hi) + cell / 2, row.y + lane_h), lane);
   if (clicked >= 0) s.step = clicked, s.playing = false;
-  // The lane's legend, under the buttons.
+  // Under the buttons: the lane's legend, read out at the current step.
   const DecodeSummary& q = ctx.run->quality;
+  const sessions::DecodeStepRecord* d = find_step(ctx.run->decode_steps, s.step);
   const float font = ImGui::GetFontSize();
   float x = row.x;
+  dl->PushClipRect(row, ImVec2(slider_min.x - 6, row.y + lane_h), true);
   auto legend = [&](ImU32 colour, const char* text) {
     dl->AddRectFilled(ImVec2(x, row.y + (lane_h - font * 0.6f) / 2),
                       ImVec2(x + font * 0.8f, row.y + (lane_h + font * 0.6f) / 2), colour, 2.0f);
@@ -134,11 +136,22 @@ void TransportView::draw(ViewContext& ctx) {
     dl->AddText(ImVec2(x, row.y + (lane_h - font) / 2), theme::text_dim(), text);
     x += ImGui::CalcTextSize(text).x + 12;
   };
-  if (q.knows_answer()) legend(theme::answer(), "answer unfolded");
-  if (q.has_coverage()) legend(theme::coverage(), "mass covered");
-  if (!q.has_coverage() && q.knows_answer() && x < slider_min.x - 110)
-    dl->AddText(ImVec2(x, row.y + (lane_h - font) / 2), theme::with_alpha(theme::text_dim(), 0.6f),
-                "(no coverage)");
+  if (q.knows_answer()) {
+    const int32_t flag = d ? d->answer_unfolded : -1;
+    legend(flag > 0 ? theme::answer() : theme::with_alpha(theme::text_dim(), 0.35f),
+           flag > 0    ? "answer unfolded"
+           : flag == 0 ? "answer not unfolded"
+                       : "answer unknown");
+  }
+  if (q.has_coverage()) {
+    char text[48];
+    if (d && d->full_mass_coverage >= 0)
+      std::snprintf(text, sizeof text, "mass covered %.3f", d->full_mass_coverage);
+    else
+      std::snprintf(text, sizeof text, "mass covered -");
+    legend(theme::coverage(), text);
+  }
+  dl->PopClipRect();
 }
 
 bool TransportView::has_lane(const RunData* run) {
