@@ -18,7 +18,6 @@
 #include "app/cli/decode_options.h"
 #include "engine/decode/decode_session.h"
 #include "engine/decode/generation.h"
-#include "engine/mask/training_mask.h"
 #include "engine/tokenizer/byte_tokenizer.h"
 
 namespace ssa::cli {
@@ -93,12 +92,6 @@ void run_generate(const GenerateOptions& o) {
   for (int64_t id : tokenizer.encode(prompt)) raw.push_back(id);
   GistLayout layout(plan.layout, raw);
   for (int64_t id : tokenizer.encode(o.question)) layout.append(id);
-  if (layout.prefix_length() > kMaxDenseMaskLength) {
-    throw UsageError(fmt::format(
-        "the prompt gives a prefix of {} positions; the CPU prefill builds a dense mask of at "
-        "most {}",
-        layout.prefix_length(), kMaxDenseMaskLength));
-  }
 
   DecodeSession session(model, layout, plan.settings);
   Printer printer(session, o.stats);

@@ -21,7 +21,6 @@
 #include "engine/decode/decode_session.h"
 #include "engine/decode/generation.h"
 #include "engine/mask/block_mask.h"
-#include "engine/mask/training_mask.h"
 #include "engine/model/checkpoint.h"
 #include "engine/trace/layout_trace.h"
 #include "sessions/writer.h"
@@ -74,12 +73,6 @@ void run_record(const RecordOptions& o) {
       example.answer_begin >= 0 ? layout.stream_index(1 + example.answer_begin) : -1;
   const int64_t answer_chunk =
       answer_stream >= layout.sink_length() ? layout.chunk_id(answer_stream) : -1;
-  if (layout.prefix_length() > kMaxDenseMaskLength) {
-    throw UsageError(fmt::format(
-        "--context {} gives a prefix of {} positions; the CPU prefill builds a dense mask of at "
-        "most {} (the block-sparse prefill comes with the attention kernels)",
-        o.context, layout.prefix_length(), kMaxDenseMaskLength));
-  }
 
   sessions::Writer writer(o.out);
   sessions::RunInfo run;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "engine/decode/block_sparse_prefill.h"
+#include "engine/mask/block_mask.h"
 #include "engine/mask/training_mask.h"
 #include "engine/model/masked_attention.h"
 
@@ -58,13 +60,18 @@ at::Tensor DecodeSession::prefill() {
     // The prefix attends with the training mask, as in training.
     const std::vector<int64_t> ids(layout_.token_ids().begin(),
                                    layout_.token_ids().begin() + prefix);
-    const at::Tensor mask = dense_training_mask(layout_, settings_.mask, prefix);
-    const at::Tensor m = mask.to(model_.device());
+    // Long prefixes (or when asked) go block by block: no L x L mask.
+    const bool sparse = settings_.block_sparse_prefill || prefix > kMaxDenseMaskLength;
+    const at::Tensor m =
+        sparse ? at::Tensor()
+               : dense_training_mask(layout_, settings_.mask, prefix).to(model_.device());
+    const BlockMask blocks = sparse ? build_block_mask(layout_, settings_.mask, 128) : BlockMask{};
     logits.push_back(model_.forward_with(
         at::tensor(ids, longs).unsqueeze(0), at::arange(prefix, longs).unsqueeze(0),
         [&](int64_t layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
           store(layer, k, v, 0);
-          return masked_attention(q, k, v, m);
+          return sparse ? block_sparse_attention(q, k, v, layout_, blocks)
+                        : masked_attention(q, k, v, m);
         })[0]);
   }
   index_gists(prefix);

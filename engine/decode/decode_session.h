@@ -2,8 +2,8 @@
 // "Inference: prefix, suffix and selective attention").
 //
 // The prefix (up to the last top-level gist) is computed once with the
-// training mask; every suffix position, the prompt's uncompressed rest and
-// each generated token, attends selectively, per layer and head, through
+// training mask (dense, or block by block for long prefixes); every suffix position, the prompt's
+// uncompressed rest and each generated token, attends selectively, per layer and head, through
 // selective_attention(). The KV cache holds every position in stream order
 // (a chunk's raw KV is the stream range GistHierarchy gives for its id); the
 // gist keys of each level are also kept contiguous, in float64, so scoring
@@ -48,6 +48,9 @@ struct DecodeSettings {
   // The reference's automatic budget (chunk_selector.h) instead of selection.k:
   // k follows the KV length at every step.
   bool automatic_budget = false;
+  // Prefill block by block (block_sparse_prefill.h) even when the dense mask
+  // would fit; prefixes beyond kMaxDenseMaskLength always go that way.
+  bool block_sparse_prefill = false;
 };
 
 class DecodeSession {

@@ -305,23 +305,53 @@ TEST(DecodeSession, AutomaticBudgetFollowsTheKvLength) {
     EXPECT_EQ(log.selections[i].chosen.size(), static_cast<size_t>(k));
 }
 
+TEST(DecodeSession, BlockSparsePrefillEqualsTheDenseMaskPrefill) {
+  for (const char* hierarchy : {"chunk4", "chunk3-chunk2", "chunk2-chunk2-chunk2"}) {
+    LayoutSettings s = parse_hierarchy(hierarchy);
+    s.sink = 2;
+    const DecoderModel model(tiny_config(s.num_levels()), 31);
+    for (int previous : {0, 1}) {
+      DecodeSettings dense, sparse;
+      dense.mask.previous_chunks = sparse.mask.previous_chunks = previous;
+      sparse.block_sparse_prefill = true;
+      // 300 raw tokens: several 128-position query blocks of every kind.
+      DecodeSession a(model, prompt_layout(s, 300, 2), dense);
+      DecodeSession b(model, prompt_layout(s, 300, 2), sparse);
+      a.prefill();
+      b.prefill();
+      EXPECT_LT((a.prompt_logits() - b.prompt_logits()).abs().max().item<double>(), 1e-4)
+          << hierarchy << " p " << previous;
+      EXPECT_LT((a.step(70) - b.step(70)).abs().max().item<double>(), 1e-4) << hierarchy;
+    }
+  }
+}
+
 TEST(DecodeSession, RunsOnCudaAsOnTheCpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device: GPU-only test";
-  const LayoutSettings s = parse_hierarchy("chunk4-chunk4");
+  LayoutSettings s = parse_hierarchy("chunk4-chunk4");
+  s.gists_in_generation = true;
   DecoderModel cpu_model(tiny_config(2), 21);
   DecoderModel gpu_model(tiny_config(2), 21);
   gpu_model.to(at::kCUDA);
-  DecodeSettings settings;
-  settings.selection.k = 2;
-  settings.mask.previous_chunks = 1;
-  DecodeSession cpu(cpu_model, prompt_layout(s, 120, 3), settings);
-  DecodeSession gpu(gpu_model, prompt_layout(s, 120, 3), settings);
-  double diff = (cpu.prefill() - gpu.prefill().cpu()).abs().max().item<double>();
-  for (int64_t t : {90, 91, 92}) {
-    diff = std::max(diff, (cpu.step(t) - gpu.step(t).cpu()).abs().max().item<double>());
+  for (Baseline baseline : {Baseline::kNone, Baseline::kOracle, Baseline::kRecency,
+                            Baseline::kGistOnly, Baseline::kFull}) {
+    DecodeSettings settings;
+    settings.selection.k = 2;
+    settings.mask.previous_chunks = 1;
+    settings.baseline = baseline;
+    settings.shadow_full = true;
+    DecodeSession cpu(cpu_model, prompt_layout(s, 120, 3), settings);
+    DecodeSession gpu(gpu_model, prompt_layout(s, 120, 3), settings);
+    double diff = (cpu.prefill() - gpu.prefill().cpu()).abs().max().item<double>();
+    for (int64_t t = 90; t < 96; ++t) {  // a generation gist after the 4th token
+      diff = std::max(diff, (cpu.step(t) - gpu.step(t).cpu()).abs().max().item<double>());
+    }
+    EXPECT_LT(diff, 1e-3) << baseline_name(baseline);
+    EXPECT_EQ(cpu.last_unfolded_chunks(), gpu.last_unfolded_chunks()) << baseline_name(baseline);
+    EXPECT_NEAR(cpu.last_full_mass_coverage(), gpu.last_full_mass_coverage(), 1e-4)
+        << baseline_name(baseline);
+    EXPECT_EQ(cpu.layout().length(), gpu.layout().length());
   }
-  EXPECT_LT(diff, 1e-3);
-  EXPECT_EQ(cpu.last_unfolded_chunks(), gpu.last_unfolded_chunks());
 }
 
 }  // namespace
