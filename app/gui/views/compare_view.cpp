@@ -36,6 +36,8 @@ void draw_runs_table(ViewContext& ctx) {
     first = std::min(first, a), last = std::max(last, b);
   }
   if (runs.size() < 2) return;
+  bool any_coverage = false;
+  for (const RunData* run : runs) any_coverage = any_coverage || run->quality.has_coverage();
   const ImVec4 dim = ImGui::ColorConvertU32ToFloat4(theme::text_dim());
   const float row_h = ImGui::GetFrameHeight();
   const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
@@ -122,6 +124,7 @@ void draw_runs_table(ViewContext& ctx) {
     lane.first = first;
     lane.last = last;
     lane.current = s.step;
+    lane.coverage_bars = any_coverage;
     lane.empty_note = q.baseline == "full" ? "full attention: reads every key, nothing measured"
                                            : "nothing measured";
     const int64_t clicked = draw::step_lane(ImGui::GetWindowDrawList(), ImVec2(p.x, p.y + 2),

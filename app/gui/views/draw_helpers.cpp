@@ -205,7 +205,7 @@ int64_t step_lane(ImDrawList* dl, ImVec2 min, ImVec2 max, const StepLane& lane) 
   const float c0 = v ? min.x : min.y, across = v ? max.x - min.x : max.y - min.y;
   if (along < 1 || across < 3) return -1;
   // Across the lane: the answer mark, a one-pixel gap, the coverage bar.
-  const float mark = std::clamp(across * 0.3f, 3.0f, 6.0f);
+  const float mark = lane.coverage_bars ? std::clamp(across * 0.3f, 3.0f, 6.0f) : across;
   const float bar0 = c0 + mark + 1, bar_len = across - mark - 1;
   auto pos = [&](int64_t step) {
     return a0 + along * static_cast<float>(step - lane.first) / static_cast<float>(count);
@@ -225,7 +225,7 @@ int64_t step_lane(ImDrawList* dl, ImVec2 min, ImVec2 max, const StepLane& lane) 
       else
         dl->AddRectFilled(ImVec2(s0, c0), ImVec2(s1, c0 + mark), colour);
     }
-    if (bin.coverage >= 0) {
+    if (bin.coverage >= 0 && bar_len > 0) {
       // A faint track for the whole 0..1 range, the covered share solid.
       const float len = bar_len * static_cast<float>(std::clamp(bin.coverage, 0.0, 1.0));
       const ImU32 track = theme::with_alpha(theme::coverage(), 0.16f);

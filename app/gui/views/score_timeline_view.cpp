@@ -54,7 +54,8 @@ void ScoreTimelineView::draw(ViewContext& ctx) {
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float plot_h = std::clamp(avail.y * 0.3f, 90.0f, 220.0f);
   const ImVec2 origin = ImGui::GetCursorScreenPos();
-  const float gutter_w = lane ? std::round(ImGui::GetFontSize() * 4.0f) : 0.0f;
+  const float gutter_w =
+      !lane ? 0.0f : std::round(ImGui::GetFontSize() * (run.quality.has_coverage() ? 4.0f : 0.6f));
   const float gutter_gap = lane ? 6.0f : 0.0f;
   const ImVec2 size(avail.x - gutter_w - gutter_gap,
                     std::max(60.0f, avail.y - plot_h - ImGui::GetStyle().ItemSpacing.y));
@@ -100,6 +101,7 @@ void ScoreTimelineView::draw(ViewContext& ctx) {
       gutter.last = im.first_step + im.height - 1;
       gutter.current = s.step;
       gutter.vertical = true;
+      gutter.coverage_bars = run.quality.has_coverage();
       const int64_t clicked = draw::step_lane(dl, ImVec2(end.x + gutter_gap, origin.y),
                                               ImVec2(end.x + gutter_gap + gutter_w, end.y), gutter);
       if (clicked >= 0) s.step = clicked, s.playing = false;

@@ -111,7 +111,7 @@ void TransportView::draw(ViewContext& ctx) {
   // Under the scrubber, step for step: where the answer chunk was unfolded and
   // how much of the full-attention mass the unfolded chunks covered.
   if (!has_lane(ctx.run) || !has_steps) return;
-  const float lane_h = lane_height();
+  const float lane_h = lane_height(ctx.run);
   const ImVec2 row = ImGui::GetCursorScreenPos();
   ImGui::Dummy(ImVec2(slider_max.x - row.x, lane_h));
   const float cell = hi > lo ? (slider_sz - grab) / static_cast<float>(hi - lo) : slider_sz;
@@ -120,6 +120,7 @@ void TransportView::draw(ViewContext& ctx) {
   lane.first = lo;
   lane.last = hi;
   lane.current = s.step;
+  lane.coverage_bars = ctx.run->quality.has_coverage();
   const int64_t clicked = draw::step_lane(dl, ImVec2(centre(lo) - cell / 2, row.y),
                                           ImVec2(centre(hi) + cell / 2, row.y + lane_h), lane);
   if (clicked >= 0) s.step = clicked, s.playing = false;
@@ -128,7 +129,8 @@ void TransportView::draw(ViewContext& ctx) {
   const sessions::DecodeStepRecord* d = find_step(ctx.run->decode_steps, s.step);
   const float font = ImGui::GetFontSize();
   float x = row.x;
-  dl->PushClipRect(row, ImVec2(slider_min.x - 6, row.y + lane_h), true);
+  dl->PushClipRect(ImVec2(row.x, row.y - font), ImVec2(slider_min.x - 6, row.y + lane_h + font),
+                   true);
   auto legend = [&](ImU32 colour, const char* text) {
     dl->AddRectFilled(ImVec2(x, row.y + (lane_h - font * 0.6f) / 2),
                       ImVec2(x + font * 0.8f, row.y + (lane_h + font * 0.6f) / 2), colour, 2.0f);
@@ -158,14 +160,16 @@ bool TransportView::has_lane(const RunData* run) {
   return run && (run->quality.has_coverage() || run->quality.knows_answer());
 }
 
-float TransportView::lane_height() {
-  return std::round(ImGui::GetFontSize() * 1.25f);
+float TransportView::lane_height(const RunData* run) {
+  // Coverage bars want room; answer marks alone need a strip.
+  const bool bars = run && run->quality.has_coverage();
+  return std::round(ImGui::GetFontSize() * (bars ? 1.25f : 0.9f));
 }
 
 float TransportView::height(const RunData* run) {
   const ImGuiStyle& style = ImGui::GetStyle();
   const float base = ImGui::GetFrameHeight() + 2 * style.WindowPadding.y + 6;
-  return has_lane(run) ? base + lane_height() + style.ItemSpacing.y : base;
+  return has_lane(run) ? base + lane_height(run) + style.ItemSpacing.y : base;
 }
 
 }  // namespace ssa::gui

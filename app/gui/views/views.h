@@ -116,7 +116,7 @@ class TransportView {
   static float height(const RunData* run);
   // Whether the run has a step lane: coverage measured or the answer flag known.
   static bool has_lane(const RunData* run);
-  static float lane_height();
+  static float lane_height(const RunData* run);
 
  private:
   char bookmark_name_[96] = "";
@@ -203,6 +203,7 @@ struct StepLane {
   int64_t current = -1;  // outlined, -1 none
   bool vertical = false;
   const char* empty_note = nullptr;  // shown when no step has either value
+  bool coverage_bars = true;  // false: the answer marks take the whole lane (nothing measured)
 };
 int64_t step_lane(ImDrawList* dl, ImVec2 min, ImVec2 max, const StepLane& lane);
 // The tooltip lines of one step of a run (coverage, answer, keys, token).
