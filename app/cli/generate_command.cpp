@@ -4,7 +4,8 @@
 // The prompt is laid out as training lays out a document ([BOS] + text with
 // gists); --question, when given, is appended uncompressed after it, like a
 // task's question. With --stats every step's cost and unfolded chunks go to
-// stderr, so stdout stays the generated text alone.
+// stderr, and the text, whole, to stdout at the end (the streams would
+// interleave on a terminal).
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
 
@@ -37,20 +38,29 @@ class Printer : public trace::Observer {
  public:
   Printer(const DecodeSession& session, bool stats) : session_(session), stats_(stats) {}
 
+  // The text held back with --stats.
+  const std::string& text() const { return text_; }
+
   void on_decode_step(const trace::DecodeStep& step) override {
     if (step.token_id != ByteTokenizer::kEos) {
-      std::fwrite(step.text.data(), 1, step.text.size(), stdout);
-      std::fflush(stdout);
+      if (stats_) {
+        text_ += step.text;  // printed at the end, so the two streams do not interleave
+      } else {
+        std::fwrite(step.text.data(), 1, step.text.size(), stdout);
+        std::fflush(stdout);
+      }
     }
     if (!stats_) return;
+    const std::vector<int64_t>& chunks = session_.last_unfolded_chunks();
     std::string unfolded;
-    for (int64_t chunk : session_.last_unfolded_chunks())
-      unfolded += (unfolded.empty() ? "" : ",") + std::to_string(chunk);
+    for (size_t i = 0; i < chunks.size() && i < 24; ++i)
+      unfolded += (unfolded.empty() ? "" : ",") + std::to_string(chunks[i]);
+    if (chunks.size() > 24) unfolded += fmt::format(" +{} more", chunks.size() - 24);
     const std::string coverage =
         step.full_mass_coverage >= 0 ? fmt::format("{:.3f}", step.full_mass_coverage) : "-";
     fmt::print(stderr,
                "step {:4d}  token {:>6}  {:8.2f} ms  scored {:6d}  read {:6d}  coverage {}  "
-               "unfolded [{}]\n",
+               "unfolded chunks [{}]\n",
                step.step, step.token_id == ByteTokenizer::kEos ? "<eos>" : printable(step.text),
                step.seconds * 1e3, step.keys_scored, step.keys_read, coverage, unfolded);
   }
@@ -63,6 +73,7 @@ class Printer : public trace::Observer {
   }
   const DecodeSession& session_;
   bool stats_;
+  std::string text_;
 };
 
 std::string read_prompt(const GenerateOptions& o) {
@@ -103,6 +114,7 @@ void run_generate(const GenerateOptions& o) {
                layout.prefix_length());
   }
   generate_greedy(session, tokenizer, generation, &printer);
+  std::fwrite(printer.text().data(), 1, printer.text().size(), stdout);
   std::fputc('\n', stdout);
 }
 
