@@ -404,6 +404,17 @@ TEST(DecodeQuality, StepBinsSumUpTheirStepsExactly) {
   EXPECT_EQ(find_step(steps, 99), nullptr);
 }
 
+// Coverage axes and bars zoom to the shares recorded, with headroom, never past 1.
+TEST(DecodeQuality, ShareAxisLeavesHeadroomAndStopsAtOne) {
+  EXPECT_EQ(draw::share_axis_max(0.0), 0.01);
+  EXPECT_EQ(draw::share_axis_max(0.132), 0.2);
+  EXPECT_EQ(draw::share_axis_max(0.19), 0.25);  // 0.19 * 1.1 > 0.2
+  EXPECT_EQ(draw::share_axis_max(0.2309), 0.3);
+  EXPECT_EQ(draw::share_axis_max(0.45), 0.5);
+  EXPECT_EQ(draw::share_axis_max(0.46), 1.0);
+  EXPECT_EQ(draw::share_axis_max(1.0), 1.0);
+}
+
 // The new marks take colours that mean nothing else (theme.h).
 TEST(Theme, CoverageBookmarkAndMetricColoursMeanNothingElse) {
   std::vector<ImU32> taken = {theme::raw_token(), theme::unfolded(),  theme::selected_path(),

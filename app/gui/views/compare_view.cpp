@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -36,8 +37,17 @@ void draw_runs_table(ViewContext& ctx) {
     first = std::min(first, a), last = std::max(last, b);
   }
   if (runs.size() < 2) return;
+  // One coverage scale for every row, so that the bars compare.
   bool any_coverage = false;
-  for (const RunData* run : runs) any_coverage = any_coverage || run->quality.has_coverage();
+  double largest = 0;
+  for (const RunData* run : runs) {
+    any_coverage = any_coverage || run->quality.has_coverage();
+    largest = std::max(largest, run->quality.max_coverage);
+  }
+  const double coverage_top = draw::share_axis_max(largest);
+  char lane_header[64];
+  std::snprintf(lane_header, sizeof lane_header, "per step: answer, coverage (bar 0..%.2g)",
+                coverage_top);
   const ImVec4 dim = ImGui::ColorConvertU32ToFloat4(theme::text_dim());
   const float row_h = ImGui::GetFrameHeight();
   const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
@@ -49,7 +59,8 @@ void draw_runs_table(ViewContext& ctx) {
   ImGui::TableSetupColumn("answer", ImGuiTableColumnFlags_WidthFixed);
   ImGui::TableSetupColumn("read/step", ImGuiTableColumnFlags_WidthFixed);
   ImGui::TableSetupColumn("scored/step", ImGuiTableColumnFlags_WidthFixed);
-  ImGui::TableSetupColumn("per step: answer, coverage", ImGuiTableColumnFlags_WidthStretch);
+  ImGui::TableSetupColumn(any_coverage ? lane_header : "per step: answer",
+                          ImGuiTableColumnFlags_WidthStretch);
   ImGui::TableHeadersRow();
   for (const RunData* run : runs) {
     const DecodeSummary& q = run->quality;
@@ -125,6 +136,7 @@ void draw_runs_table(ViewContext& ctx) {
     lane.last = last;
     lane.current = s.step;
     lane.coverage_bars = any_coverage;
+    lane.coverage_top = coverage_top;
     lane.empty_note = q.baseline == "full" ? "full attention: reads every key, nothing measured"
                                            : "nothing measured";
     const int64_t clicked = draw::step_lane(ImGui::GetWindowDrawList(), ImVec2(p.x, p.y + 2),

@@ -125,7 +125,7 @@ PlotRange line_plot(ImDrawList* dl, ImVec2 min, ImVec2 max, const std::vector<do
 }
 
 double share_axis_max(double largest) {
-  for (double top : {0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5})
+  for (double top : {0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5})
     if (largest * 1.1 <= top) return top;
   return 1.0;
 }
@@ -227,7 +227,8 @@ int64_t step_lane(ImDrawList* dl, ImVec2 min, ImVec2 max, const StepLane& lane) 
     }
     if (bin.coverage >= 0 && bar_len > 0) {
       // A faint track for the whole 0..1 range, the covered share solid.
-      const float len = bar_len * static_cast<float>(std::clamp(bin.coverage, 0.0, 1.0));
+      const float len =
+          bar_len * static_cast<float>(std::clamp(bin.coverage / lane.coverage_top, 0.0, 1.0));
       const ImU32 track = theme::with_alpha(theme::coverage(), 0.16f);
       if (v) {
         dl->AddRectFilled(ImVec2(bar0, s0), ImVec2(bar0 + bar_len, s1), track);
@@ -265,6 +266,9 @@ int64_t step_lane(ImDrawList* dl, ImVec2 min, ImVec2 max, const StepLane& lane) 
   ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(theme::text_dim()), "%s (%s)",
                      run.info.name.c_str(), run.baseline.c_str());
   step_tooltip(run, step);
+  if (lane.coverage_bars && run.quality.has_coverage())
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(theme::text_dim()),
+                       "a full bar stands for %.2g of the mass", lane.coverage_top);
   ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(theme::text_dim()), "click: go to this step");
   ImGui::EndTooltip();
   return ImGui::IsMouseClicked(ImGuiMouseButton_Left) ? step : -1;

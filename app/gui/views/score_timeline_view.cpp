@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "app/gui/core/theme.h"
 #include "app/gui/views/views.h"
@@ -46,9 +47,12 @@ void ScoreTimelineView::draw(ViewContext& ctx) {
     draw::same_line_if_fits(ImGui::CalcTextSize("answer unfolded").x + 30);
     draw::swatch(theme::answer(), "answer unfolded");
   }
+  const double coverage_top = draw::share_axis_max(run.quality.max_coverage);
   if (lane && run.quality.has_coverage()) {
-    draw::same_line_if_fits(ImGui::CalcTextSize("mass covered (bar: 0..1)").x + 30);
-    draw::swatch(theme::coverage(), "mass covered (bar: 0..1)");
+    char text[64];
+    std::snprintf(text, sizeof text, "mass covered (bar: 0..%.2g)", coverage_top);
+    draw::same_line_if_fits(ImGui::CalcTextSize(text).x + 30);
+    draw::swatch(theme::coverage(), text);
   }
 
   const ImVec2 avail = ImGui::GetContentRegionAvail();
@@ -102,6 +106,7 @@ void ScoreTimelineView::draw(ViewContext& ctx) {
       gutter.current = s.step;
       gutter.vertical = true;
       gutter.coverage_bars = run.quality.has_coverage();
+      gutter.coverage_top = coverage_top;
       const int64_t clicked = draw::step_lane(dl, ImVec2(end.x + gutter_gap, origin.y),
                                               ImVec2(end.x + gutter_gap + gutter_w, end.y), gutter);
       if (clicked >= 0) s.step = clicked, s.playing = false;

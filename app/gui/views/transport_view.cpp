@@ -121,6 +121,7 @@ void TransportView::draw(ViewContext& ctx) {
   lane.last = hi;
   lane.current = s.step;
   lane.coverage_bars = ctx.run->quality.has_coverage();
+  lane.coverage_top = draw::share_axis_max(ctx.run->quality.max_coverage);
   const int64_t clicked = draw::step_lane(dl, ImVec2(centre(lo) - cell / 2, row.y),
                                           ImVec2(centre(hi) + cell / 2, row.y + lane_h), lane);
   if (clicked >= 0) s.step = clicked, s.playing = false;

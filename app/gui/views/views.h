@@ -183,7 +183,7 @@ PlotRange line_plot(ImDrawList* dl, ImVec2 min, ImVec2 max, const std::vector<do
                     const std::vector<double>& ys, ImU32 colour, const char* label,
                     const PlotStyle& style = {});
 // The top of a 0-based axis for shares (coverage): 1, or the smallest of
-// 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5 above the largest value with some
+// 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5 above the largest value with some
 // headroom, so that small shares are not flattened against zero.
 double share_axis_max(double largest);
 // Index of the point whose x is nearest the mouse when it is over the plot area, else -1.
@@ -193,8 +193,8 @@ void same_line_if_fits(float width);
 
 // A step lane: the decode steps [first, last] along one axis of [min, max]
 // (x, or y when vertical), each step (or pixel bin of steps) showing the
-// full-attention mass its unfolded chunks covered as a bar (0..1 across the
-// other axis, in the coverage colour) and a mark in the answer colour where
+// full-attention mass its unfolded chunks covered as a bar (0..coverage_top
+// across the other axis, in the coverage colour) and a mark in the answer colour where
 // the answer chunk was unfolded (dim where known and not). Hovering shows the
 // exact values; returns the step clicked, -1 when none.
 struct StepLane {
@@ -204,6 +204,7 @@ struct StepLane {
   bool vertical = false;
   const char* empty_note = nullptr;  // shown when no step has either value
   bool coverage_bars = true;  // false: the answer marks take the whole lane (nothing measured)
+  double coverage_top = 1.0;  // the coverage a full bar stands for (share_axis_max)
 };
 int64_t step_lane(ImDrawList* dl, ImVec2 min, ImVec2 max, const StepLane& lane);
 // The tooltip lines of one step of a run (coverage, answer, keys, token).
