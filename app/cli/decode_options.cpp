@@ -1,5 +1,6 @@
 #include "app/cli/decode_options.h"
 
+#include <ATen/Parallel.h>
 #include <fmt/core.h>
 #include <torch/cuda.h>
 #include <CLI/CLI.hpp>
@@ -32,11 +33,18 @@ void add_decode_flags(CLI::App* cmd, const std::shared_ptr<DecodeFlags>& o) {
   cmd->add_flag("--generation-gists", o->generation_gists,
                 "Insert gists every c generated tokens (for long generations)");
   cmd->add_option("--device", o->device, "cpu or cuda");
+  cmd->add_option("--prefill", o->prefill,
+                  "Prefix attention: dense (L x L mask), blocks (block by block) or auto "
+                  "(blocks on the CPU; on a GPU dense up to 32768 positions)");
+  cmd->add_option("--threads", o->threads,
+                  "CPU threads for LibTorch (0: its default; 1 is best on a busy machine)");
 }
 
 DecoderModel load_decode_model(const DecodeFlags& o) {
   if (o.device != "cpu" && o.device != "cuda")
     throw UsageError("--device must be cpu or cuda, got '" + o.device + "'");
+  if (o.threads < 0) throw UsageError("--threads must be >= 0");
+  if (o.threads > 0) at::set_num_threads(o.threads);
   if (o.device == "cuda" && !torch::cuda::is_available())
     throw UsageError("--device cuda: no CUDA device is available here");
   DecoderModel model = load_checkpoint(o.model, o.device == "cuda" ? c10::kCUDA : c10::kCPU);
@@ -48,6 +56,8 @@ DecoderModel load_decode_model(const DecodeFlags& o) {
 DecodePlan plan_decode(const DecodeFlags& o, const DecoderModel& model) {
   if (o.k < 1) throw UsageError("--k must be >= 1");
   if (o.top_p < 0 || o.top_p > 1) throw UsageError("--top-p must be in [0, 1]");
+  if (o.prefill != "auto" && o.prefill != "dense" && o.prefill != "blocks")
+    throw UsageError("--prefill must be auto, dense or blocks, got '" + o.prefill + "'");
   DecodePlan plan;
   DecodeSettings& settings = plan.settings;
   try {
@@ -81,6 +91,9 @@ DecodePlan plan_decode(const DecodeFlags& o, const DecoderModel& model) {
   settings.selection.top_p = o.top_p;
   settings.shadow_full = o.shadow_full;
   settings.automatic_budget = o.auto_k;
+  settings.prefill = o.prefill == "dense"    ? PrefillMode::kDense
+                     : o.prefill == "blocks" ? PrefillMode::kBlocks
+                                             : PrefillMode::kAuto;
   return plan;
 }
 

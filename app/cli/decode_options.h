@@ -1,5 +1,6 @@
 // The decoding flags `record` and `generate` share (--k, --auto-k, --levels, --mode,
-// --baseline, --no-cap, --top-p, --shadow-full, --generation-gists, --device),
+// --baseline, --no-cap, --top-p, --shadow-full, --generation-gists, --device,
+// --prefill, --threads),
 // and turning them plus a checkpoint into engine settings, with one-line
 // errors for anything unusable.
 #pragma once
@@ -32,6 +33,8 @@ struct DecodeFlags {
   bool shadow_full = false;
   bool generation_gists = false;
   std::string device = "cpu";
+  std::string prefill = "auto";
+  int threads = 0;
 };
 
 // Registers the shared flags on `cmd`; `flags` must outlive the app.

@@ -39,6 +39,11 @@
 
 namespace ssa {
 
+// How the prefix attends under the training mask: the dense L x L mask, or
+// block by block (block_sparse_prefill.h: reads only visible blocks). Auto:
+// blocks on the CPU; on a GPU dense up to kMaxDenseMaskLength, blocks beyond.
+enum class PrefillMode { kAuto, kDense, kBlocks };
+
 struct DecodeSettings {
   SelectionSettings selection;
   GqaMode mode = GqaMode::kHead;
@@ -48,9 +53,7 @@ struct DecodeSettings {
   // The reference's automatic budget (chunk_selector.h) instead of selection.k:
   // k follows the KV length at every step.
   bool automatic_budget = false;
-  // Prefill block by block (block_sparse_prefill.h) even when the dense mask
-  // would fit; prefixes beyond kMaxDenseMaskLength always go that way.
-  bool block_sparse_prefill = false;
+  PrefillMode prefill = PrefillMode::kAuto;
 };
 
 class DecodeSession {

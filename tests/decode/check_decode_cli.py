@@ -39,7 +39,8 @@ with tempfile.TemporaryDirectory() as tmp:
     out = os.path.join(tmp, "baselines.ssarec")
     baselines = ["none", "full", "gist-only", "oracle", "recency"]
     for b in baselines:
-        record(out, "--baseline", b, "--shadow-full", "--steps", "3", "--k", "2")
+        record(out, "--baseline", b, "--shadow-full", "--steps", "3", "--k", "2",
+               "--prefill", "dense" if b == "none" else "auto")
     db = sqlite3.connect(out)
     runs = db.execute("SELECT id, name, config_json FROM runs ORDER BY id").fetchall()
     check(len(runs) == 5, f"5 runs recorded, got {len(runs)}")
@@ -101,6 +102,8 @@ with tempfile.TemporaryDirectory() as tmp:
         (2, ["record", "--model", MODEL, "--mode", "heads", "--out", bad_out], "--mode"),
         (2, ["record", "--model", MODEL, "--device", "tpu", "--out", bad_out], "--device"),
         (2, ["record", "--model", MODEL, "--top-p", "2", "--out", bad_out], "--top-p"),
+        (2, ["record", "--model", MODEL, "--prefill", "sparse", "--out", bad_out], "--prefill"),
+        (2, ["record", "--model", MODEL, "--threads", "-1", "--out", bad_out], "--threads"),
         (1, ["record", "--model", os.path.join(tmp, "no-model"), "--out", bad_out], "no-model"),
         (2, ["generate", "--model", MODEL], "--prompt"),
         (2, ["generate", "--model", MODEL, "--prompt", "x", "--prompt-file", "y"], "not both"),

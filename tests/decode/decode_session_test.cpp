@@ -313,7 +313,8 @@ TEST(DecodeSession, BlockSparsePrefillEqualsTheDenseMaskPrefill) {
     for (int previous : {0, 1}) {
       DecodeSettings dense, sparse;
       dense.mask.previous_chunks = sparse.mask.previous_chunks = previous;
-      sparse.block_sparse_prefill = true;
+      dense.prefill = PrefillMode::kDense;
+      sparse.prefill = PrefillMode::kBlocks;
       // 300 raw tokens: several 128-position query blocks of every kind.
       DecodeSession a(model, prompt_layout(s, 300, 2), dense);
       DecodeSession b(model, prompt_layout(s, 300, 2), sparse);
