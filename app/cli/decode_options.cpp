@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "app/cli/commands.h"
+#include "engine/mask/training_mask.h"
 #include "engine/model/checkpoint.h"
 #include "engine/tokenizer/byte_tokenizer.h"
 
@@ -95,6 +96,15 @@ DecodePlan plan_decode(const DecodeFlags& o, const DecoderModel& model) {
                      : o.prefill == "blocks" ? PrefillMode::kBlocks
                                              : PrefillMode::kAuto;
   return plan;
+}
+
+void check_decode_layout(const DecodeFlags& o, const GistLayout& layout) {
+  if (o.prefill == "dense" && layout.prefix_length() > kMaxDenseMaskLength) {
+    throw UsageError(fmt::format(
+        "--prefill dense: the prompt's prefix has {} positions, a dense mask at most {} (use "
+        "--prefill blocks or auto)",
+        layout.prefix_length(), kMaxDenseMaskLength));
+  }
 }
 
 std::string decode_run_name(const DecodeFlags& o, const DecodePlan& plan) {

@@ -52,6 +52,10 @@ DecoderModel load_decode_model(const DecodeFlags& flags);
 // Validates the flags against the model; throws UsageError naming the flag.
 DecodePlan plan_decode(const DecodeFlags& flags, const DecoderModel& model);
 
+// Checks what can only be checked once the prompt is laid out (a dense
+// prefill mask's size limit); throws UsageError before anything is written.
+void check_decode_layout(const DecodeFlags& flags, const GistLayout& layout);
+
 // Run name shown in the GUI: "chunk8 k=4 head", "full attention", "oracle k=4 ...".
 std::string decode_run_name(const DecodeFlags& flags, const DecodePlan& plan);
 

@@ -103,6 +103,7 @@ void run_generate(const GenerateOptions& o) {
   for (int64_t id : tokenizer.encode(prompt)) raw.push_back(id);
   GistLayout layout(plan.layout, raw);
   for (int64_t id : tokenizer.encode(o.question)) layout.append(id);
+  check_decode_layout(flags, layout);
 
   DecodeSession session(model, layout, plan.settings);
   Printer printer(session, o.stats);

@@ -67,6 +67,7 @@ void run_record(const RecordOptions& o) {
   for (int64_t id : tokenizer.encode(example.document)) raw.push_back(id);
   GistLayout layout(layout_settings, raw);
   for (int64_t id : tokenizer.encode(example.prompt)) layout.append(id);
+  check_decode_layout(flags, layout);
   // The chunk that holds the answer (-1: no answer, or it sits in the sink,
   // which every query sees without unfolding).
   const int64_t answer_stream =

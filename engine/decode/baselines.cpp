@@ -103,13 +103,18 @@ std::vector<LevelChoice> choices_unfolding(const GistHierarchy& hierarchy,
   return std::vector<LevelChoice>(bottom_up.rbegin(), bottom_up.rend());
 }
 
-std::vector<int64_t> recent_chunks(const GistHierarchy& hierarchy, int64_t budget) {
+std::vector<int64_t> recent_chunks(int64_t end, int64_t budget) {
   std::vector<int64_t> chunks;
-  for (int64_t j = hierarchy.count(0) - 1; j >= 0 && static_cast<int64_t>(chunks.size()) < budget;
-       --j) {
+  for (int64_t j = end - 1; j >= 0 && static_cast<int64_t>(chunks.size()) < budget; --j) {
     chunks.push_back(j);  // newest first: "best" first
   }
   return chunks;
+}
+
+int64_t unfoldable_chunks(const GistLayout& layout, const GistHierarchy& hierarchy,
+                          MaskSettings mask, int64_t query) {
+  const int64_t first_local = layout.chunk_id(query) - mask.previous_chunks;
+  return std::clamp<int64_t>(first_local, 0, hierarchy.count(0));
 }
 
 at::Tensor full_attention_weights(const at::Tensor& q, const at::Tensor& keys) {
@@ -140,7 +145,7 @@ at::Tensor chunk_masses(const at::Tensor& weights, const GistHierarchy& hierarch
 double mass_coverage(const double* masses, int64_t n_chunks, const std::vector<int64_t>& chosen) {
   double total = 0, covered = 0;
   for (int64_t j = 0; j < n_chunks; ++j) total += masses[j];
-  for (int64_t j : chosen) covered += masses[j];
+  for (int64_t j : chosen) covered += j < n_chunks ? masses[j] : 0.0;
   return total > 0 ? covered / total : 0.0;
 }
 

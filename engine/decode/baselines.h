@@ -5,7 +5,9 @@
 //   gist-only the training-mask row: gists of the right level, sink, suffix,
 //             nothing unfolded,
 //   oracle    unfold the k chunks that carry the most true full-attention mass,
-//   recency   unfold the last k chunks.
+//   recency   unfold the last k chunks,
+// where oracle and recency choose among the chunks the query does not read
+// already (unfoldable_chunks).
 // Oracle and recency choose at level 0; the ancestors of the chosen chunks
 // count as chosen at the levels above, as if SSA had descended to them.
 #pragma once
@@ -39,8 +41,8 @@ std::vector<LevelChoice> choices_unfolding(const GistHierarchy& hierarchy,
                                            const std::vector<int64_t>& chunks,
                                            const std::vector<double>& chunk_scores);
 
-// The last `budget` chunks of the prefix, oldest first.
-std::vector<int64_t> recent_chunks(const GistHierarchy& hierarchy, int64_t budget);
+// The last `budget` chunks before chunk `end`, newest first (best first).
+std::vector<int64_t> recent_chunks(int64_t end, int64_t budget);
 
 // Full-attention weights of every query head over every key (softmax of
 // q . k / sqrt(d)), float64 on the CPU: q [H, D], keys [Hkv, Lk, D] -> [H, Lk].
@@ -50,8 +52,14 @@ at::Tensor full_attention_weights(const at::Tensor& q, const at::Tensor& keys);
 // float64 CPU: [H, n_chunks] float64.
 at::Tensor chunk_masses(const at::Tensor& weights, const GistHierarchy& hierarchy);
 
-// Share of a unit's mass over all prefix chunks that `chosen` carries; 0 when
-// the prefix has no chunk mass at all.
+// Share of a unit's mass over chunks [0, n_chunks) that the chosen ones among
+// them carry; 0 when those chunks have no mass at all.
 double mass_coverage(const double* masses, int64_t n_chunks, const std::vector<int64_t>& chosen);
+
+// Chunks a query can gain by unfolding: [0, end). Later chunks' raw tokens are
+// in its training-mask row already (its own chunk and the p before it), so the
+// oracle and recency do not spend k on them and coverage leaves them out.
+int64_t unfoldable_chunks(const GistLayout& layout, const GistHierarchy& hierarchy,
+                          MaskSettings mask, int64_t query);
 
 }  // namespace ssa

@@ -90,6 +90,9 @@ std::vector<LevelChoice> select_chunks(const GistHierarchy& hierarchy,
   for (int level = top; level >= 0; --level) {
     for (int64_t j = hierarchy.first_open(level); j < hierarchy.count(level); ++j)
       candidates.push_back(j);
+    // Nothing to choose at this level (generated gists below a top level that
+    // has none yet): go down to the open gists of the next.
+    if (candidates.empty()) continue;
     LevelChoice choice;
     choice.level = level;
     choice.candidates = candidates;

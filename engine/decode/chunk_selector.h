@@ -76,7 +76,8 @@ using GistScorer =
 
 // Top-down selection; returns one LevelChoice per level, top level first.
 // Each level's candidates: the children of the gists chosen above, then the
-// level's open gists (none in a prompt's prefix).
+// level's open gists (none in a prompt's prefix). A level without candidates
+// gets no entry; the last entry is level 0 whenever there are chunks.
 // The unfolded chunks are the last entry's `chosen` (level-0 gist j closes chunk j).
 std::vector<LevelChoice> select_chunks(const GistHierarchy& hierarchy,
                                        const SelectionSettings& settings, const GistScorer& score);

@@ -113,7 +113,10 @@ SelectiveAttentionResult selective_attention(const at::Tensor& q, const at::Tens
   const std::vector<int64_t> training_row = baseline == Baseline::kGistOnly
                                                 ? training_row_keys(layout, mask, query)
                                                 : std::vector<int64_t>();
-  const int64_t level0_budget = level_budget(selection, n_chunks, n_chunks);
+  // Chunks whose raw tokens the query does not see already: what the oracle
+  // and recency choose from and what coverage measures.
+  const int64_t unfoldable = unfoldable_chunks(layout, hierarchy, mask, query);
+  const int64_t level0_budget = level_budget(selection, n_chunks, unfoldable);
   const int64_t units = mode == GqaMode::kGroup ? kv_heads : heads;
   double coverage = 0;
   for (int64_t u = 0; u < units; ++u) {
@@ -133,6 +136,7 @@ SelectiveAttentionResult selective_attention(const at::Tensor& q, const at::Tens
     switch (baseline) {
       case Baseline::kNone: {
         auto scorer = [&](int level, const std::vector<int64_t>& candidates) {
+          if (candidates.empty()) return std::vector<double>();
           if (level != hierarchy.top_level()) {
             return gist_scores(q, keys, kv_head, first, count, hierarchy, level, candidates,
                                options.gist_keys);
@@ -148,24 +152,25 @@ SelectiveAttentionResult selective_attention(const at::Tensor& q, const at::Tens
         break;
       }
       case Baseline::kOracle:
-        if (n_chunks > 0) {
-          std::vector<int64_t> all(n_chunks);
-          std::iota(all.begin(), all.end(), 0);
-          choices =
-              choices_unfolding(hierarchy, choose_top(all, unit_mass, level0_budget, 0), unit_mass);
+        if (unfoldable > 0) {
+          std::vector<int64_t> candidates(unfoldable);
+          std::iota(candidates.begin(), candidates.end(), 0);
+          const std::vector<double> scores(unit_mass.begin(), unit_mass.begin() + unfoldable);
+          choices = choices_unfolding(hierarchy, choose_top(candidates, scores, level0_budget, 0),
+                                      unit_mass);
         }
         break;
       case Baseline::kRecency:
-        if (n_chunks > 0)
-          choices = choices_unfolding(hierarchy, recent_chunks(hierarchy, level0_budget), {});
+        if (unfoldable > 0)
+          choices = choices_unfolding(hierarchy, recent_chunks(unfoldable, level0_budget), {});
         break;
       case Baseline::kGistOnly:
       case Baseline::kFull:
         break;
     }
     if (options.shadow_full) {
-      coverage += n_chunks > 0 && !choices.empty()
-                      ? mass_coverage(unit_mass.data(), n_chunks, choices.back().chosen)
+      coverage += unfoldable > 0 && !choices.empty()
+                      ? mass_coverage(unit_mass.data(), unfoldable, choices.back().chosen)
                       : 0.0;
     }
     visible_of_unit.push_back(baseline == Baseline::kGistOnly

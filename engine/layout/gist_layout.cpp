@@ -115,7 +115,8 @@ void GistLayout::push_gist(int level) {
   for (int l = 0; l < num_levels(); ++l) ids_.push_back(static_cast<int32_t>(num_gists_[l]));
   raw_index_.push_back(-1);
   ++num_gists_[level];
-  if (level == top_level()) prefix_length_ = length();
+  // The prefix is the prompt's (spec: every generated token is suffix, gists too).
+  if (level == top_level() && !generating_) prefix_length_ = length();
 }
 
 // Places a gist of `level` and, level by level above it, a meta-gist wherever a

@@ -215,6 +215,28 @@ TEST(DecodeSession, GeneratedChunksBecomeCandidatesOnceTheirGistIsPlaced) {
   EXPECT_TRUE(session.layout().is_gist(last.back()));
 }
 
+TEST(DecodeSession, GenerationGistsAfterAPromptWithoutGists) {
+  // H-SSA, a prompt that is all sink: the first gists are generated ones, with
+  // no meta-gist above them yet; they are candidates all the same.
+  LayoutSettings s = parse_hierarchy("chunk2-chunk2");
+  s.sink = 3;
+  s.gists_in_generation = true;
+  const DecoderModel model(tiny_config(2), 37);
+  DecodeSettings settings;
+  settings.selection.k = 1;
+  StepLog log;
+  DecodeSession session(model, prompt_layout(s, 2, 0), settings, &log);
+  GenerationOptions options;
+  options.max_tokens = 8;
+  options.stop_token = -1;
+  EXPECT_EQ(generate_greedy(session, ByteTokenizer(2), options, &log).size(), 8u);
+  // 7 appended tokens: gists after the 2nd, 4th and 6th, a meta-gist after the 4th.
+  EXPECT_EQ(session.hierarchy().count(0), 3);
+  EXPECT_EQ(session.hierarchy().count(1), 1);
+  EXPECT_EQ(session.layout().prefix_length(), 0);  // the prompt had no gists
+  EXPECT_FALSE(log.selections.empty());
+}
+
 TEST(DecodeSession, ShadowFullReportsTheMassCoverageOfEveryStep) {
   const LayoutSettings s = parse_hierarchy("chunk4");
   const DecoderModel model(tiny_config(1), 19);
@@ -270,9 +292,11 @@ TEST(DecodeSession, BaselinesDecodeTheSameStream) {
           static_cast<int64_t>(training_row_keys(session.layout(), settings.mask, query).size()));
       EXPECT_EQ(log.steps[1].keys_scored, 0);
     } else if (baseline == Baseline::kRecency) {
+      // Chunk 11's raw tokens are in the query's row already (p = 1): the
+      // last two chunks it can gain are 10 and 9.
       for (const auto& selection : log.selections) {
         EXPECT_EQ(selection.chosen,
-                  (std::vector<int64_t>{hierarchy.gists(0)[11], hierarchy.gists(0)[10]}));
+                  (std::vector<int64_t>{hierarchy.gists(0)[10], hierarchy.gists(0)[9]}));
       }
     } else {
       EXPECT_EQ(log.steps[1].keys_scored, query + 1);  // the oracle looks at every key

@@ -109,7 +109,7 @@ TEST(GistLayout, OptionalGistsDuringGeneration) {
   layout.begin_generation();
   for (int i = 0; i < 5; ++i) layout.append(200 + i);
   EXPECT_EQ(spec_notation(layout), "r0 r1 G r2 r3 G M1 r4 r5 r6 r7 r8 G r9 r10 G M1 r11");
-  EXPECT_EQ(layout.prefix_length(), layout.length() - 1);
+  EXPECT_EQ(layout.prefix_length(), 7);  // the prompt's: generated gists are suffix
 }
 
 TEST(GistLayout, WordAwarePlacementWaitsForAWordStart) {
