@@ -4,22 +4,18 @@
 
 #include <algorithm>
 #include <stdexcept>
-#include <vector>
 
 #include "engine/mask/training_mask.h"
 
 namespace ssa {
 
-at::Tensor block_sparse_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                                  const GistLayout& layout, const BlockMask& blocks) {
-  const int64_t length = q.size(2), heads = q.size(1), groups = heads / k.size(1);
+BlockSparsePlan plan_block_sparse(const GistLayout& layout, const BlockMask& blocks, int64_t length,
+                                  c10::Device device) {
   if (length > layout.length() || blocks.length != layout.length())
-    throw std::invalid_argument("block_sparse_attention: the blocks must describe the layout");
+    throw std::invalid_argument("plan_block_sparse: the blocks must describe the layout");
   const MaskRuleView rule = mask_rule_view(layout, blocks.settings);
-  const at::Tensor kk = groups == 1 ? k : k.repeat_interleave(groups, 1);
-  const at::Tensor vv = groups == 1 ? v : v.repeat_interleave(groups, 1);
   const int64_t size = blocks.block_size;
-  std::vector<at::Tensor> outputs;
+  BlockSparsePlan plan;
   std::vector<int64_t> keys;
   std::vector<uint8_t> full_column, bits;
   for (int64_t b = 0; b * size < length; ++b) {
@@ -43,13 +39,29 @@ at::Tensor block_sparse_attention(const at::Tensor& q, const at::Tensor& k, cons
         bits[i * n + j] = full_column[j] || training_mask_allows(rule, first + i, keys[j]);
       }
     }
-    const at::Tensor mask = at::from_blob(bits.data(), {rows, n}, at::kByte)
-                                .to(at::kBool)
-                                .to(q.device())
-                                .view({1, 1, rows, n});
-    const at::Tensor index = at::tensor(keys, at::TensorOptions(at::kLong)).to(q.device());
-    outputs.push_back(at::scaled_dot_product_attention(
-        q.narrow(2, first, rows), kk.index_select(2, index), vv.index_select(2, index), mask));
+    BlockSparsePlan::Block block;
+    block.first = first;
+    block.rows = rows;
+    block.keys = at::tensor(keys, at::TensorOptions(at::kLong)).to(device);
+    block.mask = at::from_blob(bits.data(), {rows, n}, at::kByte)
+                     .to(at::kBool)
+                     .to(device)
+                     .view({1, 1, rows, n});
+    plan.blocks.push_back(std::move(block));
+  }
+  return plan;
+}
+
+at::Tensor block_sparse_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                  const BlockSparsePlan& plan) {
+  const int64_t groups = q.size(1) / k.size(1);
+  const at::Tensor kk = groups == 1 ? k : k.repeat_interleave(groups, 1);
+  const at::Tensor vv = groups == 1 ? v : v.repeat_interleave(groups, 1);
+  std::vector<at::Tensor> outputs;
+  for (const BlockSparsePlan::Block& block : plan.blocks) {
+    outputs.push_back(at::scaled_dot_product_attention(q.narrow(2, block.first, block.rows),
+                                                       kk.index_select(2, block.keys),
+                                                       vv.index_select(2, block.keys), block.mask));
   }
   return at::cat(outputs, 2);
 }

@@ -10,15 +10,32 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <cstdint>
+#include <vector>
+
 #include "engine/layout/gist_layout.h"
 #include "engine/mask/block_mask.h"
 
 namespace ssa {
 
-// q [1, Hq, L, D], k, v [1, Hkv, L, D] for stream positions [0, L) of `layout`
-// (L <= layout.length(); rows past L are not computed); `blocks` describes
-// `layout`'s training mask. Returns [1, Hq, L, D].
+// What every layer's attention reads, worked out once per prefix: per query
+// block, the key positions it gathers and the mask over them.
+struct BlockSparsePlan {
+  struct Block {
+    int64_t first = 0, rows = 0;
+    at::Tensor keys;  // [n] int64 key positions
+    at::Tensor mask;  // [1, 1, rows, n] bool
+  };
+  std::vector<Block> blocks;
+};
+
+// The plan for stream positions [0, length) of `layout` (length <=
+// layout.length()), whose training mask `blocks` describes; tensors on `device`.
+BlockSparsePlan plan_block_sparse(const GistLayout& layout, const BlockMask& blocks, int64_t length,
+                                  c10::Device device);
+
+// q [1, Hq, L, D], k, v [1, Hkv, L, D] for the plan's positions -> [1, Hq, L, D].
 at::Tensor block_sparse_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                                  const GistLayout& layout, const BlockMask& blocks);
+                                  const BlockSparsePlan& plan);
 
 }  // namespace ssa

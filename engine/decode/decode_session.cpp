@@ -74,13 +74,16 @@ at::Tensor DecodeSession::prefill() {
     const at::Tensor m =
         sparse ? at::Tensor()
                : dense_training_mask(layout_, settings_.mask, prefix).to(model_.device());
-    const BlockMask blocks = sparse ? build_block_mask(layout_, settings_.mask, 128) : BlockMask{};
+    // Worked out once, read by every layer.
+    const BlockSparsePlan plan =
+        sparse ? plan_block_sparse(layout_, build_block_mask(layout_, settings_.mask, 128), prefix,
+                                   model_.device())
+               : BlockSparsePlan{};
     logits.push_back(model_.forward_with(
         at::tensor(ids, longs).unsqueeze(0), at::arange(prefix, longs).unsqueeze(0),
         [&](int64_t layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
           store(layer, k, v, 0);
-          return sparse ? block_sparse_attention(q, k, v, layout_, blocks)
-                        : masked_attention(q, k, v, m);
+          return sparse ? block_sparse_attention(q, k, v, plan) : masked_attention(q, k, v, m);
         })[0]);
   }
   index_gists(prefix);

@@ -4,10 +4,9 @@
 // The prefix (up to the last top-level gist) is computed once with the
 // training mask (dense, or block by block: PrefillMode); every suffix
 // position, the prompt's uncompressed rest and each generated token, attends
-// selectively, per layer and head, through selective_attention(). The KV cache holds every position in stream order
-// (a chunk's raw KV is the stream range GistHierarchy gives for its id); the
-// gist keys of each level are also kept contiguous, in float64, so scoring
-// reads only them.
+// selectively, per layer and head, through selective_attention(). The KV cache holds every position
+// in stream order (a chunk's raw KV is the stream range GistHierarchy gives for its id); the gist
+// keys of each level are also kept contiguous, in float64, so scoring reads only them.
 //
 // With the layout's gists_in_generation, a gist (and meta-gists where groups
 // complete) follows every c generated tokens; they are computed like any

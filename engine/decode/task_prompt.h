@@ -1,0 +1,23 @@
+// A prompt laid out as training lays out a sequence (engine/train/
+// training_batch.h): [BOS] + the document with gists, then the question
+// appended uncompressed as the suffix. Shared by `record`, `generate` and the
+// trainer's decoding evaluation, so the three decode the same streams.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "engine/data/tasks.h"
+#include "engine/layout/gist_layout.h"
+
+namespace ssa {
+
+GistLayout prompt_layout(const LayoutSettings& settings, const std::string& document,
+                         const std::string& suffix);
+
+// The level-0 chunk holding the example's answer in prompt_layout(settings,
+// example.document, example.prompt), or -1: no answer, or it sits in the sink
+// (every query sees the sink without unfolding).
+int64_t answer_chunk(const GistLayout& layout, const Example& example);
+
+}  // namespace ssa
