@@ -19,6 +19,7 @@
 #include "app/cli/decode_options.h"
 #include "engine/decode/decode_session.h"
 #include "engine/decode/generation.h"
+#include "engine/decode/task_prompt.h"
 #include "engine/tokenizer/byte_tokenizer.h"
 
 namespace ssa::cli {
@@ -98,11 +99,7 @@ void run_generate(const GenerateOptions& o) {
   const DecoderModel model = load_decode_model(flags);
   const DecodePlan plan = plan_decode(flags, model);
   const ByteTokenizer tokenizer(plan.layout.num_levels());
-
-  std::vector<int64_t> raw{ByteTokenizer::kBos};
-  for (int64_t id : tokenizer.encode(prompt)) raw.push_back(id);
-  GistLayout layout(plan.layout, raw);
-  for (int64_t id : tokenizer.encode(o.question)) layout.append(id);
+  const GistLayout layout = prompt_layout(plan.layout, prompt, o.question);
   check_decode_layout(flags, layout);
 
   DecodeSession session(model, layout, plan.settings);
@@ -110,8 +107,8 @@ void run_generate(const GenerateOptions& o) {
   GenerationOptions generation;
   generation.max_tokens = o.max_tokens;
   if (o.stats) {
-    fmt::print(stderr, "{}: {} raw bytes -> {} stream positions ({} in the prefix)\n",
-               decode_run_name(flags, plan), raw.size() - 1, layout.length(),
+    fmt::print(stderr, "{}: {} bytes -> {} stream positions ({} in the prefix)\n",
+               decode_run_name(flags, plan), prompt.size() + o.question.size(), layout.length(),
                layout.prefix_length());
   }
   generate_greedy(session, tokenizer, generation, &printer);

@@ -20,6 +20,7 @@
 #include "engine/data/text_corpus.h"
 #include "engine/decode/decode_session.h"
 #include "engine/decode/generation.h"
+#include "engine/decode/task_prompt.h"
 #include "engine/mask/block_mask.h"
 #include "engine/model/checkpoint.h"
 #include "engine/trace/layout_trace.h"
@@ -63,17 +64,9 @@ void run_record(const RecordOptions& o) {
 
   Rng rng(o.seed);
   const Example example = make_task(o, rng);
-  std::vector<int64_t> raw{ByteTokenizer::kBos};
-  for (int64_t id : tokenizer.encode(example.document)) raw.push_back(id);
-  GistLayout layout(layout_settings, raw);
-  for (int64_t id : tokenizer.encode(example.prompt)) layout.append(id);
+  const GistLayout layout = prompt_layout(layout_settings, example.document, example.prompt);
   check_decode_layout(flags, layout);
-  // The chunk that holds the answer (-1: no answer, or it sits in the sink,
-  // which every query sees without unfolding).
-  const int64_t answer_stream =
-      example.answer_begin >= 0 ? layout.stream_index(1 + example.answer_begin) : -1;
-  const int64_t answer_chunk =
-      answer_stream >= layout.sink_length() ? layout.chunk_id(answer_stream) : -1;
+  const int64_t answer = answer_chunk(layout, example);
 
   sessions::Writer writer(o.out);
   sessions::RunInfo run;
@@ -91,7 +84,7 @@ void run_record(const RecordOptions& o) {
                                {"top_p", flags.top_p},
                                {"seed", o.seed},
                                {"answer", example.answer},
-                               {"answer_chunk", answer_chunk},
+                               {"answer_chunk", answer},
                                {"layout", nlohmann::json::parse(layout_settings.to_json())},
                                {"previous_chunks", settings.mask.previous_chunks}};
   run.config_json = run_config.dump();
@@ -107,7 +100,7 @@ void run_record(const RecordOptions& o) {
   GenerationOptions generation;
   generation.max_tokens = o.steps;
   // Full attention unfolds nothing; gist-only never unfolds either (reported as 0).
-  generation.answer_chunk = settings.baseline == Baseline::kFull ? -1 : answer_chunk;
+  generation.answer_chunk = settings.baseline == Baseline::kFull ? -1 : answer;
   const std::vector<int64_t> tokens = generate_greedy(session, tokenizer, generation, &recorder);
   // The layout now includes the generated tokens (and any generation gists):
   // record it again for the GUI, and the mask with it when gists were placed.
@@ -118,7 +111,7 @@ void run_record(const RecordOptions& o) {
   recorder.finish();
   writer.close();
   fmt::print("{}: {} ({} stream positions, answer chunk {}): generated \"{}\" (expected \"{}\")\n",
-             o.out, run.name, session.layout().length(), answer_chunk, tokenizer.decode(tokens),
+             o.out, run.name, session.layout().length(), answer, tokenizer.decode(tokens),
              example.answer);
 }
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "engine/decode/generation.h"
+#include "engine/decode/task_prompt.h"
 #include "engine/layout/gist_layout.h"
 #include "engine/tokenizer/byte_tokenizer.h"
 
@@ -77,17 +78,10 @@ DecodedAnswer decode_answer(const DecoderModel& model, const Example& example,
   at::NoGradGuard no_grad;
   const SsaConfig& ssa = model.config().ssa;
   const ByteTokenizer tokenizer(ssa.layout.num_levels());
-  std::vector<int64_t> raw{ByteTokenizer::kBos};
-  for (int64_t id : tokenizer.encode(example.document)) raw.push_back(id);
-  GistLayout layout(ssa.layout, raw);
-  for (int64_t id : tokenizer.encode(example.prompt)) layout.append(id);
-  // As `record`: no answer chunk when the answer sits in the sink (always visible).
-  const int64_t answer_stream =
-      example.answer_begin >= 0 ? layout.stream_index(1 + example.answer_begin) : -1;
+  GistLayout layout = prompt_layout(ssa.layout, example.document, example.prompt);  // as `record`
   GenerationOptions generation;
   generation.max_tokens = static_cast<int64_t>(example.answer.size());
-  generation.answer_chunk =
-      answer_stream >= layout.sink_length() ? layout.chunk_id(answer_stream) : -1;
+  generation.answer_chunk = answer_chunk(layout, example);
   DecodeSession session(model, std::move(layout), settings);
   DecodeSteps steps;
   const std::vector<int64_t> tokens = generate_greedy(session, tokenizer, generation, &steps);
