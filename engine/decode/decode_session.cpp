@@ -80,7 +80,11 @@ at::Tensor DecodeSession::prefill() {
                                    model_.device())
                : BlockSparsePlan{};
     logits.push_back(model_.forward_with(
-        at::tensor(ids, longs).unsqueeze(0), at::arange(prefix, longs).unsqueeze(0),
+        at::tensor(ids, longs).unsqueeze(0),
+        at::tensor(std::vector<int64_t>(layout_.position_ids().begin(),
+                                        layout_.position_ids().begin() + prefix),
+                   longs)
+            .unsqueeze(0),
         [&](int64_t layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
           store(layer, k, v, 0);
           return sparse ? block_sparse_attention(q, k, v, plan) : masked_attention(q, k, v, m);
@@ -138,7 +142,8 @@ at::Tensor DecodeSession::compute_suffix_position(int64_t pos, bool report) {
   options.baseline = settings_.baseline;
   options.shadow_full = settings_.shadow_full;
   at::Tensor logits = model_.forward_with(
-      at::full({1, 1}, layout_.token_id(pos), longs), at::full({1, 1}, pos, longs),
+      at::full({1, 1}, layout_.token_id(pos), longs),
+      at::full({1, 1}, layout_.position_id(pos), longs),
       [&](int64_t layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
         store(layer, k, v, pos);
         const at::Tensor keys = keys_[layer].narrow(1, 0, pos + 1);

@@ -9,6 +9,16 @@
 
 namespace ssa {
 
+PositionScheme parse_position_scheme(const std::string& name) {
+  if (name == "raw") return PositionScheme::kRaw;
+  if (name == "stream") return PositionScheme::kStream;
+  throw std::invalid_argument("position ids must be raw or stream, got '" + name + "'");
+}
+
+const char* position_scheme_name(PositionScheme scheme) {
+  return scheme == PositionScheme::kRaw ? "raw" : "stream";
+}
+
 void LayoutSettings::validate() const {
   if (chunk < 1)
     throw std::invalid_argument("chunk size must be >= 1, got " + std::to_string(chunk));
@@ -35,7 +45,8 @@ std::string LayoutSettings::to_json() const {
                       {"sink", sink},
                       {"word_aware", word_aware},
                       {"gists_in_generation", gists_in_generation},
-                      {"gist_token_base", gist_token_base}};
+                      {"gist_token_base", gist_token_base},
+                      {"position_ids", position_scheme_name(positions)}};
   return j.dump();
 }
 
@@ -100,7 +111,17 @@ GistLayout::GistLayout(LayoutSettings settings, const std::vector<int64_t>& raw_
   sink_length_ = sink_raw;
 }
 
+// Under kRaw a gist shares the position of the token before it (the
+// reference's stream index - gists at or before it, so -1 for a gist that
+// opens the stream); under kStream every position advances by one.
+void GistLayout::push_position(bool gist) {
+  const int64_t last = position_ids_.empty() ? -1 : position_ids_.back();
+  const bool advance = !gist || settings_.positions == PositionScheme::kStream;
+  position_ids_.push_back(advance ? last + 1 : last);
+}
+
 void GistLayout::push_raw(int64_t token, int64_t raw) {
+  push_position(false);
   token_ids_.push_back(token);
   roles_.push_back(kRawRole);
   for (int l = 0; l < num_levels(); ++l) ids_.push_back(static_cast<int32_t>(num_gists_[l]));
@@ -109,6 +130,7 @@ void GistLayout::push_raw(int64_t token, int64_t raw) {
 }
 
 void GistLayout::push_gist(int level) {
+  push_position(true);
   token_ids_.push_back(settings_.gist_token_base + level);
   roles_.push_back(gist_role(level));
   // A gist carries the id of the chunk/group it closes: the count before it.
@@ -145,12 +167,6 @@ int64_t GistLayout::append(int64_t raw_token) {
 void GistLayout::begin_generation() {
   generating_ = true;
   suffix_raw_since_gist_ = 0;
-}
-
-std::vector<int64_t> GistLayout::position_ids() const {
-  std::vector<int64_t> ids(token_ids_.size());
-  for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int64_t>(i);
-  return ids;
 }
 
 }  // namespace ssa

@@ -29,6 +29,15 @@ inline constexpr int role_level(Role role) {
   return role - 1;
 }
 
+// RoPE position ids of a stream (ssa-spec.md, "Position ids"): kRaw, the
+// reference's, does not let gists advance positions (stream index minus the
+// gists at or before it); kStream uses stream indices, for models trained
+// under the spec's earlier reading (config.json `ssa.position_ids`).
+enum class PositionScheme { kRaw, kStream };
+// "raw" or "stream"; throws std::invalid_argument otherwise.
+PositionScheme parse_position_scheme(const std::string& name);
+const char* position_scheme_name(PositionScheme scheme);
+
 struct LayoutSettings {
   int chunk = 8;                     // c: raw tokens per level-0 gist
   std::vector<int> group_sizes;      // c1, c2, ...: gists of level i-1 per level-i gist (H-SSA)
@@ -36,6 +45,7 @@ struct LayoutSettings {
   bool word_aware = false;           // let a gist move up to c/2 tokens later to end a word
   bool gists_in_generation = false;  // insert gists every c appended (generated) tokens
   int64_t gist_token_base = 259;     // token id of the level-0 gist; level k uses base + k
+  PositionScheme positions = PositionScheme::kRaw;  // RoPE position ids (see above)
 
   int num_levels() const { return 1 + static_cast<int>(group_sizes.size()); }
   int top_level() const { return static_cast<int>(group_sizes.size()); }
@@ -83,7 +93,8 @@ class GistLayout {
   int32_t id(int64_t pos, int level) const { return ids_[pos * num_levels() + level]; }
   int32_t chunk_id(int64_t pos) const { return id(pos, 0); }
   int64_t raw_index(int64_t pos) const { return raw_index_[pos]; }  // -1 for gists
-  int64_t position_id(int64_t pos) const { return pos; }  // spec: stream indices, unchanged
+  // RoPE position id under settings().positions (kRaw: pos - gists in [0, pos]).
+  int64_t position_id(int64_t pos) const { return position_ids_[pos]; }
 
   // Raw <-> stream.
   int64_t stream_index(int64_t raw) const { return raw_to_stream_[raw]; }
@@ -99,9 +110,10 @@ class GistLayout {
   const std::vector<Role>& roles() const { return roles_; }
   const std::vector<int32_t>& ids() const { return ids_; }  // [L][num_levels]
   const std::vector<int64_t>& raw_indices() const { return raw_index_; }
-  std::vector<int64_t> position_ids() const;
+  const std::vector<int64_t>& position_ids() const { return position_ids_; }
 
  private:
+  void push_position(bool gist);
   void push_raw(int64_t token, int64_t raw);
   void push_gist(int level);
   void close_levels_after_gist(int level, bool final_close);
@@ -112,6 +124,7 @@ class GistLayout {
   std::vector<int32_t> ids_;
   std::vector<int64_t> raw_index_;
   std::vector<int64_t> raw_to_stream_;
+  std::vector<int64_t> position_ids_;
   std::vector<int64_t> num_gists_;  // per level, so far
   std::vector<int64_t> pending_;    // per level: items since that level's last gist
   int64_t prefix_length_ = 0;

@@ -94,6 +94,7 @@ SsaConfig parse_ssa_config(const json& block, const std::string& source) {
   s.gist_token_base = get_or<int64_t>(block, "gist_token_base", s.gist_token_base, source);
   ssa.previous_chunks = get_or<int>(block, "previous_chunks", ssa.previous_chunks, source);
   try {
+    s.positions = parse_position_scheme(get_or<std::string>(block, "position_ids", "raw", source));
     s.validate();
   } catch (const std::exception& e) {
     fail(source, message("ssa: ", e.what()));
@@ -103,11 +104,15 @@ SsaConfig parse_ssa_config(const json& block, const std::string& source) {
 
 json ssa_config_to_json(const SsaConfig& ssa) {
   const LayoutSettings& s = ssa.layout;
-  return json{
-      {"hierarchy", s.hierarchy_name()},      {"chunk", s.chunk},
-      {"group_sizes", s.group_sizes},         {"sink", s.sink},
-      {"word_aware", s.word_aware},           {"gists_in_generation", s.gists_in_generation},
-      {"gist_token_base", s.gist_token_base}, {"previous_chunks", ssa.previous_chunks}};
+  return json{{"hierarchy", s.hierarchy_name()},
+              {"chunk", s.chunk},
+              {"group_sizes", s.group_sizes},
+              {"sink", s.sink},
+              {"word_aware", s.word_aware},
+              {"gists_in_generation", s.gists_in_generation},
+              {"gist_token_base", s.gist_token_base},
+              {"previous_chunks", ssa.previous_chunks},
+              {"position_ids", position_scheme_name(s.positions)}};
 }
 
 ModelConfig parse_model_config(const std::string& json_text, const std::string& source) {

@@ -78,9 +78,21 @@ TEST(GistLayout, IdsCountGistsBeforeAndGistsCarryWhatTheyClose) {
   EXPECT_EQ(layout.prefix_length(), 14);
 }
 
-TEST(GistLayout, PositionIdsAreStreamIndices) {
-  GistLayout layout(settings_of(4, {4}), iota_tokens(50));
-  const auto positions = layout.position_ids();
+// Spec, "Position ids": gists do not advance RoPE positions (the reference's
+// stream index - gists at or before it); appended tokens take last + 1.
+TEST(GistLayout, RawPositionIdsSkipGists) {
+  LayoutSettings s = settings_of(2, {2});
+  GistLayout layout(s, iota_tokens(6));  // r0 r1 G r2 r3 G M1 r4 r5 G M1
+  EXPECT_EQ(layout.position_ids(), (std::vector<int64_t>{0, 1, 1, 2, 3, 3, 3, 4, 5, 5, 5}));
+  layout.append(100);
+  EXPECT_EQ(layout.position_id(layout.length() - 1), 6);
+}
+
+TEST(GistLayout, StreamPositionIdsAreStreamIndices) {
+  LayoutSettings s = settings_of(4, {4});
+  s.positions = PositionScheme::kStream;
+  GistLayout layout(s, iota_tokens(50));
+  const auto& positions = layout.position_ids();
   for (int64_t pos = 0; pos < layout.length(); ++pos) EXPECT_EQ(positions[pos], pos);
 }
 
