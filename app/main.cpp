@@ -5,9 +5,37 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "app/cli/commands.h"
+#include "app/summary/recording_summary.h"
+#if SSA_WITH_GUI
 #include "app/gui/workbench.h"
+#endif
+
+namespace {
+
+// No arguments: the GUI on the shipped demo, or where there is no GUI in this
+// build, the headless summary of the demo.
+int run_default() {
+#if SSA_WITH_GUI
+  return ssa::gui::run_default_workbench();
+#else
+  const std::string path = ssa::summary::default_demo_path();
+  try {
+    fmt::print(
+        "This ssa-workbench has no GUI compiled in: a headless summary of the demo "
+        "recording.\n");
+    ssa::summary::print_headless_summary(path, stdout);
+    return 0;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "ssa-workbench: {}: {}\n", path, e.what());
+    return 1;
+  }
+#endif
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"SSA Workbench: see Simplified Sparse Attention (gist tokens) work"};
@@ -37,6 +65,6 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "ssa-workbench: {}\n", e.what());
     return 1;
   }
-  if (app.get_subcommands().empty()) return ssa::gui::run_default_workbench();
+  if (app.get_subcommands().empty()) return run_default();
   return 0;
 }

@@ -2,10 +2,10 @@
 # Build + test + benchmark on the GPU machine (the `device` tool), in one go.
 #
 # Here (no GPU), prepare what the GPU machine lacks, then call the tool:
-#   bash scripts/gpu-check.sh --prepare        # copies sqlite3.h into .carry/
+#   bash scripts/gpu-check.sh --prepare        # copies sqlite3.h and CLI11 into .carry/
 #   device run: bash scripts/gpu-check.sh [--committed-only]   # carry: [".carry"]
 # There it builds with the machine's PyTorch LibTorch 2.11 + CUDA 13 for sm_90a
-# (app off: no GLFW/ImGui there), runs every CTest test (GPU cases included)
+# (ssa-workbench without the GUI: no GLFW/ImGui there), runs every CTest test (GPU cases included)
 # and the benchmarks, and leaves logs in $OUT (or ./gpu-out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +13,9 @@ cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--prepare" ]; then
   mkdir -p .carry/include
   cp /usr/include/sqlite3.h /usr/include/sqlite3ext.h .carry/include/
+  cp -r /usr/include/CLI .carry/include/
   git ls-files >.carry/tracked.txt  # what --committed-only keeps
-  echo "prepared .carry/ (sqlite3.h, tracked files); pass carry=[\".carry\"] to the device run"
+  echo "prepared .carry/ (sqlite3.h, CLI11, tracked files); pass carry=[\".carry\"] to the device run"
   exit 0
 fi
 # --committed-only: drop files git did not track when --prepare ran (work in
@@ -32,10 +33,10 @@ nvcc --version | tail -1
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name(0))'
 
 sqlite_lib=$(ls /usr/lib/x86_64-linux-gnu/libsqlite3.so* 2>/dev/null | head -1)
-cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DSSA_BUILD_APP=OFF -DSSA_CUDA=ON \
+cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DSSA_GUI=OFF -DSSA_CUDA=ON \
   -DCMAKE_PREFIX_PATH="$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')" \
   -DPython3_EXECUTABLE="$(command -v python3)" \
-  -DSQLite3_INCLUDE_DIR="$PWD/.carry/include" -DSQLite3_LIBRARY="$sqlite_lib" >"$out/configure.log" 2>&1 ||
+  -DSQLite3_INCLUDE_DIR="$PWD/.carry/include" -DCLI11_INCLUDE_DIR="$PWD/.carry/include" -DSQLite3_LIBRARY="$sqlite_lib" >"$out/configure.log" 2>&1 ||
   { tail -40 "$out/configure.log"; exit 1; }
 time cmake --build build-gpu -j "$(nproc)" >"$out/build.log" 2>&1 ||
   { grep -E "error|FAILED" -A3 "$out/build.log" | head -60; exit 1; }

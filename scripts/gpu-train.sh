@@ -7,7 +7,7 @@
 #   device run: bash scripts/gpu-train.sh [SSA_SECONDS] [HSSA_SECONDS]   # carry: [".carry"]
 #   or:         bash scripts/gpu-train.sh [--no-tests] --two-phase [CAUSAL_SECONDS] [SSA_SECONDS]
 #   or:         bash scripts/gpu-train.sh [--no-tests] --continue [SECONDS]
-# There it builds ssa-train and the model tests against the machine's LibTorch
+# There it builds ssa-workbench (headless) and the model tests against the machine's LibTorch
 # (app and kernels off), runs the tests (CUDA parity cases included), times a
 # 20-step probe of each config, sets train.steps so that the run takes about
 # the given seconds, trains assets/configs/small-gpu.json (SSA) and
@@ -17,7 +17,7 @@
 # then small-gpu-continued.json (SSA) from that checkpoint, as ssa-small.
 # --continue: phase 3 only, small-gpu-selective.json: the shipped ssa-small
 # continued at 4,672 stream tokens with selective training, as ssa-small.
-# --no-tests: build ssa-train only, run no tests (device time goes to training).
+# --no-tests: build ssa-workbench only, run no tests (device time goes to training).
 # --prepare also stores the committed version of every tracked file that is
 # modified in this tree (.carry/committed/): the device builds HEAD exactly.
 set -euo pipefail
@@ -74,13 +74,13 @@ sort .carry/tracked.txt | comm -23 /tmp/all-files - | xargs -r rm -f
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
 python3 -c 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__)'
 sqlite_lib=$(ls /usr/lib/x86_64-linux-gnu/libsqlite3.so* 2>/dev/null | head -1)
-cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DSSA_BUILD_APP=OFF -DSSA_CUDA=OFF \
+cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DSSA_GUI=OFF -DSSA_CUDA=OFF \
   -DCMAKE_PREFIX_PATH="$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)');$PWD/.carry" \
   -DPython3_EXECUTABLE="$(command -v python3)" \
-  -DSQLite3_INCLUDE_DIR="$PWD/.carry/include" -DSQLite3_LIBRARY="$sqlite_lib" >/tmp/configure.log 2>&1 ||
+  -DSQLite3_INCLUDE_DIR="$PWD/.carry/include" -DCLI11_INCLUDE_DIR="$PWD/.carry/include" -DSQLite3_LIBRARY="$sqlite_lib" >/tmp/configure.log 2>&1 ||
   { tail -40 /tmp/configure.log; exit 1; }
-targets="ssa-train model_tests train_tests"
-if [ $run_tests = 0 ]; then targets=ssa-train; fi
+targets="ssa-workbench model_tests train_tests"
+if [ $run_tests = 0 ]; then targets=ssa-workbench; fi
 # shellcheck disable=SC2086
 time cmake --build build-gpu -j "$(nproc)" --target $targets 2>&1 | tail -3
 
@@ -101,7 +101,7 @@ c["data"]["bible_text"] = ".carry/kjv.txt"
 c["train"]["threads"] = 2
 json.dump(c, open(sys.argv[2], "w"), indent=2)
 PY
-    build-gpu/tools/ssa-train/ssa-train train --config "/tmp/sweep/$name.json" --device cpu \
+    build-gpu/app/ssa-workbench train --config "/tmp/sweep/$name.json" --device cpu \
       --out "/tmp/sweep/$name" >"/tmp/sweep/$name.log" 2>&1 &
     sweep_pids+=($!)
   done
@@ -137,7 +137,7 @@ c.setdefault("eval", {})["decode_examples"] = 0  # the probe times training step
 c["train"]["eval_batches"] = 1
 json.dump(c, open(sys.argv[2], "w"), indent=2)
 PY
-  build-gpu/tools/ssa-train/ssa-train train --config "$dir-probe.json" --out "$dir-probe" \
+  build-gpu/app/ssa-workbench train --config "$dir-probe.json" --out "$dir-probe" \
     --stop-after 20 >"$dir-probe.log" 2>&1 || { tail -30 "$dir-probe.log"; return 1; }
   python3 - "$dir-probe.json" "$dir.json" "$dir-probe/train_log.jsonl" "$seconds" "$config" <<'PY'
 import json, sys, statistics
@@ -155,7 +155,7 @@ json.dump(c, open(sys.argv[2], "w"), indent=2)
 PY
   echo "== $name: config used"
   cat "$dir.json"
-  time build-gpu/tools/ssa-train/ssa-train train --config "$dir.json" --out "$dir" || status=1
+  time build-gpu/app/ssa-workbench train --config "$dir.json" --out "$dir" || status=1
   mkdir -p "$out/$name"
   cp "$dir/model/config.json" "$dir/model/model.safetensors" "$dir/train_log.jsonl" \
     "$dir/train_config.json" "$out/$name/" ||

@@ -20,6 +20,7 @@
 #include "app/gui/screenshot.h"
 #include "app/gui/workbench.h"
 #include "app/gui/workbench_ui.h"
+#include "app/summary/recording_summary.h"
 #include "sessions/reader.h"
 
 namespace ssa::cli {
@@ -148,7 +149,7 @@ void add_gui(CLI::App& app) {
     if (!gui::display_available()) {
       fmt::print("No display: a headless summary instead.\n");
       try {
-        gui::print_headless_summary(*path, stdout);
+        summary::print_headless_summary(*path, stdout);
       } catch (const std::exception& e) {
         throw InputError(e.what());
       }
@@ -221,15 +222,6 @@ void add_live(CLI::App& app) {
 }
 
 }  // namespace
-
-CLI::App& bench_group(CLI::App& app) {
-  for (CLI::App* sub :
-       app.get_subcommands([](const CLI::App* a) { return a->get_name() == "bench"; }))
-    return *sub;
-  auto* bench = app.add_subcommand("bench", "Benchmarks (bench gui, ...)");
-  bench->require_subcommand(1);
-  return *bench;
-}
 
 void register_gui_commands(CLI::App& app) {
   add_gui(app);

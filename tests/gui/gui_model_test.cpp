@@ -14,6 +14,7 @@
 #include "app/gui/model/session_model.h"
 #include "app/gui/views/views.h"
 #include "app/gui/workbench.h"
+#include "app/summary/recording_summary.h"
 #include "sessions/reader.h"
 #include "sessions/writer.h"
 #include "tests/gui/test_recording.h"
@@ -280,7 +281,7 @@ TEST(DecodeQuality, SummaryIsWhatTheRunRecorded) {
   for (size_t i = 0; i < runs.size(); ++i) {
     const RunData* run = model.run(runs[i].id);
     ASSERT_TRUE(run);
-    const DecodeSummary& q = run->quality;
+    const summary::DecodeSummary& q = run->quality;
     EXPECT_EQ(q.baseline, baselines[i]) << runs[i].name;
     EXPECT_EQ(run->baseline, labels[i]) << runs[i].name;
     EXPECT_TRUE(q.shadow_full);
@@ -343,10 +344,10 @@ TEST(DecodeQuality, UnreadableConfigLeavesTheBaselineUnknown) {
   for (int i = 0; i < 3; ++i) steps[i].step = i, steps[i].keys_read = 10 * (i + 1);
   steps[1].full_mass_coverage = 0.25;
   steps[2].answer_unfolded = 0;
-  const DecodeSummary q = summarize_decode("{not json", steps);
+  const summary::DecodeSummary q = summary::summarize_decode("{not json", steps);
   EXPECT_EQ(q.baseline, "");
-  EXPECT_EQ(baseline_label(q.baseline, 1), "?");
-  EXPECT_EQ(baseline_label("none", 2), "H-SSA");
+  EXPECT_EQ(summary::baseline_label(q.baseline, 1), "?");
+  EXPECT_EQ(summary::baseline_label("none", 2), "H-SSA");
   EXPECT_EQ(q.k, -1);
   EXPECT_EQ(q.coverage_steps, 1);
   EXPECT_EQ(q.mean_coverage, 0.25);
@@ -354,7 +355,7 @@ TEST(DecodeQuality, UnreadableConfigLeavesTheBaselineUnknown) {
   EXPECT_EQ(q.answer_unfolded, 0);
   EXPECT_EQ(q.first_answer_step, -1);
   EXPECT_EQ(q.mean_keys_read, 20.0);
-  EXPECT_EQ(summarize_decode("{}", {}).mean_coverage, -1.0);
+  EXPECT_EQ(summary::summarize_decode("{}", {}).mean_coverage, -1.0);
 }
 
 // A step lane's bins (one per pixel column or row): contiguous, covering the
@@ -365,17 +366,17 @@ TEST(DecodeQuality, StepBinsSumUpTheirStepsExactly) {
   const RunData* run = model.run(model.runs()[1].id);  // ssa k=1: the answer flag varies
   const auto& steps = run->decode_steps;
   for (int bins : {1, 5, 7, 12, 400}) {
-    const auto out = bin_steps(steps, 0, 11, bins);
+    const auto out = summary::bin_steps(steps, 0, 11, bins);
     ASSERT_EQ(out.size(), static_cast<size_t>(std::min(bins, 12))) << bins;
     int64_t next = 0;
-    for (const StepBin& b : out) {
+    for (const summary::StepBin& b : out) {
       EXPECT_EQ(b.first, next);
       ASSERT_GE(b.last, b.first);
       next = b.last + 1;
       double sum = 0;
       int64_t n = 0, unfolded = 0;
       for (int64_t step = b.first; step <= b.last; ++step) {
-        const auto* d = find_step(steps, step);
+        const auto* d = summary::find_step(steps, step);
         ASSERT_TRUE(d);
         sum += d->full_mass_coverage, ++n, unfolded += d->answer_unfolded;
       }
@@ -388,20 +389,20 @@ TEST(DecodeQuality, StepBinsSumUpTheirStepsExactly) {
     EXPECT_EQ(next, 12);
   }
   // One step a bin: exactly the recorded values.
-  const auto single = bin_steps(steps, 0, 11, 12);
+  const auto single = summary::bin_steps(steps, 0, 11, 12);
   for (size_t i = 0; i < single.size(); ++i) {
     EXPECT_EQ(single[i].coverage, steps[i].full_mass_coverage);
     EXPECT_EQ(single[i].answer(), steps[i].answer_unfolded);
   }
   // Steps the run did not record (a longer run beside it in the compare
   // table) are unknown, not zero.
-  const auto wide = bin_steps(steps, 0, 23, 24);
+  const auto wide = summary::bin_steps(steps, 0, 23, 24);
   for (size_t i = 12; i < wide.size(); ++i) {
     EXPECT_EQ(wide[i].coverage, -1.0);
     EXPECT_EQ(wide[i].answer(), -1);
   }
-  EXPECT_TRUE(bin_steps(steps, 5, 4, 10).empty());
-  EXPECT_EQ(find_step(steps, 99), nullptr);
+  EXPECT_TRUE(summary::bin_steps(steps, 5, 4, 10).empty());
+  EXPECT_EQ(summary::find_step(steps, 99), nullptr);
 }
 
 // Coverage axes and bars zoom to the shares recorded, with headroom, never past 1.
@@ -440,7 +441,7 @@ std::string headless_summary(const std::string& path) {
   char* buffer = nullptr;
   size_t size = 0;
   std::FILE* out = open_memstream(&buffer, &size);
-  print_headless_summary(path, out);
+  summary::print_headless_summary(path, out);
   std::fclose(out);
   std::string text(buffer, size);
   std::free(buffer);
@@ -457,7 +458,7 @@ TEST(HeadlessSummary, NamesBaselinesCoverageAndAnswerSteps) {
     ASSERT_NE(at, std::string::npos) << text;
     const std::string block = text.substr(at, text.find("run #", at) - at);
     EXPECT_NE(block.find("baseline " + run->baseline), std::string::npos) << block;
-    const DecodeSummary& q = run->quality;
+    const summary::DecodeSummary& q = run->quality;
     if (q.has_coverage()) {
       char mean[64];
       std::snprintf(mean, sizeof mean, "mass covered: mean %.4f", q.mean_coverage);

@@ -422,10 +422,10 @@ const RunData* SessionModel::run(int64_t run_id) {
       data->num_layers = std::max(data->info.num_layers, reader_.num_layers(run_id));
       data->num_heads = data->info.num_score_heads;
       if (data->layout) read_settings(*data);
-      data->quality = summarize_decode(data->info.config_json, data->decode_steps);
-      data->baseline =
-          baseline_label(data->quality.baseline, data->layout ? data->index.num_levels()
-                                                              : std::max(1, data->info.num_levels));
+      data->quality = summary::summarize_decode(data->info.config_json, data->decode_steps);
+      data->baseline = summary::baseline_label(
+          data->quality.baseline,
+          data->layout ? data->index.num_levels() : std::max(1, data->info.num_levels));
       run_data_[i] = std::move(data);
     }
     return run_data_[i].get();

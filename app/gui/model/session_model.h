@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "app/gui/model/async_slot.h"
-#include "app/gui/model/decode_quality.h"
 #include "app/gui/model/layout_index.h"
+#include "app/summary/decode_quality.h"
 #include "sessions/reader.h"
 #include "sessions/records.h"
 
@@ -36,8 +36,8 @@ struct RunData {
   int32_t num_heads = 0;               // rows of a score record
   std::vector<int32_t> answer_chunks;  // chunk ids holding a task's answer (config_json)
   std::string settings_summary;        // "chunk8, sink 3, p 1" from the layout settings
-  DecodeSummary quality;               // baseline, coverage and answer numbers of decode_steps
-  std::string baseline;                // baseline_label(): "SSA", "oracle", "full attention", ...
+  summary::DecodeSummary quality;      // baseline, coverage and answer numbers of decode_steps
+  std::string baseline;  // summary::baseline_label(): "SSA", "oracle", "full attention", ...
 };
 
 // One head's (or the union of all heads') view of one (step, layer).

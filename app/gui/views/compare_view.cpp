@@ -63,7 +63,7 @@ void draw_runs_table(ViewContext& ctx) {
                           ImGuiTableColumnFlags_WidthStretch);
   ImGui::TableHeadersRow();
   for (const RunData* run : runs) {
-    const DecodeSummary& q = run->quality;
+    const summary::DecodeSummary& q = run->quality;
     const int64_t id = run->info.id;
     ImGui::PushID(static_cast<int>(id));
     ImGui::TableNextRow(ImGuiTableRowFlags_None, row_h);

@@ -152,7 +152,7 @@ void same_line_if_fits(float width) {
 
 void step_tooltip(const RunData& run, int64_t step) {
   const ImVec4 dim = ImGui::ColorConvertU32ToFloat4(theme::text_dim());
-  const sessions::DecodeStepRecord* d = find_step(run.decode_steps, step);
+  const sessions::DecodeStepRecord* d = summary::find_step(run.decode_steps, step);
   std::string token;
   if (d)
     for (char ch : d->text) token += ch == '\n' ? std::string("\\n") : std::string(1, ch);
@@ -212,8 +212,8 @@ int64_t step_lane(ImDrawList* dl, ImVec2 min, ImVec2 max, const StepLane& lane) 
   };
   const ImU32 not_unfolded = theme::with_alpha(theme::text_dim(), 0.35f);
   bool any = false;
-  for (const StepBin& bin :
-       bin_steps(run.decode_steps, lane.first, lane.last, std::max(1, static_cast<int>(along)))) {
+  for (const summary::StepBin& bin : summary::bin_steps(run.decode_steps, lane.first, lane.last,
+                                                        std::max(1, static_cast<int>(along)))) {
     const float s0 = pos(bin.first);
     // Cells at least one pixel wide; a gap between them when they are wide.
     const float s1 = std::max(pos(bin.last + 1) - (count * 6 <= along ? 1.0f : 0.0f), s0 + 1.0f);

@@ -90,7 +90,7 @@ void TrainingView::draw(ViewContext& ctx) {
     return;
   }
   if (!run.decode_steps.empty()) {
-    const DecodeSummary& q = run.quality;
+    const summary::DecodeSummary& q = run.quality;
     std::string subtitle = std::to_string(run.decode_steps.size()) + " steps · " + run.baseline;
     if (!run.settings_summary.empty()) subtitle += " · " + run.settings_summary;
     if (q.has_coverage()) {

@@ -126,8 +126,8 @@ void TransportView::draw(ViewContext& ctx) {
                                           ImVec2(centre(hi) + cell / 2, row.y + lane_h), lane);
   if (clicked >= 0) s.step = clicked, s.playing = false;
   // Under the buttons: the lane's legend, read out at the current step.
-  const DecodeSummary& q = ctx.run->quality;
-  const sessions::DecodeStepRecord* d = find_step(ctx.run->decode_steps, s.step);
+  const summary::DecodeSummary& q = ctx.run->quality;
+  const sessions::DecodeStepRecord* d = summary::find_step(ctx.run->decode_steps, s.step);
   const float font = ImGui::GetFontSize();
   float x = row.x;
   dl->PushClipRect(ImVec2(row.x, row.y - font), ImVec2(slider_min.x - 6, row.y + lane_h + font),

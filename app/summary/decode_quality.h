@@ -11,7 +11,7 @@
 
 #include "sessions/records.h"
 
-namespace ssa::gui {
+namespace ssa::summary {
 
 // The run's decode configuration (config_json) and its per-step numbers summed up.
 struct DecodeSummary {
@@ -67,4 +67,4 @@ std::vector<StepBin> bin_steps(const std::vector<sessions::DecodeStepRecord>& st
 const sessions::DecodeStepRecord* find_step(const std::vector<sessions::DecodeStepRecord>& steps,
                                             int64_t step);
 
-}  // namespace ssa::gui
+}  // namespace ssa::summary

@@ -1,11 +1,11 @@
 // Decode quality numbers (see decode_quality.h).
-#include "app/gui/model/decode_quality.h"
+#include "app/summary/decode_quality.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 
-namespace ssa::gui {
+namespace ssa::summary {
 
 DecodeSummary summarize_decode(const std::string& config_json,
                                const std::vector<sessions::DecodeStepRecord>& steps) {
@@ -95,4 +95,4 @@ const sessions::DecodeStepRecord* find_step(const std::vector<sessions::DecodeSt
   return it != steps.end() && it->step == step ? &*it : nullptr;
 }
 
-}  // namespace ssa::gui
+}  // namespace ssa::summary
