@@ -30,6 +30,13 @@ CREATE TABLE recording (
 ) WITHOUT ROWID;
 
 -- One decode or training session.
+-- A decode run's config_json (written by `record`) names, besides model, task,
+-- k, mode, baseline and layout: "budget", how each level's k was set
+-- ("fixed": k; "auto": the reference's formula; "reference": the formula at
+-- levels 0 and 1, k above; "top-p": by "top_p"), and "dense_layers": N, the
+-- first N layers did not select (their suffix queries attended to their
+-- training-mask row), so they have no score or selection rows. Recordings
+-- without these keys predate them: every layer selected ("auto_k": formula).
 CREATE TABLE runs (
   id              INTEGER PRIMARY KEY,
   name            TEXT    NOT NULL,

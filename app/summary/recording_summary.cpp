@@ -72,9 +72,13 @@ void print_headless_summary(const std::string& path, std::FILE* out) {
       const std::string label = baseline_label(q.baseline, std::max(1, run.num_levels));
       std::string config = "baseline " + label;
       if (!q.baseline.empty() && q.baseline != label) config += " (" + q.baseline + ")";
-      if (q.k > 0 && q.baseline != "full" && q.baseline != "gist-only")
+      // auto and top-p budgets do not use the recorded k.
+      if (q.k > 0 && q.baseline != "full" && q.baseline != "gist-only" && q.budget != "auto" &&
+          q.budget != "top-p")
         config += fmt::format(", k {}", q.k);
       if (!q.mode.empty()) config += ", mode " + q.mode;
+      if (!q.budget.empty()) config += ", budget " + q.budget;
+      if (q.dense_layers >= 0) config += fmt::format(", dense layers {}", q.dense_layers);
       if (!q.task.empty()) config += ", task " + q.task;
       if (q.shadow_full) config += ", full-attention shadow";
       fmt::print(out, "  {}\n", config);

@@ -70,6 +70,9 @@ void ModelConfig::validate() const {
       throw std::invalid_argument(message("the ssa block needs gist ids up to ", top_id,
                                           " but vocab_size is ", vocab_size));
     if (ssa.previous_chunks < 0) throw std::invalid_argument("ssa.previous_chunks must be >= 0");
+    if (ssa.dense_layers < 0 || ssa.dense_layers > num_hidden_layers)
+      throw std::invalid_argument(message("ssa.dense_layers must be in [0, num_hidden_layers = ",
+                                          num_hidden_layers, "], got ", ssa.dense_layers));
   }
 }
 
@@ -93,6 +96,7 @@ SsaConfig parse_ssa_config(const json& block, const std::string& source) {
   s.gists_in_generation = get_or<bool>(block, "gists_in_generation", s.gists_in_generation, source);
   s.gist_token_base = get_or<int64_t>(block, "gist_token_base", s.gist_token_base, source);
   ssa.previous_chunks = get_or<int>(block, "previous_chunks", ssa.previous_chunks, source);
+  ssa.dense_layers = get_or<int>(block, "dense_layers", ssa.dense_layers, source);
   try {
     s.positions = parse_position_scheme(get_or<std::string>(block, "position_ids", "raw", source));
     s.validate();
@@ -104,15 +108,17 @@ SsaConfig parse_ssa_config(const json& block, const std::string& source) {
 
 json ssa_config_to_json(const SsaConfig& ssa) {
   const LayoutSettings& s = ssa.layout;
-  return json{{"hierarchy", s.hierarchy_name()},
-              {"chunk", s.chunk},
-              {"group_sizes", s.group_sizes},
-              {"sink", s.sink},
-              {"word_aware", s.word_aware},
-              {"gists_in_generation", s.gists_in_generation},
-              {"gist_token_base", s.gist_token_base},
-              {"previous_chunks", ssa.previous_chunks},
-              {"position_ids", position_scheme_name(s.positions)}};
+  json j{{"hierarchy", s.hierarchy_name()},
+         {"chunk", s.chunk},
+         {"group_sizes", s.group_sizes},
+         {"sink", s.sink},
+         {"word_aware", s.word_aware},
+         {"gists_in_generation", s.gists_in_generation},
+         {"gist_token_base", s.gist_token_base},
+         {"previous_chunks", ssa.previous_chunks},
+         {"position_ids", position_scheme_name(s.positions)}};
+  j["dense_layers"] = ssa.dense_layers;
+  return j;
 }
 
 ModelConfig parse_model_config(const std::string& json_text, const std::string& source) {

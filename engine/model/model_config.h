@@ -20,6 +20,9 @@ struct SsaConfig {
   bool enabled = false;     // false: a plain causal model (no block in the file)
   LayoutSettings layout;    // chunk, group sizes, sink, gist_token_base, ...
   int previous_chunks = 1;  // p of the spec's rule 2 (num_previous_chunks)
+  // First layers that never select when decoding (spec, Inference 8): the
+  // reference's 1 when absent; 0 for models trained with every layer selecting.
+  int dense_layers = 1;
 };
 
 struct ModelConfig {
