@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   ssa::cli::register_info_command(app);
   ssa::cli::register_export_command(app);
   ssa::cli::register_train_command(app);
+  ssa::cli::register_tokenize_command(app);
   ssa::cli::register_gui_commands(app);
   ssa::cli::register_bench_decode_command(app);
 

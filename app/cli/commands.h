@@ -32,6 +32,8 @@ void register_info_command(CLI::App& app);
 void register_export_command(CLI::App& app);
 // `train`: continued pretraining with gist masks (app/cli/train_command.cpp).
 void register_train_command(CLI::App& app);
+// `tokenize`: text -> token ids, or ids -> text (app/cli/tokenize_command.cpp).
+void register_tokenize_command(CLI::App& app);
 // gui, screenshot, bench gui (app/cli/gui_commands.cpp).
 void register_gui_commands(CLI::App& app);
 // The `bench` subcommand group, created on first use: add benchmarks to it
