@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   ssa::cli::register_tokenize_command(app);
   ssa::cli::register_gui_commands(app);
   ssa::cli::register_bench_decode_command(app);
+  ssa::cli::register_forward_command(app);
 
   try {
     app.parse(argc, argv);

@@ -26,6 +26,8 @@ void register_record_command(CLI::App& app);
 // `generate`: compress a prompt and print the continuation (app/cli/generate_command.cpp).
 void register_generate_command(CLI::App& app);
 void register_bench_decode_command(CLI::App& app);
+// `forward`: logits of a checkpoint on token ids, as .npy (app/cli/forward_command.cpp).
+void register_forward_command(CLI::App& app);
 // `info` and `export`: what a recording holds, and its data as CSV
 // (app/cli/info_command.cpp, app/cli/export_command.cpp).
 void register_info_command(CLI::App& app);
