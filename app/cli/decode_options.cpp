@@ -40,6 +40,11 @@ void add_decode_flags(CLI::App* cmd, const std::shared_ptr<DecodeFlags>& o) {
       "Also measure the full-attention mass the unfolded chunks carry (costs a full pass)");
   cmd->add_flag("--generation-gists", o->generation_gists,
                 "Insert gists every c generated tokens (for long generations)");
+  cmd->add_flag("--word-aware", o->word_aware,
+                "Word-aware gist placement (a gist moves up to c/2 tokens to a word start); "
+                "default: the model's ssa.word_aware");
+  cmd->add_flag("--no-word-aware", o->no_word_aware,
+                "Plain gist placement whatever the model says");
   cmd->add_option("--device", o->device, "cpu or cuda");
   cmd->add_option("--prefill", o->prefill,
                   "Prefix attention: dense (L x L mask), blocks (block by block) or auto "
@@ -100,6 +105,9 @@ DecodePlan plan_decode(const DecodeFlags& o, const DecoderModel& model) {
   plan.layout = config.ssa.layout;
   if (o.levels_given) plan.layout.group_sizes = o.levels;
   if (o.generation_gists) plan.layout.gists_in_generation = true;
+  if (o.word_aware && o.no_word_aware)
+    throw UsageError("--word-aware and --no-word-aware exclude each other");
+  if (o.word_aware || o.no_word_aware) plan.layout.word_aware = o.word_aware;
   try {
     plan.layout.validate();
   } catch (const std::invalid_argument& e) {

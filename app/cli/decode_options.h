@@ -1,6 +1,6 @@
 // The decoding flags `record` and `generate` share (--k, --budget, --top-p,
 // --no-cap, --dense-layers, --levels, --mode, --baseline, --shadow-full,
-// --generation-gists, --device, --prefill, --threads),
+// --generation-gists, --word-aware / --no-word-aware, --device, --prefill, --threads),
 // and turning them plus a checkpoint into engine settings, with one-line
 // errors for anything unusable.
 #pragma once
@@ -36,6 +36,8 @@ struct DecodeFlags {
   double top_p = 0;
   bool shadow_full = false;
   bool generation_gists = false;
+  bool word_aware = false;  // --word-aware: on whatever the model's config says
+  bool no_word_aware = false;
   std::string device = "cpu";
   std::string prefill = "auto";
   int threads = 0;

@@ -30,7 +30,8 @@ GistHierarchy::GistHierarchy(const GistLayout& layout, int64_t end) {
     // A chunk starts after the previous gist of any level (or at the sink's end).
     int64_t begin = gist;
     while (begin > start && !layout.is_gist(begin - 1)) --begin;
-    if (j == 0) begin = std::max(begin, layout.sink_length());
+    // (A sink longer than the text holds the first gist too: the chunk is the gist.)
+    if (j == 0) begin = std::min(std::max(begin, layout.sink_length()), gist);
     chunk_begin_.push_back(begin);
     start = gist + 1;
   }

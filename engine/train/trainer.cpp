@@ -10,6 +10,7 @@
 #include <limits>
 #include <map>
 
+#include "engine/decode/task_prompt.h"
 #include "engine/layout/gist_layout.h"
 #include "engine/mask/block_mask.h"
 #include "engine/model/checkpoint.h"
@@ -56,6 +57,21 @@ DecoderModel initial_model(const TrainConfig& c, ProgressBar& bar) {
   return model;
 }
 
+// A continuation must lay positions out as its init checkpoint was trained
+// (ssa.position_ids): the training config's ssa block replaces the checkpoint's.
+void check_init_positions(const TrainConfig& c) {
+  if (c.has_model || !c.ssa.enabled) return;
+  const fs::path config = fs::path(c.init) / "config.json";
+  if (!fs::exists(config)) return;  // load_checkpoint says what is missing
+  const ModelConfig init = load_model_config(config.string());
+  if (!init.ssa.enabled || init.ssa.layout.positions == c.ssa.layout.positions) return;
+  throw std::invalid_argument(
+      message(c.source, ": ssa.position_ids is \"", position_scheme_name(c.ssa.layout.positions),
+              "\" but the init checkpoint ", c.init, " was trained with \"",
+              position_scheme_name(init.ssa.layout.positions), "\" positions; say \"",
+              position_scheme_name(init.ssa.layout.positions), "\" in the ssa block"));
+}
+
 void save_resumable(const DecoderModel& model, const torch::optim::AdamW& optimizer,
                     int64_t next_step, const std::string& dir) {
   const std::string tmp = dir + ".tmp";
@@ -86,6 +102,7 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
   const bool bf16 = device.is_cuda();
   if (c.threads > 0) at::set_num_threads(c.threads);
   at::manual_seed(c.seed);
+  check_init_positions(c);
 
   const int64_t stop = options.stop_after >= 0 ? std::min(options.stop_after, c.steps) : c.steps;
   fs::create_directories(fs::path(options.out_dir) / "checkpoint");
@@ -144,7 +161,7 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
     const Example first = mix.sample(Split::kTrain, step, 0, budget);
     std::vector<int64_t> raw{ByteTokenizer::kBos};
     for (unsigned char ch : first.document) raw.push_back(ch);
-    const GistLayout layout(c.ssa.layout, raw);
+    const GistLayout layout = document_layout(c.ssa.layout, raw);
     observer->on_layout(trace::describe_layout(layout));
     observer->on_mask(
         trace::describe_mask(build_block_mask(layout, MaskSettings{c.ssa.previous_chunks})));

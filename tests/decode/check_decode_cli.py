@@ -156,6 +156,25 @@ with tempfile.TemporaryDirectory() as tmp:
         check(r.returncode == 0 and "budget reference" in r.stdout and
               "dense layers 1" in r.stdout, f"headless summary of {ref}: {r.stdout!r}")
 
+    # Positions and word-aware placement as the layout has them: the shipped
+    # model says "stream" (stream indices) and word_aware false; --word-aware
+    # puts every gist before a word start when one is within c/2 tokens.
+    aware = os.path.join(tmp, "aware.ssarec")
+    for extra in ([], ["--word-aware"]):
+        record(aware, "--steps", "2", *extra, task="text")
+    db = sqlite3.connect(aware)
+    layouts = db.execute("SELECT settings_json, length, roles, positions FROM layouts"
+                         " ORDER BY run_id").fetchall()
+    db.close()
+    (plain_json, plain_len, plain_roles, plain_pos), (aware_json, _, aware_roles, aware_pos) = layouts
+    check('"position_ids":"stream"' in plain_json and '"word_aware":false' in plain_json,
+          f"recorded settings: {plain_json}")
+    check('"word_aware":true' in aware_json, f"--word-aware recorded: {aware_json}")
+    check(list(memoryview(plain_pos).cast("q")) == list(range(plain_len)),
+          "recorded positions of a stream model are stream indices")
+    check(len(aware_pos) == 8 * len(aware_roles), "a position per stream position")
+    check(aware_roles != plain_roles, "--word-aware moves gists on a text document")
+
     # generate: the text on stdout, one stats line per step on stderr.
     r = run("generate", "--model", MODEL, "--prompt", "The pass key is 71432. Remember it. " * 4,
             "--question", "\nWhat is the pass key? The pass key is", "--max-tokens", "6", "--stats")
@@ -200,6 +219,8 @@ with tempfile.TemporaryDirectory() as tmp:
         (1, ["generate", "--model", MODEL, "--prompt-file", os.path.join(tmp, "none.txt")],
          "none.txt"),
         (2, ["generate", "--model", MODEL, "--prompt", "x", "--max-tokens", "0"], "--max-tokens"),
+        (2, ["generate", "--model", MODEL, "--prompt", "x", "--word-aware", "--no-word-aware"],
+         "--no-word-aware"),
     ]
     for code, args, needle in cases:
         r = run(*args)

@@ -239,8 +239,10 @@ TEST(DecodeSession, GeneratedChunksBecomeCandidatesOnceTheirGistIsPlaced) {
 }
 
 TEST(DecodeSession, GenerationGistsAfterAPromptWithoutGists) {
-  // H-SSA, a prompt that is all sink: the first gists are generated ones, with
-  // no meta-gist above them yet; they are candidates all the same.
+  // H-SSA, a prompt without gists (no document, since text no longer than the
+  // sink still gets its final gists; two suffix tokens): the first gists are
+  // generated ones, with no meta-gist above them yet; they are candidates all
+  // the same.
   LayoutSettings s = parse_hierarchy("chunk2-chunk2");
   s.sink = 3;
   s.gists_in_generation = true;
@@ -248,7 +250,7 @@ TEST(DecodeSession, GenerationGistsAfterAPromptWithoutGists) {
   DecodeSettings settings;
   settings.selection.k = 1;
   StepLog log;
-  DecodeSession session(model, prompt_layout(s, 2, 0), settings, &log);
+  DecodeSession session(model, prompt_layout(s, 0, 2), settings, &log);
   GenerationOptions options = exactly(8);
   EXPECT_EQ(generate_greedy(session, ByteTokenizer(2), options, &log).size(), 8u);
   // 7 appended tokens: gists after the 2nd, 4th and 6th, a meta-gist after the 4th.

@@ -4,8 +4,11 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <numeric>
+#include <string>
 
 #include "engine/model/checkpoint.h"
 #include "engine/train/evaluation.h"
@@ -77,6 +80,45 @@ TEST(Training, StopAndResumeEqualsOneRun) {
   const ssa::DecoderModel mb = ssa::load_checkpoint(split.out_dir + "/model");
   for (const auto& [name, w] : ma.weights())
     EXPECT_TRUE(at::equal(w, mb.weights().at(name))) << name;
+}
+
+// A continuation lays positions out as its init checkpoint was trained: a
+// config whose ssa.position_ids disagrees is refused in one line before
+// anything is written; one that agrees trains.
+TEST(Training, ContinuationMustKeepTheInitPositions) {
+  ssa::ModelConfig config = tiny_config(1).model;
+  config.vocab_size = 260;
+  config.ssa = tiny_config(1).ssa;
+  config.ssa.layout.positions = ssa::PositionScheme::kStream;
+  const std::string init = out_dir("stream_init");
+  ssa::save_checkpoint(ssa::DecoderModel(config, 1), init);
+  auto continuation = [&](const std::string& positions) {
+    return ssa::parse_train_config(R"({"init": ")" + init + R"(",
+      "ssa": {"hierarchy": "chunk4", "sink": 3, "previous_chunks": 1)" +
+                                       positions + R"(},
+      "data": {"seq_len": 96, "mix": {"passkey": 1}},
+      "train": {"steps": 1, "batch_size": 2, "eval_every": 0, "eval_batches": 1, "threads": 2}})",
+                                   "continue.json");
+  };
+  ssa::TrainOptions options;
+  options.progress = false;
+  // A name no earlier run used: a refused run must leave it absent.
+  options.out_dir = out_dir("refused_continuation_" + std::to_string(::getpid()));
+  try {
+    ssa::train(continuation(""), options);
+    ADD_FAILURE() << "a raw continuation of a stream checkpoint was accepted";
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.find('\n'), std::string::npos);
+    EXPECT_NE(what.find("continue.json: ssa.position_ids is \"raw\""), std::string::npos) << what;
+    EXPECT_NE(what.find("\"stream\""), std::string::npos) << what;
+  }
+  EXPECT_FALSE(fs::exists(options.out_dir));
+  options.out_dir = out_dir("stream_continuation");
+  const ssa::TrainResult r = ssa::train(continuation(R"(, "position_ids": "stream")"), options);
+  EXPECT_EQ(r.losses.size(), 1u);
+  EXPECT_EQ(ssa::load_checkpoint(options.out_dir + "/model").config().ssa.layout.positions,
+            ssa::PositionScheme::kStream);
 }
 
 // Two micro-batches of 2 accumulate to the same step as one batch of 4 (same
