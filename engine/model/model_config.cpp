@@ -189,15 +189,16 @@ void ModelConfig::validate() const {
 SsaConfig parse_ssa_config(const json& block, const std::string& source) {
   if (!block.is_object()) fail(source, "expected \"ssa\" to be an object");
   static const char* const kKeys[] = {
-      "hierarchy",           "chunk",           "group_sizes",     "sink",        "word_aware",
-      "gists_in_generation", "gist_token_base", "previous_chunks", "position_ids"};
+      "hierarchy",           "chunk",           "group_sizes",     "sink",         "word_aware",
+      "gists_in_generation", "gist_token_base", "previous_chunks", "position_ids", "dense_layers"};
   for (const auto& [key, value] : block.items()) {
     bool known = false;
     for (const char* k : kKeys) known = known || key == k;
     if (!known)
       fail(source, message("ssa: unknown key \"", key,
                            "\" (expected hierarchy, chunk, group_sizes, sink, word_aware, "
-                           "gists_in_generation, gist_token_base, previous_chunks, position_ids)"));
+                           "gists_in_generation, gist_token_base, previous_chunks, position_ids, "
+                           "dense_layers)"));
   }
   SsaConfig ssa;
   ssa.enabled = true;
