@@ -4,7 +4,7 @@
 Every baseline is recorded into one file with --shadow-full and read back with
 sqlite3: the coverage each baseline must report, the oracle's keys scored
 (every key), the layout with gists placed during generation, and one-line
-errors (exit 2 for bad flags, 1 for unreadable input) that write nothing.
+errors (exit 2 for bad flags and unreadable input alike) that write nothing.
 Usage: check_decode_cli.py SSA_WORKBENCH SOURCE_DIR
 """
 import os
@@ -108,10 +108,10 @@ with tempfile.TemporaryDirectory() as tmp:
         (2, ["record", "--model", MODEL, "--threads", "-1", "--out", bad_out], "--threads"),
         (2, ["record", "--model", MODEL, "--prefill", "dense", "--context", "40000",
              "--out", bad_out], "--prefill dense"),
-        (1, ["record", "--model", os.path.join(tmp, "no-model"), "--out", bad_out], "no-model"),
+        (2, ["record", "--model", os.path.join(tmp, "no-model"), "--out", bad_out], "no-model"),
         (2, ["generate", "--model", MODEL], "--prompt"),
         (2, ["generate", "--model", MODEL, "--prompt", "x", "--prompt-file", "y"], "not both"),
-        (1, ["generate", "--model", MODEL, "--prompt-file", os.path.join(tmp, "none.txt")],
+        (2, ["generate", "--model", MODEL, "--prompt-file", os.path.join(tmp, "none.txt")],
          "none.txt"),
         (2, ["generate", "--model", MODEL, "--prompt", "x", "--max-tokens", "0"], "--max-tokens"),
     ]
