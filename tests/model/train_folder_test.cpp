@@ -431,6 +431,13 @@ TEST_F(TrainProcess, BadInputsExitTwoWithOneLineAndWriteNothing) {
     EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
     EXPECT_FALSE(exists(dir)) << err;
   }
+  // A run that diverges fails: exit 1, one line (it used to end with exit 0).
+  const std::string diverging = write_config(dir + "-nan", tiny_config(40, 0, 1e6));
+  const int rc =
+      wait_exit(spawn({binary(), "train", "--config", diverging, "--out", dir}, dir + ".out"));
+  const std::string err = slurp(dir + ".out");
+  EXPECT_EQ(rc, 1) << err;
+  EXPECT_NE(err.find("training diverged"), std::string::npos) << err;
 }
 
 }  // namespace
