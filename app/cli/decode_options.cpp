@@ -51,7 +51,13 @@ DecoderModel load_decode_model(const DecodeFlags& o) {
   if (o.threads > 0) at::set_num_threads(o.threads);
   if (o.device == "cuda" && !torch::cuda::is_available())
     throw UsageError("--device cuda: no CUDA device is available here");
-  DecoderModel model = load_checkpoint(o.model, o.device == "cuda" ? c10::kCUDA : c10::kCPU);
+  DecoderModel model = [&] {
+    try {
+      return load_checkpoint(o.model, o.device == "cuda" ? c10::kCUDA : c10::kCPU);
+    } catch (const std::runtime_error& e) {
+      throw InputError(e.what());  // a missing or damaged --model: bad input, exit 2
+    }
+  }();
   if (!model.config().ssa.enabled)
     throw InputError(o.model + "/config.json has no ssa block: not an SSA model");
   return model;
