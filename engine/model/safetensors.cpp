@@ -58,7 +58,7 @@ TensorMap load_safetensors(const std::string& path, std::map<std::string, std::s
   json header;
   try {
     header = json::parse(header_text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e400
     fail(path, message("header is not valid JSON (", e.what(), ")"));
   }
   if (!header.is_object()) fail(path, "header is not a JSON object");
