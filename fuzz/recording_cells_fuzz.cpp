@@ -13,7 +13,7 @@
 #include <sstream>
 #include <string>
 
-#include "sessions/reader.h"
+#include "fuzz/read_recording.h"
 #include "sessions/writer.h"
 #include "tests/sessions/synthetic_trace.h"
 
@@ -178,25 +178,6 @@ void apply(sqlite3* db, Input& in) {
   sqlite3_finalize(s);
 }
 
-void read_everything(const std::string& path) {
-  ssa::sessions::Reader r(path);
-  for (const ssa::sessions::RunInfo& run : r.runs()) {
-    r.layout(run.id);
-    r.mask(run.id);
-    r.train_steps(run.id);
-    r.decode_steps(run.id);
-    const ssa::sessions::StepRange detail = r.detail_step_range(run.id);
-    const int32_t layers = r.num_layers(run.id);
-    for (int64_t step = detail.first; detail.count > 0 && step <= detail.last; ++step) {
-      for (int32_t layer = 0; layer < layers; ++layer) r.layer_step(run.id, step, layer);
-      r.unfolds_at(run.id, step);
-    }
-    r.score_series(run.id, 0, 0, 0, 4);
-    r.unfolds(run.id, 0, 1);
-    r.bookmarks(run.id);
-  }
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -213,7 +194,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   sqlite3_close(db);
   try {
-    read_everything(path);
+    ssa::fuzz::read_recording(path);
   } catch (const ssa::sessions::Error&) {
     // Refused: what a damaged recording must give.
   }

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <string>
 
-#include "sessions/reader.h"
+#include "fuzz/read_recording.h"
 
 namespace {
 
@@ -26,27 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::fwrite(data, 1, size, f);
   std::fclose(f);
   try {
-    ssa::sessions::Reader r(path);
-    for (const ssa::sessions::RunInfo& run : r.runs()) {
-      r.layout(run.id);
-      r.mask(run.id);
-      r.train_steps(run.id);
-      r.decode_steps(run.id);
-      r.train_step_range(run.id);
-      const ssa::sessions::StepRange detail = r.detail_step_range(run.id);
-      const int32_t layers = r.num_layers(run.id);
-      // A bounded walk: the fuzzer wants many inputs per second.
-      for (int64_t step = detail.first;
-           detail.count > 0 && step <= detail.last && step < detail.first + 8; ++step) {
-        for (int32_t layer = 0; layer < layers && layer < 8; ++layer)
-          r.layer_step(run.id, step, layer);
-        r.unfolds_at(run.id, step);
-      }
-      r.score_series(run.id, 0, 0, 0, 0);
-      r.unfolds(run.id, 0, 0);
-      r.bookmarks(run.id);
-    }
-    r.table_sizes();
+    ssa::fuzz::read_recording(path);
   } catch (const ssa::sessions::Error&) {
     // A refused file: what a bad input must give.
   }

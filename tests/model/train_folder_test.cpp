@@ -325,12 +325,12 @@ class TrainProcess : public ::testing::Test {
 };
 
 TEST_F(TrainProcess, KillNineAtRandomMomentsThenResumeGivesTheUnstoppedCurve) {
-  const int64_t steps = 240;
+  const int64_t steps = 600;  // more than 8 rounds of at most 50 steps make
   const std::string dir = scratch("killed");
   const std::string config = write_config(dir, tiny_config(steps, 7));
   const auto expected = reference(config, steps);
   std::mt19937 rng(20261202);
-  std::uniform_int_distribution<int> delay_ms(300, 2600);
+  std::uniform_int_distribution<int> startup_ms(50, 900), more_steps(3, 50), extra_ms(0, 25);
   int kills = 0, with_checkpoint = 0;
   std::string trail;
   for (int round = 0; round < 8; ++round) {
@@ -339,8 +339,18 @@ TEST_F(TrainProcess, KillNineAtRandomMomentsThenResumeGivesTheUnstoppedCurve) {
     // A run killed before its first checkpoint cannot be resumed: start afresh.
     if (at >= 0) args.push_back("--resume");
     if (at < 0 && exists(dir)) args.push_back("--force");
+    std::vector<int64_t> before;
+    if (exists(dir + "/train_log.jsonl")) log_losses(dir, &before);
     const pid_t pid = spawn(args, dir + ".out");
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+    // Every third kill lands while it starts (loading, or cutting the log
+    // back); the others a few steps in, at any point of a step or a save.
+    if (round % 3 == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(startup_ms(rng)));
+    } else {
+      const size_t target = std::max(before.size(), size_t(at > 0 ? at : 0)) + more_steps(rng);
+      EXPECT_TRUE(wait_for_log_lines(dir, target, pid)) << slurp(dir + ".out");
+      std::this_thread::sleep_for(std::chrono::milliseconds(extra_ms(rng)));
+    }
     const bool killed = ::kill(pid, SIGKILL) == 0;
     const int rc = wait_exit(pid);
     if (killed && rc == 128 + SIGKILL) ++kills;
@@ -351,11 +361,10 @@ TEST_F(TrainProcess, KillNineAtRandomMomentsThenResumeGivesTheUnstoppedCurve) {
     std::vector<int64_t> logged;
     if (exists(dir + "/train_log.jsonl")) log_losses(dir, &logged);
     trail += " " + std::to_string(logged.size()) + "/" + std::to_string(checkpoint);
-    if (rc == 0) break;  // it finished before the kill
   }
   std::printf("kill -9 rounds (steps logged / checkpoint step after each):%s\n", trail.c_str());
-  EXPECT_GE(kills, 3) << "the kills came too late to test anything";
-  EXPECT_GE(with_checkpoint, 1);
+  EXPECT_EQ(kills, 8) << "a run ended before its kill";
+  EXPECT_GE(with_checkpoint, 4);
   // Resume to the end: exactly the curve of the run never stopped.
   std::vector<std::string> args = {binary(), "train", "--config", config, "--out", dir};
   args.push_back(ssa::checkpoint_step(dir) >= 0 ? "--resume" : "--force");
