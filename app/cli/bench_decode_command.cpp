@@ -134,16 +134,20 @@ void register_bench_decode_command(CLI::App& app) {
   auto o = std::make_shared<BenchDecodeOptions>();
   CLI::App* cmd = bench_group(app).add_subcommand(
       "decode", "Time one decode step's attention at growing contexts: full, SSA, H-SSA");
-  cmd->add_option("--contexts", o->contexts, "Raw-token contexts")->delimiter(',');
+  cmd->add_option("--contexts", o->contexts, "Raw-token contexts")
+      ->delimiter(',')
+      ->check(CLI::Range(int64_t(64), int64_t(1) << 24));
   cmd->add_option("--k", o->k, "Chunks chosen per level (reference: at levels >= 2)");
   cmd->add_option("--budget", o->budget,
                   "fixed (--k at every level), auto (the reference's formula at every level) or "
                   "reference (the formula at levels 0 and 1, --k above)");
   cmd->add_option("--steps", o->steps, "Timed steps per configuration (median)");
-  cmd->add_option("--heads", o->heads, "Query heads");
-  cmd->add_option("--kv-heads", o->kv_heads, "KV heads");
-  cmd->add_option("--head-dim", o->head_dim, "Head dimension");
-  cmd->add_option("--threads", o->threads, "CPU threads for LibTorch");
+  cmd->add_option("--heads", o->heads, "Query heads")->check(CLI::Range(int64_t(1), int64_t(256)));
+  cmd->add_option("--kv-heads", o->kv_heads, "KV heads")
+      ->check(CLI::Range(int64_t(1), int64_t(256)));
+  cmd->add_option("--head-dim", o->head_dim, "Head dimension")
+      ->check(CLI::Range(int64_t(1), int64_t(4096)));
+  cmd->add_option("--threads", o->threads, "CPU threads for LibTorch")->check(CLI::Range(1, 1024));
   cmd->callback([o] { run_bench_decode(*o); });
 }
 

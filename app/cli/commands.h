@@ -1,12 +1,22 @@
 // The subcommands of ssa-workbench, one file each (app/cli/<name>_command.cpp).
 //
 // Each register_* function adds its subcommand to the CLI11 app with a callback
-// that does the work. Errors a user can cause are reported by throwing
-// UsageError (bad flags or values: exit 2) or InputError (unreadable or wrong
-// files: exit 1), each with a one-line message; main() prints it to stderr.
+// that does the work. main() prints every error as one line on stderr
+// ("ssa-workbench: <what>") and exits with:
+//   0    success;
+//   2    bad user input, found before anything is written: flags and their
+//        values (UsageError, CLI11's parse errors) and files -- recordings,
+//        configs, checkpoints -- that are missing, unreadable or wrong
+//        (InputError). The message names the flag or file and what was expected;
+//   1    a run that failed for another reason once started (RunFailure: a
+//        loss turned NaN; anything else unexpected, out of memory included);
+//   130, 143  interrupted by SIGINT / SIGTERM (train saves a checkpoint first).
+// Never a crash or a stack trace. Output files are written whole or not at
+// all, never over an input (app/cli/atomic_output.h).
 #pragma once
 
 #include <stdexcept>
+#include <string>
 
 namespace CLI {
 class App;
@@ -19,6 +29,14 @@ struct UsageError : std::runtime_error {
 };
 struct InputError : std::runtime_error {
   using std::runtime_error::runtime_error;
+};
+struct RunFailure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// A command stopped by a signal after cleaning up: main() exits 128 + signal.
+struct Interrupted : std::runtime_error {
+  Interrupted(const std::string& what, int signal) : std::runtime_error(what), signal(signal) {}
+  int signal;
 };
 
 void register_mask_command(CLI::App& app);

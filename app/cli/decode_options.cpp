@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "app/cli/commands.h"
+#include "app/cli/flag_checks.h"
 #include "engine/mask/training_mask.h"
 #include "engine/model/checkpoint.h"
 #include "engine/tokenizer/byte_tokenizer.h"
@@ -34,7 +35,8 @@ void add_decode_flags(CLI::App* cmd, const std::shared_ptr<DecodeFlags>& o) {
   cmd->add_option("--baseline", o->baseline,
                   "none (SSA selection), full, gist-only, oracle or recency");
   cmd->add_flag("--no-cap", o->no_cap, "k_l = min(k, n_l) instead of the quarter cap");
-  cmd->add_option("--top-p", o->top_p, "Softmax mass to reach, with --budget top-p");
+  cmd->add_option("--top-p", o->top_p, "Softmax mass to reach, with --budget top-p")
+      ->check(finite_between(0, 1));
   cmd->add_flag(
       "--shadow-full", o->shadow_full,
       "Also measure the full-attention mass the unfolded chunks carry (costs a full pass)");
@@ -50,7 +52,8 @@ void add_decode_flags(CLI::App* cmd, const std::shared_ptr<DecodeFlags>& o) {
                   "Prefix attention: dense (L x L mask), blocks (block by block) or auto "
                   "(blocks on the CPU; on a GPU dense up to 32768 positions)");
   cmd->add_option("--threads", o->threads,
-                  "CPU threads for LibTorch (0: its default; 1 is best on a busy machine)");
+                  "CPU threads for LibTorch (0: its default; 1 is best on a busy machine)")
+      ->check(CLI::Range(0, 1024));
 }
 
 DecoderModel load_decode_model(const DecodeFlags& o) {
@@ -60,7 +63,13 @@ DecoderModel load_decode_model(const DecodeFlags& o) {
   if (o.threads > 0) at::set_num_threads(o.threads);
   if (o.device == "cuda" && !torch::cuda::is_available())
     throw UsageError("--device cuda: no CUDA device is available here");
-  DecoderModel model = load_checkpoint(o.model, o.device == "cuda" ? c10::kCUDA : c10::kCPU);
+  DecoderModel model = [&] {
+    try {
+      return load_checkpoint(o.model, o.device == "cuda" ? c10::kCUDA : c10::kCPU);
+    } catch (const std::runtime_error& e) {
+      throw InputError(e.what());  // a missing or damaged --model: bad input, exit 2
+    }
+  }();
   if (!model.config().ssa.enabled)
     throw InputError(o.model + "/config.json has no ssa block: not an SSA model");
   return model;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "app/cli/atomic_output.h"
 #include "app/cli/commands.h"
 #include "app/cli/npy_writer.h"
 #include "app/cli/recorder.h"
@@ -107,9 +108,9 @@ void write_layout_json(const std::string& path, const GistLayout& layout, const 
   j["gists_per_level"] = gists;
   j["roles"] = "0 raw, 1 gist, k+1 meta-gist of level k";
   if (o.blocks) j["block_size"] = o.block_size;
-  std::ofstream out(path);
-  out << j.dump(2) << "\n";
-  if (!out) throw InputError("cannot write " + path);
+  AtomicOutput out(path, "--out");
+  out.stream() << j.dump(2) << "\n";
+  out.commit();
 }
 
 void record_layout(const MaskOptions& o, const GistLayout& layout, MaskSettings mask_settings) {
@@ -147,6 +148,9 @@ void run_mask(const MaskOptions& o) {
         length, kMaxDenseMaskLength, (length * length) >> 30));
   }
   const MaskSettings mask_settings{o.previous};
+  for (const char* name : {"mask.npy", "block_offsets.npy", "block_keys.npy", "block_kinds.npy",
+                           "roles.npy", "ids.npy", "positions.npy", "layout.json"})
+    refuse_output_onto_input(o.out + "/" + name, "--out", {o.text, o.record});
   // The recording first: a file that is not a recording is refused before
   // any .npy file exists.
   if (!o.record.empty()) record_layout(o, layout, mask_settings);

@@ -247,7 +247,7 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   json j;
   try {
     j = json::parse(json_text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e400
     fail(source, message("not valid JSON (", e.what(), ")"));
   }
   if (!j.is_object()) fail(source, "expected a JSON object");

@@ -199,7 +199,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
   json header;
   try {
     header = json::parse(mapping_->bytes() + 8, mapping_->bytes() + 8 + header_size);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e400
     fail(path, message("header is not valid JSON (", e.what(), ")"));
   }
   if (!header.is_object()) fail(path, "header is not a JSON object");

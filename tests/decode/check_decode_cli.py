@@ -8,7 +8,7 @@ sqlite3: the coverage each baseline must report, the oracle's keys scored
 selection row holds the spec's count, k_l = min(n_keys / comp /
 heads_per_group / c + 1, max(1, n_l / 4), candidates), and layer 0 none; the
 headless summary and generate --stats name the budget and the dense layers.
-One-line errors (exit 2 for bad flags, 1 for unreadable input) write nothing.
+One-line errors (exit 2 for bad flags and unreadable input alike) write nothing.
 Usage: check_decode_cli.py SSA_WORKBENCH SOURCE_DIR
 """
 import collections
@@ -211,12 +211,18 @@ with tempfile.TemporaryDirectory() as tmp:
         (2, ["bench", "decode", "--budget", "top-p"], "--budget"),
         (2, ["record", "--model", MODEL, "--prefill", "sparse", "--out", bad_out], "--prefill"),
         (2, ["record", "--model", MODEL, "--threads", "-1", "--out", bad_out], "--threads"),
+        (2, ["record", "--model", MODEL, "--threads", "100000", "--out", bad_out], "--threads"),
+        (2, ["record", "--model", MODEL, "--top-p", "nan", "--out", bad_out], "--top-p"),
+        (2, ["record", "--model", MODEL, "--seed", "-1", "--out", bad_out], "--seed"),
+        (2, ["record", "--model", MODEL, "--seed", "1e23", "--out", bad_out], "--seed"),
+        (2, ["record", "--model", MODEL, "--context", "100000000000", "--out", bad_out],
+         "--context"),
         (2, ["record", "--model", MODEL, "--prefill", "dense", "--context", "40000",
              "--out", bad_out], "--prefill dense"),
-        (1, ["record", "--model", os.path.join(tmp, "no-model"), "--out", bad_out], "no-model"),
+        (2, ["record", "--model", os.path.join(tmp, "no-model"), "--out", bad_out], "no-model"),
         (2, ["generate", "--model", MODEL], "--prompt"),
         (2, ["generate", "--model", MODEL, "--prompt", "x", "--prompt-file", "y"], "not both"),
-        (1, ["generate", "--model", MODEL, "--prompt-file", os.path.join(tmp, "none.txt")],
+        (2, ["generate", "--model", MODEL, "--prompt-file", os.path.join(tmp, "none.txt")],
          "none.txt"),
         (2, ["generate", "--model", MODEL, "--prompt", "x", "--max-tokens", "0"], "--max-tokens"),
         (2, ["generate", "--model", MODEL, "--prompt", "x", "--word-aware", "--no-word-aware"],

@@ -2,7 +2,9 @@
 // and a run stopped and resumed ends with exactly the weights of a run that
 // went straight through (seeded data, restored optimizer state).
 #include <ATen/ATen.h>
+#include <ftw.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <unistd.h>
 
@@ -21,6 +23,18 @@ namespace fs = std::filesystem;
 
 std::string out_dir(const std::string& name) {
   return (fs::path(SSA_BINARY_DIR) / "tests" / "model" / "scratch" / name).string();
+}
+
+// The same, emptied first: train() refuses a folder that holds a run.
+// (Not std::filesystem::remove_all: LibTorch exports a copy of it that crashes.)
+std::string fresh_dir(const std::string& name) {
+  const std::string dir = out_dir(name);
+  struct stat st;
+  if (::lstat(dir.c_str(), &st) == 0)
+    ::nftw(
+        dir.c_str(), [](const char* p, const struct stat*, int, FTW*) { return ::remove(p); }, 16,
+        FTW_DEPTH | FTW_PHYS);
+  return dir;
 }
 
 // A smaller cousin of assets/configs/tiny-cpu.json, sized for a unit test;
@@ -43,7 +57,7 @@ ssa::TrainConfig tiny_config(int64_t steps, int64_t batch_size = 4, int64_t grad
 
 TEST(Training, ShortTinyRunLowersTheLoss) {
   ssa::TrainOptions options;
-  options.out_dir = out_dir("short_run");
+  options.out_dir = fresh_dir("short_run");
   options.progress = false;
   const ssa::TrainResult r = ssa::train(tiny_config(60), options);
   ASSERT_EQ(r.losses.size(), 60u);
@@ -62,12 +76,12 @@ TEST(Training, ShortTinyRunLowersTheLoss) {
 
 TEST(Training, StopAndResumeEqualsOneRun) {
   ssa::TrainOptions straight;
-  straight.out_dir = out_dir("straight");
+  straight.out_dir = fresh_dir("straight");
   straight.progress = false;
   const ssa::TrainResult a = ssa::train(tiny_config(6), straight);
 
   ssa::TrainOptions split = straight;
-  split.out_dir = out_dir("split");
+  split.out_dir = fresh_dir("split");
   split.stop_after = 3;
   ssa::train(tiny_config(6), split);
   split.stop_after = -1;
@@ -126,9 +140,9 @@ TEST(Training, ContinuationMustKeepTheInitPositions) {
 TEST(Training, AccumulationEqualsOneLargerBatch) {
   ssa::TrainOptions options;
   options.progress = false;
-  options.out_dir = out_dir("batch4");
+  options.out_dir = fresh_dir("batch4");
   const ssa::TrainResult big = ssa::train(tiny_config(2, 4, 1), options);
-  options.out_dir = out_dir("accum2x2");
+  options.out_dir = fresh_dir("accum2x2");
   const ssa::TrainResult accum = ssa::train(tiny_config(2, 2, 2), options);
   EXPECT_NEAR(big.losses[0], accum.losses[0], 1e-5);
   EXPECT_NEAR(big.losses[1], accum.losses[1], 1e-4);
