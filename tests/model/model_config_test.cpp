@@ -110,7 +110,7 @@ TEST(ModelConfig, NonsenseValuesAreRefused) {
   EXPECT_EQ(error_of(config_with(R"("ssa": {"hierarchy": "chunk16", "sink": 3, "previouz": 1})")),
             "config.json: ssa: unknown key \"previouz\" (expected hierarchy, chunk, group_sizes, "
             "sink, word_aware, gists_in_generation, gist_token_base, previous_chunks, "
-            "position_ids)");
+            "position_ids, dense_layers)");
   EXPECT_EQ(error_of(config_with(R"("architectures": ["Qwen2ForCausalLM"])")),
             "config.json: architecture Qwen2ForCausalLM does not match model_type \"llama\"");
   EXPECT_EQ(error_of(config_with(R"("eos_token_id": [2, 64])")),
