@@ -1,0 +1,233 @@
+#include "engine/decode/device_plan.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <stdexcept>
+
+#include "engine/mask/training_mask.h"
+
+namespace ssa {
+
+BudgetMode parse_budget_mode(const std::string& name) {
+  if (name == "fixed") return BudgetMode::kFixed;
+  if (name == "automatic") return BudgetMode::kAutomatic;
+  if (name == "reference") return BudgetMode::kReference;
+  throw std::invalid_argument("budget must be fixed, automatic or reference, got '" + name + "'");
+}
+
+int64_t budget_compression(const LayoutSettings& settings) {
+  return static_cast<int64_t>(settings.chunk) *
+         (settings.group_sizes.empty() ? 1 : settings.group_sizes[0]);
+}
+
+std::vector<int> level_budgets(BudgetMode mode, int user_k, int64_t n_keys,
+                               const LayoutSettings& settings, int heads_per_group) {
+  const int automatic =
+      automatic_budget(n_keys, budget_compression(settings), heads_per_group, settings.chunk);
+  std::vector<int> k(settings.num_levels(), user_k);
+  for (int level = 0; level < settings.num_levels(); ++level) {
+    if (mode == BudgetMode::kAutomatic || (mode == BudgetMode::kReference && level <= 1))
+      k[level] = automatic;
+  }
+  return k;
+}
+
+namespace {
+
+int32_t to_int32(int64_t v) {
+  if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())
+    throw std::length_error("the GPU decode path indexes positions with int32");
+  return static_cast<int32_t>(v);
+}
+
+}  // namespace
+
+LocalKeys local_keys(const GistLayout& layout, const GistHierarchy& hierarchy, MaskSettings mask,
+                     int64_t query) {
+  // The same walk as visible_keys with no choice: sink, the non-gist keys
+  // of the chunks from (own chunk - p) on, the gists not held yet.
+  const MaskRuleView rule = mask_rule_view(layout, mask);
+  std::vector<int64_t> keys;
+  for (int64_t k = 0; k < std::min(layout.sink_length(), query + 1); ++k) keys.push_back(k);
+  const int64_t first_chunk = std::max<int64_t>(0, layout.chunk_id(query) - mask.previous_chunks);
+  int64_t from = query;
+  while (from > 0 && layout.chunk_id(from - 1) >= first_chunk) --from;
+  for (int64_t k = from; k <= query; ++k) {
+    if (!layout.is_gist(k) && training_mask_allows(rule, query, k)) keys.push_back(k);
+  }
+  for (int64_t k = hierarchy.stream_end(); k <= query; ++k) {
+    if (layout.is_gist(k) && training_mask_allows(rule, query, k)) keys.push_back(k);
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+
+  LocalKeys local;
+  for (int64_t k : keys) {
+    if (!local.ranges.empty() && local.ranges.back().second == k) {
+      ++local.ranges.back().second;
+    } else {
+      local.ranges.push_back({k, k + 1});
+    }
+  }
+  // Which chunks' raw tokens are in: count them per chunk from the last one
+  // down to the first chunk that ends before `from` (none below it can be).
+  auto raw_in_keys = [&](int64_t j, int64_t* raw) {
+    int64_t in = 0;
+    *raw = hierarchy.chunk_end(j) - 1 - hierarchy.chunk_begin(j);  // the gist ends the chunk
+    for (int64_t k = hierarchy.chunk_begin(j); k + 1 < hierarchy.chunk_end(j); ++k)
+      in += std::binary_search(keys.begin(), keys.end(), k) ? 1 : 0;
+    return in;
+  };
+  const int64_t chunks = hierarchy.count(0);
+  local.local_chunk_begin = chunks;
+  bool below = false;  // a chunk with raw tokens outside the keys was seen
+  for (int64_t j = chunks - 1; j >= 0; --j) {
+    int64_t raw = 0;
+    const int64_t in = raw_in_keys(j, &raw);
+    if (in != 0 && in != raw) throw std::logic_error("local keys: a chunk is partly local");
+    if (raw > 0 && in == raw && below)
+      throw std::logic_error("local keys: a local chunk below a non-local one");
+    if (raw > 0 && in == 0) below = true;
+    if (!below) local.local_chunk_begin = j;
+    if (hierarchy.chunk_end(j) <= from) break;
+  }
+  return local;
+}
+
+std::vector<int64_t> training_row_gists(const GistLayout& layout, const GistHierarchy& hierarchy,
+                                        MaskSettings mask, int64_t query) {
+  const MaskRuleView rule = mask_rule_view(layout, mask);
+  std::vector<int64_t> gists;
+  for (int level = 0; level < hierarchy.num_levels(); ++level) {
+    for (int64_t pos : hierarchy.gists(level)) {
+      if (pos <= query && training_mask_allows(rule, query, pos)) gists.push_back(pos);
+    }
+  }
+  std::sort(gists.begin(), gists.end());
+  return gists;
+}
+
+HierarchyArrays hierarchy_arrays(const GistHierarchy& hierarchy) {
+  HierarchyArrays a;
+  const int levels = hierarchy.num_levels();
+  a.gist_position.resize(levels);
+  a.child_begin.resize(levels);
+  for (int level = 0; level < levels; ++level) {
+    for (int64_t pos : hierarchy.gists(level)) a.gist_position[level].push_back(to_int32(pos));
+    if (level == 0) continue;
+    const int64_t n = hierarchy.count(level);
+    for (int64_t j = 0; j < n; ++j)
+      a.child_begin[level].push_back(to_int32(hierarchy.first_child(level, j)));
+    a.child_begin[level].push_back(n > 0 ? to_int32(hierarchy.end_child(level, n - 1)) : 0);
+  }
+  for (int64_t j = 0; j < hierarchy.count(0); ++j)
+    a.chunk_begin.push_back(to_int32(hierarchy.chunk_begin(j)));
+  return a;
+}
+
+kernels::SequenceStep sequence_step(const GistLayout& layout, const GistHierarchy& hierarchy,
+                                    MaskSettings mask, int64_t query,
+                                    const std::vector<int>& budgets, int64_t row_gist_count) {
+  if (hierarchy.num_levels() > kernels::kMaxLevels)
+    throw std::length_error("the GPU decode path handles at most 6 gist levels");
+  kernels::SequenceStep s;
+  s.query = to_int32(query);
+  for (int level = 0; level < hierarchy.num_levels(); ++level) {
+    s.count[level] = to_int32(hierarchy.count(level));
+    s.first_open[level] = to_int32(hierarchy.first_open(level));
+    s.k_request[level] = budgets.at(level);
+  }
+  const LocalKeys local = local_keys(layout, hierarchy, mask, query);
+  if (local.ranges.size() > static_cast<size_t>(kernels::kMaxLocalRanges))
+    throw std::length_error("the query's local keys form more than 16 ranges");
+  s.local_chunk_begin = to_int32(local.local_chunk_begin);
+  s.num_ranges = static_cast<int32_t>(local.ranges.size());
+  for (size_t r = 0; r < local.ranges.size(); ++r) {
+    s.range_begin[r] = to_int32(local.ranges[r].first);
+    s.range_end[r] = to_int32(local.ranges[r].second);
+  }
+  s.row_gist_count = to_int32(row_gist_count);
+  if (layout.is_gist(query)) {
+    s.append_level = layout.level(query);
+    s.append_index = layout.id(query, s.append_level);
+  }
+  return s;
+}
+
+GroupCandidates group_candidates(const GistHierarchy& hierarchy, int level,
+                                 const std::vector<std::vector<int64_t>>& chosen_above) {
+  const size_t units = chosen_above.size();
+  const uint32_t all = units >= 32 ? 0xFFFFFFFFu : (1u << units) - 1u;
+  GroupCandidates c;
+  if (level == hierarchy.top_level()) {
+    c.gists.resize(hierarchy.count(level));
+    std::iota(c.gists.begin(), c.gists.end(), 0);
+    c.units.assign(c.gists.size(), all);
+    return c;
+  }
+  std::vector<std::pair<int64_t, uint32_t>> parents;
+  for (size_t u = 0; u < units; ++u) {
+    for (int64_t j : chosen_above[u]) parents.push_back({j, 1u << u});
+  }
+  std::sort(parents.begin(), parents.end());
+  for (size_t i = 0; i < parents.size();) {
+    uint32_t bits = 0;
+    size_t e = i;
+    for (; e < parents.size() && parents[e].first == parents[i].first; ++e)
+      bits |= parents[e].second;
+    const int64_t j = parents[i].first;
+    for (int64_t child = hierarchy.first_child(level + 1, j);
+         child < hierarchy.end_child(level + 1, j); ++child) {
+      c.gists.push_back(child);
+      c.units.push_back(bits);
+    }
+    i = e;
+  }
+  for (int64_t j = hierarchy.first_open(level); j < hierarchy.count(level); ++j) {
+    c.gists.push_back(j);
+    c.units.push_back(all);
+  }
+  return c;
+}
+
+std::vector<std::vector<LevelChoice>> device_choices(
+    const GistHierarchy& hierarchy, const std::vector<std::vector<std::vector<int64_t>>>& chosen,
+    const std::vector<std::vector<std::vector<float>>>& scores) {
+  const size_t units = chosen.size();
+  std::vector<std::vector<LevelChoice>> out(units);
+  if (hierarchy.count(0) == 0) return out;
+  for (int level = hierarchy.top_level(); level >= 0; --level) {
+    std::vector<std::vector<int64_t>> above(units);
+    if (level < hierarchy.top_level()) {
+      for (size_t u = 0; u < units; ++u) above[u] = chosen[u][level + 1];
+    }
+    const GroupCandidates group = group_candidates(hierarchy, level, above);
+    for (size_t u = 0; u < units; ++u) {
+      LevelChoice choice;
+      choice.level = level;
+      for (size_t i = 0; i < group.gists.size(); ++i) {
+        if (!((group.units[i] >> u) & 1u)) continue;
+        choice.candidates.push_back(group.gists[i]);
+        choice.scores.push_back(scores.empty() ? 0.0 : scores[u][level][i]);
+      }
+      if (choice.candidates.empty()) continue;
+      choice.chosen = chosen[u][level];
+      if (!scores.empty()) {
+        // Best first, as choose_top leaves them (ties: the lower index).
+        auto score_of = [&](int64_t j) {
+          const auto it = std::lower_bound(choice.candidates.begin(), choice.candidates.end(), j);
+          const double s = choice.scores[it - choice.candidates.begin()];
+          return std::isnan(s) ? -HUGE_VAL : s;
+        };
+        std::stable_sort(choice.chosen.begin(), choice.chosen.end(),
+                         [&](int64_t a, int64_t b) { return score_of(a) > score_of(b); });
+      }
+      out[u].push_back(std::move(choice));
+    }
+  }
+  return out;
+}
+
+}  // namespace ssa

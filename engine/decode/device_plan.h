@@ -1,0 +1,91 @@
+// What the GPU decode path needs from the host for one step, worked out from
+// the layout alone (never from the device): per-level budgets, the query's
+// local keys as a few ranges, the training row's gists, the hierarchy as
+// flat arrays, and, back from the device, the choices in the CPU
+// reference's form (LevelChoice) for the observer and the statistics.
+//
+// Pure C++ (no CUDA, no LibTorch), compiled in every build, and checked
+// against the CPU reference (visible_keys, training_row_keys, select_chunks,
+// automatic_budget) by tests/kernels/device_plan_test.cpp.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/decode/chunk_selector.h"
+#include "engine/layout/gist_layout.h"
+#include "engine/mask/mask_rule.h"
+#include "kernels/decode_types.h"
+
+namespace ssa {
+
+// How k is set per level (ssa-spec.md, "Inference", 6):
+//   fixed      the user's k at every level (quarter cap as selection says)
+//   automatic  k = n_keys / comp / heads_per_group / c + 1 at every level
+//   reference  that k at levels 0 and 1, the user's k at levels >= 2
+//              (the reference's eager_attention_forward_decoding)
+// with comp = c for SSA and c * c1 for any H-SSA (never times c2).
+enum class BudgetMode { kFixed, kAutomatic, kReference };
+// "fixed", "automatic", "reference"; throws std::invalid_argument otherwise.
+BudgetMode parse_budget_mode(const std::string& name);
+
+// comp of the automatic budget: c, or c * c1.
+int64_t budget_compression(const LayoutSettings& settings);
+// k per level (index = level) for a query with n_keys cached positions.
+std::vector<int> level_budgets(BudgetMode mode, int user_k, int64_t n_keys,
+                               const LayoutSettings& settings, int heads_per_group);
+
+// The query's keys that need no selection (visible_keys with no choice): the
+// sink, its chunk's and the p previous chunks' non-gist keys, the gists the
+// hierarchy does not hold yet that its row allows; as sorted disjoint
+// [begin, end) ranges. Chunks >= local_chunk_begin have all their raw tokens
+// in the ranges, chunks below none (so a chosen chunk adds only its gist).
+struct LocalKeys {
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  int64_t local_chunk_begin = 0;
+};
+LocalKeys local_keys(const GistLayout& layout, const GistHierarchy& hierarchy, MaskSettings mask,
+                     int64_t query);
+
+// The training row's keys outside local_keys: the held gists the row allows
+// (what a dense layer and the gist-only baseline attend on top of the ranges).
+std::vector<int64_t> training_row_gists(const GistLayout& layout, const GistHierarchy& hierarchy,
+                                        MaskSettings mask, int64_t query);
+
+// The hierarchy as the kernels read it (kernels::HierarchyView), per level.
+struct HierarchyArrays {
+  std::vector<std::vector<int32_t>> gist_position;  // [level][j]
+  std::vector<std::vector<int32_t>> child_begin;    // [level][j + 1], level >= 1 (level 0 empty)
+  std::vector<int32_t> chunk_begin;                 // [j]
+};
+HierarchyArrays hierarchy_arrays(const GistHierarchy& hierarchy);
+
+// The step the kernels read. Throws std::length_error when the local keys
+// need more than kernels::kMaxLocalRanges ranges or a position exceeds int32.
+kernels::SequenceStep sequence_step(const GistLayout& layout, const GistHierarchy& hierarchy,
+                                    MaskSettings mask, int64_t query,
+                                    const std::vector<int>& budgets, int64_t row_gist_count);
+
+// The candidates the device offers a group's units at `level`, ascending: the
+// children of every unit's chosen gists one level up (all of the top level's
+// gists at the top), then the level's open gists; units[i] = the bits of the
+// units that may choose candidate i. What the score buffers are indexed by.
+struct GroupCandidates {
+  std::vector<int64_t> gists;
+  std::vector<uint32_t> units;
+};
+GroupCandidates group_candidates(const GistHierarchy& hierarchy, int level,
+                                 const std::vector<std::vector<int64_t>>& chosen_above);
+
+// A group's device choices in the CPU reference's form: chosen[u][level] are
+// unit u's chosen gists (ascending, as the device leaves them); scores, when
+// given, are the device's per unit and level, indexed like group_candidates
+// (empty: scores 0 and chosen kept ascending). One LevelChoice list per unit,
+// top level first, levels without candidates left out (as select_chunks).
+std::vector<std::vector<LevelChoice>> device_choices(
+    const GistHierarchy& hierarchy, const std::vector<std::vector<std::vector<int64_t>>>& chosen,
+    const std::vector<std::vector<std::vector<float>>>& scores);
+
+}  // namespace ssa
