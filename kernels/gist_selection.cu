@@ -26,6 +26,7 @@
 #include <string>
 
 #include "kernels/cuda_check.h"
+#include "kernels/launch.h"
 #include "kernels/mma_bf16.cuh"
 #include "kernels/selection_primitives.cuh"
 
@@ -260,7 +261,8 @@ __device__ uint64_t warp_top_p_threshold(const KeyAt& key_at, int32_t n, float t
 
 // Every unit of the group: merge the slices' keys into the level's choice.
 __device__ void choose_units(const SelectionParams& p, int level, int b, int g,
-                             const int32_t* slot_index, bool top, int32_t slices, Smem& sm) {
+                             const int32_t* slot_index, bool top, int32_t slices, Smem& sm,
+                             unsigned char* merge_smem) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int U = units_per_group(p.mode, p.group_size);
   const int units_total = p.kv_heads * U;
@@ -268,14 +270,48 @@ __device__ void choose_units(const SelectionParams& p, int level, int b, int g,
   const SequenceStep& step = p.steps[b];
   const int32_t pc = p.partial_capacity;
   const int32_t cap = p.chosen_capacity[level];
+  // The group's slice results in shared memory when they fit: one bulk copy
+  // with many loads in flight, instead of a chain of L2 round trips per key.
+  const int64_t region = static_cast<int64_t>(bg) * p.max_slices * U;
+  const int32_t entries = slices * U;
+  const bool shared = p.merge_shared_bytes > 0;
+  uint64_t* keys = reinterpret_cast<uint64_t*>(merge_smem);
+  int32_t* counts = reinterpret_cast<int32_t*>(keys + static_cast<int64_t>(entries) * pc);
+  int32_t* valid = counts + entries;
+  if (shared) {
+    const uint64_t* src = p.partial_keys + region * pc;
+    const int32_t n = entries * pc;
+    for (int32_t i = threadIdx.x; i < n; i += 4 * blockDim.x) {
+      uint64_t v[4];
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        const int32_t at = i + j * blockDim.x;
+        v[j] = at < n ? __ldcg(src + at) : 0;
+      }
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        const int32_t at = i + j * blockDim.x;
+        if (at < n) keys[at] = v[j];
+      }
+    }
+    for (int32_t i = threadIdx.x; i < entries; i += blockDim.x) {
+      counts[i] = __ldcg(p.partial_count + region + i);
+      valid[i] = __ldcg(p.partial_valid + region + i);
+    }
+    __syncthreads();
+  }
   for (int u = warp; u < U; u += kWarps) {
-    const int64_t unit_row = (static_cast<int64_t>(bg) * p.max_slices) * U + u;
+    const int64_t unit_row = region + u;
     uint32_t offered = 0;
     for (int32_t s = lane; s < slices; s += 32)
-      offered += __ldcg(p.partial_valid + unit_row + s * U);
+      offered += shared ? valid[s * U + u] : __ldcg(p.partial_valid + unit_row + s * U);
     offered = warp_sum(offered);
     auto key_at = [&](int32_t f) -> uint64_t {
       const int32_t s = f / pc, i = f - s * pc;
+      if (shared) {
+        const int32_t row = s * U + u;
+        return i < counts[row] ? keys[static_cast<int64_t>(row) * pc + i] : kNotCandidate;
+      }
       const int64_t row = unit_row + static_cast<int64_t>(s) * U;
       return i < __ldcg(p.partial_count + row) ? __ldcg(p.partial_keys + row * pc + i)
                                                : kNotCandidate;
@@ -400,6 +436,7 @@ template <int D, int Version>
 __global__ void __launch_bounds__(kThreads) select_level_kernel(SelectionParams p, int level) {
   __shared__ Smem sm;
   __shared__ int32_t slot_index[kSliceSize];
+  SSA_DYNAMIC_SMEM(merge_smem);
   const int s = blockIdx.x, g = blockIdx.y, b = blockIdx.z;
   const int G = p.group_size, H = p.kv_heads * G;
   const int U = units_per_group(p.mode, G);
@@ -496,7 +533,7 @@ __global__ void __launch_bounds__(kThreads) select_level_kernel(SelectionParams 
   const UnionBuffers global{p.sort_scratch + static_cast<int64_t>(bg) * 2 * p.sort_capacity,
                             p.scan_scratch + static_cast<int64_t>(bg) * p.sort_capacity,
                             p.sort_capacity};
-  choose_units(p, level, b, g, list, top, gridDim.x, sm);
+  choose_units(p, level, b, g, list, top, gridDim.x, sm, merge_smem);
   if (level > 0) {
     build_candidates(p, level, b, g, sm, global);
   } else {
@@ -504,16 +541,31 @@ __global__ void __launch_bounds__(kThreads) select_level_kernel(SelectionParams 
   }
 }
 
+template <int D, int Version>
+void launch_level(const SelectionParams& p, int level, cudaStream_t stream) {
+  auto* kernel = select_level_kernel<D, Version>;
+#if !defined(SSA_CUDA_EMULATION)
+  // Once per kernel: allow the largest merge buffer (set before any capture).
+  static const bool raised = [&] {
+    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                    kMaxMergeSharedBytes));
+    return true;
+  }();
+  (void)raised;
+#endif
+  const dim3 grid(p.slices[level], p.kv_heads, p.batch);
+  SSA_LAUNCH(kernel, grid, dim3(kThreads), p.merge_shared_bytes, stream, p, level);
+  CUDA_CHECK(cudaGetLastError());
+}
+
 template <int D>
 void launch_levels(const SelectionParams& p, int version, cudaStream_t stream) {
   for (int level = p.num_levels - 1; level >= 0; --level) {
-    const dim3 grid(p.slices[level], p.kv_heads, p.batch);
     if (version == 1) {
-      select_level_kernel<D, 1><<<grid, kThreads, 0, stream>>>(p, level);
+      launch_level<D, 1>(p, level, stream);
     } else {
-      select_level_kernel<D, 2><<<grid, kThreads, 0, stream>>>(p, level);
+      launch_level<D, 2>(p, level, stream);
     }
-    CUDA_CHECK(cudaGetLastError());
   }
 }
 
@@ -527,6 +579,12 @@ void launch_gist_selection(const SelectionParams& p, int version, cudaStream_t s
     throw std::invalid_argument("gist selection: 1..6 levels");
   if (version < 1 || version > kSelectionVersions)
     throw std::invalid_argument("gist selection: version 1 or 2");
+  if (p.merge_shared_bytes < 0 || p.merge_shared_bytes > kMaxMergeSharedBytes ||
+      (p.merge_shared_bytes > 0 &&
+       p.merge_shared_bytes < merge_shared_bytes(p.max_slices,
+                                                 units_per_group(p.mode, p.group_size),
+                                                 p.partial_capacity)))
+    throw std::invalid_argument("gist selection: merge buffer outside the plan");
   for (int level = 0; level < p.num_levels; ++level) {
     if (p.slices[level] < 1 || p.slices[level] > p.max_slices)
       throw std::invalid_argument("gist selection: slices out of the planned range");

@@ -16,7 +16,9 @@
 // Benchmark: `ssa-workbench bench kernels`.
 #pragma once
 
+#if !defined(SSA_CUDA_EMULATION)
 #include <cuda_runtime.h>
+#endif
 
 #include <cstdint>
 
@@ -49,6 +51,10 @@ struct SelectionParams {
   int32_t* partial_count = nullptr;  // [B*Hkv][max_slices][units]: keys kept
   int32_t* partial_valid = nullptr;  // [B*Hkv][max_slices][units]: candidates offered
   int32_t partial_capacity = 0, max_slices = 0;
+  // > 0: the merging block first copies its group's slice results (keys,
+  // counts, offered) into this much dynamic shared memory (at most
+  // kMaxMergeSharedBytes; merge_shared_bytes() says how much a plan needs).
+  int32_t merge_shared_bytes = 0;
   uint32_t* counters = nullptr;  // [kMaxLevels][B*Hkv], zero between launches
 
   // The choices, ascending gist indices per unit (unit = head, or group in group mode).
@@ -74,6 +80,11 @@ struct SelectionParams {
 // Scoring versions: 1 plain fp32 loops (the simplest correct kernel), 2 bf16
 // tensor-core mma with fp32 accumulation (the fast one). Both choose alike.
 constexpr int kSelectionVersions = 2;
+
+constexpr int32_t kMaxMergeSharedBytes = 160 * 1024;
+inline int64_t merge_shared_bytes(int32_t max_slices, int32_t units, int32_t partial_capacity) {
+  return static_cast<int64_t>(max_slices) * units * (partial_capacity * 8 + 8);
+}
 
 // Runs every level, top first, on `stream`. head_dim 64 or 128, group_size <= 16.
 void launch_gist_selection(const SelectionParams& params, int version, cudaStream_t stream);

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "kernels/cuda_check.h"
+#include "kernels/launch.h"
 
 namespace ssa::kernels {
 namespace {
@@ -33,7 +34,7 @@ __global__ void kv_append_kernel(AppendParams p) {
 void launch_kv_append(const AppendParams& p, cudaStream_t stream) {
   if (p.head_dim % 8 != 0)
     throw std::invalid_argument("kv append: head_dim must be a multiple of 8");
-  kv_append_kernel<<<dim3(p.kv_heads, p.batch), 32, 0, stream>>>(p);
+  SSA_LAUNCH(kv_append_kernel, dim3(p.kv_heads, p.batch), dim3(32), 0, stream, p);
   CUDA_CHECK(cudaGetLastError());
 }
 

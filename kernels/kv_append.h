@@ -6,7 +6,9 @@
 // (engine/decode/decode_session.cpp, selective_attention.cpp).
 #pragma once
 
+#if !defined(SSA_CUDA_EMULATION)
 #include <cuda_runtime.h>
+#endif
 
 #include <cstdint>
 

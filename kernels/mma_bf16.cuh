@@ -16,13 +16,40 @@
 // tests/kernels/device_plan_test.cpp, FragmentMap).
 #pragma once
 
+#if !defined(SSA_CUDA_EMULATION)
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <cuda_runtime.h>
+#endif
 
 #include <cstdint>
 
 namespace ssa::kernels {
 
+#if defined(SSA_CUDA_EMULATION)
+// The CPU emulator's versions follow the layouts above (cuda_emulation.h).
+__device__ __forceinline__ void mma_bf16_16x8x16(float (&d)[4], const uint32_t (&a)[4],
+                                                 const uint32_t (&b)[2]) {
+  ::ssa_emu::mma_bf16_16x8x16(d, a, b);
+}
+__device__ __forceinline__ uint32_t transpose_8x8(uint32_t x) {
+  return ::ssa_emu::movmatrix_trans(x);
+}
+__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
+  return ::ssa_emu::pack_bf16_rn(lo, hi);
+}
+__device__ __forceinline__ uint16_t half_bits(float f) {
+  const _Float16 h = static_cast<_Float16>(f);
+  uint16_t bits;
+  std::memcpy(&bits, &h, sizeof bits);
+  return bits;
+}
+__device__ __forceinline__ float half_to_float(uint16_t bits) {
+  _Float16 h;
+  std::memcpy(&h, &bits, sizeof h);
+  return static_cast<float>(h);
+}
+#else
 __device__ __forceinline__ void mma_bf16_16x8x16(float (&d)[4], const uint32_t (&a)[4],
                                                  const uint32_t (&b)[2]) {
   asm volatile(
@@ -40,12 +67,21 @@ __device__ __forceinline__ uint32_t transpose_8x8(uint32_t x) {
   return y;
 }
 
-__device__ __forceinline__ float bf16_to_float(uint16_t bits) {
-  return __uint_as_float(static_cast<uint32_t>(bits) << 16);
-}
 __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
   const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
   return *reinterpret_cast<const uint32_t*>(&v);
+}
+// fp16 (11 significant bits) for the attention's normalized partial outputs.
+__device__ __forceinline__ uint16_t half_bits(float f) {
+  return __half_as_ushort(__float2half_rn(f));
+}
+__device__ __forceinline__ float half_to_float(uint16_t bits) {
+  return __half2float(__ushort_as_half(bits));
+}
+#endif
+
+__device__ __forceinline__ float bf16_to_float(uint16_t bits) {
+  return __uint_as_float(static_cast<uint32_t>(bits) << 16);
 }
 // 16 bytes from global memory, or zeros when the row is absent.
 __device__ __forceinline__ uint4 load16(const uint16_t* p, bool present) {

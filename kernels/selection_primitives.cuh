@@ -5,7 +5,9 @@
 // lanes of a warp (warp functions) or all threads of the block (block ones).
 #pragma once
 
+#if !defined(SSA_CUDA_EMULATION)
 #include <cuda_runtime.h>
+#endif
 
 #include <cstdint>
 

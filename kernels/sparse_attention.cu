@@ -24,6 +24,7 @@
 #include <string>
 
 #include "kernels/cuda_check.h"
+#include "kernels/launch.h"
 #include "kernels/mma_bf16.cuh"
 
 namespace ssa::kernels {
@@ -92,7 +93,7 @@ __device__ void attend_simple(const AttendParams& p, const Unit& u) {
   __syncthreads();
   for (int32_t first = u.begin; first < u.end; first += kSimpleTile) {
     const int n = min32(kSimpleTile, u.end - first);
-    if (threadIdx.x < n)
+    if (static_cast<int>(threadIdx.x) < n)
       pos[threadIdx.x] = key_position(p.source, step, u.list, u.listed, first + threadIdx.x);
     __syncthreads();
     for (int pair = threadIdx.x; pair < u.heads * n; pair += blockDim.x) {
@@ -103,7 +104,7 @@ __device__ void attend_simple(const AttendParams& p, const Unit& u) {
       logit[r][i] = acc * p.scale;
     }
     __syncthreads();
-    if (threadIdx.x < u.heads) {
+    if (static_cast<int>(threadIdx.x) < u.heads) {
       const int r = threadIdx.x;
       float best = m[r];
       for (int i = 0; i < n; ++i) best = fmaxf(best, logit[r][i]);
@@ -128,8 +129,10 @@ __device__ void attend_simple(const AttendParams& p, const Unit& u) {
     p.partial_stats[(slot * kRows + threadIdx.x) * 2] = m[threadIdx.x];
     p.partial_stats[(slot * kRows + threadIdx.x) * 2 + 1] = l[threadIdx.x];
   }
-  for (int i = threadIdx.x; i < kRows * D; i += blockDim.x)
-    p.partial_values[slot * kRows * D + i] = o[i / D][i % D];
+  for (int i = threadIdx.x; i < kRows * D; i += blockDim.x) {
+    const float sum = l[i / D];
+    p.partial_values[slot * kRows * D + i] = half_bits(sum > 0 ? o[i / D][i % D] / sum : 0.f);
+  }
 }
 
 // --- version 2 --------------------------------------------------------------
@@ -258,7 +261,7 @@ __device__ void attend_mma(const AttendParams& p, const Unit& u) {
       sum += weight * warp_stats[w][r][1];
       acc += weight * warp_values[w][r][d];
     }
-    p.partial_values[(slot * kRows + r) * D + d] = acc;
+    p.partial_values[(slot * kRows + r) * D + d] = half_bits(sum > 0 ? acc / sum : 0.f);
     if (d == 0) {
       p.partial_stats[(slot * kRows + r) * 2] = best;
       p.partial_stats[(slot * kRows + r) * 2 + 1] = sum;
@@ -286,28 +289,47 @@ __device__ void combine_partials(const AttendParams& p, const Unit& u) {
     float sum = 0;
     for (int s = lane; s < p.splits; s += 32) {
       const float w = partial_weight(__ldcg(p.partial_stats + ((first + s) * kRows + r) * 2), best);
-      weight[s][r] = w;
-      sum += w == 0.f ? 0.f : w * __ldcg(p.partial_stats + ((first + s) * kRows + r) * 2 + 1);
+      // The splits' outputs are normalized: weigh each by its share of the sum.
+      weight[s][r] =
+          w == 0.f ? 0.f : w * __ldcg(p.partial_stats + ((first + s) * kRows + r) * 2 + 1);
+      sum += weight[s][r];
     }
 #pragma unroll
     for (int d = 16; d > 0; d >>= 1) sum += __shfl_xor_sync(kFullWarpMask, sum, d);
     if (lane == 0) total[r] = sum;
   }
   __syncthreads();
-  for (int pair = threadIdx.x; pair < u.heads * D; pair += blockDim.x) {
-    const int r = pair / D, d = pair % D;
-    float acc = 0;
-    for (int s = 0; s < p.splits; ++s) {
-      const float w = weight[s][r];
-      if (w != 0.f) acc += w * __ldcg(p.partial_values + ((first + s) * kRows + r) * D + d);
+  // Each thread sums 8 consecutive columns of one head over the splits:
+  // 16-byte loads, four splits in flight at a time.
+  for (int task = threadIdx.x; task < u.heads * (D / 8); task += blockDim.x) {
+    const int r = task / (D / 8), d0 = (task % (D / 8)) * 8;
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int s0 = 0; s0 < p.splits; s0 += 4) {
+      uint4 v[4];
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        const int s = s0 + j;
+        const bool used = s < p.splits && weight[s < p.splits ? s : 0][r] != 0.f;
+        v[j] = used ? __ldcg(reinterpret_cast<const uint4*>(p.partial_values +
+                                                            ((first + s) * kRows + r) * D + d0))
+                    : make_uint4(0, 0, 0, 0);
+      }
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        const int s = s0 + j;
+        const float w = s < p.splits ? weight[s][r] : 0.f;
+        if (w == 0.f) continue;
+#pragma unroll
+        for (int e = 0; e < 8; ++e) {
+          const uint32_t bits = word(v[j], e / 2);
+          acc[e] += w * half_to_float(static_cast<uint16_t>(e % 2 ? bits >> 16 : bits & 0xFFFFu));
+        }
+      }
     }
-    float* out = p.out + (static_cast<int64_t>(blockIdx.z) * H + u.h0 + r) * D + d;
-    if (total[r] > 0) {
-      *out = acc / total[r];
-    } else {
-      *out = NAN;
-      if (p.errors) atomicOr(p.errors, kNoVisibleKey);
-    }
+    float* out = p.out + (static_cast<int64_t>(blockIdx.z) * H + u.h0 + r) * D + d0;
+#pragma unroll
+    for (int e = 0; e < 8; ++e) out[e] = total[r] > 0 ? acc[e] / total[r] : NAN;
+    if (total[r] <= 0 && p.errors) atomicOr(p.errors, kNoVisibleKey);
   }
 }
 
@@ -334,11 +356,8 @@ template <int D>
 void launch(const AttendParams& p, int version, cudaStream_t stream) {
   const int units = p.kv_heads * attention_units_per_group(p.mode, p.group_size);
   const dim3 grid(p.splits, units, p.batch);
-  if (version == 1) {
-    sparse_attention_kernel<D, 1><<<grid, kThreads, 0, stream>>>(p);
-  } else {
-    sparse_attention_kernel<D, 2><<<grid, kThreads, 0, stream>>>(p);
-  }
+  auto* kernel = version == 1 ? sparse_attention_kernel<D, 1> : sparse_attention_kernel<D, 2>;
+  SSA_LAUNCH(kernel, grid, dim3(kThreads), 0, stream, p);
   CUDA_CHECK(cudaGetLastError());
 }
 

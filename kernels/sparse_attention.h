@@ -13,7 +13,9 @@
 // Benchmark: `ssa-workbench bench kernels`.
 #pragma once
 
+#if !defined(SSA_CUDA_EMULATION)
 #include <cuda_runtime.h>
+#endif
 
 #include <cstdint>
 
@@ -37,11 +39,12 @@ struct AttendParams {
   const int32_t* list_count = nullptr;  // kSelectedKeys: [B][units]
   int32_t list_capacity = 0;            // kTrainingRow: [B][list_capacity], count in the step
 
-  int32_t splits = 1;               // blocks per unit, <= kMaxAttendSplits
-  float* partial_values = nullptr;  // [B*units][splits][16][D]
-  float* partial_stats = nullptr;   // [B*units][splits][16][2]: max, sum
-  uint32_t* counters = nullptr;     // [B*units], zero between launches
-  float* out = nullptr;             // [B][H][D] fp32
+  int32_t splits = 1;  // blocks per unit, <= kMaxAttendSplits
+  uint16_t* partial_values =
+      nullptr;                     // [B*units][splits][16][D] fp16: each split's normalized output
+  float* partial_stats = nullptr;  // [B*units][splits][16][2]: max logit, sum of weights
+  uint32_t* counters = nullptr;    // [B*units], zero between launches
+  float* out = nullptr;            // [B][H][D] fp32
   int32_t* errors = nullptr;
 };
 

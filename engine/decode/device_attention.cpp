@@ -26,12 +26,6 @@ int32_t mode_units(GqaMode mode) {
   return kernels::kHeadUnits;
 }
 
-int32_t checked32(int64_t v, const char* what) {
-  if (v < 0 || v > (int64_t{1} << 31) - 1)
-    throw std::invalid_argument(std::string("GPU decode: ") + what + " exceeds int32");
-  return static_cast<int32_t>(v);
-}
-
 template <typename T>
 T* ptr(const at::Tensor& t) {
   return t.defined() ? reinterpret_cast<T*>(t.data_ptr()) : nullptr;
@@ -68,40 +62,17 @@ DeviceAttention::DeviceAttention(DeviceDecodeShape shape, DeviceSelectionSetting
   const auto floats = at::TensorOptions(at::kFloat).device(device_);
   const auto longs = at::TensorOptions(at::kLong).device(device_);
 
-  // Capacities, top level down: a level's candidates are at most every
-  // unit's chosen gists above times their children, plus open gists.
-  candidate_capacity_.assign(L, 0);
-  chosen_capacity_.assign(L, 0);
-  slices_.assign(L, 1);
-  for (int level = L - 1; level >= 0; --level) {
-    int64_t cap = shape_.gist_capacity[level];
-    if (level < L - 1) {
-      const int64_t c = shape_.group_sizes[level];
-      cap = std::min(cap, U * chosen_capacity_[level + 1] * c + c);
-    }
-    candidate_capacity_[level] = checked32(std::max<int64_t>(cap, 1), "candidates");
-    chosen_capacity_[level] =
-        top_p ? candidate_capacity_[level]
-              : std::min<int32_t>(std::max(settings_.k_max, 1), candidate_capacity_[level]);
-    slices_[level] = (candidate_capacity_[level] + kernels::kSliceSize - 1) / kernels::kSliceSize;
-  }
-  max_slices_ = *std::max_element(slices_.begin(), slices_.end());
-  partial_capacity_ =
-      top_p ? kernels::kSliceSize : std::min(kernels::kSliceSize, std::max(settings_.k_max, 1));
-  int64_t union_max = 1;
-  int64_t visible = 0;
-  const int64_t contributing = mode == kernels::kIndependentUnits ? 1 : U;
-  for (int level = 0; level < L; ++level) {
-    union_max = std::max<int64_t>(union_max, U * chosen_capacity_[level]);
-    visible +=
-        std::min<int64_t>(contributing * chosen_capacity_[level], shape_.gist_capacity[level]) *
-        (level == 0 ? std::max<int64_t>(shape_.max_chunk, 1) : 1);
-  }
-  sort_capacity_ = kernels::next_pow2(checked32(union_max, "union"));
-  visible_capacity_ = checked32(std::min<int64_t>(visible, shape_.kv_capacity), "visible keys");
-  selected_keys_estimate_ = visible_capacity_ + 3 * std::max<int64_t>(shape_.max_chunk, 1);
-  row_capacity_ = 0;
-  for (int64_t c : shape_.gist_capacity) row_capacity_ += c;
+  plan_ = plan_workspace(shape_.group_sizes, shape_.gist_capacity, shape_.kv_capacity,
+                         shape_.max_chunk, mode, static_cast<int32_t>(G), top_p, settings_.k_max,
+                         settings_.keys_per_split);
+  candidate_capacity_ = plan_.candidate_capacity;
+  chosen_capacity_ = plan_.chosen_capacity;
+  slices_ = plan_.slices;
+  max_slices_ = plan_.max_slices;
+  partial_capacity_ = plan_.partial_capacity;
+  sort_capacity_ = plan_.sort_capacity;
+  visible_capacity_ = plan_.visible_capacity;
+  row_capacity_ = plan_.row_capacity;
 
   host_steps_.assign(B, kernels::SequenceStep{});
   steps_ = at::zeros({static_cast<int64_t>(B * sizeof(kernels::SequenceStep))},
@@ -165,7 +136,8 @@ DeviceAttention::DeviceAttention(DeviceDecodeShape shape, DeviceSelectionSetting
   max_splits_ =
       std::max({attention_splits(kernels::kSelectedKeys), attention_splits(kernels::kTrainingRow),
                 attention_splits(kernels::kAllKeys)});
-  attend_values_ = at::zeros({B * Hkv * A * max_splits_ * 16 * D}, floats);
+  attend_values_ =
+      at::zeros({B * Hkv * A * max_splits_ * 16 * D}, at::TensorOptions(at::kHalf).device(device_));
   attend_stats_ = at::zeros({B * Hkv * A * max_splits_ * 16 * 2}, floats);
   attend_counters_ = at::zeros({B * Hkv * A}, ints);
   errors_ = at::zeros({1}, ints);
@@ -183,12 +155,7 @@ int DeviceAttention::attention_units() const {
 }
 
 int32_t DeviceAttention::attention_splits(kernels::KeySource source) const {
-  const int64_t keys = source == kernels::kAllKeys       ? shape_.kv_capacity
-                       : source == kernels::kTrainingRow ? row_capacity_ + 3 * shape_.max_chunk
-                                                         : selected_keys_estimate_;
-  const int64_t per = std::max(settings_.keys_per_split, kernels::kAttendTile);
-  return static_cast<int32_t>(
-      std::clamp<int64_t>((keys + per - 1) / per, 1, kernels::kMaxAttendSplits));
+  return plan_.attention_splits(source);
 }
 
 DeviceLayerCache DeviceAttention::make_cache() const {
@@ -276,6 +243,9 @@ kernels::SelectionParams DeviceAttention::selection_params(int layer, const at::
   p.partial_valid = ptr<int32_t>(partial_valid_);
   p.partial_capacity = partial_capacity_;
   p.max_slices = max_slices_;
+  const int64_t merge =
+      kernels::merge_shared_bytes(max_slices_, units_per_group(), partial_capacity_);
+  p.merge_shared_bytes = merge <= kernels::kMaxMergeSharedBytes ? static_cast<int32_t>(merge) : 0;
   p.counters = ptr<uint32_t>(selection_counters_);
   p.visible = ptr<int32_t>(visible_);
   p.visible_count = ptr<int32_t>(visible_count_);
@@ -328,7 +298,7 @@ void DeviceAttention::attend(int layer, const at::Tensor& q, const DeviceLayerCa
     p.list_capacity = static_cast<int32_t>(row_gists_.size(1));
   }
   p.splits = attention_splits(source);
-  p.partial_values = ptr<float>(attend_values_);
+  p.partial_values = ptr<uint16_t>(attend_values_);
   p.partial_stats = ptr<float>(attend_stats_);
   p.counters = ptr<uint32_t>(attend_counters_);
   p.out = ptr<float>(out);
@@ -362,46 +332,26 @@ std::vector<std::vector<LevelChoice>> DeviceAttention::choices(int set, int laye
                                                                const GistHierarchy& hierarchy,
                                                                bool with_scores) const {
   CUDA_CHECK(cudaDeviceSynchronize());  // the kernels may run on any stream
-  const int levels = shape_.num_levels();
-  const int64_t units = units_per_group(), groups = shape_.kv_heads;
-  std::vector<at::Tensor> chosen, counts, scores;
-  for (int level = 0; level < levels; ++level) {
-    chosen.push_back(chosen_[set][layer][level][b].cpu());
-    counts.push_back(chosen_count_[set][layer][level][b].cpu());
-    if (with_scores) scores.push_back(scores_[set][layer][level][b].cpu());
-  }
-  std::vector<std::vector<LevelChoice>> out;
-  for (int64_t g = 0; g < groups; ++g) {
-    std::vector<std::vector<std::vector<int64_t>>> unit_chosen(
-        units, std::vector<std::vector<int64_t>>(levels));
-    for (int64_t u = 0; u < units; ++u) {
-      for (int level = 0; level < levels; ++level) {
-        const int64_t row = g * units + u;
-        const int32_t* p = chosen[level].data_ptr<int32_t>() + row * chosen[level].size(1);
-        unit_chosen[u][level].assign(p, p + counts[level].data_ptr<int32_t>()[row]);
-      }
-    }
-    // Scores are by the group's candidate slots, which follow from the choices above.
-    std::vector<std::vector<std::vector<float>>> unit_scores;
+  std::vector<at::Tensor> keep;
+  std::vector<LevelBuffers> levels;
+  for (int level = 0; level < shape_.num_levels(); ++level) {
+    const at::Tensor chosen = chosen_[set][layer][level][b].cpu().contiguous();
+    const at::Tensor count = chosen_count_[set][layer][level][b].cpu().contiguous();
+    LevelBuffers l;
+    l.chosen = chosen.data_ptr<int32_t>();
+    l.chosen_capacity = static_cast<int32_t>(chosen.size(1));
+    l.count = count.data_ptr<int32_t>();
+    keep.push_back(chosen);
+    keep.push_back(count);
     if (with_scores) {
-      unit_scores.assign(units, std::vector<std::vector<float>>(levels));
-      for (int level = levels - 1; level >= 0; --level) {
-        std::vector<std::vector<int64_t>> above(units);
-        for (int64_t u = 0; u < units && level + 1 < levels; ++u)
-          above[u] = unit_chosen[u][level + 1];
-        const int64_t n = std::min<int64_t>(group_candidates(hierarchy, level, above).gists.size(),
-                                            scores[level].size(1));
-        for (int64_t u = 0; u < units; ++u) {
-          const float* p =
-              scores[level].data_ptr<float>() + (g * units + u) * scores[level].size(1);
-          unit_scores[u][level].assign(p, p + n);
-        }
-      }
+      const at::Tensor scores = scores_[set][layer][level][b].cpu().contiguous();
+      l.scores = scores.data_ptr<float>();
+      l.score_capacity = static_cast<int32_t>(scores.size(1));
+      keep.push_back(scores);
     }
-    for (auto& unit : device_choices(hierarchy, unit_chosen, unit_scores))
-      out.push_back(std::move(unit));
+    levels.push_back(l);
   }
-  return out;
+  return choices_from_buffers(hierarchy, shape_.kv_heads, units_per_group(), levels);
 }
 
 void DeviceAttention::poison() {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "engine/decode/chunk_selector.h"
+#include "engine/decode/device_plan.h"
 #include "engine/decode/selective_attention.h"
 #include "kernels/decode_types.h"
 #include "kernels/gist_selection.h"
@@ -123,6 +124,7 @@ class DeviceAttention {
 
   DeviceDecodeShape shape_;
   DeviceSelectionSettings settings_;
+  WorkspacePlan plan_;
   c10::Device device_;
   std::vector<kernels::SequenceStep> host_steps_;
   at::Tensor steps_;                                     // [B * sizeof(SequenceStep)] bytes
@@ -144,7 +146,6 @@ class DeviceAttention {
   at::Tensor attend_values_, attend_stats_, attend_counters_;
   int32_t max_splits_ = 1;
   at::Tensor errors_;
-  int64_t selected_keys_estimate_ = 0;
 };
 
 }  // namespace ssa

@@ -156,6 +156,59 @@ kernels::SequenceStep sequence_step(const GistLayout& layout, const GistHierarch
   return s;
 }
 
+WorkspacePlan plan_workspace(const std::vector<int64_t>& group_sizes,
+                             const std::vector<int64_t>& gist_capacity, int64_t kv_capacity,
+                             int64_t max_chunk, int32_t mode, int32_t group_size, bool top_p,
+                             int k_max, int keys_per_split) {
+  const int L = static_cast<int>(gist_capacity.size());
+  if (L < 1 || static_cast<int>(group_sizes.size()) != L - 1)
+    throw std::invalid_argument("workspace plan: one gist capacity per level");
+  WorkspacePlan w;
+  w.units_per_group = kernels::units_per_group(mode, group_size);
+  w.attention_units_per_group = kernels::attention_units_per_group(mode, group_size);
+  const int64_t U = w.units_per_group;
+  w.candidate_capacity.assign(L, 1);
+  w.chosen_capacity.assign(L, 1);
+  w.slices.assign(L, 1);
+  for (int level = L - 1; level >= 0; --level) {
+    int64_t cap = gist_capacity[level];
+    if (level < L - 1) {
+      const int64_t c = group_sizes[level];
+      cap = std::min(cap, U * w.chosen_capacity[level + 1] * c + c);
+    }
+    w.candidate_capacity[level] = to_int32(std::max<int64_t>(cap, 1));
+    w.chosen_capacity[level] = top_p ? w.candidate_capacity[level]
+                                     : std::min(std::max(k_max, 1), w.candidate_capacity[level]);
+    w.slices[level] = (w.candidate_capacity[level] + kernels::kSliceSize - 1) / kernels::kSliceSize;
+  }
+  w.max_slices = *std::max_element(w.slices.begin(), w.slices.end());
+  w.partial_capacity =
+      top_p ? kernels::kSliceSize : std::min(kernels::kSliceSize, std::max(k_max, 1));
+  // Units whose chosen sets make up one attention unit's visible list.
+  const int64_t contributing = mode == kernels::kIndependentUnits ? 1 : U;
+  int64_t union_max = 1, visible = 0;
+  for (int level = 0; level < L; ++level) {
+    union_max = std::max<int64_t>(union_max, U * w.chosen_capacity[level]);
+    visible += std::min<int64_t>(contributing * w.chosen_capacity[level], gist_capacity[level]) *
+               (level == 0 ? std::max<int64_t>(max_chunk, 1) : 1);
+  }
+  w.sort_capacity = kernels::next_pow2(to_int32(union_max));
+  w.visible_capacity = to_int32(std::max<int64_t>(1, std::min(visible, kv_capacity)));
+  for (int64_t c : gist_capacity) w.row_capacity += c;
+  w.kv_capacity = kv_capacity;
+  w.max_chunk = std::max<int64_t>(max_chunk, 1);
+  w.keys_per_split = keys_per_split;
+  return w;
+}
+
+int32_t WorkspacePlan::attention_splits(int32_t source) const {
+  const int64_t keys = source == kernels::kAllKeys       ? kv_capacity
+                       : source == kernels::kTrainingRow ? row_capacity + 3 * max_chunk
+                                                         : visible_capacity + 3 * max_chunk;
+  const int64_t per = std::max(keys_per_split, kernels::kAttendTile);
+  return static_cast<int32_t>(std::clamp<int64_t>((keys + per - 1) / per, 1, 128));
+}
+
 GroupCandidates group_candidates(const GistHierarchy& hierarchy, int level,
                                  const std::vector<std::vector<int64_t>>& chosen_above) {
   const size_t units = chosen_above.size();
@@ -226,6 +279,44 @@ std::vector<std::vector<LevelChoice>> device_choices(
       }
       out[u].push_back(std::move(choice));
     }
+  }
+  return out;
+}
+
+std::vector<std::vector<LevelChoice>> choices_from_buffers(
+    const GistHierarchy& hierarchy, int64_t groups, int64_t units,
+    const std::vector<LevelBuffers>& levels) {
+  const int L = static_cast<int>(levels.size());
+  const bool with_scores = L > 0 && levels[0].scores != nullptr;
+  std::vector<std::vector<LevelChoice>> out;
+  for (int64_t g = 0; g < groups; ++g) {
+    std::vector<std::vector<std::vector<int64_t>>> chosen(units,
+                                                          std::vector<std::vector<int64_t>>(L));
+    for (int64_t u = 0; u < units; ++u) {
+      for (int level = 0; level < L; ++level) {
+        const LevelBuffers& b = levels[level];
+        const int64_t row = g * units + u;
+        const int32_t* p = b.chosen + row * b.chosen_capacity;
+        chosen[u][level].assign(p, p + std::clamp(b.count[row], 0, b.chosen_capacity));
+      }
+    }
+    // Scores are by the group's candidate slots, which follow from the choices above.
+    std::vector<std::vector<std::vector<float>>> scores;
+    if (with_scores) {
+      scores.assign(units, std::vector<std::vector<float>>(L));
+      for (int level = L - 1; level >= 0; --level) {
+        std::vector<std::vector<int64_t>> above(units);
+        for (int64_t u = 0; u < units && level + 1 < L; ++u) above[u] = chosen[u][level + 1];
+        const LevelBuffers& b = levels[level];
+        const int64_t n = std::min<int64_t>(group_candidates(hierarchy, level, above).gists.size(),
+                                            b.score_capacity);
+        for (int64_t u = 0; u < units; ++u) {
+          const float* p = b.scores + (g * units + u) * b.score_capacity;
+          scores[u][level].assign(p, p + n);
+        }
+      }
+    }
+    for (auto& unit : device_choices(hierarchy, chosen, scores)) out.push_back(std::move(unit));
   }
   return out;
 }

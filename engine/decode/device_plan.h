@@ -68,6 +68,29 @@ kernels::SequenceStep sequence_step(const GistLayout& layout, const GistHierarch
                                     MaskSettings mask, int64_t query,
                                     const std::vector<int>& budgets, int64_t row_gist_count);
 
+// Capacities of the GPU path's workspaces for a batch (DeviceAttention
+// allocates them; the CPU emulator's tests use the same numbers). Top level
+// down, a level's candidates are at most every unit's chosen gists above
+// times their children plus the open gists; a unit chooses at most k_max
+// (all candidates with top-p); slices of kernels::kSliceSize candidates.
+struct WorkspacePlan {
+  int32_t units_per_group = 1, attention_units_per_group = 1;
+  std::vector<int32_t> candidate_capacity, chosen_capacity, slices;  // per level
+  int32_t max_slices = 1, partial_capacity = 1;
+  int32_t sort_capacity = 1;     // a power of two: the largest union of chosen gists
+  int32_t visible_capacity = 1;  // per attention unit
+  int64_t row_capacity = 0;      // training-row gists
+  int64_t kv_capacity = 0, max_chunk = 0;
+  int keys_per_split = 64;
+  // Blocks per attention unit for a key source (kernels::KeySource).
+  int32_t attention_splits(int32_t source) const;
+};
+// mode: kernels::GqaUnits. group_sizes: c1, c2, ... (one fewer than levels).
+WorkspacePlan plan_workspace(const std::vector<int64_t>& group_sizes,
+                             const std::vector<int64_t>& gist_capacity, int64_t kv_capacity,
+                             int64_t max_chunk, int32_t mode, int32_t group_size, bool top_p,
+                             int k_max, int keys_per_split);
+
 // The candidates the device offers a group's units at `level`, ascending: the
 // children of every unit's chosen gists one level up (all of the top level's
 // gists at the top), then the level's open gists; units[i] = the bits of the
@@ -87,5 +110,21 @@ GroupCandidates group_candidates(const GistHierarchy& hierarchy, int level,
 std::vector<std::vector<LevelChoice>> device_choices(
     const GistHierarchy& hierarchy, const std::vector<std::vector<std::vector<int64_t>>>& chosen,
     const std::vector<std::vector<std::vector<float>>>& scores);
+
+// One sequence's choice buffers of one level as the device leaves them:
+// chosen [units][chosen_capacity] (ascending), count [units], scores
+// [units][score_capacity] by group candidate slot (null when not kept).
+struct LevelBuffers {
+  const int32_t* chosen = nullptr;
+  int32_t chosen_capacity = 0;
+  const int32_t* count = nullptr;
+  const float* scores = nullptr;
+  int32_t score_capacity = 0;
+};
+// device_choices for every group of a sequence: one LevelChoice list per unit
+// (units ordered group by group, as the CPU reference's heads or groups).
+std::vector<std::vector<LevelChoice>> choices_from_buffers(const GistHierarchy& hierarchy,
+                                                           int64_t groups, int64_t units_per_group,
+                                                           const std::vector<LevelBuffers>& levels);
 
 }  // namespace ssa

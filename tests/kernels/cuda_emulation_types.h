@@ -1,0 +1,39 @@
+// The CUDA types the kernels' host-side headers name, for code that calls
+// the CPU-emulated kernels (cuda_emulation.h) without the CUDA runtime.
+#pragma once
+
+#define SSA_CUDA_EMULATION 1
+
+// Names of their own, so that they never meet CUDA's in one program.
+#define dim3 ssa_emu_dim3
+#define uint4 ssa_emu_uint4
+#define float2 ssa_emu_float2
+#define make_uint4 ssa_emu_make_uint4
+#define make_float2 ssa_emu_make_float2
+
+struct dim3 {
+  unsigned x, y, z;
+  constexpr dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
+};
+struct uint4 {
+  unsigned x, y, z, w;
+};
+inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) {
+  return {x, y, z, w};
+}
+struct float2 {
+  float x, y;
+};
+inline float2 make_float2(float x, float y) {
+  return {x, y};
+}
+
+using cudaError_t = int;
+using cudaStream_t = void*;
+constexpr cudaError_t cudaSuccess = 0;
+inline cudaError_t cudaGetLastError() {
+  return cudaSuccess;
+}
+inline const char* cudaGetErrorString(cudaError_t) {
+  return "emulated";
+}
