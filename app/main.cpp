@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   ssa::cli::register_train_command(app);
   ssa::cli::register_gui_commands(app);
   ssa::cli::register_bench_decode_command(app);
+  ssa::cli::register_bench_kernels_commands(ssa::cli::bench_group(app));
 
   try {
     app.parse(argc, argv);

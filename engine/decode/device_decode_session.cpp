@@ -50,6 +50,9 @@ std::unique_ptr<DecodeSession> make_decode_session(const DecoderModel& model, Gi
   if (choice == "device" && !why.empty())
     throw std::invalid_argument("SSA_DECODE_PATH=device: " + why);
 #if defined(SSA_WITH_CUDA)
+  // SSA_KERNEL_VERSION=1: the plain kernels (should the tensor-core ones misbehave on a GPU).
+  const char* version = std::getenv("SSA_KERNEL_VERSION");
+  if (version && std::string(version) == "1") options.version = 1;
   if (choice != "reference" && why.empty())
     return std::make_unique<DeviceDecodeSession>(model, std::move(layout), settings, observer,
                                                  options);

@@ -37,9 +37,10 @@ at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b)
 }  // namespace
 
 DeviceDecoder::DeviceDecoder(const DecoderModel& model, DeviceDecodeShape shape,
-                             DeviceDecoderSettings settings)
+                             DeviceDecoderSettings settings, std::vector<DeviceLayerCache> caches)
     : model_(model),
       settings_(settings),
+      caches_(std::move(caches)),
       stream_(c10::cuda::getStreamFromPool(false, model.device().index())) {
   const ModelConfig& c = model.config();
   if (!model.device().is_cuda())
@@ -78,8 +79,12 @@ DeviceDecoder::DeviceDecoder(const DecoderModel& model, DeviceDecodeShape shape,
       lw.down_bias = get(layer_name(l, "mlp.down_proj.bias"));
     }
     layers_.push_back(lw);
-    caches_.push_back(attention_->make_cache());
   }
+  if (caches_.empty()) {
+    for (int64_t l = 0; l < c.num_hidden_layers; ++l) caches_.push_back(attention_->make_cache());
+  }
+  if (static_cast<int64_t>(caches_.size()) != c.num_hidden_layers)
+    throw std::invalid_argument("GPU decode: one cache per layer");
   embed_ = get("model.embed_tokens.weight");
   final_norm_ = get("model.norm.weight");
   head_ = get(c.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight");

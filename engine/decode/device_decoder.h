@@ -45,7 +45,10 @@ struct DeviceDecoderSettings {
 class DeviceDecoder {
  public:
   // The model's weights must be on the GPU (any float dtype); `shape` must match it.
-  DeviceDecoder(const DecoderModel& model, DeviceDecodeShape shape, DeviceDecoderSettings settings);
+  // `caches`: one per layer to use (shared with another decoder of the same
+  // shape, e.g. a baseline on the same context), or empty to allocate them.
+  DeviceDecoder(const DecoderModel& model, DeviceDecodeShape shape, DeviceDecoderSettings settings,
+                std::vector<DeviceLayerCache> caches = {});
   ~DeviceDecoder();
 
   DeviceAttention& attention() { return *attention_; }
