@@ -245,7 +245,9 @@ kernels::SelectionParams DeviceAttention::selection_params(int layer, const at::
   p.max_slices = max_slices_;
   const int64_t merge =
       kernels::merge_shared_bytes(max_slices_, units_per_group(), partial_capacity_);
-  p.merge_shared_bytes = merge <= kernels::kMaxMergeSharedBytes ? static_cast<int32_t>(merge) : 0;
+  p.merge_shared_bytes = settings_.merge_in_shared && merge <= kernels::kMaxMergeSharedBytes
+                             ? static_cast<int32_t>(merge)
+                             : 0;
   p.counters = ptr<uint32_t>(selection_counters_);
   p.visible = ptr<int32_t>(visible_);
   p.visible_count = ptr<int32_t>(visible_count_);

@@ -15,7 +15,9 @@
 #if defined(SSA_WITH_CUDA)
 
 #include <ATen/ATen.h>
+#if !defined(SSA_CUDA_EMULATION)
 #include <cuda_runtime.h>
+#endif
 
 #include <cstdint>
 #include <vector>
@@ -43,12 +45,13 @@ struct DeviceSelectionSettings {
   GqaMode mode = GqaMode::kHead;
   bool quarter_cap = true;
   double top_p = 0;
-  int k_max = 4;               // the largest k any level asks for while the plan lives
-  int version = 2;             // kernel version: 1 plain loops, 2 tensor cores
-  int layers = 1;              // layers whose choices are kept
-  bool record_scores = false;  // keep every candidate's score too
-  int record_sets = 1;         // 2: steps alternate buffers, so a copy overlaps the next step
-  int keys_per_split = 64;     // attention keys per block (tuning)
+  int k_max = 4;                // the largest k any level asks for while the plan lives
+  int version = 2;              // kernel version: 1 plain loops, 2 tensor cores
+  int layers = 1;               // layers whose choices are kept
+  bool record_scores = false;   // keep every candidate's score too
+  int record_sets = 1;          // 2: steps alternate buffers, so a copy overlaps the next step
+  int keys_per_split = 64;      // attention keys per block (tuning)
+  bool merge_in_shared = true;  // merge slices through shared memory when they fit
 };
 
 // One layer's cache: bf16 [B, Hkv, kv_capacity, D] and per level [B, Hkv, gist_capacity, D].

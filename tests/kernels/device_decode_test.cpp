@@ -22,6 +22,7 @@
 #include "engine/decode/selective_attention.h"
 #include "kernels/cuda_check.h"
 #include "tests/engine/layout_names.h"
+#include "tests/kernels/device_layer_check.h"
 #include "tests/kernels/layer_cases.h"
 
 namespace ssa {
@@ -38,94 +39,17 @@ using testing::LayerCase;
 using testing::relative_error;
 using testing::Stream;
 
-DeviceDecodeShape shape_for(const LayerCase& c, const Stream& s) {
-  DeviceDecodeShape shape;
-  shape.batch = c.batch;
-  shape.heads = c.kv_heads * c.group;
-  shape.kv_heads = c.kv_heads;
-  shape.head_dim = c.head_dim;
-  for (int g : c.layout.group_sizes) shape.group_sizes.push_back(g);
-  shape.kv_capacity = s.layout.length() + 7;  // a poisoned tail past the stream
-  shape.gist_capacity = testing::gist_capacity(s);
-  shape.max_chunk = testing::max_chunk(c, s);
-  return shape;
-}
+using testing::filled_cache;
+using testing::LayerData;
+using testing::LayerRun;
+using testing::random_data;
+using testing::shape_for;
 
-// Random bf16 data of the batch, and the same values in float64 for the CPU.
-struct LayerData {
-  at::Tensor q, keys, values;  // bf16 on the GPU: [B, H, D], [B, Hkv, L, D]
-};
-
-LayerData random_data(const LayerCase& c, int64_t length, uint64_t seed) {
-  at::manual_seed(seed);
-  const auto f = at::TensorOptions(at::kFloat);
-  LayerData d;
-  d.q = at::randn({c.batch, c.kv_heads * c.group, c.head_dim}, f).to(at::kBFloat16).to(at::kCUDA);
-  d.keys = at::randn({c.batch, c.kv_heads, length, c.head_dim}, f).to(at::kBFloat16).to(at::kCUDA);
-  d.values =
-      at::randn({c.batch, c.kv_heads, length, c.head_dim}, f).to(at::kBFloat16).to(at::kCUDA);
-  return d;
-}
-
-// The cache as a decode session leaves it, NaN past the stream.
-DeviceLayerCache filled_cache(const DeviceAttention& a, const LayerData& d,
-                              const GistHierarchy& h) {
-  DeviceLayerCache cache = a.make_cache();
-  const int64_t L = d.keys.size(2);
-  cache.keys.fill_(NAN);
-  cache.values.fill_(NAN);
-  cache.keys.narrow(2, 0, L).copy_(d.keys);
-  cache.values.narrow(2, 0, L).copy_(d.values);
-  for (int level = 0; level < h.num_levels(); ++level) {
-    cache.gist_keys[level].fill_(NAN);
-    if (h.count(level) == 0) continue;
-    const at::Tensor index = at::tensor(h.gists(level), at::TensorOptions(at::kLong)).to(at::kCUDA);
-    cache.gist_keys[level].narrow(2, 0, h.count(level)).copy_(d.keys.index_select(2, index));
-  }
-  return cache;
-}
-
-// One case on the device vs selective_attention per sequence.
 void check_layer_case(const LayerCase& c, int version, uint64_t seed, Agreement* agreement) {
-  const Stream s = testing::make_stream(c);
-  const LayerData d = random_data(c, s.layout.length(), seed);
-  DeviceSelectionSettings settings;
-  settings.mode = c.mode;
-  settings.quarter_cap = c.select.quarter_cap;
-  settings.top_p = c.select.top_p;
-  settings.k_max = c.select.k;
-  settings.version = version;
-  settings.record_scores = true;
-  DeviceAttention a(shape_for(c, s), settings, at::kCUDA);
-  a.poison();
-  const DeviceLayerCache cache = filled_cache(a, d, s.hierarchy);
-  const cudaStream_t stream = nullptr;
-  const std::vector<int> budgets(s.layout.num_levels(), c.select.k);
-  for (int64_t b = 0; b < c.batch; ++b) {
-    a.set_hierarchy(b, s.hierarchy, stream);
-    a.set_step(b, sequence_step(s.layout, s.hierarchy, c.mask, s.query, budgets, 0));
-  }
-  a.upload_steps(stream);
-  a.clear_errors();
-  const at::Tensor out = at::full({c.batch, c.kv_heads * c.group, c.head_dim}, NAN,
-                                  at::TensorOptions(at::kFloat).device(at::kCUDA));
-  a.attend(0, d.q, cache, kernels::kSelectedKeys, out, stream, 0, true);
-  CUDA_CHECK(cudaDeviceSynchronize());
-  ASSERT_EQ(a.errors(), 0) << testing::describe(c, version);
-  const std::string what = testing::describe(c, version);
-  for (int64_t b = 0; b < c.batch; ++b) {
-    const at::Tensor qb = d.q[b].to(at::kDouble).cpu();
-    const at::Tensor kb = d.keys[b].to(at::kDouble).cpu(), vb = d.values[b].to(at::kDouble).cpu();
-    const SelectiveAttentionResult ref =
-        selective_attention(qb, kb, vb, s.layout, s.hierarchy, c.mask, s.query, c.select, c.mode);
-    const std::vector<bool> diverged = testing::compare_choices(
-        a.choices(0, 0, b, s.hierarchy, true), ref, c.select, what, agreement);
-    for (int64_t h = 0; h < c.kv_heads * c.group; ++h) {
-      if (!testing::head_comparable(c, diverged, h)) continue;
-      EXPECT_LT(relative_error(out[b][h], ref.output[h]), version == 1 ? 2e-3 : 1e-2)
-          << what << " sequence " << b << " head " << h;
-    }
-  }
+  LayerRun run;
+  run.version = version;
+  run.seed = seed;
+  testing::check_selection(c, run, agreement);
 }
 
 TEST(DeviceSelection, MatchesTheCpuReferenceOnRandomCases) {
@@ -179,7 +103,7 @@ TEST(DeviceSelection, ReferenceBudgetPerLevel) {
       level_budgets(BudgetMode::kReference, c.select.k, s.query + 1, c.layout, 4);
   ASSERT_NE(budgets[0], budgets[2]);
   for (int version = 1; version <= 2; ++version) {
-    const LayerData d = random_data(c, s.layout.length(), 5);
+    const LayerData d = random_data(c, s.layout.length(), 5, at::kCUDA);
     DeviceSelectionSettings settings;
     settings.mode = c.mode;
     settings.quarter_cap = false;
@@ -233,38 +157,12 @@ TEST(DeviceAttention, AllKeysAndTrainingRowMatchTheCpu) {
   for (int trial = 0; trial < 24; ++trial) {
     LayerCase c = testing::random_layer_case(rng);
     c.raw = 20 + rng() % 12000;
-    const Stream s = testing::make_stream(c);
-    const LayerData d = random_data(c, s.layout.length(), 300 + trial);
     for (int version = 1; version <= 2; ++version) {
-      DeviceSelectionSettings settings;
-      settings.mode = c.mode;
-      settings.version = version;
-      settings.keys_per_split = trial % 2 ? 64 : 1024;
-      DeviceAttention a(shape_for(c, s), settings, at::kCUDA);
-      a.poison();
-      const DeviceLayerCache cache = filled_cache(a, d, s.hierarchy);
-      const std::vector<int64_t> row = training_row_gists(s.layout, s.hierarchy, c.mask, s.query);
-      for (int64_t b = 0; b < c.batch; ++b) {
-        a.set_hierarchy(b, s.hierarchy, nullptr);
-        a.set_training_row(b, row, nullptr);
-        a.set_step(b, sequence_step(s.layout, s.hierarchy, c.mask, s.query,
-                                    std::vector<int>(s.layout.num_levels(), 1), row.size()));
-      }
-      a.upload_steps(nullptr);
-      for (kernels::KeySource source : {kernels::kAllKeys, kernels::kTrainingRow}) {
-        const at::Tensor out = at::full({c.batch, c.kv_heads * c.group, c.head_dim}, NAN,
-                                        at::TensorOptions(at::kFloat).device(at::kCUDA));
-        a.attend(0, d.q, cache, source, out, nullptr);
-        CUDA_CHECK(cudaDeviceSynchronize());
-        ASSERT_EQ(a.errors(), 0);
-        for (int64_t b = 0; b < c.batch; ++b) {
-          const at::Tensor want = testing::reference_unselected(
-              source == kernels::kAllKeys, d.q[b].to(at::kDouble).cpu(),
-              d.keys[b].to(at::kDouble).cpu(), d.values[b].to(at::kDouble).cpu(), c, s);
-          ASSERT_LT(relative_error(out[b], want), version == 1 ? 2e-3 : 1e-2)
-              << testing::describe(c, version) << " source " << source << " sequence " << b;
-        }
-      }
+      LayerRun run;
+      run.version = version;
+      run.seed = 300 + trial;
+      testing::check_unselected(c, run, trial % 2 ? 64 : 1024);
+      if (HasFailure()) return;
     }
   }
 }
