@@ -20,11 +20,12 @@
 
 namespace ssa::kernels {
 
-constexpr int kMaxLevels = 6;        // gist levels (chunk + 5 meta levels)
-constexpr int kMaxLocalRanges = 16;  // contiguous runs of the training row's non-gist keys
-constexpr int kMaxGroupSize = 16;    // query heads per KV head: rows of one mma tile
-constexpr int kSliceSize = 256;      // candidates scored by one block
-constexpr int kAttendTile = 16;      // keys per mma step of the attention
+constexpr int kMaxLevels = 6;         // gist levels (chunk + 5 meta levels)
+constexpr int kMaxLocalRanges = 16;   // contiguous runs of the training row's non-gist keys
+constexpr int kMaxGroupSize = 16;     // query heads per KV head: rows of one mma tile
+constexpr int kSliceSize = 256;       // candidates scored by one block
+constexpr int kAttendTile = 16;       // keys per mma step of the attention
+constexpr int kMaxAttendSplits = 64;  // attention blocks per unit
 
 // GQA modes, as ssa::GqaMode (selective_attention.h), by value.
 enum GqaUnits : int32_t { kHeadUnits = 0, kGroupUnits = 1, kIndependentUnits = 2 };

@@ -444,6 +444,7 @@ __global__ void __launch_bounds__(kThreads) select_level_kernel(SelectionParams 
   const int bg = b * p.kv_heads + g;
   const SequenceStep& step = p.steps[b];
   const bool top = level == p.num_levels - 1;
+  wait_for_previous_grid();  // the level above wrote this level's candidates
   const int32_t n_candidates = top ? step.count[level] : p.candidate_count[level][bg];
   const int32_t* list =
       top ? nullptr : p.candidates[level] + static_cast<int64_t>(bg) * p.candidate_capacity[level];
@@ -518,6 +519,8 @@ __global__ void __launch_bounds__(kThreads) select_level_kernel(SelectionParams 
     }
   }
 
+  // The next launch may start its blocks now (they wait for this grid).
+  allow_next_grid();
   // The last block of the group to finish merges.
   __threadfence();
   __syncthreads();
@@ -554,7 +557,9 @@ void launch_level(const SelectionParams& p, int level, cudaStream_t stream) {
   (void)raised;
 #endif
   const dim3 grid(p.slices[level], p.kv_heads, p.batch);
-  SSA_LAUNCH(kernel, grid, dim3(kThreads), p.merge_shared_bytes, stream, p, level);
+  const bool overlap = p.overlap_launches && level < p.num_levels - 1;
+  SSA_LAUNCH_OVERLAPPED(kernel, grid, dim3(kThreads), p.merge_shared_bytes, stream, overlap, p,
+                        level);
   CUDA_CHECK(cudaGetLastError());
 }
 

@@ -55,6 +55,9 @@ struct SelectionParams {
   // counts, offered) into this much dynamic shared memory (at most
   // kMaxMergeSharedBytes; merge_shared_bytes() says how much a plan needs).
   int32_t merge_shared_bytes = 0;
+  // Launch the levels below the top as programmatic dependent launches
+  // (each may start while the level above merges: kernels/launch.h).
+  bool overlap_launches = false;
   uint32_t* counters = nullptr;  // [kMaxLevels][B*Hkv], zero between launches
 
   // The choices, ascending gist indices per unit (unit = head, or group in group mode).

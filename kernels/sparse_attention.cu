@@ -275,39 +275,54 @@ __device__ void attend_mma(const AttendParams& p, const Unit& u) {
 // once in shared memory, then every (head, d) sums its column.
 template <int D>
 __device__ void combine_partials(const AttendParams& p, const Unit& u) {
-  __shared__ float weight[kMaxAttendSplits][kRows];
+  constexpr int kBatch = 16;                         // value loads in flight per thread
+  __shared__ float weight[kMaxAttendSplits][kRows];  // the max logit first, then the weight
+  __shared__ float sums[kMaxAttendSplits][kRows];
   __shared__ float total[kRows];
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int H = p.kv_heads * p.group_size;
   const int64_t first = u.index * p.splits;
-  for (int r = warp; r < u.heads; r += kWarps) {
-    float best = -INFINITY;
-    for (int s = lane; s < p.splits; s += 32)
-      best = fmaxf(best, __ldcg(p.partial_stats + ((first + s) * kRows + r) * 2));
+  // Every split's statistics at once (one round trip), then per head the
+  // weight of each split: its share of the softmax sum (outputs are normalized).
+  const int pairs = p.splits * u.heads;
+  for (int i0 = 0; i0 < pairs; i0 += 8 * kThreads) {
+    float m[8], l[8];
 #pragma unroll
-    for (int d = 16; d > 0; d >>= 1) best = fmaxf(best, __shfl_xor_sync(kFullWarpMask, best, d));
-    float sum = 0;
-    for (int s = lane; s < p.splits; s += 32) {
-      const float w = partial_weight(__ldcg(p.partial_stats + ((first + s) * kRows + r) * 2), best);
-      // The splits' outputs are normalized: weigh each by its share of the sum.
-      weight[s][r] =
-          w == 0.f ? 0.f : w * __ldcg(p.partial_stats + ((first + s) * kRows + r) * 2 + 1);
-      sum += weight[s][r];
+    for (int j = 0; j < 8; ++j) {
+      const int i = i0 + j * kThreads + static_cast<int>(threadIdx.x);
+      const int s = i / u.heads, r = i % u.heads;
+      const float* stat = p.partial_stats + ((first + s) * kRows + r) * 2;
+      m[j] = i < pairs ? __ldcg(stat) : 0.f;
+      l[j] = i < pairs ? __ldcg(stat + 1) : 0.f;
     }
 #pragma unroll
-    for (int d = 16; d > 0; d >>= 1) sum += __shfl_xor_sync(kFullWarpMask, sum, d);
-    if (lane == 0) total[r] = sum;
+    for (int j = 0; j < 8; ++j) {
+      const int i = i0 + j * kThreads + static_cast<int>(threadIdx.x);
+      if (i < pairs) weight[i / u.heads][i % u.heads] = m[j], sums[i / u.heads][i % u.heads] = l[j];
+    }
+  }
+  __syncthreads();
+  if (static_cast<int>(threadIdx.x) < u.heads) {
+    const int r = threadIdx.x;
+    float best = -INFINITY;
+    for (int s = 0; s < p.splits; ++s) best = fmaxf(best, weight[s][r]);
+    float sum = 0;
+    for (int s = 0; s < p.splits; ++s) {
+      const float w = partial_weight(weight[s][r], best);
+      weight[s][r] = w == 0.f ? 0.f : w * sums[s][r];
+      sum += weight[s][r];
+    }
+    total[r] = sum;
   }
   __syncthreads();
   // Each thread sums 8 consecutive columns of one head over the splits:
-  // 16-byte loads, four splits in flight at a time.
+  // 16-byte loads, kBatch splits in flight at a time.
   for (int task = threadIdx.x; task < u.heads * (D / 8); task += blockDim.x) {
     const int r = task / (D / 8), d0 = (task % (D / 8)) * 8;
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (int s0 = 0; s0 < p.splits; s0 += 4) {
-      uint4 v[4];
+    for (int s0 = 0; s0 < p.splits; s0 += kBatch) {
+      uint4 v[kBatch];
 #pragma unroll
-      for (int j = 0; j < 4; ++j) {
+      for (int j = 0; j < kBatch; ++j) {
         const int s = s0 + j;
         const bool used = s < p.splits && weight[s < p.splits ? s : 0][r] != 0.f;
         v[j] = used ? __ldcg(reinterpret_cast<const uint4*>(p.partial_values +
@@ -315,10 +330,9 @@ __device__ void combine_partials(const AttendParams& p, const Unit& u) {
                     : make_uint4(0, 0, 0, 0);
       }
 #pragma unroll
-      for (int j = 0; j < 4; ++j) {
+      for (int j = 0; j < kBatch; ++j) {
         const int s = s0 + j;
         const float w = s < p.splits ? weight[s][r] : 0.f;
-        if (w == 0.f) continue;
 #pragma unroll
         for (int e = 0; e < 8; ++e) {
           const uint32_t bits = word(v[j], e / 2);
@@ -336,6 +350,7 @@ __device__ void combine_partials(const AttendParams& p, const Unit& u) {
 template <int D, int Version>
 __global__ void __launch_bounds__(kThreads) sparse_attention_kernel(AttendParams p) {
   __shared__ int32_t last;
+  wait_for_previous_grid();  // the selection wrote the visible lists
   const Unit u = unit_of_block(p);
   if (Version == 1) {
     attend_simple<D>(p, u);
@@ -357,7 +372,7 @@ void launch(const AttendParams& p, int version, cudaStream_t stream) {
   const int units = p.kv_heads * attention_units_per_group(p.mode, p.group_size);
   const dim3 grid(p.splits, units, p.batch);
   auto* kernel = version == 1 ? sparse_attention_kernel<D, 1> : sparse_attention_kernel<D, 2>;
-  SSA_LAUNCH(kernel, grid, dim3(kThreads), 0, stream, p);
+  SSA_LAUNCH_OVERLAPPED(kernel, grid, dim3(kThreads), 0, stream, p.overlap_launch, p);
   CUDA_CHECK(cudaGetLastError());
 }
 

@@ -39,7 +39,8 @@ struct AttendParams {
   const int32_t* list_count = nullptr;  // kSelectedKeys: [B][units]
   int32_t list_capacity = 0;            // kTrainingRow: [B][list_capacity], count in the step
 
-  int32_t splits = 1;  // blocks per unit, <= kMaxAttendSplits
+  bool overlap_launch = false;  // programmatic dependent launch after the selection
+  int32_t splits = 1;           // blocks per unit, <= kMaxAttendSplits
   uint16_t* partial_values =
       nullptr;                     // [B*units][splits][16][D] fp16: each split's normalized output
   float* partial_stats = nullptr;  // [B*units][splits][16][2]: max logit, sum of weights
@@ -51,7 +52,6 @@ struct AttendParams {
 // Versions: 1 plain fp32 loops over shared memory, 2 bf16 mma for q.k and
 // p.v (values transposed in registers), fp32 softmax and accumulators.
 constexpr int kAttendVersions = 2;
-constexpr int kMaxAttendSplits = 128;
 
 void launch_sparse_attention(const AttendParams& params, int version, cudaStream_t stream);
 

@@ -53,7 +53,8 @@ struct KernelBenchOptions {
   int version = 2;
   int replays = 9;
   int keys_per_split = 64;
-  bool tables = true;  // the split sweep and the H-SSA log N table
+  bool overlap = false;  // programmatic dependent launches between a layer's kernels
+  bool tables = true;    // the split and overlap sweep, the H-SSA log N table
 };
 
 struct ModelBenchOptions {
@@ -63,6 +64,7 @@ struct ModelBenchOptions {
   int dense_layers = 1;
   int steps = 10;
   int version = 2;
+  bool overlap = false;
 };
 
 #if defined(SSA_WITH_CUDA)
@@ -327,6 +329,7 @@ void run_bench_kernels(const KernelBenchOptions& o) {
             settings.k_max = k;
             settings.version = o.version;
             settings.keys_per_split = o.keys_per_split;
+            settings.overlap_launches = o.overlap;
             const SsaFigures f = run_ssa(s, batch, sets, settings, o.replays);
             const double gbs = f.bytes / (f.us * 1e-6) / 1e9;
             fmt::print(
@@ -341,18 +344,22 @@ void run_bench_kernels(const KernelBenchOptions& o) {
     }
   }
   if (!o.tables) return;
-  // Keys per split at the latency-bound shape: what the attention's split count costs.
-  fmt::print("\nsplit sweep: chunk16, 128K, B 1, k 16, head mode\n{:>15} {:>10}\n", "keys/split",
-             "SSA us");
-  {
-    const BenchStream s = bench_stream("chunk16", 131072);
+  // Keys per split and overlapped launches at the latency-bound shape.
+  fmt::print("\nsplit and overlap sweep: 128K, B 1, k 16, head mode\n{:>14} {:>10} {:>12} {:>12}\n",
+             "hierarchy", "keys/split", "SSA us", "overlapped");
+  for (const char* hierarchy : {"chunk16", "chunk4-chunk4"}) {
+    const BenchStream s = bench_stream(hierarchy, 131072);
     std::vector<Inputs> sets = make_sets(s, 1, 8);
     for (int per : {16, 32, 64, 128, 256, 1024}) {
       DeviceSelectionSettings settings;
       settings.k_max = 16;
       settings.version = o.version;
       settings.keys_per_split = per;
-      fmt::print("{:>15} {:>10.1f}\n", per, run_ssa(s, 1, sets, settings, o.replays).us);
+      const double plain = run_ssa(s, 1, sets, settings, o.replays).us;
+      settings.overlap_launches = true;
+      const double overlapped = run_ssa(s, 1, sets, settings, o.replays).us;
+      fmt::print("{:>14} {:>10} {:>12.1f} {:>12.1f}\n", hierarchy, per, plain, overlapped);
+      std::fflush(stdout);
     }
   }
   // H-SSA with a level added as the context grows 4x: the scored keys grow like log N.
@@ -370,6 +377,7 @@ void run_bench_kernels(const KernelBenchOptions& o) {
     settings.k_max = 16;
     settings.version = o.version;
     settings.keys_per_split = o.keys_per_split;
+    settings.overlap_launches = o.overlap;
     std::vector<Inputs> hs = make_sets(h, 1, 4);
     const SsaFigures fh = run_ssa(h, 1, hs, settings, o.replays);
     hs.clear();
@@ -495,6 +503,7 @@ void run_bench_decode_model(const ModelBenchOptions& o) {
       ssa.selection.version = o.version;
       ssa.selection.record_scores = true;
       ssa.selection.record_sets = 2;
+      ssa.selection.overlap_launches = o.overlap;
       ssa.dense_layers = o.dense_layers;
       auto run = [&](DeviceDecoder& d, bool record) {
         const std::vector<int> budgets(s.layout.num_levels(), o.k);
@@ -551,7 +560,10 @@ void register_bench_kernels_commands(CLI::App& bench) {
   kernels->add_option("--version", k->version, "Kernel version: 1 plain, 2 tensor cores");
   kernels->add_option("--replays", k->replays, "Graph replays (median)");
   kernels->add_option("--keys-per-split", k->keys_per_split, "Attention keys per block");
-  kernels->add_flag("!--no-tables", k->tables, "Leave out the split sweep and the H-SSA table");
+  kernels->add_flag("--overlap", k->overlap,
+                    "Programmatic dependent launches between a layer's kernels");
+  kernels->add_flag("!--no-tables", k->tables,
+                    "Leave out the split / overlap sweep and the H-SSA table");
   auto m = std::make_shared<ModelBenchOptions>();
   CLI::App* model = bench.add_subcommand(
       "decode-model", "ms per token of a Qwen2-7B-shaped random model: SSA vs dense on the GPU");
@@ -561,6 +573,8 @@ void register_bench_kernels_commands(CLI::App& bench) {
   model->add_option("--dense-layers", m->dense_layers, "First layers without selection");
   model->add_option("--steps", m->steps, "Timed steps (median)");
   model->add_option("--version", m->version, "Kernel version: 1 plain, 2 tensor cores");
+  model->add_flag("--overlap", m->overlap,
+                  "Programmatic dependent launches between a layer's kernels");
 #if defined(SSA_WITH_CUDA)
   kernels->callback([k] { run_bench_kernels(*k); });
   model->callback([m] { run_bench_decode_model(*m); });

@@ -248,6 +248,7 @@ kernels::SelectionParams DeviceAttention::selection_params(int layer, const at::
   p.merge_shared_bytes = settings_.merge_in_shared && merge <= kernels::kMaxMergeSharedBytes
                              ? static_cast<int32_t>(merge)
                              : 0;
+  p.overlap_launches = settings_.overlap_launches;
   p.counters = ptr<uint32_t>(selection_counters_);
   p.visible = ptr<int32_t>(visible_);
   p.visible_count = ptr<int32_t>(visible_count_);
@@ -299,6 +300,7 @@ void DeviceAttention::attend(int layer, const at::Tensor& q, const DeviceLayerCa
     p.list = ptr<int32_t>(row_gists_);
     p.list_capacity = static_cast<int32_t>(row_gists_.size(1));
   }
+  p.overlap_launch = settings_.overlap_launches && source == kernels::kSelectedKeys;
   p.splits = attention_splits(source);
   p.partial_values = ptr<uint16_t>(attend_values_);
   p.partial_stats = ptr<float>(attend_stats_);

@@ -52,6 +52,9 @@ struct DeviceSelectionSettings {
   int record_sets = 1;          // 2: steps alternate buffers, so a copy overlaps the next step
   int keys_per_split = 64;      // attention keys per block (tuning)
   bool merge_in_shared = true;  // merge slices through shared memory when they fit
+  // Programmatic dependent launches between the layer's kernels (each starts
+  // while the one before merges): kernels/launch.h.
+  bool overlap_launches = false;
 };
 
 // One layer's cache: bf16 [B, Hkv, kv_capacity, D] and per level [B, Hkv, gist_capacity, D].

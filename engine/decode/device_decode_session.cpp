@@ -108,6 +108,7 @@ DeviceDecodeSession::DeviceDecodeSession(const DecoderModel& model, GistLayout l
   d.selection.quarter_cap = settings.selection.quarter_cap;
   d.selection.top_p = settings.selection.top_p;
   d.selection.version = options.version;
+  d.selection.overlap_launches = options.overlap_launches;
   d.selection.record_scores = observer != nullptr;
   const DeviceDecodeShape shape = session_shape(c, layout_, options.extra_positions);
   d.selection.k_max = settings.selection.k;
@@ -118,6 +119,11 @@ DeviceDecodeSession::DeviceDecodeSession(const DecoderModel& model, GistLayout l
         std::max(d.selection.k_max,
                  automatic_budget(shape.kv_capacity, compression, static_cast<int>(c.kv_groups()),
                                   layout_.settings().chunk));
+  }
+  if (options.budget != BudgetMode::kFixed) {
+    for (int level_k : level_budgets(options.budget, settings.selection.k, shape.kv_capacity,
+                                     layout_.settings(), static_cast<int>(c.kv_groups())))
+      d.selection.k_max = std::max(d.selection.k_max, level_k);
   }
   d.attention = settings.baseline == Baseline::kFull       ? DeviceAttentionKind::kFullFlash
                 : settings.baseline == Baseline::kGistOnly ? DeviceAttentionKind::kTrainingRow
@@ -215,8 +221,13 @@ at::Tensor DeviceDecodeSession::compute(int64_t pos, bool report) {
     k = automatic_budget(pos + 1, compression, static_cast<int>(c.kv_groups()),
                          layout_.settings().chunk);
   }
+  std::vector<int> budgets(layout_.num_levels(), k);
+  if (options_.budget != BudgetMode::kFixed) {
+    budgets = level_budgets(options_.budget, settings_.selection.k, pos + 1, layout_.settings(),
+                            static_cast<int>(c.kv_groups()));
+    k = budgets[0];
+  }
   last_k_ = k;
-  const std::vector<int> budgets(layout_.num_levels(), k);
   // The training row's gists, when a layer attends to it, uploaded when they change.
   const bool needs_row = options_.dense_layers > 0 || settings_.baseline == Baseline::kGistOnly;
   if (needs_row) {

@@ -25,8 +25,12 @@ struct DeviceDecodeOptions {
   // The first N layers attend their training-mask row without selecting
   // (the reference: 1; the CPU DecodeSession: 0 until it has the option).
   int dense_layers = 0;
+  // kFixed: k as DecodeSettings says (automatic_budget: the CPU reference's
+  // rule at every level); kAutomatic, kReference: device_plan.h's budgets.
+  BudgetMode budget = BudgetMode::kFixed;
   int version = 2;                 // kernel version (1 plain, 2 tensor cores)
   bool use_graph = true;           // replay the step as a CUDA graph
+  bool overlap_launches = false;   // programmatic dependent launches (kernels/launch.h)
   int64_t extra_positions = 8192;  // KV cache room past the prompt
 };
 

@@ -206,7 +206,8 @@ int32_t WorkspacePlan::attention_splits(int32_t source) const {
                        : source == kernels::kTrainingRow ? row_capacity + 3 * max_chunk
                                                          : visible_capacity + 3 * max_chunk;
   const int64_t per = std::max(keys_per_split, kernels::kAttendTile);
-  return static_cast<int32_t>(std::clamp<int64_t>((keys + per - 1) / per, 1, 128));
+  return static_cast<int32_t>(
+      std::clamp<int64_t>((keys + per - 1) / per, 1, kernels::kMaxAttendSplits));
 }
 
 GroupCandidates group_candidates(const GistHierarchy& hierarchy, int level,

@@ -45,10 +45,12 @@ using testing::LayerRun;
 using testing::random_data;
 using testing::shape_for;
 
-void check_layer_case(const LayerCase& c, int version, uint64_t seed, Agreement* agreement) {
+void check_layer_case(const LayerCase& c, int version, uint64_t seed, Agreement* agreement,
+                      bool overlap = false) {
   LayerRun run;
   run.version = version;
   run.seed = seed;
+  run.overlap_launches = overlap;
   testing::check_selection(c, run, agreement);
 }
 
@@ -76,6 +78,8 @@ TEST(DeviceSelection, EveryModeAtQwenShape) {
         const LayerCase c = testing::qwen_layer_case(hierarchy, mode, 6000, 4, 2);
         Agreement agreement;
         check_layer_case(c, version, 99, &agreement);
+        // The same with programmatic dependent launches between the kernels.
+        check_layer_case(c, version, 99, &agreement, /*overlap=*/true);
         if (HasFailure()) return;
         EXPECT_GE(agreement.compared, agreement.units * 8 / 10) << hierarchy;
       }

@@ -69,6 +69,7 @@ struct LayerRun {
   c10::Device device = at::kCUDA;
   int version = 2;
   bool merge_in_shared = true;
+  bool overlap_launches = false;
   uint64_t seed = 1;
 };
 
@@ -84,6 +85,7 @@ inline void check_selection(const LayerCase& c, const LayerRun& run, Agreement* 
   settings.version = run.version;
   settings.record_scores = true;
   settings.merge_in_shared = run.merge_in_shared;
+  settings.overlap_launches = run.overlap_launches;
   settings.keys_per_split = 48;
   DeviceAttention a(shape_for(c, s), settings, run.device);
   a.poison();
