@@ -92,7 +92,23 @@ fi
 bin=build-gpu/tests/kernels
 export bin out
 # --- 1 the GPU decode path against the CPU reference ------------------------
-run kernel_tests "$out/tests.log" 200 "$bin/kernel_tests" --gtest_color=no
+# One process per suite: a crash (a sticky CUDA error) cannot hide the others.
+gpu_tests() {
+  local status=0
+  for suite in BlockMaskExpandCuda DeviceSelection DeviceAttention DeviceDecoder \
+    DeviceDecodeSession KernelSanitizer; do
+    echo "--- $suite"
+    local rc=0
+    "$bin/kernel_tests" --gtest_color=no --gtest_filter="$suite.*" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+      status=1
+      echo "[  FAILED  ] suite $suite (exit $rc)"
+    fi
+  done
+  return $status
+}
+export -f gpu_tests
+run kernel_tests "$out/tests.log" 220 gpu_tests
 # --- 2 compute-sanitizer on a small case (both kernel versions, every mode) --
 sanitize() {
   local status=0
@@ -138,7 +154,8 @@ echo "================ gpu-check summary (${SECONDS}s) ================"
 printf '%-16s %-8s %6s  %s\n' step status time log
 printf '%s\n' "${summary[@]}"
 echo "--- tests"
-grep -E "^\[  (PASSED|FAILED)|tests passed|tests failed|^\[  SKIPPED \] [0-9]" "$out/tests.log" "$out/ctest.log" 2>/dev/null | sed 's|.*/||'
+grep -E "^--- |^\[  (PASSED|FAILED)|tests passed|tests failed|^\[  SKIPPED \] [0-9]" "$out/tests.log" 2>/dev/null
+grep -E "tests passed|tests failed" "$out/ctest.log" 2>/dev/null
 grep -h "^\[  FAILED  \]" "$out/tests.log" 2>/dev/null | sort -u | head -12
 echo "--- sanitizer"
 grep -E "^--- compute|ERROR SUMMARY|RACECHECK SUMMARY|Error|error" "$out/sanitizer.log" 2>/dev/null | head -12
