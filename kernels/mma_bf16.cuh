@@ -39,15 +39,10 @@ __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
   return ::ssa_emu::pack_bf16_rn(lo, hi);
 }
 __device__ __forceinline__ uint16_t half_bits(float f) {
-  const _Float16 h = static_cast<_Float16>(f);
-  uint16_t bits;
-  std::memcpy(&bits, &h, sizeof bits);
-  return bits;
+  return ::ssa_emu::float_to_half_rn(f);
 }
 __device__ __forceinline__ float half_to_float(uint16_t bits) {
-  _Float16 h;
-  std::memcpy(&h, &bits, sizeof h);
-  return static_cast<float>(h);
+  return ::ssa_emu::half_to_float(bits);
 }
 #else
 __device__ __forceinline__ void mma_bf16_16x8x16(float (&d)[4], const uint32_t (&a)[4],

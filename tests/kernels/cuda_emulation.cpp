@@ -319,4 +319,50 @@ uint32_t pack_bf16_rn(float lo, float hi) {
   return round(lo) | (round(hi) << 16);
 }
 
+uint16_t float_to_half_rn(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, sizeof x);
+  const uint32_t sign = (x >> 16) & 0x8000u;
+  if ((x & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<uint16_t>(sign | 0x7E00u);  // NaN
+  const int32_t exponent = static_cast<int32_t>((x >> 23) & 0xFFu) - 127 + 15;
+  uint32_t mantissa = x & 0x7FFFFFu;
+  if (exponent >= 31) return static_cast<uint16_t>(sign | 0x7C00u);  // inf, or too large
+  if (exponent <= 0) {                                               // a subnormal half, or zero
+    if (exponent < -10) return static_cast<uint16_t>(sign);
+    mantissa |= 0x800000u;
+    const int shift = 14 - exponent;
+    uint32_t half = mantissa >> shift;
+    const uint32_t rest = mantissa & ((1u << shift) - 1u), halfway = 1u << (shift - 1);
+    if (rest > halfway || (rest == halfway && (half & 1u))) ++half;
+    return static_cast<uint16_t>(sign | half);
+  }
+  uint32_t half = sign | (static_cast<uint32_t>(exponent) << 10) | (mantissa >> 13);
+  const uint32_t rest = mantissa & 0x1FFFu;
+  if (rest > 0x1000u || (rest == 0x1000u && (half & 1u))) ++half;  // a carry may make it inf
+  return static_cast<uint16_t>(half);
+}
+
+float half_to_float(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  int32_t exponent = (h >> 10) & 0x1F;
+  uint32_t mantissa = h & 0x3FFu, bits;
+  if (exponent == 0) {
+    if (mantissa == 0) {
+      bits = sign;
+    } else {  // subnormal: normalize
+      exponent = 1;
+      while (!(mantissa & 0x400u)) mantissa <<= 1, --exponent;
+      bits =
+          sign | (static_cast<uint32_t>(exponent + 127 - 15) << 23) | ((mantissa & 0x3FFu) << 13);
+    }
+  } else if (exponent == 31) {
+    bits = sign | 0x7F800000u | (mantissa << 13);
+  } else {
+    bits = sign | (static_cast<uint32_t>(exponent + 127 - 15) << 23) | (mantissa << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
 }  // namespace ssa_emu

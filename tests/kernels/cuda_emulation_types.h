@@ -5,6 +5,7 @@
 #define SSA_CUDA_EMULATION 1
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 
 // Names of their own, so that they never meet CUDA's in one program.
@@ -54,3 +55,8 @@ inline cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cud
 inline cudaError_t cudaDeviceSynchronize() {
   return cudaSuccess;
 }
+
+namespace ssa_emu {
+uint16_t float_to_half_rn(float f);  // IEEE binary16, round to nearest even
+float half_to_float(uint16_t bits);
+}  // namespace ssa_emu

@@ -105,6 +105,27 @@ TEST(EmulatedKernels, AllKeysAndTrainingRowMatchTheCpu) {
   }
 }
 
+// The emulator's fp16 conversions (the attention's partials) are IEEE's, as c10::Half's.
+TEST(EmulatedKernels, HalfConversionsRoundAsIeee) {
+  std::mt19937 rng(5);
+  std::vector<float> values = {0.f,   -0.f,  1.f,   65504.f,  65520.f,
+                               1e-8f, 6e-8f, 3e-5f, INFINITY, -INFINITY};
+  for (int i = 0; i < 20000; ++i) {
+    uint32_t bits = rng();
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    if (!std::isnan(f)) values.push_back(f);
+    values.push_back(
+        std::ldexp(static_cast<float>(rng() % 4096) - 2048, -static_cast<int>(rng() % 30)));
+  }
+  for (float f : values) {
+    const c10::Half want(f);
+    ASSERT_EQ(ssa_emu::float_to_half_rn(f), want.x) << f;
+    ASSERT_EQ(ssa_emu::half_to_float(want.x), static_cast<float>(want)) << f;
+  }
+  EXPECT_TRUE(std::isnan(ssa_emu::half_to_float(ssa_emu::float_to_half_rn(NAN))));
+}
+
 TEST(EmulatedKernels, AppendWritesTheCacheAndTheGistKey) {
   const int64_t B = 2, Hkv = 3, D = 64, capacity = 40, gists = 9;
   std::vector<uint16_t> keys(B * Hkv * capacity * D, 0), values = keys;
