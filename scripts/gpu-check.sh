@@ -9,12 +9,12 @@
 # then, each step logged under $OUT and the next step run whatever the last
 # one gave, within a 9-minute budget (steps that no longer fit are skipped):
 #   1 kernel_tests   the GPU decode path against the CPU reference
-#   2 sanitizer      compute-sanitizer memcheck, racecheck, synccheck on a small case
-#   3 bench kernels  one Qwen2-7B layer: dense SDPA vs device SSA / H-SSA (v2),
-#                    and a short v1 row set
-#   4 bench model    ms per token of a Qwen2-7B-shaped random model
-#   5 ctest          every other CTest test (CUDA cases of other rooms too)
-#   6 resources      registers, spills, shared memory, tensor-core instructions
+#   2 bench kernels  one Qwen2-7B layer: dense SDPA vs device SSA / H-SSA (v2),
+#                    a short v1 row set, the grid, the sweeps
+#   3 bench model    ms per token of a Qwen2-7B-shaped random model
+#   4 sanitizer      compute-sanitizer memcheck, racecheck, synccheck on a small case
+#   5 resources      registers, spills, shared memory, tensor-core instructions
+#   6 ctest          every other CTest test (CUDA cases of other rooms too)
 # and prints a summary table last. At most 8 files come back from $OUT:
 # gpu-check.log (everything), build.log, tests.log, sanitizer.log,
 # bench-kernels.log, bench-model.log, ctest.log, resources.log.
@@ -39,6 +39,7 @@ fi
 out=${OUT:-$PWD/gpu-out}
 mkdir -p "$out"
 exec > >(tee "$out/gpu-check.log") 2>&1
+tee_pid=$!
 budget=${GPU_CHECK_BUDGET:-540}  # seconds for everything (the tool allows 600)
 SECONDS=0
 summary=()
@@ -109,7 +110,25 @@ gpu_tests() {
 }
 export -f gpu_tests
 run kernel_tests "$out/tests.log" 220 gpu_tests
-# --- 2 compute-sanitizer on a small case (both kernel versions, every mode) --
+# --- 2 one layer: dense vs SSA / H-SSA ---------------------------------------
+bench_kernels() {
+  # The headline rows first (they must survive a timeout), then version 1 for
+  # comparison, then the whole grid with the split / overlap sweep and the
+  # H-SSA log-N table.
+  echo "=== headline: 128K, k 16"
+  "$bin/ssa-bench" bench kernels --contexts 131072 --batches 1,8,32 --ks 16 --modes head,group \
+    --no-tables || return 1
+  echo "=== version 1 (plain loops), for comparison"
+  "$bin/ssa-bench" bench kernels --version 1 --contexts 131072 --batches 1,8 --ks 16 \
+    --modes head --hierarchies chunk16,chunk4-chunk4 --no-tables || return 1
+  echo "=== the whole grid"
+  "$bin/ssa-bench" bench kernels
+}
+export -f bench_kernels
+run bench-kernels "$out/bench-kernels.log" 180 bench_kernels
+# --- 3 the whole model -------------------------------------------------------
+run bench-model "$out/bench-model.log" 120 "$bin/ssa-bench" bench decode-model
+# --- 4 compute-sanitizer on a small case (both kernel versions, every mode) --
 sanitize() {
   local status=0
   for tool in memcheck racecheck synccheck; do
@@ -120,21 +139,8 @@ sanitize() {
   return $status
 }
 export -f sanitize
-run sanitizer "$out/sanitizer.log" 150 sanitize
-# --- 3 one layer: dense vs SSA / H-SSA ---------------------------------------
-bench_kernels() {
-  "$bin/ssa-bench" bench kernels &&
-    echo && echo "version 1 (plain loops), for comparison:" &&
-    "$bin/ssa-bench" bench kernels --version 1 --contexts 131072 --batches 1,8 --ks 16 \
-      --modes head --hierarchies chunk16,chunk4-chunk4 --no-tables
-}
-export -f bench_kernels
-run bench-kernels "$out/bench-kernels.log" 200 bench_kernels
-# --- 4 the whole model -------------------------------------------------------
-run bench-model "$out/bench-model.log" 120 "$bin/ssa-bench" bench decode-model
-# --- 5 every other test --------------------------------------------------------
-run ctest "$out/ctest.log" 200 bash -c "cd build-gpu && ctest --output-on-failure -j 8 --timeout 180 -E '^(DeviceSelection|DeviceAttention|DeviceDecodeSession|DeviceDecoder|KernelSanitizer)\.'"
-# --- 6 what the compiler made of the kernels --------------------------------
+run sanitizer "$out/sanitizer.log" 120 sanitize
+# --- 5 what the compiler made of the kernels --------------------------------
 resources() {
   cuobjdump --dump-resource-usage build-gpu/kernels/libssa_kernels.a | grep -E "Function|REG" |
     sed 's/^ *//' | paste - - | sed -E 's/Function ([^:]*):.*REG:([0-9]+) STACK:([0-9]+) SHARED:([0-9]+) LOCAL:([0-9]+).*/regs \2 stack \3 shared \4 local \5  \1/'
@@ -148,6 +154,8 @@ resources() {
 export -f resources
 run resources "$out/resources.log" 60 resources
 
+# --- 6 every other test --------------------------------------------------------
+run ctest "$out/ctest.log" 200 bash -c "cd build-gpu && ctest --output-on-failure -j 8 --timeout 180 -E '^(DeviceSelection|DeviceAttention|DeviceDecodeSession|DeviceDecoder|KernelSanitizer)\.'"
 # --- summary -------------------------------------------------------------------
 echo
 echo "================ gpu-check summary (${SECONDS}s) ================"
@@ -159,12 +167,15 @@ grep -E "tests passed|tests failed" "$out/ctest.log" 2>/dev/null
 grep -h "^\[  FAILED  \]" "$out/tests.log" 2>/dev/null | sort -u | head -12
 echo "--- sanitizer"
 grep -E "^--- compute|ERROR SUMMARY|RACECHECK SUMMARY|Error|error" "$out/sanitizer.log" 2>/dev/null | head -12
-echo "--- bench kernels (128K, B 1 and 8, k 16)"
+echo "--- bench kernels (128K, k 16: version 2, then version 1)"
 grep -E "^copy bandwidth|^ *context" "$out/bench-kernels.log" 2>/dev/null | head -2
-grep -E "^ *131072 .* (1|8) +16 +head" "$out/bench-kernels.log" 2>/dev/null | head -8
+grep -E "^ *131072 .* 16 +(head|group) " "$out/bench-kernels.log" 2>/dev/null | head -16
 echo "--- bench decode-model"
 grep -E "^ *(context|[0-9]+ +[0-9]+ )" "$out/bench-model.log" 2>/dev/null | head -6
 grep -iE "error|what\(\)|terminate" "$out/bench-kernels.log" "$out/bench-model.log" 2>/dev/null | head -5
 failed=0
 for line in "${summary[@]}"; do case "$line" in *FAIL*|*TIMEOUT*) failed=1 ;; esac; done
+# Let tee write the last lines before the script ends.
+exec >&- 2>&-
+wait "$tee_pid" 2>/dev/null
 exit $failed
