@@ -1,7 +1,9 @@
 // Every CUDA call goes through CUDA_CHECK: a failure throws with file and line.
 #pragma once
 
+#if !defined(SSA_CUDA_EMULATION)
 #include <cuda_runtime.h>
+#endif
 
 #include <stdexcept>
 #include <string>

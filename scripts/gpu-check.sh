@@ -1,21 +1,37 @@
 #!/usr/bin/env bash
-# Build + test + benchmark on the GPU machine (the `device` tool), in one go.
+# Build + test + sanitize + benchmark on the GPU machine (the `device` tool), in one go.
 #
 # Here (no GPU), prepare what the GPU machine lacks, then call the tool:
-#   bash scripts/gpu-check.sh --prepare        # copies sqlite3.h and CLI11 into .carry/
-#   device run: bash scripts/gpu-check.sh [--committed-only]   # carry: [".carry"]
-# There it builds with the machine's PyTorch LibTorch 2.11 + CUDA 13 for sm_90a
-# (ssa-workbench without the GUI: no GLFW/ImGui there), runs every CTest test (GPU cases included)
-# and the benchmarks, and leaves logs in $OUT (or ./gpu-out).
-set -euo pipefail
-cd "$(dirname "$0")/.."
+#   bash scripts/gpu-check.sh --prepare        # sqlite3.h and CLI11's headers into .carry/
+#   device run: bash scripts/gpu-check.sh --committed-only     # carry: [".carry"]
+# There it builds with the machine's PyTorch LibTorch 2.11 + CUDA 13 for
+# sm_90a (ssa-workbench without the GUI: no GLFW/ImGui there),
+# then, each step logged under $OUT and the next step run whatever the last
+# one gave, within a 9-minute budget (steps that no longer fit are skipped):
+#   1 kernel_tests   the GPU decode path against the CPU reference
+#   2 bench kernels  one Qwen2-7B layer: dense SDPA vs device SSA / H-SSA (v2),
+#                    a short v1 row set, the grid, the sweeps
+#   3 bench model    ms per token of a Qwen2-7B-shaped random model
+#   4 sanitizer      compute-sanitizer memcheck, racecheck, synccheck on a small case
+#   5 resources      registers, spills, shared memory, tensor-core instructions
+#   6 ctest          every other CTest test (CUDA cases of other rooms too)
+# and prints a summary table last. At most 8 files come back from $OUT:
+# gpu-check.log (everything), build.log, tests.log, sanitizer.log,
+# bench-kernels.log, bench-model.log, ctest.log, resources.log.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
 
 if [ "${1:-}" = "--prepare" ]; then
-  mkdir -p .carry/include
-  cp /usr/include/sqlite3.h /usr/include/sqlite3ext.h .carry/include/
-  cp -r /usr/include/CLI .carry/include/
-  git ls-files >.carry/tracked.txt  # what --committed-only keeps
-  echo "prepared .carry/ (sqlite3.h, CLI11, tracked files); pass carry=[\".carry\"] to the device run"
+  # What the GPU machine (Ubuntu 24.04, its own ICU 74 runtime only) lacks:
+  # SQLite's and PCRE2's headers, and ICU 72 (headers and static libraries,
+  # compressed: the carry limit is 64 MiB) matching this machine's headers.
+  lib=/usr/lib/x86_64-linux-gnu
+  rm -rf .carry && mkdir -p .carry/include .carry/lib
+  cp /usr/include/sqlite3.h /usr/include/sqlite3ext.h /usr/include/pcre2.h .carry/include/
+  cp "$lib/libpcre2-8.a" .carry/lib/
+  tar -C / -cJf .carry/icu.tar.xz usr/include/unicode "${lib#/}/libicuuc.a" "${lib#/}/libicudata.a"
+  git ls-files >.carry/tracked.txt # what --committed-only keeps
+  echo "prepared .carry/ ($(du -sh .carry | cut -f1): sqlite3.h, PCRE2, ICU, tracked files); pass carry=[\".carry\"] to the device run"
   exit 0
 fi
 # --committed-only: drop files git did not track when --prepare ran (work in
@@ -28,27 +44,151 @@ fi
 out=${OUT:-$PWD/gpu-out}
 mkdir -p "$out"
 exec > >(tee "$out/gpu-check.log") 2>&1
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
+tee_pid=$!
+budget=${GPU_CHECK_BUDGET:-540}  # seconds for everything (the tool allows 600)
+SECONDS=0
+summary=()
+
+# run NAME LOG MAX_SECONDS COMMAND...: runs the step with what is left of the
+# budget (at most MAX_SECONDS), logs it, records status and time.
+run() {
+  local name=$1 log=$2 max=$3
+  shift 3
+  local left=$((budget - SECONDS - 10))
+  if [ "$left" -lt 20 ]; then
+    summary+=("$(printf '%-16s %-8s %6s  %s' "$name" SKIPPED - "no time left")")
+    echo "== $name: skipped, ${SECONDS}s of ${budget}s used"
+    return
+  fi
+  local limit=$((max < left ? max : left)) start=$SECONDS rc=0
+  echo "== $name (at most ${limit}s): $*"
+  # Through bash -c so that a step may be a function of this script (exported).
+  timeout --kill-after=10 "$limit" bash -c '"$@"' step "$@" >>"$log" 2>&1 || rc=$?
+  local status=ok
+  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+    status=TIMEOUT
+  elif [ "$rc" -ne 0 ]; then
+    status="FAIL($rc)"
+  fi
+  summary+=("$(printf '%-16s %-8s %5ss  %s' "$name" "$status" $((SECONDS - start)) "$(basename "$log")")")
+  echo "== $name: $status in $((SECONDS - start))s"
+  tail -25 "$log"
+}
+
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv,noheader || true
 nvcc --version | tail -1
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name(0))'
 
+# --- build ---------------------------------------------------------------
 sqlite_lib=$(ls /usr/lib/x86_64-linux-gnu/libsqlite3.so* 2>/dev/null | head -1)
-cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DSSA_GUI=OFF -DSSA_CUDA=ON \
-  -DCMAKE_PREFIX_PATH="$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')" \
-  -DPython3_EXECUTABLE="$(command -v python3)" \
-  -DSQLite3_INCLUDE_DIR="$PWD/.carry/include" -DCLI11_INCLUDE_DIR="$PWD/.carry/include" -DSQLite3_LIBRARY="$sqlite_lib" >"$out/configure.log" 2>&1 ||
-  { tail -40 "$out/configure.log"; exit 1; }
-time cmake --build build-gpu -j "$(nproc)" >"$out/build.log" 2>&1 ||
-  { grep -E "error|FAILED" -A3 "$out/build.log" | head -60; exit 1; }
+if [ ! -d .carry/icu ]; then
+  mkdir -p .carry/icu && tar -C .carry/icu -xJf .carry/icu.tar.xz
+fi
+icu=$PWD/.carry/icu
+build() {
+  cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DSSA_GUI=OFF -DSSA_CUDA=ON \
+    -DCMAKE_PREFIX_PATH="$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')" \
+    -DPython3_EXECUTABLE="$(command -v python3)" \
+    -DSQLite3_INCLUDE_DIR="$PWD/.carry/include" -DSQLite3_LIBRARY="$sqlite_lib" \
+    -DPCRE2_INCLUDE_DIR="$PWD/.carry/include" -DPCRE2_LIBRARY="$PWD/.carry/lib/libpcre2-8.a" \
+    -DICU_INCLUDE_DIR="$icu/usr/include" -DICU_UC_LIBRARY_RELEASE="$icu/usr/lib/x86_64-linux-gnu/libicuuc.a" \
+    -DICU_DATA_LIBRARY_RELEASE="$icu/usr/lib/x86_64-linux-gnu/libicudata.a" &&
+    cmake --build build-gpu -j "$(nproc)"
+}
+export -f build
+export sqlite_lib icu
+run build "$out/build.log" 330 build
+if [ ! -x build-gpu/tests/kernels/kernel_tests ]; then
+  grep -E "error|FAILED" -A3 "$out/build.log" | head -60
+fi
 
-status=0
-(cd build-gpu && ctest --output-on-failure -j 4 --timeout 600 2>&1 | tee "$out/ctest.log" | tail -40) || status=1
-grep -E "tests passed|tests failed" "$out/ctest.log" || true
+bin=build-gpu/tests/kernels
+app=build-gpu/app/ssa-workbench
+export bin app out
+# --- 1 the GPU decode path against the CPU reference ------------------------
+# One process per suite: a crash (a sticky CUDA error) cannot hide the others.
+gpu_tests() {
+  local status=0
+  for suite in BlockMaskExpandCuda DeviceSelection DeviceAttention DeviceDecoder \
+    DeviceDecodeSession KernelSanitizer; do
+    echo "--- $suite"
+    local rc=0
+    "$bin/kernel_tests" --gtest_color=no --gtest_filter="$suite.*" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+      status=1
+      echo "[  FAILED  ] suite $suite (exit $rc)"
+    fi
+  done
+  return $status
+}
+export -f gpu_tests
+run kernel_tests "$out/tests.log" 220 gpu_tests
+# --- 2 one layer: dense vs SSA / H-SSA ---------------------------------------
+bench_kernels() {
+  # The headline rows first (they must survive a timeout), then version 1 for
+  # comparison, then the whole grid with the split / overlap sweep and the
+  # H-SSA log-N table.
+  echo "=== headline: 128K, k 16"
+  "$app" bench kernels --contexts 131072 --batches 1,8,32 --ks 16 --modes head,group \
+    --no-tables || return 1
+  echo "=== version 1 (plain loops), for comparison"
+  "$app" bench kernels --version 1 --contexts 131072 --batches 1,8 --ks 16 \
+    --modes head --hierarchies chunk16,chunk4-chunk4 --no-tables || return 1
+  echo "=== the whole grid"
+  "$app" bench kernels
+}
+export -f bench_kernels
+run bench-kernels "$out/bench-kernels.log" 180 bench_kernels
+# --- 3 the whole model -------------------------------------------------------
+run bench-model "$out/bench-model.log" 120 "$app" bench decode-model
+# --- 4 compute-sanitizer on a small case (both kernel versions, every mode) --
+sanitize() {
+  local status=0
+  for tool in memcheck racecheck synccheck; do
+    echo "--- compute-sanitizer --tool $tool"
+    compute-sanitizer --tool "$tool" --error-exitcode 9 --print-limit 20 \
+      "$bin/kernel_tests" --gtest_filter='KernelSanitizer.*' --gtest_color=no || status=1
+  done
+  return $status
+}
+export -f sanitize
+run sanitizer "$out/sanitizer.log" 120 sanitize
+# --- 5 what the compiler made of the kernels --------------------------------
+resources() {
+  cuobjdump --dump-resource-usage build-gpu/kernels/libssa_kernels.a | grep -E "Function|REG" |
+    sed 's/^ *//' | paste - - | sed -E 's/Function ([^:]*):.*REG:([0-9]+) STACK:([0-9]+) SHARED:([0-9]+) LOCAL:([0-9]+).*/regs \2 stack \3 shared \4 local \5  \1/'
+  echo "tensor-core and transpose instructions per kernel object:"
+  for o in build-gpu/kernels/CMakeFiles/ssa_kernels.dir/*.o; do
+    printf '%-28s HMMA %5d  MOVM %4d  LDL/STL %4d\n' "$(basename "$o")" \
+      "$(cuobjdump --dump-sass "$o" | grep -c HMMA)" "$(cuobjdump --dump-sass "$o" | grep -c MOVM)" \
+      "$(cuobjdump --dump-sass "$o" | grep -cE '\b(LDL|STL)\b')"
+  done
+}
+export -f resources
+run resources "$out/resources.log" 60 resources
 
-# Benchmarks print their own figures.
-for bench in build-gpu/tests/*/bench_*; do
-  [ -x "$bench" ] || continue
-  echo "== $bench"
-  "$bench" --benchmark_min_time=0.2s 2>&1 | tee -a "$out/bench.log" | grep -vE "^\*\*\*WARNING" || status=1
-done
-exit $status
+# --- 6 every other test --------------------------------------------------------
+run ctest "$out/ctest.log" 200 bash -c "cd build-gpu && ctest --output-on-failure -j 8 --timeout 180 -E '^(DeviceSelection|DeviceAttention|DeviceDecodeSession|DeviceDecoder|KernelSanitizer)\.'"
+# --- summary -------------------------------------------------------------------
+echo
+echo "================ gpu-check summary (${SECONDS}s) ================"
+printf '%-16s %-8s %6s  %s\n' step status time log
+printf '%s\n' "${summary[@]}"
+echo "--- tests"
+grep -E "^--- |^\[  (PASSED|FAILED)|tests passed|tests failed|^\[  SKIPPED \] [0-9]" "$out/tests.log" 2>/dev/null
+grep -E "tests passed|tests failed" "$out/ctest.log" 2>/dev/null
+grep -h "^\[  FAILED  \]" "$out/tests.log" 2>/dev/null | sort -u | head -12
+echo "--- sanitizer"
+grep -E "^--- compute|ERROR SUMMARY|RACECHECK SUMMARY|Error|error" "$out/sanitizer.log" 2>/dev/null | head -12
+echo "--- bench kernels (128K, k 16: version 2, then version 1)"
+grep -E "^copy bandwidth|^ *context" "$out/bench-kernels.log" 2>/dev/null | head -2
+grep -E "^ *131072 .* 16 +(head|group) " "$out/bench-kernels.log" 2>/dev/null | head -16
+echo "--- bench decode-model"
+grep -E "^ *(context|[0-9]+ +[0-9]+ )" "$out/bench-model.log" 2>/dev/null | head -6
+grep -iE "error|what\(\)|terminate" "$out/bench-kernels.log" "$out/bench-model.log" 2>/dev/null | head -5
+failed=0
+for line in "${summary[@]}"; do case "$line" in *FAIL*|*TIMEOUT*) failed=1 ;; esac; done
+# Let tee write the last lines before the script ends.
+exec >&- 2>&-
+wait "$tee_pid" 2>/dev/null
+exit $failed

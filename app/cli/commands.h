@@ -46,6 +46,9 @@ void register_generate_command(CLI::App& app);
 void register_bench_decode_command(CLI::App& app);
 // `forward`: logits of a checkpoint on token ids, as .npy (app/cli/forward_command.cpp).
 void register_forward_command(CLI::App& app);
+// `bench kernels` and `bench decode-model` (the GPU decode path) on a bench
+// group (app/cli/bench_kernels_command.cpp).
+void register_bench_kernels_commands(CLI::App& bench);
 // `info` and `export`: what a recording holds, and its data as CSV
 // (app/cli/info_command.cpp, app/cli/export_command.cpp).
 void register_info_command(CLI::App& app);

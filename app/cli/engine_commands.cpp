@@ -10,4 +10,5 @@ extern "C" __attribute__((visibility("default"))) void ssa_register_engine_comma
   ssa::cli::register_train_command(*app);
   ssa::cli::register_bench_decode_command(*app);
   ssa::cli::register_forward_command(*app);
+  ssa::cli::register_bench_kernels_commands(ssa::cli::bench_group(*app));
 }

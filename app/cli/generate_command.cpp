@@ -18,6 +18,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/decode_options.h"
 #include "engine/decode/decode_session.h"
+#include "engine/decode/device_decode_session.h"
 #include "engine/decode/generation.h"
 #include "engine/decode/task_prompt.h"
 #include "engine/tokenizer/byte_tokenizer.h"
@@ -102,8 +103,8 @@ void run_generate(const GenerateOptions& o) {
   const GistLayout layout = prompt_layout(plan.layout, prompt, o.question);
   check_decode_layout(flags, layout);
 
-  DecodeSession session(model, layout, plan.settings);
-  Printer printer(session, o.stats);
+  const std::unique_ptr<DecodeSession> session = make_decode_session(model, layout, plan.settings);
+  Printer printer(*session, o.stats);
   GenerationOptions generation;
   generation.max_tokens = o.max_tokens;
   if (o.stats) {
@@ -111,7 +112,7 @@ void run_generate(const GenerateOptions& o) {
                decode_run_name(flags, plan), describe_budget(flags, plan),
                prompt.size() + o.question.size(), layout.length(), layout.prefix_length());
   }
-  generate_greedy(session, tokenizer, generation, &printer);
+  generate_greedy(*session, tokenizer, generation, &printer);
   std::fwrite(printer.text().data(), 1, printer.text().size(), stdout);
   std::fputc('\n', stdout);
 }

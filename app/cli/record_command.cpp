@@ -20,6 +20,7 @@
 #include "engine/data/tasks.h"
 #include "engine/data/text_corpus.h"
 #include "engine/decode/decode_session.h"
+#include "engine/decode/device_decode_session.h"
 #include "engine/decode/generation.h"
 #include "engine/decode/task_prompt.h"
 #include "engine/mask/block_mask.h"
@@ -98,22 +99,24 @@ void run_record(const RecordOptions& o) {
   recorder.on_layout(trace::describe_layout(layout));
   recorder.on_mask(trace::describe_mask(build_block_mask(layout, settings.mask, 128)));
 
-  DecodeSession session(model, layout, settings, &recorder);
+  // The GPU path for a model on CUDA (device_decode_session.h), else the reference.
+  const std::unique_ptr<DecodeSession> session =
+      make_decode_session(model, layout, settings, &recorder);
   GenerationOptions generation;
   generation.max_tokens = o.steps;
   // Full attention unfolds nothing; gist-only never unfolds either (reported as 0).
   generation.answer_chunk = settings.baseline == Baseline::kFull ? -1 : answer;
-  const std::vector<int64_t> tokens = generate_greedy(session, tokenizer, generation, &recorder);
+  const std::vector<int64_t> tokens = generate_greedy(*session, tokenizer, generation, &recorder);
   // The layout now includes the generated tokens (and any generation gists):
   // record it again for the GUI, and the mask with it when gists were placed.
-  recorder.on_layout(trace::describe_layout(session.layout()));
+  recorder.on_layout(trace::describe_layout(session->layout()));
   if (layout_settings.gists_in_generation) {
-    recorder.on_mask(trace::describe_mask(build_block_mask(session.layout(), settings.mask, 128)));
+    recorder.on_mask(trace::describe_mask(build_block_mask(session->layout(), settings.mask, 128)));
   }
   recorder.finish();
   writer.close();
   fmt::print("{}: {} ({} stream positions, answer chunk {}): generated \"{}\" (expected \"{}\")\n",
-             o.out, run.name, session.layout().length(), answer, tokenizer.decode(tokens),
+             o.out, run.name, session->layout().length(), answer, tokenizer.decode(tokens),
              example.answer);
 }
 

@@ -67,31 +67,33 @@ class DecodeSession {
   // dense layers than it has, a budget that does not fit selection).
   DecodeSession(const DecoderModel& model, GistLayout layout, DecodeSettings settings,
                 trace::Observer* observer = nullptr);
+  // Virtual for the GPU path (device_decode_session.h), which keeps this behaviour.
+  virtual ~DecodeSession() = default;
 
   // Computes the whole prompt; returns the logits [vocab] of its last position.
-  at::Tensor prefill();
+  virtual at::Tensor prefill();
   // Appends `token` to the stream and computes it; returns its logits [vocab].
-  at::Tensor step(int64_t token);
+  virtual at::Tensor step(int64_t token);
 
-  const GistLayout& layout() const { return layout_; }
-  const GistHierarchy& hierarchy() const { return hierarchy_; }
+  virtual const GistLayout& layout() const { return layout_; }
+  virtual const GistHierarchy& hierarchy() const { return hierarchy_; }
   // Steps computed so far (the next step's index).
-  int64_t steps() const { return step_; }
+  virtual int64_t steps() const { return step_; }
   // Of the last step, averaged over layers: gist keys scored and keys attended
   // per KV group; and the level-0 chunks unfolded by any layer or head.
-  double last_keys_scored() const { return last_keys_scored_; }
-  double last_keys_read() const { return last_keys_read_; }
-  const std::vector<int64_t>& last_unfolded_chunks() const { return last_unfolded_; }
+  virtual double last_keys_scored() const { return last_keys_scored_; }
+  virtual double last_keys_read() const { return last_keys_read_; }
+  virtual const std::vector<int64_t>& last_unfolded_chunks() const { return last_unfolded_; }
   // Of the last step with shadow_full, averaged over the selecting layers and
   // units: the share of the full-attention mass over the prefix's chunks that
   // the unfolded chunks carry; -1 when not measured (or no layer selects).
-  double last_full_mass_coverage() const { return last_coverage_; }
+  virtual double last_full_mass_coverage() const { return last_coverage_; }
   // The selection the last position computed used (its k_l per level follow
   // the KV length with the auto and reference budgets), and its level-0 k.
-  const SelectionSettings& last_selection() const { return last_selection_; }
-  int last_budget() const { return last_selection_.k_at(0); }
+  virtual const SelectionSettings& last_selection() const { return last_selection_; }
+  int last_budget() const { return last_selection().k_at(0); }
   // Logits of every prompt position computed by prefill(), [L, vocab] (tests).
-  const at::Tensor& prompt_logits() const { return prompt_logits_; }
+  virtual const at::Tensor& prompt_logits() const { return prompt_logits_; }
 
  private:
   // `call_keys`: the key length of the reference's attention call that

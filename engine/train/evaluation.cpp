@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 
+#include "engine/decode/device_decode_session.h"
 #include "engine/decode/generation.h"
 #include "engine/decode/task_prompt.h"
 #include "engine/layout/gist_layout.h"
@@ -82,9 +84,10 @@ DecodedAnswer decode_answer(const DecoderModel& model, const Example& example,
   GenerationOptions generation;
   generation.max_tokens = static_cast<int64_t>(example.answer.size());
   generation.answer_chunk = answer_chunk(layout, example);
-  DecodeSession session(model, std::move(layout), settings);
+  const std::unique_ptr<DecodeSession> session =
+      make_decode_session(model, std::move(layout), settings);
   DecodeSteps steps;
-  const std::vector<int64_t> tokens = generate_greedy(session, tokenizer, generation, &steps);
+  const std::vector<int64_t> tokens = generate_greedy(*session, tokenizer, generation, &steps);
   DecodedAnswer out;
   out.generated = tokenizer.decode(tokens);
   out.exact = out.generated == example.answer;

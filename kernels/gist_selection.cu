@@ -1,0 +1,605 @@
+// Gist selection: score a level's candidates, choose per unit, descend.
+//
+// Computes, for every (sequence, KV group, level), what select_chunks does
+// for each choosing unit of the group (engine/decode/chunk_selector.cpp; CPU
+// reference of the whole step: selective_attention()), and at level 0 the
+// visible lists of visible_keys() (engine/decode/visible_set.cpp) without the
+// local ranges. Benchmark: `ssa-workbench bench kernels` (the SSA rows).
+// Built for sm_90a (-gencode=arch=compute_90a,code=sm_90a) by kernels/CMakeLists.txt.
+//
+// One kernel, one launch per level, grid (slices, KV heads, batch), 256 threads:
+//   slice   score kSliceSize candidates against the group's G query heads
+//           (version 1: fp32 loops; version 2: bf16 mma, one 16-byte load per
+//           thread and row, fp32 accumulation), keep every unit's top k of the
+//           slice (warp_top_threshold) as 64-bit keys: score, then lower slot.
+//   tail    the last block of the group (an atomic counter) merges the slices
+//           per unit, writes the unit's chosen gists (ascending), and builds
+//           the next level's candidates: the children of the union of the
+//           group's chosen gists (bitonic sort in shared memory, in global
+//           scratch when larger) with each child's unit bits, then the
+//           level's open gists. At level 0 it writes the visible lists.
+// Bytes: the level's candidate keys once (D * 2 bytes each); everything else
+// is a few kilobytes per group.
+#include "kernels/gist_selection.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "kernels/cuda_check.h"
+#include "kernels/launch.h"
+#include "kernels/mma_bf16.cuh"
+#include "kernels/selection_primitives.cuh"
+
+namespace ssa::kernels {
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int kWarps = kThreads / 32;
+constexpr int kSmemSort = 1024;  // uint64 entries in shared memory: unions up to 512
+
+struct SliceSmem {
+  float scores[kMaxGroupSize + 1][kSliceSize];  // per head; row kMaxGroupSize: the group's sum
+  uint32_t units[kSliceSize];                   // which units may choose each candidate
+};
+struct TailSmem {
+  uint64_t sort[kSmemSort];
+  int32_t scan[kSmemSort / 2];
+  int32_t offsets[kMaxGroupSize + 1];
+};
+struct Smem {
+  union {
+    SliceSmem slice;
+    TailSmem tail;
+  };
+  uint32_t hist[kWarps][256];
+  int32_t scan_scratch[33];
+  int32_t flag;
+};
+
+__device__ __forceinline__ void raise_error(const SelectionParams& p, int32_t bit) {
+  if (p.errors) atomicOr(p.errors, bit);
+}
+
+// --- slice: scores ----------------------------------------------------------
+
+// Version 1: one thread per (head, candidate), a plain fp32 dot product.
+template <int D>
+__device__ void score_slice_simple(const SelectionParams& p, const uint16_t* q,
+                                   const uint16_t* keys, const int32_t* slot_index, int32_t n_slice,
+                                   SliceSmem& s) {
+  const int G = p.group_size;
+  for (int32_t pair = threadIdx.x; pair < G * n_slice; pair += blockDim.x) {
+    const int32_t r = pair / n_slice, i = pair - r * n_slice;
+    const uint16_t* k = keys + static_cast<int64_t>(slot_index[i]) * D;
+    const uint16_t* qr = q + r * D;
+    float acc = 0;
+    for (int d = 0; d < D; ++d) acc = fmaf(bf16_to_float(qr[d]), bf16_to_float(k[d]), acc);
+    s.scores[r][i] = acc;
+  }
+}
+
+// Version 2: warp w scores candidates [32w, 32w + 32) of the slice as four
+// n8 tiles of an m16n8k16 product (rows: query heads, zero past G).
+template <int D>
+__device__ void score_slice_mma(const SelectionParams& p, const uint16_t* q, const uint16_t* keys,
+                                const int32_t* slot_index, int32_t n_slice, SliceSmem& s) {
+  constexpr int J = D / 32;  // 16-byte segments per thread and row
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int g = lane >> 2, t = lane & 3;
+  const int G = p.group_size;
+  uint4 qa[J], qb[J];
+#pragma unroll
+  for (int j = 0; j < J; ++j) {
+    qa[j] = load16(q + g * D + 32 * j + 8 * t, g < G);
+    qb[j] = load16(q + (g + 8) * D + 32 * j + 8 * t, g + 8 < G);
+  }
+  uint4 kr[4][J];
+#pragma unroll
+  for (int tile = 0; tile < 4; ++tile) {
+    const int32_t i = 32 * warp + 8 * tile + g;
+    const bool present = i < n_slice;
+    const uint16_t* row = keys + (present ? static_cast<int64_t>(slot_index[i]) * D : 0);
+#pragma unroll
+    for (int j = 0; j < J; ++j) kr[tile][j] = load16(row + 32 * j + 8 * t, present);
+  }
+#pragma unroll
+  for (int tile = 0; tile < 4; ++tile) {
+    float c[4] = {0, 0, 0, 0};
+#pragma unroll
+    for (int j = 0; j < J; ++j) {
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        const uint32_t a[4] = {word(qa[j], 2 * half), word(qb[j], 2 * half),
+                               word(qa[j], 2 * half + 1), word(qb[j], 2 * half + 1)};
+        const uint32_t b[2] = {word(kr[tile][j], 2 * half), word(kr[tile][j], 2 * half + 1)};
+        mma_bf16_16x8x16(c, a, b);
+      }
+    }
+    const int32_t i = 32 * warp + 8 * tile + 2 * t;
+#pragma unroll
+    for (int e = 0; e < 2; ++e) {
+      if (i + e >= n_slice) continue;
+      if (g < G) s.scores[g][i + e] = c[e];
+      if (g + 8 < G) s.scores[g + 8][i + e] = c[2 + e];
+    }
+  }
+}
+
+// --- tail: the union of chosen gists ------------------------------------------
+
+struct UnionBuffers {
+  uint64_t* sort;  // 2 * capacity entries: sorting area, then the unique entries
+  int32_t* scan;   // capacity entries
+  int32_t capacity;
+};
+
+// Sorted unique union of chosen[level] over the group's units in `members`,
+// as (gist index << 32 | unit bits), left at buf.sort + P; returns the count.
+__device__ int32_t block_union(const SelectionParams& p, int level, int b, int g, uint32_t members,
+                               Smem& sm, const UnionBuffers& global, UnionBuffers* used) {
+  const int U = units_per_group(p.mode, p.group_size);
+  const int units_total = p.kv_heads * U;
+  const int32_t cap = p.chosen_capacity[level];
+  const int32_t* chosen = p.chosen[level] + (static_cast<int64_t>(b) * units_total + g * U) * cap;
+  const int32_t* counts = p.chosen_count[level] + b * units_total + g * U;
+  if (threadIdx.x == 0) {
+    int32_t m = 0;
+    for (int u = 0; u < U; ++u) {
+      sm.tail.offsets[u] = m;
+      if ((members >> u) & 1u) m += counts[u];
+    }
+    sm.tail.offsets[U] = m;
+  }
+  __syncthreads();
+  int32_t m = sm.tail.offsets[U];
+  const int32_t P = next_pow2(max32(m, 1));
+  UnionBuffers buf{sm.tail.sort, sm.tail.scan, kSmemSort / 2};
+  if (P > buf.capacity) buf = global;
+  if (P > buf.capacity) {
+    if (threadIdx.x == 0) raise_error(p, kUnionOverflow);
+    m = 0;
+  }
+  const int32_t Pm = next_pow2(max32(m, 1));
+  for (int32_t i = m + threadIdx.x; i < Pm; i += blockDim.x) buf.sort[i] = ~0ull;
+  for (int u = 0; u < U; ++u) {
+    if (!((members >> u) & 1u) || m == 0) continue;
+    const int32_t n = counts[u], at = sm.tail.offsets[u];
+    for (int32_t j = threadIdx.x; j < n; j += blockDim.x)
+      buf.sort[at + j] = (static_cast<uint64_t>(chosen[u * cap + j]) << 32) | (1u << u);
+  }
+  __syncthreads();
+  // One unit's list is sorted and unique already.
+  if (__popc(members) > 1) block_bitonic_sort(buf.sort, Pm);
+  for (int32_t i = threadIdx.x; i < m; i += blockDim.x)
+    buf.scan[i] = (i == 0 || (buf.sort[i] >> 32) != (buf.sort[i - 1] >> 32)) ? 1 : 0;
+  __syncthreads();
+  const int32_t unique = block_exclusive_scan(buf.scan, m, sm.scan_scratch);
+  uint64_t* out = buf.sort + Pm;
+  for (int32_t i = threadIdx.x; i < m; i += blockDim.x) {
+    const uint64_t head = buf.sort[i] >> 32;
+    if (i > 0 && (buf.sort[i - 1] >> 32) == head) continue;
+    uint32_t bits = 0;
+    for (int32_t j = i; j < m && (buf.sort[j] >> 32) == head; ++j)
+      bits |= static_cast<uint32_t>(buf.sort[j]);
+    out[buf.scan[i]] = (head << 32) | bits;
+  }
+  __syncthreads();
+  *used = buf;
+  used->sort = out;
+  return unique;
+}
+
+// --- tail: choose ---------------------------------------------------------
+
+// Top-p over the keys: the smallest best-first set whose softmax mass reaches
+// top_p (choose_top), as a threshold. Radix walk by 4-bit digits over the
+// mass; sums in a fixed order, so the result does not vary between runs.
+template <typename KeyAt>
+__device__ uint64_t warp_top_p_threshold(const KeyAt& key_at, int32_t n, float top_p) {
+  const int lane = threadIdx.x & 31;
+  uint64_t best = 0;
+  for (int32_t i = lane; i < n; i += 32) best = max(best, key_at(i));
+#pragma unroll
+  for (int d = 16; d > 0; d >>= 1) best = max(best, __shfl_xor_sync(kFullWarp, best, d));
+  if (best == kNotCandidate) return kSelectNone;
+  const double top = score_of_key(best);
+  double total = 0;
+  for (int32_t i = lane; i < n; i += 32) {
+    const uint64_t key = key_at(i);
+    if (key != kNotCandidate) total += exp(static_cast<double>(score_of_key(key)) - top);
+  }
+#pragma unroll
+  for (int d = 16; d > 0; d >>= 1) total += __shfl_xor_sync(kFullWarp, total, d);
+  const double target = static_cast<double>(top_p) * total;
+  uint64_t prefix = 0, high_mask = 0;
+  double above = 0;  // mass of the keys above the current prefix range
+  for (int shift = 60; shift >= 0; shift -= 4) {
+    double mass[16];
+    uint32_t count[16];
+#pragma unroll
+    for (int j = 0; j < 16; ++j) mass[j] = 0, count[j] = 0;
+    for (int32_t i = lane; i < n; i += 32) {
+      const uint64_t key = key_at(i);
+      if (key == kNotCandidate || (key & high_mask) != prefix) continue;
+      const double w = exp(static_cast<double>(score_of_key(key)) - top);
+      const int digit = static_cast<int>((key >> shift) & 0xF);
+#pragma unroll
+      for (int j = 0; j < 16; ++j) {
+        if (digit == j) mass[j] += w, count[j] += 1;
+      }
+    }
+#pragma unroll
+    for (int j = 0; j < 16; ++j) {
+#pragma unroll
+      for (int d = 16; d > 0; d >>= 1) {
+        mass[j] += __shfl_xor_sync(kFullWarp, mass[j], d);
+        count[j] += __shfl_xor_sync(kFullWarp, count[j], d);
+      }
+    }
+    // The highest digit whose keys bring the running mass to the target;
+    // rounding may leave it short: then the whole range is taken.
+    int bin = -1;
+    uint32_t in_bin = 0;
+#pragma unroll
+    for (int j = 15; j >= 0; --j) {
+      if (bin < 0 && count[j] > 0) {
+        if (above + mass[j] >= target) {
+          bin = j;
+          in_bin = count[j];
+        } else {
+          above += mass[j];
+        }
+      }
+    }
+    if (bin < 0) return prefix > 0 ? prefix : 1;
+    prefix |= static_cast<uint64_t>(bin) << shift;
+    high_mask |= 0xFull << shift;
+    if (in_bin == 1) break;
+  }
+  return prefix > 0 ? prefix : 1;
+}
+
+// Every unit of the group: merge the slices' keys into the level's choice.
+__device__ void choose_units(const SelectionParams& p, int level, int b, int g,
+                             const int32_t* slot_index, bool top, int32_t slices, Smem& sm,
+                             unsigned char* merge_smem) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int U = units_per_group(p.mode, p.group_size);
+  const int units_total = p.kv_heads * U;
+  const int bg = b * p.kv_heads + g;
+  const SequenceStep& step = p.steps[b];
+  const int32_t pc = p.partial_capacity;
+  const int32_t cap = p.chosen_capacity[level];
+  // The group's slice results in shared memory when they fit: one bulk copy
+  // with many loads in flight, instead of a chain of L2 round trips per key.
+  const int64_t region = static_cast<int64_t>(bg) * p.max_slices * U;
+  const int32_t entries = slices * U;
+  const bool shared = p.merge_shared_bytes > 0;
+  uint64_t* keys = reinterpret_cast<uint64_t*>(merge_smem);
+  int32_t* counts = reinterpret_cast<int32_t*>(keys + static_cast<int64_t>(entries) * pc);
+  int32_t* valid = counts + entries;
+  if (shared) {
+    const uint64_t* src = p.partial_keys + region * pc;
+    const int32_t n = entries * pc;
+    for (int32_t i = threadIdx.x; i < n; i += 4 * blockDim.x) {
+      uint64_t v[4];
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        const int32_t at = i + j * blockDim.x;
+        v[j] = at < n ? __ldcg(src + at) : 0;
+      }
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        const int32_t at = i + j * blockDim.x;
+        if (at < n) keys[at] = v[j];
+      }
+    }
+    for (int32_t i = threadIdx.x; i < entries; i += blockDim.x) {
+      counts[i] = __ldcg(p.partial_count + region + i);
+      valid[i] = __ldcg(p.partial_valid + region + i);
+    }
+    __syncthreads();
+  }
+  for (int u = warp; u < U; u += kWarps) {
+    const int64_t unit_row = region + u;
+    uint32_t offered = 0;
+    for (int32_t s = lane; s < slices; s += 32)
+      offered += shared ? valid[s * U + u] : __ldcg(p.partial_valid + unit_row + s * U);
+    offered = warp_sum(offered);
+    auto key_at = [&](int32_t f) -> uint64_t {
+      const int32_t s = f / pc, i = f - s * pc;
+      if (shared) {
+        const int32_t row = s * U + u;
+        return i < counts[row] ? keys[static_cast<int64_t>(row) * pc + i] : kNotCandidate;
+      }
+      const int64_t row = unit_row + static_cast<int64_t>(s) * U;
+      return i < __ldcg(p.partial_count + row) ? __ldcg(p.partial_keys + row * pc + i)
+                                               : kNotCandidate;
+    };
+    const int32_t flat = slices * pc;
+    uint64_t threshold;
+    if (p.top_p > 0) {
+      threshold = warp_top_p_threshold(key_at, flat, p.top_p);
+    } else {
+      const int32_t k = level_budget(step.k_request[level], p.quarter_cap, step.count[level],
+                                     static_cast<int32_t>(offered));
+      threshold = warp_top_threshold(key_at, flat, k, sm.hist[warp]).threshold;
+    }
+    int32_t* chosen = p.chosen[level] + (static_cast<int64_t>(b) * units_total + g * U + u) * cap;
+    const int32_t n = warp_compact(
+        flat, [&](int32_t f) { return key_at(f) >= threshold; },
+        [&](int32_t f, int32_t rank) {
+          if (rank < cap) {
+            const uint32_t slot = key_slot(key_at(f));
+            chosen[rank] = top ? static_cast<int32_t>(slot) : slot_index[slot];
+          }
+        });
+    if (lane == 0) {
+      if (n > cap) raise_error(p, kChosenOverflow);
+      p.chosen_count[level][b * units_total + g * U + u] = min32(n, cap);
+    }
+  }
+  __syncthreads();
+}
+
+// The candidates of level - 1: children of the chosen gists, then open gists.
+__device__ void build_candidates(const SelectionParams& p, int level, int b, int g, Smem& sm,
+                                 const UnionBuffers& global) {
+  const int U = units_per_group(p.mode, p.group_size);
+  const uint32_t all = U >= 32 ? 0xFFFFFFFFu : (1u << U) - 1u;
+  const int bg = b * p.kv_heads + g;
+  const SequenceStep& step = p.steps[b];
+  UnionBuffers buf;
+  const int32_t parents = block_union(p, level, b, g, all, sm, global, &buf);
+  const int32_t* child_begin = p.hierarchy.child_begin[level] +
+                               static_cast<int64_t>(b) * (p.hierarchy.gist_capacity[level] + 1);
+  for (int32_t i = threadIdx.x; i < parents; i += blockDim.x) {
+    const int32_t j = static_cast<int32_t>(buf.sort[i] >> 32);
+    buf.scan[i] = child_begin[j + 1] - child_begin[j];
+  }
+  __syncthreads();
+  const int32_t children = block_exclusive_scan(buf.scan, parents, sm.scan_scratch);
+  const int32_t below = level - 1;
+  const int32_t open_first = step.first_open[below];
+  const int32_t open = max32(0, step.count[below] - open_first);
+  const int32_t cap = p.candidate_capacity[below];
+  int32_t* out = p.candidates[below] + static_cast<int64_t>(bg) * cap;
+  uint32_t* out_units = p.candidate_units[below] + static_cast<int64_t>(bg) * cap;
+  for (int32_t i = threadIdx.x; i < parents; i += blockDim.x) {
+    const int32_t j = static_cast<int32_t>(buf.sort[i] >> 32);
+    const uint32_t bits = static_cast<uint32_t>(buf.sort[i]);
+    for (int32_t c = child_begin[j], at = buf.scan[i]; c < child_begin[j + 1]; ++c, ++at) {
+      if (at < cap) out[at] = c, out_units[at] = bits;
+    }
+  }
+  for (int32_t o = threadIdx.x; o < open; o += blockDim.x) {
+    const int32_t at = children + o;
+    if (at < cap) out[at] = open_first + o, out_units[at] = all;
+  }
+  if (threadIdx.x == 0) {
+    if (children + open > cap) raise_error(p, kCandidateOverflow);
+    p.candidate_count[below][bg] = min32(children + open, cap);
+  }
+  __syncthreads();
+}
+
+// Level 0 done: the visible list of every attention unit of the group.
+__device__ void build_visible(const SelectionParams& p, int b, int g, Smem& sm,
+                              const UnionBuffers& global) {
+  const int G = p.group_size;
+  const int A = attention_units_per_group(p.mode, G);
+  const int attention_total = p.kv_heads * A;
+  const SequenceStep& step = p.steps[b];
+  const HierarchyView& h = p.hierarchy;
+  const int32_t* gist0 = h.gist_position[0] + static_cast<int64_t>(b) * h.gist_capacity[0];
+  const int32_t* chunk_begin = h.chunk_begin + static_cast<int64_t>(b) * h.gist_capacity[0];
+  for (int a = 0; a < A; ++a) {
+    const uint32_t members = attention_unit_members(p.mode, G, a);
+    const int64_t unit = static_cast<int64_t>(b) * attention_total + g * A + a;
+    int32_t* out = p.visible + unit * p.visible_capacity;
+    int32_t written = 0;
+    for (int level = p.num_levels - 1; level >= 0; --level) {
+      UnionBuffers buf;
+      const int32_t n = block_union(p, level, b, g, members, sm, global, &buf);
+      const int32_t* positions =
+          h.gist_position[level] + static_cast<int64_t>(b) * h.gist_capacity[level];
+      for (int32_t i = threadIdx.x; i < n; i += blockDim.x) {
+        const int32_t j = static_cast<int32_t>(buf.sort[i] >> 32);
+        buf.scan[i] = chosen_span(level, j, step, chunk_begin, gist0, positions).length();
+      }
+      __syncthreads();
+      const int32_t keys = block_exclusive_scan(buf.scan, n, sm.scan_scratch);
+      for (int32_t i = threadIdx.x; i < n; i += blockDim.x) {
+        const int32_t j = static_cast<int32_t>(buf.sort[i] >> 32);
+        const Span span = chosen_span(level, j, step, chunk_begin, gist0, positions);
+        int32_t at = written + buf.scan[i];
+        for (int32_t pos = span.first; pos <= span.last; ++pos, ++at) {
+          if (at < p.visible_capacity) out[at] = pos;
+        }
+      }
+      written += keys;
+      __syncthreads();
+    }
+    if (threadIdx.x == 0) {
+      if (written > p.visible_capacity) raise_error(p, kVisibleOverflow);
+      p.visible_count[unit] = min32(written, p.visible_capacity);
+    }
+    __syncthreads();
+  }
+}
+
+// --- the kernel -------------------------------------------------------------
+
+template <int D, int Version>
+__global__ void __launch_bounds__(kThreads) select_level_kernel(SelectionParams p, int level) {
+  __shared__ Smem sm;
+  __shared__ int32_t slot_index[kSliceSize];
+  SSA_DYNAMIC_SMEM(merge_smem);
+  const int s = blockIdx.x, g = blockIdx.y, b = blockIdx.z;
+  const int G = p.group_size, H = p.kv_heads * G;
+  const int U = units_per_group(p.mode, G);
+  const int warp = threadIdx.x >> 5;
+  const int bg = b * p.kv_heads + g;
+  const SequenceStep& step = p.steps[b];
+  const bool top = level == p.num_levels - 1;
+  wait_for_previous_grid();  // the level above wrote this level's candidates
+  const int32_t n_candidates = top ? step.count[level] : p.candidate_count[level][bg];
+  const int32_t* list =
+      top ? nullptr : p.candidates[level] + static_cast<int64_t>(bg) * p.candidate_capacity[level];
+  const int32_t base = s * kSliceSize;
+  const int32_t n_slice = max32(0, min32(kSliceSize, n_candidates - base));
+  const uint32_t all = U >= 32 ? 0xFFFFFFFFu : (1u << U) - 1u;
+
+  // Slice: scores of the group's heads, then every unit's top k.
+  for (int32_t i = threadIdx.x; i < kSliceSize; i += blockDim.x) {
+    const bool present = i < n_slice;
+    slot_index[i] = present ? (top ? base + i : list[base + i]) : 0;
+    sm.slice.units[i] = present ? (top ? all
+                                       : p.candidate_units[level][static_cast<int64_t>(bg) *
+                                                                      p.candidate_capacity[level] +
+                                                                  base + i])
+                                : 0;
+  }
+  __syncthreads();
+  if (n_slice > 0) {
+    const uint16_t* q = p.q + (static_cast<int64_t>(b) * H + g * G) * D;
+    const uint16_t* keys =
+        p.gist_keys[level] + static_cast<int64_t>(bg) * p.hierarchy.gist_capacity[level] * D;
+    if (Version == 1) {
+      score_slice_simple<D>(p, q, keys, slot_index, n_slice, sm.slice);
+    } else {
+      score_slice_mma<D>(p, q, keys, slot_index, n_slice, sm.slice);
+    }
+  }
+  __syncthreads();
+  if (p.mode == kGroupUnits) {
+    for (int32_t i = threadIdx.x; i < n_slice; i += blockDim.x) {
+      float sum = 0;
+      for (int r = 0; r < G; ++r) sum += sm.slice.scores[r][i];
+      sm.slice.scores[kMaxGroupSize][i] = sum;
+    }
+    __syncthreads();
+  }
+  const int score_row0 = p.mode == kGroupUnits ? kMaxGroupSize : 0;
+  if (p.scores[level]) {
+    const int units_total = p.kv_heads * U;
+    for (int32_t pair = threadIdx.x; pair < U * n_slice; pair += blockDim.x) {
+      const int u = pair / n_slice;
+      const int32_t i = pair - u * n_slice;
+      if ((sm.slice.units[i] >> u) & 1u) {
+        p.scores[level]
+                [(static_cast<int64_t>(b) * units_total + g * U + u) * p.candidate_capacity[level] +
+                 base + i] = sm.slice.scores[score_row0 + u][i];
+      }
+    }
+  }
+  const int32_t k_slice =
+      p.top_p > 0 ? kSliceSize
+                  : min32(kSliceSize,
+                          capped_budget(step.k_request[level], p.quarter_cap, step.count[level]));
+  if (k_slice > p.partial_capacity && threadIdx.x == 0) raise_error(p, kChosenOverflow);
+  const int32_t keep = min32(k_slice, p.partial_capacity);
+  for (int u = warp; u < U; u += kWarps) {
+    auto key_at = [&](int32_t i) -> uint64_t {
+      return ((sm.slice.units[i] >> u) & 1u) ? candidate_key(sm.slice.scores[score_row0 + u][i],
+                                                             static_cast<uint32_t>(base + i))
+                                             : kNotCandidate;
+    };
+    const TopThreshold top_k = warp_top_threshold(key_at, n_slice, keep, sm.hist[warp]);
+    const int64_t row = (static_cast<int64_t>(bg) * p.max_slices + s) * U + u;
+    uint64_t* out = p.partial_keys + row * p.partial_capacity;
+    const int32_t n = warp_compact(
+        n_slice, [&](int32_t i) { return key_at(i) >= top_k.threshold; },
+        [&](int32_t i, int32_t rank) { out[rank] = key_at(i); });
+    if ((threadIdx.x & 31) == 0) {
+      p.partial_count[row] = n;
+      p.partial_valid[row] = top_k.valid;
+    }
+  }
+
+  // The next launch may start its blocks now (they wait for this grid).
+  allow_next_grid();
+  // The last block of the group to finish merges.
+  __threadfence();
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    const unsigned done = atomicAdd(p.counters + level * p.batch * p.kv_heads + bg, 1u);
+    sm.flag = done == gridDim.x - 1;
+  }
+  __syncthreads();
+  if (!sm.flag) return;
+  __threadfence();
+  if (threadIdx.x == 0) p.counters[level * p.batch * p.kv_heads + bg] = 0;
+  // Slot -> gist index for the merge (the list, not only this slice's part).
+  const UnionBuffers global{p.sort_scratch + static_cast<int64_t>(bg) * 2 * p.sort_capacity,
+                            p.scan_scratch + static_cast<int64_t>(bg) * p.sort_capacity,
+                            p.sort_capacity};
+  choose_units(p, level, b, g, list, top, gridDim.x, sm, merge_smem);
+  if (level > 0) {
+    build_candidates(p, level, b, g, sm, global);
+  } else {
+    build_visible(p, b, g, sm, global);
+  }
+}
+
+template <int D, int Version>
+void launch_level(const SelectionParams& p, int level, cudaStream_t stream) {
+  auto* kernel = select_level_kernel<D, Version>;
+#if !defined(SSA_CUDA_EMULATION)
+  // Once per kernel: allow the largest merge buffer (set before any capture).
+  static const bool raised = [&] {
+    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                    kMaxMergeSharedBytes));
+    return true;
+  }();
+  (void)raised;
+#endif
+  const dim3 grid(p.slices[level], p.kv_heads, p.batch);
+  const bool overlap = p.overlap_launches && level < p.num_levels - 1;
+  SSA_LAUNCH_OVERLAPPED(kernel, grid, dim3(kThreads), p.merge_shared_bytes, stream, overlap, p,
+                        level);
+  CUDA_CHECK(cudaGetLastError());
+}
+
+template <int D>
+void launch_levels(const SelectionParams& p, int version, cudaStream_t stream) {
+  for (int level = p.num_levels - 1; level >= 0; --level) {
+    if (version == 1) {
+      launch_level<D, 1>(p, level, stream);
+    } else {
+      launch_level<D, 2>(p, level, stream);
+    }
+  }
+}
+
+}  // namespace
+
+void launch_gist_selection(const SelectionParams& p, int version, cudaStream_t stream) {
+  if (p.group_size < 1 || p.group_size > kMaxGroupSize)
+    throw std::invalid_argument("gist selection: 1..16 query heads per KV head, got " +
+                                std::to_string(p.group_size));
+  if (p.num_levels < 1 || p.num_levels > kMaxLevels)
+    throw std::invalid_argument("gist selection: 1..6 levels");
+  if (version < 1 || version > kSelectionVersions)
+    throw std::invalid_argument("gist selection: version 1 or 2");
+  if (p.merge_shared_bytes < 0 || p.merge_shared_bytes > kMaxMergeSharedBytes ||
+      (p.merge_shared_bytes > 0 &&
+       p.merge_shared_bytes < merge_shared_bytes(p.max_slices,
+                                                 units_per_group(p.mode, p.group_size),
+                                                 p.partial_capacity)))
+    throw std::invalid_argument("gist selection: merge buffer outside the plan");
+  for (int level = 0; level < p.num_levels; ++level) {
+    if (p.slices[level] < 1 || p.slices[level] > p.max_slices)
+      throw std::invalid_argument("gist selection: slices out of the planned range");
+  }
+  if (p.head_dim == 128) {
+    launch_levels<128>(p, version, stream);
+  } else if (p.head_dim == 64) {
+    launch_levels<64>(p, version, stream);
+  } else {
+    throw std::invalid_argument("gist selection: head_dim 64 or 128, got " +
+                                std::to_string(p.head_dim));
+  }
+}
+
+}  // namespace ssa::kernels

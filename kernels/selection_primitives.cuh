@@ -1,0 +1,184 @@
+// Warp- and block-wide building blocks of the selection kernels: the top-k
+// threshold (a byte-by-byte radix walk, reference_top_threshold in
+// decode_types.h is the same walk on one thread), order-keeping compaction,
+// an exclusive scan and a bitonic sort. Every collective is called by all 32
+// lanes of a warp (warp functions) or all threads of the block (block ones).
+#pragma once
+
+#if !defined(SSA_CUDA_EMULATION)
+#include <cuda_runtime.h>
+#endif
+
+#include <cstdint>
+
+#include "kernels/decode_types.h"
+
+namespace ssa::kernels {
+
+constexpr unsigned kFullWarp = 0xFFFFFFFFu;
+
+__device__ __forceinline__ int lane_id() {
+  return threadIdx.x & 31;
+}
+
+__device__ __forceinline__ uint32_t warp_sum(uint32_t v) {
+  return __reduce_add_sync(kFullWarp, v);
+}
+__device__ __forceinline__ uint64_t warp_and64(uint64_t v) {
+  const uint32_t lo = __reduce_and_sync(kFullWarp, static_cast<uint32_t>(v));
+  const uint32_t hi = __reduce_and_sync(kFullWarp, static_cast<uint32_t>(v >> 32));
+  return (static_cast<uint64_t>(hi) << 32) | lo;
+}
+__device__ __forceinline__ uint64_t warp_or64(uint64_t v) {
+  const uint32_t lo = __reduce_or_sync(kFullWarp, static_cast<uint32_t>(v));
+  const uint32_t hi = __reduce_or_sync(kFullWarp, static_cast<uint32_t>(v >> 32));
+  return (static_cast<uint64_t>(hi) << 32) | lo;
+}
+__device__ __forceinline__ uint32_t warp_inclusive_scan(uint32_t v) {
+  const int lane = lane_id();
+#pragma unroll
+  for (int d = 1; d < 32; d <<= 1) {
+    const uint32_t up = __shfl_up_sync(kFullWarp, v, d);
+    if (lane >= d) v += up;
+  }
+  return v;
+}
+
+struct TopThreshold {
+  uint64_t threshold = kSelectNone;  // select the keys >= this
+  int32_t valid = 0;                 // nonzero keys seen
+};
+
+// The warp's top-k: exactly min(k, valid) of key_at(0 .. n) (nonzero keys are
+// candidates, all distinct) are >= the threshold. `hist`: 256 words of this
+// warp's shared memory. key_at(i) must give the same key every call.
+template <typename KeyAt>
+__device__ TopThreshold warp_top_threshold(const KeyAt& key_at, int32_t n, int32_t k,
+                                           uint32_t* hist) {
+  const int lane = lane_id();
+  uint32_t valid = 0;
+  uint64_t all_and = ~0ull, any_or = 0;
+  for (int32_t i = lane; i < n; i += 32) {
+    const uint64_t key = key_at(i);
+    if (key == kNotCandidate) continue;
+    ++valid;
+    all_and &= key;
+    any_or |= key;
+  }
+  TopThreshold out;
+  out.valid = static_cast<int32_t>(warp_sum(valid));
+  all_and = warp_and64(all_and);
+  any_or = warp_or64(any_or);
+  if (k <= 0 || out.valid == 0) return out;
+  if (k >= out.valid) {
+    out.threshold = 1;
+    return out;
+  }
+  // Bytes where every valid key agrees need no histogram (the first byte of
+  // close scores usually does not tell them apart).
+  const uint64_t differ = all_and ^ any_or;
+  int shift = ((63 - __clzll(static_cast<long long>(differ))) / 8) * 8;
+  uint64_t high_mask = shift == 56 ? 0 : ~0ull << (shift + 8);
+  uint64_t prefix = all_and & high_mask;
+  uint32_t remaining = static_cast<uint32_t>(k);
+  for (; shift >= 0; shift -= 8) {
+    for (int b = lane; b < 256; b += 32) hist[b] = 0;
+    __syncwarp();
+    for (int32_t i = lane; i < n; i += 32) {
+      const uint64_t key = key_at(i);
+      if (key != kNotCandidate && (key & high_mask) == prefix)
+        atomicAdd(&hist[(key >> shift) & 0xFF], 1u);
+    }
+    __syncwarp();
+    // Lane L holds bins 255 - 8L down to 248 - 8L: a scan over lanes counts
+    // from the top bin down.
+    uint32_t c[8], local = 0;
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+      c[j] = hist[255 - 8 * lane - j];
+      local += c[j];
+    }
+    const uint32_t inclusive = warp_inclusive_scan(local);
+    uint32_t bin = 0, above = 0, in_bin = 0;
+    const bool mine = lane_bin(c, lane, inclusive - local, remaining, &bin, &above, &in_bin);
+    const unsigned owner = __ffs(__ballot_sync(kFullWarp, mine)) - 1;
+    bin = __shfl_sync(kFullWarp, bin, owner);
+    above = __shfl_sync(kFullWarp, above, owner);
+    in_bin = __shfl_sync(kFullWarp, in_bin, owner);
+    remaining -= above;
+    prefix |= static_cast<uint64_t>(bin) << shift;
+    high_mask |= 0xFFull << shift;
+    __syncwarp();  // every lane read the bins before the next round clears them
+    if (in_bin == remaining) break;
+  }
+  out.threshold = prefix;
+  return out;
+}
+
+// Calls emit(i, rank) for every i < n with keep(i), rank = its position among
+// the kept ones in index order; returns how many were kept (warp-uniform).
+template <typename Keep, typename Emit>
+__device__ int32_t warp_compact(int32_t n, const Keep& keep, const Emit& emit) {
+  const int lane = lane_id();
+  int32_t kept = 0;
+  for (int32_t base = 0; base < n; base += 32) {
+    const int32_t i = base + lane;
+    const bool k = i < n && keep(i);
+    const unsigned ballot = __ballot_sync(kFullWarp, k);
+    if (k) emit(i, kept + __popc(ballot & ((1u << lane) - 1u)));
+    kept += __popc(ballot);
+  }
+  return kept;
+}
+
+// In-place exclusive scan of data[0 .. n) (shared or global memory of this
+// block), all threads; returns the total. `scratch`: 33 shared words.
+__device__ inline int32_t block_exclusive_scan(int32_t* data, int32_t n, int32_t* scratch) {
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  const int warps = (blockDim.x + 31) >> 5;
+  const int32_t per = (n + blockDim.x - 1) / blockDim.x;
+  const int32_t begin = min(n, tid * per), end = min(n, begin + per);
+  int32_t local = 0;
+  for (int32_t i = begin; i < end; ++i) local += data[i];
+  const int32_t inclusive = static_cast<int32_t>(warp_inclusive_scan(static_cast<uint32_t>(local)));
+  if (lane == 31) scratch[warp] = inclusive;
+  __syncthreads();
+  if (warp == 0) {
+    const int32_t w = lane < warps ? scratch[lane] : 0;
+    const int32_t wi = static_cast<int32_t>(warp_inclusive_scan(static_cast<uint32_t>(w)));
+    __syncwarp();
+    if (lane < warps) scratch[lane] = wi - w;  // exclusive prefix of the warp totals
+    if (lane == warps - 1) scratch[32] = wi;
+  }
+  __syncthreads();
+  int32_t offset = scratch[warp] + inclusive - local;
+  for (int32_t i = begin; i < end; ++i) {
+    const int32_t v = data[i];
+    data[i] = offset;
+    offset += v;
+  }
+  const int32_t total = scratch[32];
+  __syncthreads();  // scratch is free again, data is scanned
+  return total;
+}
+
+// Ascending bitonic sort of a[0 .. n), n a power of two, all threads.
+__device__ inline void block_bitonic_sort(uint64_t* a, int32_t n) {
+  for (int32_t size = 2; size <= n; size <<= 1) {
+    for (int32_t stride = size >> 1; stride > 0; stride >>= 1) {
+      for (int32_t t = threadIdx.x; t < n / 2; t += blockDim.x) {
+        int32_t lo, hi;
+        bool ascending;
+        bitonic_pair(t, size, stride, &lo, &hi, &ascending);
+        const uint64_t x = a[lo], y = a[hi];
+        if ((x > y) == ascending) {
+          a[lo] = y;
+          a[hi] = x;
+        }
+      }
+      __syncthreads();
+    }
+  }
+}
+
+}  // namespace ssa::kernels

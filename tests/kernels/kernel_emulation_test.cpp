@@ -1,0 +1,171 @@
+// The decode kernels themselves (kernels/*.cu compiled for the CPU emulator,
+// cuda_emulation.h), driven by DeviceAttention on CPU tensors, against the
+// CPU reference, on small random cases: every
+// GQA mode, budgets and top-p, H-SSA descent, generation gists, batches,
+// both kernel versions, the three key sources, the KV append. Workspaces are
+// poisoned (-1, NaN) before each run. Runs everywhere (no GPU, no nvcc);
+// slow, since every thread is a fiber, so the cases stay small.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+
+#include "engine/decode/baselines.h"
+#include "engine/decode/device_plan.h"
+#include "tests/kernels/layer_cases.h"
+
+// The emulation's types before the kernels' headers: they then leave CUDA out.
+#include "tests/kernels/cuda_emulation_types.h"
+
+#ifndef SSA_WITH_CUDA
+#define SSA_WITH_CUDA 1  // DeviceAttention is declared where the emulator runs it
+#endif
+#include "kernels/kv_append.h"
+#include "tests/kernels/device_layer_check.h"
+
+namespace ssa {
+namespace {
+
+using testing::LayerCase;
+using testing::LayerRun;
+
+// DeviceAttention on CPU tensors drives the emulated kernels.
+void check_selection(const LayerCase& c, int version, uint64_t seed, testing::Agreement* agreement,
+                     bool merge_in_shared = true) {
+  LayerRun run;
+  run.device = at::kCPU;
+  run.version = version;
+  run.seed = seed;
+  run.merge_in_shared = merge_in_shared;
+  testing::check_selection(c, run, agreement);
+}
+
+TEST(EmulatedKernels, SelectionMatchesTheCpuReference) {
+  std::mt19937 rng(2024);
+  for (int version = 1; version <= 2; ++version) {
+    testing::Agreement agreement;
+    for (int trial = 0; trial < 14; ++trial) {
+      LayerCase c = testing::random_layer_case(rng, 900, false);
+      c.batch = std::min<int64_t>(c.batch, 2);
+      check_selection(c, version, 100 + trial, &agreement, trial % 3 != 0);
+      if (HasFailure()) return;
+    }
+    EXPECT_GE(agreement.compared, agreement.units * 8 / 10) << "version " << version;
+  }
+}
+
+TEST(EmulatedKernels, QwenShapedHeadsEveryMode) {
+  // 7 query heads per KV head, d 128, sink 3, p 1, as the Qwen2-7B layer.
+  for (const char* hierarchy : {"chunk16", "chunk4-chunk4"}) {
+    for (GqaMode mode : {GqaMode::kHead, GqaMode::kGroup, GqaMode::kIndependent}) {
+      const LayerCase c = testing::qwen_layer_case(hierarchy, mode, 1400, 2, 1);
+      testing::Agreement agreement;
+      check_selection(c, 2, 5, &agreement);
+      if (HasFailure()) return;
+      EXPECT_GE(agreement.compared, agreement.units * 8 / 10) << hierarchy;
+    }
+  }
+}
+
+TEST(EmulatedKernels, TopPAndLargeBudgets) {
+  for (double top_p : {0.0, 0.5, 0.9}) {
+    for (int k : {1, 300}) {
+      LayerCase c;
+      c.layout = parse_hierarchy("chunk2-chunk3");
+      c.mask.previous_chunks = 1;
+      c.raw = 1100;  // > one slice of candidates at level 0
+      c.kv_heads = 1;
+      c.group = 3;
+      c.head_dim = 64;
+      c.mode = GqaMode::kHead;
+      c.select.k = k;
+      c.select.quarter_cap = false;
+      c.select.top_p = top_p;
+      testing::Agreement agreement;
+      for (int version = 1; version <= 2; ++version)
+        check_selection(c, version, 40 + k, &agreement);
+      if (HasFailure()) return;
+    }
+  }
+}
+
+TEST(EmulatedKernels, AllKeysAndTrainingRowMatchTheCpu) {
+  std::mt19937 rng(31);
+  for (int trial = 0; trial < 8; ++trial) {
+    const LayerCase c = testing::random_layer_case(rng, 700, false);
+    for (int version = 1; version <= 2; ++version) {
+      LayerRun run;
+      run.device = at::kCPU;
+      run.version = version;
+      run.seed = 60 + trial;
+      testing::check_unselected(c, run, trial % 2 ? 48 : 1024);
+      if (HasFailure()) return;
+    }
+  }
+}
+
+// The emulator's fp16 conversions (the attention's partials) are IEEE's, as c10::Half's.
+TEST(EmulatedKernels, HalfConversionsRoundAsIeee) {
+  std::mt19937 rng(5);
+  std::vector<float> values = {0.f,   -0.f,  1.f,   65504.f,  65520.f,
+                               1e-8f, 6e-8f, 3e-5f, INFINITY, -INFINITY};
+  for (int i = 0; i < 20000; ++i) {
+    uint32_t bits = rng();
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    if (!std::isnan(f)) values.push_back(f);
+    values.push_back(
+        std::ldexp(static_cast<float>(rng() % 4096) - 2048, -static_cast<int>(rng() % 30)));
+  }
+  for (float f : values) {
+    const c10::Half want(f);
+    ASSERT_EQ(ssa_emu::float_to_half_rn(f), want.x) << f;
+    ASSERT_EQ(ssa_emu::half_to_float(want.x), static_cast<float>(want)) << f;
+  }
+  EXPECT_TRUE(std::isnan(ssa_emu::half_to_float(ssa_emu::float_to_half_rn(NAN))));
+}
+
+TEST(EmulatedKernels, AppendWritesTheCacheAndTheGistKey) {
+  const int64_t B = 2, Hkv = 3, D = 64, capacity = 40, gists = 9;
+  std::vector<uint16_t> keys(B * Hkv * capacity * D, 0), values = keys;
+  std::vector<uint16_t> gist_keys(B * Hkv * gists * D, 0);
+  std::vector<uint16_t> k_new(B * Hkv * D), v_new(B * Hkv * D);
+  for (size_t i = 0; i < k_new.size(); ++i)
+    k_new[i] = static_cast<uint16_t>(i + 1), v_new[i] = static_cast<uint16_t>(7 * i + 3);
+  std::vector<kernels::SequenceStep> steps(B);
+  steps[0].query = 17;
+  steps[1].query = 23;
+  steps[1].append_level = 0;
+  steps[1].append_index = 5;
+  kernels::AppendParams p;
+  p.batch = B;
+  p.kv_heads = Hkv;
+  p.head_dim = D;
+  p.steps = steps.data();
+  p.k_new = k_new.data();
+  p.v_new = v_new.data();
+  p.keys = keys.data();
+  p.values = values.data();
+  p.capacity = capacity;
+  p.gist_keys[0] = gist_keys.data();
+  p.gist_capacity[0] = gists;
+  kernels::launch_kv_append(p, nullptr);
+  for (int64_t b = 0; b < B; ++b) {
+    for (int64_t g = 0; g < Hkv; ++g) {
+      for (int64_t d = 0; d < D; ++d) {
+        const int64_t src = (b * Hkv + g) * D + d;
+        const int64_t dst = ((b * Hkv + g) * capacity + steps[b].query) * D + d;
+        ASSERT_EQ(keys[dst], k_new[src]);
+        ASSERT_EQ(values[dst], v_new[src]);
+        ASSERT_EQ(gist_keys[((b * Hkv + g) * gists + 5) * D + d], b == 1 ? k_new[src] : 0);
+      }
+    }
+  }
+  int64_t written = 0;
+  for (uint16_t x : keys) written += x != 0;
+  EXPECT_EQ(written, B * Hkv * D);  // nothing else
+}
+
+}  // namespace
+}  // namespace ssa
