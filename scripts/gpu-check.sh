@@ -80,22 +80,13 @@ nvcc --version | tail -1
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name(0))'
 
 # --- build ---------------------------------------------------------------
-sqlite_lib=$(ls /usr/lib/x86_64-linux-gnu/libsqlite3.so* 2>/dev/null | head -1)
-if [ ! -d .carry/icu ]; then
-  mkdir -p .carry/icu && tar -C .carry/icu -xJf .carry/icu.tar.xz
-fi
-icu=$PWD/.carry/icu
+# shellcheck source=scripts/gpu-configure.sh
+source scripts/gpu-configure.sh
 build() {
-  cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DSSA_GUI=OFF -DSSA_CUDA=ON \
-    -DCMAKE_PREFIX_PATH="$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')" \
-    -DPython3_EXECUTABLE="$(command -v python3)" \
-    -DSQLite3_INCLUDE_DIR="$PWD/.carry/include" -DSQLite3_LIBRARY="$sqlite_lib" \
-    -DPCRE2_INCLUDE_DIR="$PWD/.carry/include" -DPCRE2_LIBRARY="$PWD/.carry/lib/libpcre2-8.a" \
-    -DICU_INCLUDE_DIR="$icu/usr/include" -DICU_UC_LIBRARY_RELEASE="$icu/usr/lib/x86_64-linux-gnu/libicuuc.a" \
-    -DICU_DATA_LIBRARY_RELEASE="$icu/usr/lib/x86_64-linux-gnu/libicudata.a" &&
-    cmake --build build-gpu -j "$(nproc)"
+  gpu_configure && cmake --build build-gpu -j "$(nproc)"
 }
 export -f build
+export -f gpu_configure
 export sqlite_lib icu
 run build "$out/build.log" 330 build
 if [ ! -x build-gpu/tests/kernels/kernel_tests ]; then

@@ -193,11 +193,13 @@ def build(name, out_dir, seed):
     with torch.no_grad():
         out = stepper(input_ids=step_ids[:, :PREFILL], use_cache=True)
         step_logits.append(out.logits[0].float())
-        cache = out.cache
+        # transformers 5 names the cache `cache`; 4.x (the GPU machine's) `past_key_values`.
+        cache_key = "cache" if hasattr(out, "cache") else "past_key_values"
+        cache = getattr(out, cache_key)
         for t in range(PREFILL, PREFILL + STEPS):
-            out = stepper(input_ids=step_ids[:, t:t + 1], cache=cache,
-                          position_ids=torch.tensor([[t]]), use_cache=True)
-            cache = out.cache
+            out = stepper(input_ids=step_ids[:, t:t + 1], position_ids=torch.tensor([[t]]),
+                          use_cache=True, **{cache_key: cache})
+            cache = getattr(out, cache_key)
             step_logits.append(out.logits[0].float())
     step_logits = torch.cat(step_logits, 0)
 

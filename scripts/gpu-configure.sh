@@ -1,0 +1,19 @@
+# Sourced by the GPU scripts: gpu_configure configures build-gpu/ on the GPU
+# machine (headless ssa-workbench, CUDA for sm_90a, the machine's LibTorch),
+# with what scripts/gpu-check.sh --prepare carried in .carry/ for what the
+# machine lacks (SQLite's and PCRE2's headers, ICU 72).
+sqlite_lib=$(ls /usr/lib/x86_64-linux-gnu/libsqlite3.so* 2>/dev/null | head -1)
+if [ ! -d .carry/icu ]; then
+  mkdir -p .carry/icu && tar -C .carry/icu -xJf .carry/icu.tar.xz
+fi
+icu=$PWD/.carry/icu
+gpu_configure() {
+  cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DSSA_GUI=OFF -DSSA_CUDA=ON \
+    -DCMAKE_PREFIX_PATH="$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')" \
+    -DPython3_EXECUTABLE="$(command -v python3)" \
+    -DSQLite3_INCLUDE_DIR="$PWD/.carry/include" -DSQLite3_LIBRARY="$sqlite_lib" \
+    -DPCRE2_INCLUDE_DIR="$PWD/.carry/include" -DPCRE2_LIBRARY="$PWD/.carry/lib/libpcre2-8.a" \
+    -DICU_INCLUDE_DIR="$icu/usr/include" \
+    -DICU_UC_LIBRARY_RELEASE="$icu/usr/lib/x86_64-linux-gnu/libicuuc.a" \
+    -DICU_DATA_LIBRARY_RELEASE="$icu/usr/lib/x86_64-linux-gnu/libicudata.a"
+}
