@@ -6,9 +6,7 @@
 // gists where the embedding has them. Skips (one line) without the SmolLM2
 // checkpoint (scripts/setup.sh installs it).
 #include <ATen/ATen.h>
-#include <ftw.h>
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 
@@ -23,24 +21,13 @@
 #include "engine/model/gist_tokens.h"
 #include "engine/train/train_config.h"
 #include "engine/train/trainer.h"
+#include "tests/model/scratch_dir.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
 const fs::path kSmolLM2 = fs::path(SSA_SOURCE_DIR) / ".cache/models/smollm2-135m-instruct";
-
-// <build>/tests/model/scratch/<name>, emptied (not fs::remove_all: LibTorch
-// exports a copy of it that crashes).
-std::string fresh_dir(const std::string& name) {
-  const std::string dir = (fs::path(SSA_BINARY_DIR) / "tests/model/scratch" / name).string();
-  struct stat st;
-  if (::lstat(dir.c_str(), &st) == 0)
-    ::nftw(
-        dir.c_str(), [](const char* p, const struct stat*, int, FTW*) { return ::remove(p); }, 16,
-        FTW_DEPTH | FTW_PHYS);
-  return dir;
-}
 
 nlohmann::json read_json(const fs::path& file) {
   std::ifstream in(file);
@@ -52,7 +39,7 @@ nlohmann::json read_json(const fs::path& file) {
 // A Llama of SmolLM2's vocabulary and special ids, 2 layers of width 32, with
 // SmolLM2's tokenizer files.
 std::string tiny_smollm2(const std::string& name) {
-  const std::string dir = fresh_dir(name);
+  const std::string dir = ssa::test::fresh_tree(name);
   ssa::ModelConfig c;
   c.model_type = "llama";
   c.vocab_size = 49152, c.hidden_size = 32, c.intermediate_size = 64, c.num_hidden_layers = 2;
@@ -87,7 +74,7 @@ TEST(SmolLM2Training, TheRecipeRunsOnTheCpuAndSavesTheGistTokens) {
   EXPECT_EQ(config.ssa.layout.positions, ssa::PositionScheme::kRaw);
 
   ssa::TrainOptions options;
-  options.out_dir = fresh_dir("smollm2_ssa_run");
+  options.out_dir = ssa::test::fresh_tree("smollm2_ssa_run");
   options.progress = false;
   const ssa::TrainResult r = ssa::train(config, options);
   ASSERT_EQ(r.losses.size(), 3u);
