@@ -5,6 +5,7 @@
 #include <torch/cuda.h>
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <stdexcept>
 
 #include "app/cli/commands.h"
@@ -31,6 +32,10 @@ void add_decode_flags(CLI::App* cmd, const std::shared_ptr<DecodeFlags>& o) {
   cmd->add_option("--levels", o->levels, "Override the model's H-SSA group sizes C1[,C2...]")
       ->delimiter(',')
       ->each([o](const std::string&) { o->levels_given = true; });
+  add_layout_flags(cmd, o->layout);
+  cmd->add_flag("--chat", o->chat,
+                "Wrap the prompt in the checkpoint's chat template (the question and the "
+                "assistant's header stay uncompressed)");
   cmd->add_option("--mode", o->mode, "GQA mode: head, group or independent");
   cmd->add_option("--baseline", o->baseline,
                   "none (SSA selection), full, gist-only, oracle or recency");
@@ -44,7 +49,7 @@ void add_decode_flags(CLI::App* cmd, const std::shared_ptr<DecodeFlags>& o) {
                 "Insert gists every c generated tokens (for long generations)");
   cmd->add_flag("--word-aware", o->word_aware,
                 "Word-aware gist placement (a gist moves up to c/2 tokens to a word start); "
-                "default: the model's ssa.word_aware");
+                "default: the model's ssa.word_aware, on for a tokenizer model without a block");
   cmd->add_flag("--no-word-aware", o->no_word_aware,
                 "Plain gist placement whatever the model says");
   cmd->add_option("--device", o->device, "cpu or cuda");
@@ -56,26 +61,150 @@ void add_decode_flags(CLI::App* cmd, const std::shared_ptr<DecodeFlags>& o) {
       ->check(CLI::Range(0, 1024));
 }
 
-DecoderModel load_decode_model(const DecodeFlags& o) {
+void add_layout_flags(CLI::App* cmd, const std::shared_ptr<LayoutFlags>& o) {
+  cmd->add_option("--layout", o->layout,
+                  "Gist layout for a checkpoint without an ssa block (chunk16, chunk8, "
+                  "chunk4-chunk4, ...; the reference's names); overrides a block");
+  cmd->add_option("--sink", o->sink, "Attention sink for --layout (default 3)")
+      ->each([o](const std::string&) { o->sink_given = true; });
+  cmd->add_option("--previous", o->previous,
+                  "Previous chunks every chunk sees (p) for --layout (default 1)")
+      ->each([o](const std::string&) { o->previous_given = true; });
+}
+
+ResolvedLayout resolve_layout(const LayoutFlags& o, const std::string& model_dir,
+                              const ModelConfig& config, bool has_tokenizer) {
+  if (!config.has_ssa_block() && o.layout.empty())
+    throw UsageError(fmt::format(
+        "--layout: {}/config.json has no ssa block, so its gist layout is unknown: give "
+        "--layout chunk16 (or chunk8, chunk4-chunk4, ...) [--sink 3 --previous 1]",
+        model_dir));
+  ResolvedLayout r;
+  r.layout = config.ssa.layout;
+  r.previous_chunks = config.ssa.previous_chunks;
+  r.dense_layers = config.ssa.dense_layers;
+  r.from = "ssa block";
+  if (!config.has_ssa_block()) {
+    // A reference checkpoint: its positions are raw, and the reference lays
+    // documents out word-aware whenever it has a tokenizer.
+    r.layout = LayoutSettings{};
+    r.layout.positions = PositionScheme::kRaw;
+    r.layout.word_aware = has_tokenizer;
+    r.layout.sink = 3;
+    r.previous_chunks = 1;
+    r.dense_layers = 1;
+    r.from = "flags";
+  }
+  if (!o.given()) return r;
+  const ResolvedLayout block = r;
+  if (!o.layout.empty()) {
+    LayoutSettings named;
+    try {
+      named = parse_hierarchy(o.layout);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(fmt::format("--layout {}: {}", o.layout, e.what()));
+    }
+    r.layout.chunk = named.chunk;
+    r.layout.group_sizes = named.group_sizes;
+  }
+  if (o.sink_given) r.layout.sink = o.sink;
+  if (o.previous_given) {
+    if (o.previous < 0) throw UsageError("--previous must be >= 0");
+    r.previous_chunks = o.previous;
+  }
+  try {
+    r.layout.validate();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--layout: ") + e.what());
+  }
+  if (config.has_ssa_block()) {
+    r.from = "flags over the ssa block";
+    fmt::print(stderr,
+               "ssa-workbench: the layout flags override the model's ssa block ({}, sink {}, "
+               "p {}): using {}, sink {}, p {}\n",
+               block.layout.hierarchy_name(), block.layout.sink, block.previous_chunks,
+               r.layout.hierarchy_name(), r.layout.sink, r.previous_chunks);
+  }
+  return r;
+}
+
+DecodeModel load_decode_model(const DecodeFlags& o) {
   if (o.device != "cpu" && o.device != "cuda")
     throw UsageError("--device must be cpu or cuda, got '" + o.device + "'");
   if (o.threads < 0) throw UsageError("--threads must be >= 0");
   if (o.threads > 0) at::set_num_threads(o.threads);
   if (o.device == "cuda" && !torch::cuda::is_available())
     throw UsageError("--device cuda: no CUDA device is available here");
-  DecoderModel model = [&] {
+  if (!o.layout->layout.empty() && o.levels_given)
+    throw UsageError("--levels and --layout exclude each other (--layout names every level)");
+  // The layout first (config.json alone): a missing --layout costs no weights.
+  namespace fs = std::filesystem;
+  const fs::path config_file = fs::path(o.model) / "config.json";
+  // A missing or damaged --model is bad input (exit 2), as every other file.
+  const auto as_input = [](auto load) {
     try {
-      return load_checkpoint(o.model, o.device == "cuda" ? c10::kCUDA : c10::kCPU);
+      return load();
+    } catch (const UsageError&) {
+      throw;
     } catch (const std::runtime_error& e) {
-      throw InputError(e.what());  // a missing or damaged --model: bad input, exit 2
+      throw InputError(e.what());
     }
-  }();
-  if (!model.config().ssa.enabled)
-    throw InputError(o.model + "/config.json has no ssa block: not an SSA model");
-  return model;
+  };
+  const ResolvedLayout resolved = as_input([&] {
+    return fs::is_directory(o.model) && fs::exists(config_file)
+               ? resolve_layout(*o.layout, o.model, load_model_config(config_file.string()),
+                                fs::exists(fs::path(o.model) / "tokenizer.json"))
+               : ResolvedLayout{};
+  });
+  LoadOptions load;
+  load.device = o.device == "cuda" ? c10::Device(c10::kCUDA) : c10::Device(c10::kCPU);
+  CheckpointInfo info;
+  DecodeModel m{as_input([&] { return load_checkpoint(o.model, load, &info); }), {}, resolved};
+  LayoutSettings& layout = m.layout.layout;
+  if (o.levels_given) {
+    layout.group_sizes = o.levels;
+    try {
+      layout.validate();
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--levels: ") + e.what());
+    }
+  }
+  const int64_t vocab = m.model.config().vocab_size;
+  if (!info.tokenizer && layout.gist_token_base + layout.num_levels() > vocab)
+    throw UsageError(fmt::format("the model knows {} gist levels; {} asks for {}",
+                                 vocab - layout.gist_token_base,
+                                 o.levels_given ? "--levels" : "the layout", layout.num_levels()));
+  try {
+    m.text =
+        prepare_model_text(m.model, o.model, info, layout.num_levels(), layout.gist_token_base);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  } catch (const std::runtime_error& e) {
+    throw InputError(e.what());
+  }
+  for (const std::string& note : m.text.notes) fmt::print(stderr, "ssa-workbench: {}\n", note);
+  if (m.text.gist_ids[0] != layout.gist_token_base && m.model.config().has_ssa_block())
+    fmt::print(stderr,
+               "ssa-workbench: ssa.gist_token_base {} differs from the tokenizer's <gist> id {}: "
+               "using the tokenizer's\n",
+               layout.gist_token_base, m.text.gist_ids[0]);
+  layout.gist_token_base = m.text.gist_ids[0];
+  return m;
 }
 
-DecodePlan plan_decode(const DecodeFlags& o, const DecoderModel& model) {
+nlohmann::json text_config(const DecodeFlags& o, const DecodeModel& m, const DecodePlan& plan) {
+  return {{"model", o.model},
+          {"tokenizer", m.text.source},
+          {"gist_ids", m.text.gist_ids},
+          {"bos", m.text.bos},
+          {"stop_ids", m.text.stop_ids},
+          {"layout_from", m.layout.from},
+          {"word_aware", plan.layout.word_aware},
+          {"position_ids", position_scheme_name(plan.layout.positions)},
+          {"chat", o.chat}};
+}
+
+DecodePlan plan_decode(const DecodeFlags& o, const DecodeModel& m) {
   if (o.k < 1) throw UsageError("--k must be >= 1");
   BudgetMode budget;
   try {
@@ -105,30 +234,18 @@ DecodePlan plan_decode(const DecodeFlags& o, const DecoderModel& model) {
   } catch (const std::invalid_argument& e) {
     throw UsageError(std::string("--baseline: ") + e.what());
   }
-  const ModelConfig& config = model.config();
-  const int dense_layers = o.dense_layers_given ? o.dense_layers : config.ssa.dense_layers;
+  const ModelConfig& config = m.model.config();
+  const int dense_layers = o.dense_layers_given ? o.dense_layers : m.layout.dense_layers;
   if (dense_layers > config.num_hidden_layers) {
     throw UsageError(fmt::format("--dense-layers {}: the model has {} layers", dense_layers,
                                  config.num_hidden_layers));
   }
-  plan.layout = config.ssa.layout;
-  if (o.levels_given) plan.layout.group_sizes = o.levels;
+  plan.layout = m.layout.layout;
   if (o.generation_gists) plan.layout.gists_in_generation = true;
   if (o.word_aware && o.no_word_aware)
     throw UsageError("--word-aware and --no-word-aware exclude each other");
   if (o.word_aware || o.no_word_aware) plan.layout.word_aware = o.word_aware;
-  try {
-    plan.layout.validate();
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(std::string("--levels: ") + e.what());
-  }
-  const ByteTokenizer tokenizer(plan.layout.num_levels());
-  if (tokenizer.vocab_size() > config.vocab_size) {
-    throw UsageError(fmt::format("the model knows {} gist levels; --levels asks for {}",
-                                 config.vocab_size - ByteTokenizer::kGistBase,
-                                 plan.layout.num_levels()));
-  }
-  settings.mask.previous_chunks = config.ssa.previous_chunks;
+  settings.mask.previous_chunks = m.layout.previous_chunks;
   settings.selection.k = o.k;
   settings.selection.quarter_cap = !o.no_cap;
   settings.selection.top_p = o.top_p;

@@ -1,17 +1,22 @@
 // `ssa-workbench forward`: one forward pass of a checkpoint on given token
 // ids, written as NumPy files.
 //
-//   forward --model DIR (--ids 1,2,3 | --ids-file F.npy) [--attention full|mask]
+//   forward --model DIR (--ids 1,2,3 | --ids-file F.npy | --text T) [--attention full|mask]
+//           [--layout chunk16 [--sink 3] [--previous 1]] [--word-aware | --no-word-aware]
 //           [--positions raw|stream] [--device cpu|cuda] [--dtype fp32|bf16|fp16] --out DIR
 //
+// --text: the ids the model's tokenizer gives for T, as transformers'
+// tokenizer(T) does (its template: Llama 3 puts BOS first, SmolLM2 nothing).
 // full (the default): plain causal attention over the ids as given. mask: the
-// ids are raw text tokens, laid out with gists by the model's ssa block and
-// computed under the SSA / H-SSA training mask. Output: logits.npy (float32
-// [L, vocab], L = stream length), tokens.npy, roles.npy, positions.npy and
-// layout.json (the layout used). Every check comes first and the files are
-// written into a temporary directory renamed to --out at the end, so a
-// refused or failed call writes nothing. Bad input (flags, ids, the
-// checkpoint's files) is one line and exit status 2.
+// ids are raw text tokens, laid out with gists by the model's ssa block (or
+// the layout flags, which a checkpoint without a block needs; word-aware by
+// default when it has a tokenizer) and computed under the SSA / H-SSA
+// training mask; the gist ids are the tokenizer's <gist>, <Gist>, <MGist>,
+// added after its vocabulary when it lacks them (engine/data/model_text.h). Output: logits.npy
+// (float32 [L, vocab], L = stream length), tokens.npy, roles.npy, positions.npy and layout.json
+// (the layout used). Every check comes first and the files are written into a temporary directory
+// renamed to --out at the end, so a refused or failed call writes nothing. Bad input (flags, ids,
+// the checkpoint's files) is one line and exit status 2.
 #include <fmt/core.h>
 #include <torch/cuda.h>
 #include <CLI/CLI.hpp>
@@ -30,12 +35,16 @@
 #include <vector>
 
 #include "app/cli/commands.h"
+#include "app/cli/decode_options.h"
 #include "app/cli/npy_writer.h"
+#include "engine/data/model_text.h"
+#include "engine/decode/task_prompt.h"
 #include "engine/layout/gist_layout.h"
 #include "engine/mask/training_mask.h"
 #include "engine/model/checkpoint.h"
 #include "engine/model/checkpoint_error.h"
 #include "engine/model/gist_tokens.h"
+#include "engine/tokenizer/byte_tokenizer.h"
 
 namespace ssa::cli {
 namespace {
@@ -46,7 +55,10 @@ struct ForwardOptions {
   std::string model;
   std::vector<int64_t> ids;
   std::string ids_file;
-  // (--text comes with the tokenizer: it becomes a third source in input_ids.)
+  std::string text;  // tokenized by the model's tokenizer
+  bool text_given = false;
+  std::shared_ptr<LayoutFlags> layout = std::make_shared<LayoutFlags>();
+  bool word_aware = false, no_word_aware = false;
   std::string attention = "full";
   std::string positions;  // raw | stream; empty: the ssa block's (raw by default)
   std::string device = "cpu";
@@ -147,16 +159,43 @@ std::vector<int64_t> read_npy_ids(const std::string& path) {
   return ids;
 }
 
+// --ids or --ids-file (--text needs the model's tokenizer: text_ids).
+void check_sources(const ForwardOptions& o) {
+  const int sources = !o.ids.empty() + !o.ids_file.empty() + o.text_given;
+  if (sources != 1)
+    throw UsageError("give the token ids with exactly one of --ids, --ids-file and --text");
+  if (o.text_given && o.text.empty()) throw UsageError("--text is empty");
+}
+
 std::vector<int64_t> input_ids(const ForwardOptions& o) {
-  const int sources = !o.ids.empty() + !o.ids_file.empty();
-  if (sources != 1) throw UsageError("give the token ids with exactly one of --ids or --ids-file");
   std::vector<int64_t> ids = o.ids.empty() ? read_npy_ids(o.ids_file) : o.ids;
   if (ids.empty()) throw UsageError(o.ids.empty() ? "--ids-file holds no ids" : "--ids is empty");
   return ids;
 }
 
+// The tokenizer of the checkpoint: tokenizer.json, else the byte tokenizer.
+std::shared_ptr<Tokenizer> model_tokenizer(const CheckpointInfo& info, const ModelConfig& config) {
+  if (info.tokenizer) return info.tokenizer;
+  if (!info.tokenizer_problem.empty()) throw UsageError(info.tokenizer_problem);
+  const int64_t levels = std::max<int64_t>(1, config.vocab_size - ByteTokenizer::kGistBase);
+  return std::make_shared<ByteTokenizer>(static_cast<int>(levels));
+}
+
+std::vector<int64_t> text_ids(const ForwardOptions& o, const CheckpointInfo& info,
+                              const ModelConfig& config) {
+  try {
+    return model_tokenizer(info, config)->encode(o.text, true);
+  } catch (const TokenizerError& e) {
+    throw UsageError(std::string("--text: ") + e.what());
+  }
+}
+
+std::string ids_flag(const ForwardOptions& o) {
+  return o.text_given ? "--text" : o.ids.empty() ? "--ids-file" : "--ids";
+}
+
 void check_ids(const std::vector<int64_t>& ids, int64_t vocab_size, const ForwardOptions& o) {
-  const std::string flag = o.ids.empty() ? "--ids-file" : "--ids";
+  const std::string flag = ids_flag(o);
   for (size_t i = 0; i < ids.size(); ++i)
     if (ids[i] < 0 || ids[i] >= vocab_size)
       throw UsageError(fmt::format("{}: id {} at index {} is outside the vocabulary (0..{})", flag,
@@ -209,51 +248,37 @@ Stream full_stream(const std::vector<int64_t>& ids) {
   return s;
 }
 
-// The gist ids: the tokenizer's <gist>, <Gist>, <MGist> when it lists them,
-// else the ssa block's gist_token_base + level.
-void resolve_gist_ids(DecoderModel& model, const CheckpointInfo& info, LayoutSettings& settings) {
-  const GistTokenIds found = find_gist_tokens(info.vocabulary);
-  if (!info.vocabulary.present || !(found[0] || found[1] || found[2])) return;
-  const GistTokens g =
-      prepare_gist_tokens(model, settings.num_levels(), info.vocabulary.size, found);
-  for (const std::string& w : g.warnings) fmt::print(stderr, "ssa-workbench: {}\n", w);
-  if (!g.consecutive()) {
-    std::string listed;
-    for (int64_t id : g.ids) listed += (listed.empty() ? "" : ", ") + std::to_string(id);
-    throw UsageError(
-        fmt::format("the tokenizer's gist token ids {} are not consecutive: the "
-                    "layout needs gist, meta-gist ids base, base + 1, ...",
-                    listed));
+Stream mask_stream(DecoderModel& model, const CheckpointInfo& info, const std::vector<int64_t>& ids,
+                   const ForwardOptions& o) {
+  const ResolvedLayout resolved =
+      resolve_layout(*o.layout, o.model, model.config(), info.tokenizer != nullptr);
+  LayoutSettings settings = resolved.layout;
+  ModelText text;
+  try {
+    text =
+        prepare_model_text(model, o.model, info, settings.num_levels(), settings.gist_token_base);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
   }
-  if (g.ids[0] != settings.gist_token_base)
+  for (const std::string& note : text.notes) fmt::print(stderr, "ssa-workbench: {}\n", note);
+  if (text.gist_ids[0] != settings.gist_token_base && model.config().has_ssa_block())
     fmt::print(stderr,
                "ssa-workbench: ssa.gist_token_base {} differs from the tokenizer's <gist> "
                "id {}: using the tokenizer's\n",
-               settings.gist_token_base, g.ids[0]);
-  settings.gist_token_base = g.ids[0];
-}
-
-Stream mask_stream(DecoderModel& model, const CheckpointInfo& info, const std::vector<int64_t>& ids,
-                   const ForwardOptions& o) {
-  const ModelConfig& config = model.config();
-  if (!config.has_ssa_block())
-    throw UsageError(fmt::format(
-        "--attention mask: {}/config.json has no ssa block, so its gist layout is unknown "
-        "(reference checkpoints carry it in their name)",
-        o.model));
-  // (Layout flags for such checkpoints, --layout / --sink / --previous, belong here.)
-  LayoutSettings settings = config.ssa.layout;
-  resolve_gist_ids(model, info, settings);
+               settings.gist_token_base, text.gist_ids[0]);
+  settings.gist_token_base = text.gist_ids[0];
   if (!o.positions.empty()) settings.positions = parse_position_scheme(o.positions);
-  const std::string flag = o.ids.empty() ? "--ids-file" : "--ids";
+  if (o.word_aware && o.no_word_aware)
+    throw UsageError("--word-aware and --no-word-aware exclude each other");
+  if (o.word_aware || o.no_word_aware) settings.word_aware = o.word_aware;
+  const std::string flag = ids_flag(o);
   for (size_t i = 0; i < ids.size(); ++i)
-    if (ids[i] >= settings.gist_token_base &&
-        ids[i] <= settings.gist_token_base + settings.top_level())
+    if (text.is_gist(ids[i]))
       throw UsageError(
           fmt::format("{}: id {} at index {} is a gist token; --attention mask lays "
                       "out raw text tokens and inserts the gists itself",
                       flag, ids[i], i));
-  const GistLayout layout(settings, ids);
+  const GistLayout layout = document_layout(settings, ids, *text.tokenizer);
   if (layout.length() > kMaxDenseMaskLength)
     throw UsageError(fmt::format("the stream of {} positions exceeds {} for a dense mask",
                                  layout.length(), kMaxDenseMaskLength));
@@ -261,11 +286,13 @@ Stream mask_stream(DecoderModel& model, const CheckpointInfo& info, const std::v
   s.tokens = layout.token_ids();
   s.positions = layout.position_ids();
   s.roles = layout.roles();
-  const MaskSettings mask_settings{config.ssa.previous_chunks};
+  const MaskSettings mask_settings{resolved.previous_chunks};
   s.mask = dense_training_mask(layout, mask_settings);
   s.layout = nlohmann::json::parse(settings.to_json());
   s.layout["attention"] = "mask";
-  s.layout["previous_chunks"] = config.ssa.previous_chunks;
+  s.layout["layout_from"] = resolved.from;
+  s.layout["tokenizer"] = text.source;
+  s.layout["previous_chunks"] = resolved.previous_chunks;
   s.layout["length"] = layout.length();
   s.layout["raw_tokens"] = layout.num_raw();
   s.layout["prefix_length"] = layout.prefix_length();
@@ -324,7 +351,8 @@ void run_forward(const ForwardOptions& o) {
     throw UsageError("--device cuda: no CUDA device is available here");
   const at::ScalarType dtype = compute_dtype(o);
   check_out(o.out);
-  const std::vector<int64_t> ids = input_ids(o);
+  check_sources(o);
+  const std::vector<int64_t> given = o.text_given ? std::vector<int64_t>{} : input_ids(o);
 
   LoadOptions load;
   load.device = o.device == "cuda" ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
@@ -337,6 +365,7 @@ void run_forward(const ForwardOptions& o) {
       throw UsageError(e.what());
     }
   }();
+  const std::vector<int64_t> ids = o.text_given ? text_ids(o, info, model.config()) : given;
   check_ids(ids, model.config().vocab_size, o);
   Stream s;
   try {
@@ -372,9 +401,14 @@ void register_forward_command(CLI::App& app) {
       ->required();
   cmd->add_option("--ids", o->ids, "Token ids, comma-separated")->delimiter(',');
   cmd->add_option("--ids-file", o->ids_file, "Token ids as a 1-D integer .npy file");
+  cmd->add_option("--text", o->text, "Text, tokenized by the model's tokenizer")
+      ->each([o](const std::string&) { o->text_given = true; });
+  add_layout_flags(cmd, o->layout);
+  cmd->add_flag("--word-aware", o->word_aware, "Word-aware gists with --attention mask");
+  cmd->add_flag("--no-word-aware", o->no_word_aware, "Plain gist placement with --attention mask");
   cmd->add_option("--attention", o->attention,
                   "full: causal over the ids; mask: the ids laid out with gists by the model's "
-                  "ssa block, under the training mask");
+                  "ssa block or --layout, under the training mask");
   cmd->add_option("--positions", o->positions,
                   "RoPE positions with --attention mask: raw (gists do not advance) or stream");
   cmd->add_option("--device", o->device, "cpu or cuda");

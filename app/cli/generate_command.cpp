@@ -1,14 +1,19 @@
 // `ssa-workbench generate`: compress a prompt with gists, decode greedily with
 // selective attention (or a baseline), and print the text as it comes.
 //
-// The prompt is laid out as training lays out a document ([BOS] + text with
-// gists); --question, when given, is appended uncompressed after it, like a
-// task's question. With --stats every step's cost and unfolded chunks go to
+// The prompt (any text, tokenized by the model's tokenizer) is laid out as
+// training lays out a document ([BOS] + text with gists); --question, when
+// given, is appended uncompressed after it, like a task's question. --chat
+// makes prompt + question the user's message of the checkpoint's chat
+// template, the question and the assistant's header uncompressed. The text
+// is printed through a StreamDecoder (never half a UTF-8 character), stop
+// ids (EOS) not. With --stats every step's cost and unfolded chunks go to
 // stderr, and the text, whole, to stdout at the end (the streams would
 // interleave on a terminal).
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -20,7 +25,8 @@
 #include "engine/decode/decode_session.h"
 #include "engine/decode/generation.h"
 #include "engine/decode/task_prompt.h"
-#include "engine/tokenizer/byte_tokenizer.h"
+#include "engine/tokenizer/chat_template.h"
+#include "engine/tokenizer/stream_decoder.h"
 
 namespace ssa::cli {
 namespace {
@@ -34,20 +40,27 @@ struct GenerateOptions {
   bool stats = false;
 };
 
-// Streams each produced piece to stdout; with stats, one line per step to stderr.
+// Streams the text to stdout as it completes; with stats, one line per step to stderr.
 class Printer : public trace::Observer {
  public:
-  Printer(const DecodeSession& session, bool stats) : session_(session), stats_(stats) {}
+  Printer(const DecodeSession& session, const ModelText& text, bool stats)
+      : session_(session), text_(text), stream_(*text.tokenizer), stats_(stats) {}
 
-  // The text held back with --stats.
-  const std::string& text() const { return text_; }
+  // The text held back with --stats, and whatever the decoder still holds.
+  std::string rest() {
+    held_ += stream_.finish();
+    return held_;
+  }
 
   void on_decode_step(const trace::DecodeStep& step) override {
-    if (step.token_id != ByteTokenizer::kEos) {
+    const bool stop = std::find(text_.stop_ids.begin(), text_.stop_ids.end(), step.token_id) !=
+                      text_.stop_ids.end();
+    if (!stop) {
+      const std::string piece = stream_.step(step.token_id);
       if (stats_) {
-        text_ += step.text;  // printed at the end, so the two streams do not interleave
+        held_ += piece;  // printed at the end, so the two streams do not interleave
       } else {
-        std::fwrite(step.text.data(), 1, step.text.size(), stdout);
+        std::fwrite(piece.data(), 1, piece.size(), stdout);
         std::fflush(stdout);
       }
     }
@@ -62,7 +75,7 @@ class Printer : public trace::Observer {
     fmt::print(stderr,
                "step {:4d}  token {:>6}  {:8.2f} ms  scored {:6d}  read {:6d}  coverage {}  "
                "unfolded chunks [{}]\n",
-               step.step, step.token_id == ByteTokenizer::kEos ? "<eos>" : printable(step.text),
+               step.step, stop && text_.byte_level ? "<eos>" : printable(step.text),
                step.seconds * 1e3, step.keys_scored, step.keys_read, coverage, unfolded);
   }
 
@@ -73,8 +86,10 @@ class Printer : public trace::Observer {
     return text;
   }
   const DecodeSession& session_;
+  const ModelText& text_;
+  StreamDecoder stream_;
   bool stats_;
-  std::string text_;
+  std::string held_;
 };
 
 std::string read_prompt(const GenerateOptions& o) {
@@ -96,23 +111,42 @@ void run_generate(const GenerateOptions& o) {
   if (o.max_tokens < 1) throw UsageError("--max-tokens must be >= 1");
   const std::string prompt = read_prompt(o);
   const DecodeFlags& flags = *o.decode;
-  const DecoderModel model = load_decode_model(flags);
-  const DecodePlan plan = plan_decode(flags, model);
-  const ByteTokenizer tokenizer(plan.layout.num_levels());
-  const GistLayout layout = prompt_layout(plan.layout, prompt, o.question);
+  const DecodeModel loaded = load_decode_model(flags);
+  const ModelText& text = loaded.text;
+  const DecodePlan plan = plan_decode(flags, loaded);
+  std::string document = prompt, question = o.question;
+  if (flags.chat) {
+    try {
+      const ChatPrompt chat = chat_prompt(ChatTemplate::load(flags.model), prompt, o.question);
+      document = chat.document;
+      question = chat.suffix;
+    } catch (const TokenizerError& e) {
+      throw UsageError(std::string("--chat: ") + e.what());
+    }
+  }
+  std::vector<int64_t> document_ids, question_ids;
+  try {
+    document_ids = text.tokenizer->encode(document);
+    question_ids = text.tokenizer->encode(question);
+  } catch (const TokenizerError& e) {
+    throw UsageError(std::string(o.prompt_file.empty() ? "--prompt: " : "--prompt-file: ") +
+                     e.what());
+  }
+  const GistLayout layout = prompt_layout(plan.layout, text, document_ids, question_ids);
   check_decode_layout(flags, layout);
 
-  DecodeSession session(model, layout, plan.settings);
-  Printer printer(session, o.stats);
-  GenerationOptions generation;
+  DecodeSession session(loaded.model, layout, plan.settings);
+  Printer printer(session, text, o.stats);
+  GenerationOptions generation = generation_options(text, loaded.model.config().vocab_size);
   generation.max_tokens = o.max_tokens;
   if (o.stats) {
     fmt::print(stderr, "{}: {}; {} bytes -> {} stream positions ({} in the prefix)\n",
                decode_run_name(flags, plan), describe_budget(flags, plan),
                prompt.size() + o.question.size(), layout.length(), layout.prefix_length());
   }
-  generate_greedy(session, tokenizer, generation, &printer);
-  std::fwrite(printer.text().data(), 1, printer.text().size(), stdout);
+  generate_greedy(session, *text.tokenizer, generation, &printer);
+  const std::string rest = printer.rest();
+  std::fwrite(rest.data(), 1, rest.size(), stdout);
   std::fputc('\n', stdout);
 }
 

@@ -3,7 +3,12 @@
 //
 // The sequence is built as in training (engine/train/training_batch.h):
 // [BOS] + document laid out with gists, then the task's prompt as the
-// uncompressed suffix; generation continues from there.
+// uncompressed suffix; generation continues from there. The task is written
+// as text and tokenized by the model's tokenizer (engine/data/model_text.h);
+// --context is the document's length in its tokens: bytes for the byte-level
+// models, BPE tokens for a Hugging Face checkpoint (the document is sized to
+// fill it). With --chat the document and question are the user's message in
+// the checkpoint's chat template (engine/decode/task_prompt.h, ChatPrompt).
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -16,6 +21,7 @@
 #include "app/cli/decode_options.h"
 #include "app/cli/flag_checks.h"
 #include "app/cli/recorder.h"
+#include "engine/data/example_tokens.h"
 #include "engine/data/rng.h"
 #include "engine/data/tasks.h"
 #include "engine/data/text_corpus.h"
@@ -24,6 +30,7 @@
 #include "engine/decode/task_prompt.h"
 #include "engine/mask/block_mask.h"
 #include "engine/model/checkpoint.h"
+#include "engine/tokenizer/chat_template.h"
 #include "engine/trace/layout_trace.h"
 #include "sessions/writer.h"
 
@@ -40,34 +47,82 @@ struct RecordOptions {
   std::string name;
 };
 
-Example make_task(const RecordOptions& o, Rng& rng) {
-  if (o.task == "passkey") return make_passkey(rng, o.context);
-  if (o.task == "kv") return make_multikey(rng, o.context);
-  if (o.task == "multidoc") return make_multidoc(rng, o.context, load_fortunes(), Split::kHeldOut);
-  if (o.task == "text") return make_text(rng, o.context, load_fortunes(), Split::kHeldOut);
-  throw UsageError("--task must be passkey, kv, multidoc or text, got '" + o.task + "'");
+// The task with a document of `size` bytes, drawn from the seed.
+Example make_task(const RecordOptions& o, int64_t size, const TextCorpus* corpus) {
+  Rng rng(o.seed);
+  if (o.task == "passkey") return make_passkey(rng, size);
+  if (o.task == "kv") return make_multikey(rng, size);
+  if (o.task == "multidoc") return make_multidoc(rng, size, *corpus, Split::kHeldOut);
+  return make_text(rng, size, *corpus, Split::kHeldOut);
+}
+
+// The task in the model's tokens: --context bytes for the byte tokenizer (as
+// ever); a tokenizer model's document sized to --context of its tokens.
+Example tokenized_task(const RecordOptions& o, const ModelText& text) {
+  if (o.task != "passkey" && o.task != "kv" && o.task != "multidoc" && o.task != "text")
+    throw UsageError("--task must be passkey, kv, multidoc or text, got '" + o.task + "'");
+  std::unique_ptr<TextCorpus> corpus;
+  if (o.task == "multidoc" || o.task == "text")
+    corpus = std::make_unique<TextCorpus>(load_fortunes());
+  try {
+    if (text.byte_level) {
+      Example ex = make_task(o, o.context, corpus.get());
+      tokenize_example(text, ex);
+      return ex;
+    }
+    return fit_example(
+        [&](int64_t size) { return make_task(o, size, corpus.get()); }, text, o.context,
+        [](const Example& ex) { return static_cast<int64_t>(ex.document_ids.size()); });
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(fmt::format("--context {}: {}", o.context, e.what()));
+  }
+}
+
+// --chat: the document and the question as the user's message of the chat
+// template; the answer's bytes move with the document.
+Example in_chat(const Example& task, const ModelText& text, const std::string& model_dir) {
+  ChatPrompt chat;
+  try {
+    const std::string question = task.prompt.substr(0, task.prompt.find_last_not_of(' ') + 1);
+    chat = chat_prompt(ChatTemplate::load(model_dir), task.document, question);
+  } catch (const TokenizerError& e) {
+    throw UsageError(std::string("--chat: ") + e.what());
+  }
+  Example ex;
+  ex.kind = task.kind;
+  ex.document = chat.document;
+  ex.prompt = chat.suffix;
+  ex.answer = task.answer;
+  if (task.answer_begin >= 0) {
+    ex.answer_begin = task.answer_begin + chat.head_bytes;
+    ex.answer_end = task.answer_end + chat.head_bytes;
+  }
+  tokenize_example(text, ex);
+  return ex;
 }
 
 void run_record(const RecordOptions& o) {
-  if (o.context < 16) throw UsageError("--context must be >= 16 bytes");
+  if (o.context < 16) throw UsageError("--context must be >= 16 (tokens; bytes for byte models)");
   if (o.steps < 1) throw UsageError("--steps must be >= 1");
   const auto parent = std::filesystem::absolute(o.out).parent_path();
   if (!std::filesystem::is_directory(parent)) {
     throw UsageError(fmt::format("--out: directory {} does not exist", parent.string()));
   }
   const DecodeFlags& flags = *o.decode;
-  const DecoderModel model = load_decode_model(flags);
+  const DecodeModel loaded = load_decode_model(flags);
+  const DecoderModel& model = loaded.model;
+  const ModelText& text = loaded.text;
   const ModelConfig& config = model.config();
-  const DecodePlan plan = plan_decode(flags, model);
+  const DecodePlan plan = plan_decode(flags, loaded);
   const LayoutSettings& layout_settings = plan.layout;
   const DecodeSettings& settings = plan.settings;
-  const ByteTokenizer tokenizer(layout_settings.num_levels());
+  const Tokenizer& tokenizer = *text.tokenizer;
 
-  Rng rng(o.seed);
-  const Example example = make_task(o, rng);
-  const GistLayout layout = prompt_layout(layout_settings, example.document, example.prompt);
+  const Example task = tokenized_task(o, text);
+  const Example example = flags.chat ? in_chat(task, text, flags.model) : task;
+  const GistLayout layout = prompt_layout(layout_settings, text, example);
   check_decode_layout(flags, layout);
-  const int64_t answer = answer_chunk(layout, example);
+  const int64_t answer = answer_chunk(layout, text, example);
 
   sessions::Writer writer(o.out);
   sessions::RunInfo run;
@@ -89,17 +144,23 @@ void run_record(const RecordOptions& o) {
                                {"answer_chunk", answer},
                                {"layout", nlohmann::json::parse(layout_settings.to_json())},
                                {"previous_chunks", settings.mask.previous_chunks}};
+  if (!text.byte_level) {
+    // How the text was made (the byte-level recordings stay as they were).
+    run_config.update(text_config(flags, loaded, plan));
+    run_config["document_tokens"] = task.document_ids.size();
+    run_config["answer_tokens"] = {example.answer_token_begin, example.answer_token_end};
+  }
   run.config_json = run_config.dump();
   run.num_layers = static_cast<int32_t>(config.num_hidden_layers);
   run.num_score_heads = static_cast<int32_t>(
       settings.mode == GqaMode::kGroup ? config.num_key_value_heads : config.num_attention_heads);
   run.num_levels = layout_settings.num_levels();
-  Recorder recorder(writer, run, [tokenizer](int64_t id) { return tokenizer.token_text(id); });
+  Recorder recorder(writer, run, [&tokenizer](int64_t id) { return tokenizer.token_text(id); });
   recorder.on_layout(trace::describe_layout(layout));
   recorder.on_mask(trace::describe_mask(build_block_mask(layout, settings.mask, 128)));
 
   DecodeSession session(model, layout, settings, &recorder);
-  GenerationOptions generation;
+  GenerationOptions generation = generation_options(text, config.vocab_size);
   generation.max_tokens = o.steps;
   // Full attention unfolds nothing; gist-only never unfolds either (reported as 0).
   generation.answer_chunk = settings.baseline == Baseline::kFull ? -1 : answer;
@@ -124,7 +185,8 @@ void register_record_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("record", "Prefill + decode a task and record every decision");
   add_decode_flags(cmd, o->decode);
   cmd->add_option("--task", o->task, "passkey, kv, multidoc or text");
-  cmd->add_option("--context", o->context, "Document length in bytes")
+  cmd->add_option("--context", o->context,
+                  "Document length in the model's tokens (bytes for the byte-level models)")
       ->check(CLI::Range(int64_t(16), int64_t(1) << 24));
   cmd->add_option("--steps", o->steps, "Tokens to generate");
   cmd->add_option("--seed", o->seed, "Seed of the generated task")->check(seed_number());

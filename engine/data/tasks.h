@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/data/rng.h"
 #include "engine/data/text_corpus.h"
@@ -20,6 +21,13 @@ struct Example {
   std::string answer;         // the completion to predict ("" for text)
   int64_t answer_begin = -1;  // byte range in `document` that holds the answer
   int64_t answer_end = -1;
+
+  // The example in a model's tokens, filled by tokenize_example
+  // (engine/data/example_tokens.h); empty until then.
+  bool tokenized = false;
+  std::vector<int64_t> document_ids, prompt_ids, answer_ids;  // no BOS, no EOS
+  int64_t answer_token_begin = -1;  // raw-token range of document_ids holding the answer
+  int64_t answer_token_end = -1;
 };
 
 // Longest prompt + answer (+ EOS) that `source`'s examples have: sizes the

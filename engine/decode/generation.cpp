@@ -8,19 +8,26 @@
 
 namespace ssa {
 
-std::vector<int64_t> generate_greedy(DecodeSession& session, const ByteTokenizer& tokenizer,
+GenerationOptions generation_options(const ModelText& text, int64_t vocab_size) {
+  GenerationOptions options;
+  options.stop_tokens = text.stop_ids;
+  options.banned_tokens = text.never_generated(vocab_size);
+  options.banned_from = -1;
+  return options;
+}
+
+std::vector<int64_t> generate_greedy(DecodeSession& session, const Tokenizer& tokenizer,
                                      const GenerationOptions& options, trace::Observer* observer) {
   std::vector<int64_t> tokens;
   auto start = std::chrono::steady_clock::now();
   at::Tensor logits = session.prefill();
+  const at::Tensor banned = at::tensor(options.banned_tokens, at::kLong).to(logits.device());
   for (int64_t s = 0; s < options.max_tokens; ++s) {
-    // Only text bytes and EOS may be generated: never BOS, padding or a gist
-    // (gists are placed by the layout, not predicted).
+    // Gists are placed by the layout, never predicted; nor are BOS and padding.
     at::Tensor allowed = logits.detach().to(at::kFloat).clone();
-    allowed.index_fill_(0, at::tensor({ByteTokenizer::kBos}, at::kLong).to(allowed.device()),
-                        -INFINITY);
-    if (allowed.size(0) > ByteTokenizer::kPad)
-      allowed.narrow(0, ByteTokenizer::kPad, allowed.size(0) - ByteTokenizer::kPad)
+    if (banned.numel() > 0) allowed.index_fill_(0, banned, -INFINITY);
+    if (options.banned_from >= 0 && allowed.size(0) > options.banned_from)
+      allowed.narrow(0, options.banned_from, allowed.size(0) - options.banned_from)
           .fill_(-INFINITY);
     const int64_t token = allowed.argmax().item<int64_t>();
     tokens.push_back(token);
@@ -41,7 +48,9 @@ std::vector<int64_t> generate_greedy(DecodeSession& session, const ByteTokenizer
       }
       observer->on_decode_step(step);
     }
-    if (token == options.stop_token || s + 1 == options.max_tokens) break;
+    const bool stop = std::find(options.stop_tokens.begin(), options.stop_tokens.end(), token) !=
+                      options.stop_tokens.end();
+    if (stop || s + 1 == options.max_tokens) break;
     start = std::chrono::steady_clock::now();
     logits = session.step(token);
   }

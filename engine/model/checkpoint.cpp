@@ -154,10 +154,11 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> check_tensors(const Mo
 // The special ids and the tokenizer's size must fit the embedding.
 void check_vocabulary(const std::string& dir, const ModelConfig& config,
                       const CheckpointInfo& info) {
-  if (info.vocabulary.present && info.vocabulary.size > config.vocab_size)
+  if (info.tokenizer && info.tokenizer->vocab_size() > config.vocab_size)
     fail((fs::path(dir) / "tokenizer.json").string(),
-         message("the tokenizer has ", info.vocabulary.size, " tokens but the embedding has ",
-                 config.vocab_size, " rows (config.json vocab_size)"));
+         message("the tokenizer has ", info.tokenizer->vocab_size(),
+                 " tokens but the embedding has ", config.vocab_size,
+                 " rows (config.json vocab_size)"));
   const SpecialTokens& t = info.tokens;
   std::vector<std::pair<const char*, int64_t>> ids{{"bos", t.bos}, {"eos", t.eos}, {"pad", t.pad}};
   for (int64_t id : t.stop) ids.push_back({"stop (eos_token_id)", id});
@@ -175,9 +176,18 @@ DecoderModel load_checkpoint(const std::string& dir, const LoadOptions& options,
     fail(dir, "not a directory (expected a checkpoint with config.json and model.safetensors)");
   ModelConfig config = load_model_config((fs::path(dir) / "config.json").string());
   CheckpointInfo info;
-  info.vocabulary = load_tokenizer_vocabulary((fs::path(dir) / "tokenizer.json").string());
-  info.tokens = load_special_tokens(dir, config.bos_token_id, config.eos_token_ids,
-                                    config.pad_token_id, info.vocabulary);
+  const fs::path tokenizer_file = fs::path(dir) / "tokenizer.json";
+  if (fs::exists(tokenizer_file)) {
+    try {
+      info.tokenizer = load_tokenizer_json(tokenizer_file);
+    } catch (const TokenizerError& e) {
+      // The weights stay usable on ids (forward --ids); text needs the tokenizer.
+      info.tokenizer_problem = e.what();
+    }
+  }
+  info.tokens =
+      load_special_tokens(dir, config.bos_token_id, config.eos_token_ids, config.pad_token_id,
+                          info.tokenizer.get(), !info.tokenizer_problem.empty());
   check_vocabulary(dir, config, info);
   config.bos_token_id = info.tokens.bos;
   config.eos_token_id = info.tokens.eos;

@@ -17,6 +17,7 @@
 #include <c10/core/ScalarType.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,8 +38,11 @@ struct CheckpointInfo {
   uint64_t file_bytes = 0;                // sum of the weight files' sizes
   uint64_t weight_bytes = 0;              // bytes of the loaded weights (compute dtype)
   std::string stored_dtype;               // "float32", "bfloat16", "float16" (or "mixed")
-  TokenizerVocabulary vocabulary;         // tokenizer.json's ids (present = false if absent)
-  SpecialTokens tokens;                   // also written into the model's config
+  // The directory's tokenizer.json (engine/tokenizer), null when there is none
+  // or it cannot be read (then tokenizer_problem says why, in one line).
+  std::shared_ptr<Tokenizer> tokenizer;
+  std::string tokenizer_problem;
+  SpecialTokens tokens;  // also written into the model's config
 };
 
 DecoderModel load_checkpoint(const std::string& dir, const LoadOptions& options,

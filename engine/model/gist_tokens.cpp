@@ -10,12 +10,10 @@
 
 namespace ssa {
 
-GistTokenIds find_gist_tokens(const TokenizerVocabulary& vocabulary) {
+GistTokenIds find_gist_tokens(const Tokenizer& tokenizer) {
   GistTokenIds ids;
-  for (size_t k = 0; k < kGistTokenTexts.size(); ++k) {
-    auto it = vocabulary.added.find(kGistTokenTexts[k]);
-    if (it != vocabulary.added.end()) ids[k] = it->second;
-  }
+  for (size_t k = 0; k < kGistTokenTexts.size(); ++k)
+    ids[k] = tokenizer.token_id(kGistTokenTexts[k]);
   return ids;
 }
 

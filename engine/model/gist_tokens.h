@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "engine/model/decoder.h"
-#include "engine/model/special_tokens.h"
+#include "engine/tokenizer/tokenizer.h"
 
 namespace ssa {
 
@@ -26,8 +26,8 @@ namespace ssa {
 constexpr std::array<const char*, 3> kGistTokenTexts = {"<gist>", "<Gist>", "<MGist>"};
 using GistTokenIds = std::array<std::optional<int64_t>, 3>;  // nullopt: the tokenizer lacks it
 
-// The ids a tokenizer.json has for the three gist tokens.
-GistTokenIds find_gist_tokens(const TokenizerVocabulary& vocabulary);
+// The ids a tokenizer has for the three gist tokens.
+GistTokenIds find_gist_tokens(const Tokenizer& tokenizer);
 
 struct GistTokens {
   std::array<int64_t, 3> all{};  // ids of <gist>, <Gist>, <MGist>

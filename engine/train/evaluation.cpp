@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "engine/data/example_tokens.h"
 #include "engine/decode/generation.h"
 #include "engine/decode/task_prompt.h"
 #include "engine/layout/gist_layout.h"
@@ -73,26 +74,43 @@ Matches match_answers(const DecoderModel& model, const TrainingBatch& batch, boo
 
 }  // namespace
 
-DecodedAnswer decode_answer(const DecoderModel& model, const Example& example,
-                            const DecodeSettings& settings) {
+// The ends of a text trimmed of whitespace (BPE answers carry the prompt's space).
+std::string trimmed(const std::string& text) {
+  const size_t first = text.find_first_not_of(" \t\n\r");
+  if (first == std::string::npos) return "";
+  return text.substr(first, text.find_last_not_of(" \t\n\r") - first + 1);
+}
+
+DecodedAnswer decode_answer(const DecoderModel& model, const ModelText& text,
+                            const Example& example, const DecodeSettings& settings) {
   at::NoGradGuard no_grad;
-  const SsaConfig& ssa = model.config().ssa;
-  const ByteTokenizer tokenizer(ssa.layout.num_levels());
-  GistLayout layout = prompt_layout(ssa.layout, example.document, example.prompt);  // as `record`
-  GenerationOptions generation;
-  generation.max_tokens = static_cast<int64_t>(example.answer.size());
-  generation.answer_chunk = answer_chunk(layout, example);
+  LayoutSettings layout_settings = model.config().ssa.layout;
+  if (!text.byte_level) layout_settings.gist_token_base = text.gist_ids.at(0);
+  Example ex = example;
+  if (!ex.tokenized) tokenize_example(text, ex);
+  GistLayout layout = prompt_layout(layout_settings, text, ex);  // as `record`
+  GenerationOptions generation = generation_options(text, model.config().vocab_size);
+  if (text.byte_level) generation = GenerationOptions{};  // as ever: EOS stops, BOS / PAD+ never
+  generation.max_tokens = static_cast<int64_t>(ex.answer_ids.size());
+  generation.answer_chunk = answer_chunk(layout, text, ex);
   DecodeSession session(model, std::move(layout), settings);
   DecodeSteps steps;
-  const std::vector<int64_t> tokens = generate_greedy(session, tokenizer, generation, &steps);
+  const std::vector<int64_t> tokens = generate_greedy(session, *text.tokenizer, generation, &steps);
   DecodedAnswer out;
-  out.generated = tokenizer.decode(tokens);
-  out.exact = out.generated == example.answer;
-  for (size_t i = 0; i < tokens.size() && i < example.answer.size(); ++i)
-    out.right_tokens += tokens[i] == static_cast<unsigned char>(example.answer[i]);
+  out.generated = text.tokenizer->decode(tokens);
+  out.exact =
+      text.byte_level ? out.generated == ex.answer : trimmed(out.generated) == trimmed(ex.answer);
+  for (size_t i = 0; i < tokens.size() && i < ex.answer_ids.size(); ++i)
+    out.right_tokens += tokens[i] == ex.answer_ids[i];
   out.answer_steps = static_cast<int64_t>(tokens.size());
   out.unfolded_steps = std::count(steps.unfolded.begin(), steps.unfolded.end(), 1);
   return out;
+}
+
+DecodedAnswer decode_answer(const DecoderModel& model, const Example& example,
+                            const DecodeSettings& settings) {
+  const LayoutSettings& layout = model.config().ssa.layout;
+  return decode_answer(model, byte_model_text(layout.num_levels()), example, settings);
 }
 
 at::Tensor batch_loss(const DecoderModel& model, const TrainingBatch& batch, bool bf16_autocast,
@@ -114,12 +132,12 @@ EvalResult evaluate(const DecoderModel& model, const DataMix& mix, const Sequenc
   at::NoGradGuard no_grad;
   EvalResult result;
   result.step = step;
-  const auto budget = [&](int64_t suffix) { return document_budget(seq, suffix); };
+  const ExampleSizer sizer(mix, seq);
+  const std::shared_ptr<const ModelText> text = sequence_text(seq);
   double total = 0;
   for (int64_t b = 0; b < settings.batches; ++b) {
-    std::vector<Example> examples;
-    for (int64_t i = 0; i < settings.batch_size; ++i)
-      examples.push_back(mix.sample(Split::kHeldOut, b, i, budget));
+    const std::vector<Example> examples =
+        sizer.sample_many(Split::kHeldOut, b, 0, settings.batch_size);
     total +=
         batch_loss(model, make_batch(examples, seq), settings.bf16_autocast, false).item<double>();
   }
@@ -137,7 +155,7 @@ EvalResult evaluate(const DecoderModel& model, const DataMix& mix, const Sequenc
       std::vector<Example> examples;
       for (int64_t i = start; i < std::min(settings.task_examples, start + settings.batch_size);
            ++i)
-        examples.push_back(mix.sample_source(task, Split::kHeldOut, 0, i, budget));
+        examples.push_back(sizer.sample_source(task, Split::kHeldOut, 0, i));
       if (seq.ssa.enabled)
         add(ssa_m, match_answers(model, make_batch(examples, seq), settings.bf16_autocast));
       add(full_m, match_answers(model, make_batch(examples, seq, true), settings.bf16_autocast));
@@ -158,16 +176,14 @@ EvalResult evaluate(const DecoderModel& model, const DataMix& mix, const Sequenc
     decode.selection.k = settings.decode.k;
     decode.dense_layers = model.config().ssa.dense_layers;  // as `record` decodes this model
     decode.mask = MaskSettings{seq.ssa.previous_chunks};
-    const DataMix::DocumentBudget decode_budget = [&](int64_t suffix) {
-      return settings.decode.document_bytes > 0 ? settings.decode.document_bytes : budget(suffix);
-    };
     double exact = 0, right = 0, total = 0, unfolded = 0, steps = 0;
     for (int64_t i = 0; i < settings.decode.examples; ++i) {
-      const Example ex = mix.sample_source(task, Split::kHeldOut, 1, i, decode_budget);
-      const DecodedAnswer a = decode_answer(model, ex, decode);
+      const Example ex =
+          sizer.sample_source(task, Split::kHeldOut, 1, i, settings.decode.document_bytes);
+      const DecodedAnswer a = decode_answer(model, *text, ex, decode);
       exact += a.exact;
       right += static_cast<double>(a.right_tokens);
-      total += static_cast<double>(ex.answer.size());
+      total += static_cast<double>(ex.answer_ids.size());
       unfolded += static_cast<double>(a.unfolded_steps);
       steps += static_cast<double>(a.answer_steps);
     }

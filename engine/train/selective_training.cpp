@@ -61,10 +61,12 @@ DecoderModel::AttentionHook selective_training_hook(const TrainingBatch& batch, 
   auto device_mask = std::make_shared<at::Tensor>();
 
   return [&batch, mask, settings, hierarchies, device_mask](
-             int64_t, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+             int64_t layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
     const int64_t B = q.size(0), H = q.size(1), L = q.size(2), groups = H / k.size(1);
     if (!device_mask->defined() || device_mask->device() != q.device())
       *device_mask = batch.mask.to(q.device());
+    // A dense layer: every row, the suffix's too, is the training mask's.
+    if (layer < settings.dense_layers) return masked_attention(q, k, v, *device_mask);
     at::Tensor masks = device_mask->expand({B, H, L, L}).clone();
     for (int64_t b = 0; b < B; ++b) {
       const GistLayout& layout = *batch.layouts[b];

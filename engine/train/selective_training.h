@@ -23,6 +23,10 @@ struct SelectiveTraining {
   bool enabled = false;
   SelectionSettings selection;    // k, quarter cap, top_p
   GqaMode mode = GqaMode::kHead;  // kHead: a KV group attends to its heads' union
+  // Layers [0, dense_layers) attend with the training mask (the ssa block's
+  // dense_layers: 1 as the reference, 0 for models trained with every layer
+  // selecting, as ssa-small).
+  int dense_layers = 1;
   // One-level SSA without top_p: choose and build the rows with tensor ops on
   // the model's device (top-k, scatter, gather) instead of the per-query loop
   // of select_chunks / visible_keys. Same choices (ties aside: the loop gives

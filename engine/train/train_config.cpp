@@ -148,8 +148,8 @@ constexpr std::initializer_list<const char*> kModelKeys = {"model_type",
                                                            "eos_token_id",
                                                            "pad_token_id"};
 constexpr std::initializer_list<const char*> kSsaKeys = {
-    "hierarchy",           "chunk",           "group_sizes",     "sink",        "word_aware",
-    "gists_in_generation", "gist_token_base", "previous_chunks", "position_ids"};
+    "hierarchy",           "chunk",           "group_sizes",     "sink",         "word_aware",
+    "gists_in_generation", "gist_token_base", "previous_chunks", "position_ids", "dense_layers"};
 
 }  // namespace
 
@@ -191,6 +191,7 @@ TrainConfig parse_train_config(const std::string& json_text, const std::string& 
     if (!c.ssa.enabled)
       throw std::runtime_error(message(source, ": selective: needs an \"ssa\" block"));
     c.selective.enabled = true;
+    c.selective.dense_layers = c.ssa.dense_layers;  // the reference's layer 0 never selects
     c.selective.selection.k =
         int(sel.integer("k", c.selective.selection.k, 1, std::numeric_limits<int>::max()));
     c.selective.selection.quarter_cap = sel.boolean("quarter_cap", true);

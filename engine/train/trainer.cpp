@@ -21,6 +21,7 @@
 #include "engine/train/progress_bar.h"
 #include "engine/train/run_folder.h"
 #include "engine/train/training_batch.h"
+#include "engine/train/training_text.h"
 
 namespace ssa {
 namespace {
@@ -138,6 +139,7 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
   // Everything that can fail on a bad input loads before a file is touched.
   const DataMix mix(c.data);
   DecoderModel model = resuming ? load_checkpoint(folder.checkpoint_dir()) : initial_model(c, bar);
+  const std::shared_ptr<const ModelText> text = prepare_training_text(c, model);  // tokenizer
   model.to(device, at::kFloat);
   model.set_requires_grad(true);
   auto optimizer = make_optimizer(model, c.optim);
@@ -172,14 +174,8 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
                    c.selective.enabled ? " + selective suffixes" : "", ", steps ", step, "..", stop,
                    " of ", c.steps));
 
-  const SequenceSettings seq{c.seq_len, c.ssa, c.answer_weight, c.answer_first_weight};
-  // Document sizes per suffix length, computed once (each needs a few layouts).
-  std::map<int64_t, int64_t> budgets;
-  const DataMix::DocumentBudget budget = [&](int64_t suffix) {
-    auto it = budgets.find(suffix);
-    if (it == budgets.end()) it = budgets.emplace(suffix, document_budget(seq, suffix)).first;
-    return it->second;
-  };
+  const SequenceSettings seq = training_sequences(c, text);
+  const ExampleSizer sizer(mix, seq);  // documents sized to fill seq_len
   const EvalSettings eval_settings{c.eval_batches, c.batch_size, c.eval_batches * c.batch_size,
                                    bf16, c.decode_eval};
   const std::vector<at::Tensor> params = model.parameters();
@@ -208,10 +204,7 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
   auto stop_signal = [&] { return options.stop_signal ? options.stop_signal->load() : 0; };
 
   if (observer && c.ssa.enabled) {  // the first example's stream and mask, for the GUI
-    const Example first = mix.sample(Split::kTrain, step, 0, budget);
-    std::vector<int64_t> raw{ByteTokenizer::kBos};
-    for (unsigned char ch : first.document) raw.push_back(ch);
-    const GistLayout layout = document_layout(c.ssa.layout, raw);
+    const GistLayout layout = example_layout(seq, sizer.sample(Split::kTrain, step, 0));
     observer->on_layout(trace::describe_layout(layout));
     observer->on_mask(
         trace::describe_mask(build_block_mask(layout, MaskSettings{c.ssa.previous_chunks})));
@@ -231,9 +224,8 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
     std::vector<TrainingBatch> batches;
     double step_weight = 0;
     for (int64_t micro = 0; micro < c.grad_accum; ++micro) {
-      std::vector<Example> examples;
-      for (int64_t i = 0; i < c.batch_size; ++i)
-        examples.push_back(mix.sample(Split::kTrain, step, micro * c.batch_size + i, budget));
+      const std::vector<Example> examples =
+          sizer.sample_many(Split::kTrain, step, micro * c.batch_size, c.batch_size);
       batches.push_back(make_batch(examples, seq));
       step_weight += batches.back().loss_weights.sum().item<double>();
     }
@@ -295,6 +287,7 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
     try {
       folder.save_model([&](const std::string& dir) {
         save_checkpoint(model, dir, c.save_dtype == "bfloat16" ? at::kBFloat16 : at::kFloat);
+        save_training_text(c, *text, dir);  // the tokenizer, gist tokens written in
       });
     } catch (const std::exception& e) {
       throw TrainingFailure(message("saving the final model: ", e.what()));

@@ -57,7 +57,7 @@ at::Tensor prefix_masked_causal(const GistLayout& layout, MaskSettings mask, int
 GenerationOptions exactly(int64_t tokens) {
   GenerationOptions options;
   options.max_tokens = tokens;
-  options.stop_token = -1;
+  options.stop_tokens.clear();
   return options;
 }
 

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "engine/model/checkpoint.h"
 #include "engine/model/checkpoint_error.h"
@@ -54,6 +56,22 @@ void expect_header_error(const std::string& path, const std::string& expected) {
 
 void write_file(const fs::path& path, const std::string& text) {
   std::ofstream(path) << text;
+}
+
+// A BPE tokenizer.json of `size` vocabulary entries ("pad" at 5, "t<i>"
+// elsewhere) and `added` tokens, which get the ids after the vocabulary (as
+// the `tokenizers` library gives them, whatever ids the file writes).
+std::string bpe_tokenizer_json(int size, const std::vector<std::string>& added) {
+  std::string vocab;
+  for (int i = 0; i < size; ++i)
+    vocab += (i ? ", \"" : "\"") + (i == 5 ? std::string("pad") : "t" + std::to_string(i)) +
+             "\": " + std::to_string(i);
+  std::string tokens;
+  for (size_t i = 0; i < added.size(); ++i)
+    tokens += (i ? ", " : "") + std::string("{\"id\": ") + std::to_string(size + i) +
+              ", \"content\": \"" + added[i] + "\", \"special\": true}";
+  return "{\"added_tokens\": [" + tokens + "], \"model\": {\"type\": \"BPE\", \"vocab\": {" +
+         vocab + "}, \"merges\": []}}";
 }
 
 std::string read_file(const fs::path& path) {
@@ -148,9 +166,7 @@ TEST(Checkpoint, VocabularyAndEmbeddingSizesMustAgree) {
                     "is 101");
   edit(dir / "config.json", "\"vocab_size\": 101", "\"vocab_size\": 100");
   // A tokenizer with more tokens than the embedding has rows.
-  write_file(dir / "tokenizer.json",
-             R"({"added_tokens": [{"id": 104, "content": "<extra>"}],
-                 "model": {"type": "BPE", "vocab": {"a": 0, "b": 1}}})");
+  write_file(dir / "tokenizer.json", bpe_tokenizer_json(104, {"<extra>"}));
   expect_load_error(dir,
                     "tokenizer.json: the tokenizer has 105 tokens but the embedding has 100 rows");
 }
@@ -158,9 +174,7 @@ TEST(Checkpoint, VocabularyAndEmbeddingSizesMustAgree) {
 TEST(Checkpoint, SpecialTokensFromGenerationAndTokenizerConfigs) {
   const fs::path dir = scratch_dir("special_tokens");
   ssa::save_checkpoint(ssa::DecoderModel(llama_config(), 1), dir.string());
-  write_file(dir / "tokenizer.json", R"({"added_tokens": [
-      {"id": 90, "content": "<|begin|>"}, {"id": 91, "content": "<|end|>"},
-      {"id": 92, "content": "<|eot|>"}], "model": {"type": "BPE", "vocab": {"a": 0, "pad": 5}}})");
+  write_file(dir / "tokenizer.json", bpe_tokenizer_json(90, {"<|begin|>", "<|end|>", "<|eot|>"}));
   // Several stop ids (Llama 3 Instruct lists three); bos and eos as strings,
   // one in the older {"content": ...} form; pad from the model's vocab.
   write_file(dir / "generation_config.json", R"({"bos_token_id": 90, "eos_token_id": [91, 92]})");
@@ -174,7 +188,8 @@ TEST(Checkpoint, SpecialTokensFromGenerationAndTokenizerConfigs) {
   EXPECT_EQ(model.config().eos_token_id, 92);
   EXPECT_EQ(model.config().eos_token_ids, (std::vector<int64_t>{91, 92}));
   EXPECT_EQ(model.config().pad_token_id, 5);
-  EXPECT_EQ(info.vocabulary.size, 93);
+  ASSERT_TRUE(info.tokenizer);
+  EXPECT_EQ(info.tokenizer->vocab_size(), 93);
 
   // One eos id, as a plain number.
   write_file(dir / "generation_config.json", R"({"eos_token_id": 91})");

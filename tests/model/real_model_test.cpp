@@ -47,10 +47,11 @@ TEST(SmolLM2, SpecialTokensComeFromTheTokenizerFiles) {
   EXPECT_EQ(c.bos_token_id, 1);
   EXPECT_EQ(c.eos_token_id, 2);
   EXPECT_EQ(c.eos_token_ids, std::vector<int64_t>{2});
-  EXPECT_EQ(info.vocabulary.size, 49152);
-  EXPECT_EQ(info.vocabulary.find("<|endoftext|>"), 0);
+  ASSERT_TRUE(info.tokenizer);
+  EXPECT_EQ(info.tokenizer->vocab_size(), 49152);
+  EXPECT_EQ(info.tokenizer->token_id("<|endoftext|>"), 0);
   // No gist tokens in this tokenizer: prepare_gist_tokens would append 49152..49154.
-  const ssa::GistTokenIds found = ssa::find_gist_tokens(info.vocabulary);
+  const ssa::GistTokenIds found = ssa::find_gist_tokens(*info.tokenizer);
   EXPECT_FALSE(found[0] || found[1] || found[2]);
 }
 

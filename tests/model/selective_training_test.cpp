@@ -47,6 +47,7 @@ TEST(SelectiveTraining, EveryGistChosenEqualsCausalSuffixRows) {
   all.enabled = true;
   all.selection.k = 1000;
   all.selection.quarter_cap = false;
+  all.dense_layers = 0;  // every layer selects
   for (ssa::GqaMode mode :
        {ssa::GqaMode::kHead, ssa::GqaMode::kGroup, ssa::GqaMode::kIndependent}) {
     all.mode = mode;
@@ -75,6 +76,7 @@ TEST(SelectiveTraining, TopOneAttendsLessKeepsThePrefixAndTrains) {
   ssa::SelectiveTraining one;
   one.enabled = true;
   one.selection.k = 1;
+  one.dense_layers = 0;
   const auto hook = ssa::selective_training_hook(f.batch, ssa::MaskSettings{1}, one);
   const at::Tensor selective = f.model.forward_with(f.batch.token_ids, f.batch.position_ids, hook);
   const at::Tensor masked = f.model.forward(f.batch.token_ids, f.batch.position_ids, f.batch.mask);
@@ -135,6 +137,36 @@ TEST(SelectiveTraining, VectorizedOneLevelEqualsTheLoop) {
       }
     }
   }
+}
+
+// Layers [0, dense_layers) attend with the training mask, suffix rows too (the
+// reference's layer 0 never selects): all layers dense is the masked forward;
+// one dense layer differs from none, and from all.
+TEST(SelectiveTraining, DenseLayersAttendWithTheTrainingMask) {
+  Fixture f;
+  ssa::SelectiveTraining one;
+  one.enabled = true;
+  one.selection.k = 1;
+  const auto forward = [&](int dense) {
+    one.dense_layers = dense;
+    return f.model.forward_with(f.batch.token_ids, f.batch.position_ids,
+                                ssa::selective_training_hook(f.batch, ssa::MaskSettings{1}, one));
+  };
+  const at::Tensor masked = f.model.forward(f.batch.token_ids, f.batch.position_ids, f.batch.mask);
+  EXPECT_LT((forward(2) - masked).abs().max().item<double>(), 1e-5);
+  const at::Tensor first_dense = forward(1), none_dense = forward(0);
+  EXPECT_GT((first_dense - none_dense).abs().max().item<double>(), 1e-4);
+  EXPECT_GT((first_dense - masked).abs().max().item<double>(), 1e-4);
+  // The config's ssa block sets it; 1 (the reference's) by default.
+  const char* config =
+      R"({"init": "x", "ssa": {"hierarchy": "chunk4"DENSE}, "selective": {"k": 2}})";
+  const auto parse = [&](const std::string& dense) {
+    std::string text = config;
+    text.replace(text.find("DENSE"), 5, dense);
+    return ssa::parse_train_config(text, "sel.json").selective.dense_layers;
+  };
+  EXPECT_EQ(parse(""), 1);
+  EXPECT_EQ(parse(", \"dense_layers\": 0"), 0);
 }
 
 TEST(SelectiveTraining, ConfigNeedsAnSsaBlock) {
