@@ -160,6 +160,8 @@ DecodeModel load_decode_model(const DecodeFlags& o) {
   load.device = o.device == "cuda" ? c10::Device(c10::kCUDA) : c10::Device(c10::kCPU);
   CheckpointInfo info;
   DecodeModel m{as_input([&] { return load_checkpoint(o.model, load, &info); }), {}, resolved};
+  // A tokenizer.json that cannot be read is the first thing to say.
+  if (!info.tokenizer_problem.empty()) throw InputError(info.tokenizer_problem);
   LayoutSettings& layout = m.layout.layout;
   if (o.levels_given) {
     layout.group_sizes = o.levels;

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -27,6 +28,7 @@
 #include "engine/decode/task_prompt.h"
 #include "engine/tokenizer/chat_template.h"
 #include "engine/tokenizer/stream_decoder.h"
+#include "engine/tokenizer/unicode_text.h"
 
 namespace ssa::cli {
 namespace {
@@ -111,6 +113,14 @@ void run_generate(const GenerateOptions& o) {
   if (o.max_tokens < 1) throw UsageError("--max-tokens must be >= 1");
   const std::string prompt = read_prompt(o);
   const DecodeFlags& flags = *o.decode;
+  // A tokenizer model reads UTF-8 only: say so before loading any weights.
+  if (std::filesystem::exists(std::filesystem::path(flags.model) / "tokenizer.json")) {
+    const std::string flag = o.prompt_file.empty() ? "--prompt" : "--prompt-file " + o.prompt_file;
+    if (const auto at = unicode::first_invalid_byte(prompt))
+      throw UsageError(fmt::format("{}: not valid UTF-8 at byte {}", flag, *at));
+    if (const auto at = unicode::first_invalid_byte(o.question))
+      throw UsageError(fmt::format("--question: not valid UTF-8 at byte {}", *at));
+  }
   const DecodeModel loaded = load_decode_model(flags);
   const ModelText& text = loaded.text;
   const DecodePlan plan = plan_decode(flags, loaded);

@@ -18,7 +18,7 @@ double held_out_loss(const ssa::DecoderModel& model) {
   mix_settings.weights = {{"passkey", 1}, {"multikey", 1}};  // no corpus needed
   mix_settings.seed = 2024;
   const ssa::DataMix mix(mix_settings);
-  const ssa::SequenceSettings seq{512, model.config().ssa, 1.0};
+  const ssa::SequenceSettings seq{512, model.config().ssa, 1.0, 0, nullptr};
   const auto budget = [&](int64_t suffix) { return ssa::document_budget(seq, suffix); };
   std::vector<ssa::Example> examples;
   for (uint64_t i = 0; i < 4; ++i)

@@ -2,9 +2,7 @@
 // and a run stopped and resumed ends with exactly the weights of a run that
 // went straight through (seeded data, restored optimizer state).
 #include <ATen/ATen.h>
-#include <ftw.h>
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
 #include <unistd.h>
 
@@ -16,6 +14,7 @@
 #include "engine/train/evaluation.h"
 #include "engine/train/train_config.h"
 #include "engine/train/trainer.h"
+#include "tests/model/scratch_dir.h"
 
 namespace {
 
@@ -26,15 +25,8 @@ std::string out_dir(const std::string& name) {
 }
 
 // The same, emptied first: train() refuses a folder that holds a run.
-// (Not std::filesystem::remove_all: LibTorch exports a copy of it that crashes.)
 std::string fresh_dir(const std::string& name) {
-  const std::string dir = out_dir(name);
-  struct stat st;
-  if (::lstat(dir.c_str(), &st) == 0)
-    ::nftw(
-        dir.c_str(), [](const char* p, const struct stat*, int, FTW*) { return ::remove(p); }, 16,
-        FTW_DEPTH | FTW_PHYS);
-  return dir;
+  return ssa::test::fresh_tree(name);
 }
 
 // A smaller cousin of assets/configs/tiny-cpu.json, sized for a unit test;
@@ -169,7 +161,7 @@ TEST(Training, EvaluationDecodesAnswersWithSelection) {
   ssa::DecoderModel model(c.model, 5);
   model.mutable_config().ssa = c.ssa;
   const ssa::DataMix mix(c.data);
-  const ssa::SequenceSettings seq{c.seq_len, c.ssa, 1.0};
+  const ssa::SequenceSettings seq{c.seq_len, c.ssa, 1.0, 0, nullptr};
   const ssa::EvalResult r =
       ssa::evaluate(model, mix, seq, ssa::EvalSettings{1, 2, 2, false, c.decode_eval}, 0);
   ASSERT_EQ(r.accuracy_decode.count("passkey"), 1u);
