@@ -3,6 +3,10 @@
 
 #include "app/cli/commands.h"
 
+namespace ssa::cli {
+void register_eval_command(CLI::App& app);  // app/cli/eval_command.cpp
+}
+
 extern "C" __attribute__((visibility("default"))) void ssa_register_engine_commands(CLI::App* app) {
   ssa::cli::register_mask_command(*app);
   ssa::cli::register_record_command(*app);
@@ -11,4 +15,5 @@ extern "C" __attribute__((visibility("default"))) void ssa_register_engine_comma
   ssa::cli::register_bench_decode_command(*app);
   ssa::cli::register_forward_command(*app);
   ssa::cli::register_bench_kernels_commands(ssa::cli::bench_group(*app));
+  ssa::cli::register_eval_command(*app);
 }

@@ -1,0 +1,50 @@
+// The results folder's two tables (results.csv, examples.csv) as text: the
+// headers the GUI's Evaluation panel reads, rows in RFC 4180 CSV, and the
+// reading back that resuming needs. The columns and their meaning are the
+// contract between `ssa-workbench eval` and that panel; empty = not measured.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/eval/eval_metrics.h"
+
+namespace ssa::eval {
+
+// One configuration of an evaluation: what a results.csv row is about.
+struct ConfigKey {
+  std::string method;  // ssa, full, gist-only, oracle, recency
+  std::string task;    // passkey, kv, multidoc
+  int64_t context = 0;
+  std::optional<int> k;  // none for full attention and gist-only (they choose nothing)
+  std::string levels;    // "" for the model's single-level SSA, else "4-4" (c, then C1, ...)
+
+  // The first five columns, as they are written.
+  std::vector<std::string> columns() const;
+  bool operator==(const ConfigKey& other) const { return columns() == other.columns(); }
+};
+
+extern const char* const kResultsHeader;
+extern const char* const kExamplesHeader;
+
+// A CSV field: quoted when it holds a comma, quote, or line break.
+std::string csv_field(const std::string& text);
+// The fields joined into one line (no line break).
+std::string csv_line(const std::vector<std::string>& fields);
+// Records of `text`; throws std::invalid_argument for an unterminated quote.
+std::vector<std::vector<std::string>> parse_csv(const std::string& text);
+
+// Shortest text that reads back as the same double; "" for nullopt.
+std::string number(std::optional<double> value);
+
+std::vector<std::string> results_row(const ConfigKey& key, const ConfigMetrics& m);
+// `recording`: relative to the results folder, "" when not recorded; run < 0: none.
+std::vector<std::string> example_row(const ConfigKey& key, int64_t example, const ExampleOutcome& o,
+                                     const std::string& recording, int64_t run);
+
+// Rows (header first) as aligned columns for a terminal.
+std::string aligned_table(const std::vector<std::vector<std::string>>& rows);
+
+}  // namespace ssa::eval
