@@ -29,7 +29,10 @@ if [ "${1:-}" = "--prepare" ]; then
   rm -rf .carry && mkdir -p .carry/include .carry/lib
   cp /usr/include/sqlite3.h /usr/include/sqlite3ext.h /usr/include/pcre2.h .carry/include/
   cp "$lib/libpcre2-8.a" .carry/lib/
-  tar -C / -cJf .carry/icu.tar.xz usr/include/unicode "${lib#/}/libicuuc.a" "${lib#/}/libicudata.a"
+  # ICU as shared libraries: Debian's libicuuc.a is not all position-independent
+  # (putil.o), and it goes into libssa_engine_commands.so.
+  (cd / && tar -cJf "$OLDPWD/.carry/icu.tar.xz" usr/include/unicode "${lib#/}"/libicuuc.so.72* \
+    "${lib#/}"/libicudata.so.72*)
   git ls-files >.carry/tracked.txt # what --committed-only keeps
   echo "prepared .carry/ ($(du -sh .carry | cut -f1): sqlite3.h, PCRE2, ICU, tracked files); pass carry=[\".carry\"] to the device run"
   exit 0

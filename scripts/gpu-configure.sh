@@ -14,6 +14,8 @@ gpu_configure() {
     -DSQLite3_INCLUDE_DIR="$PWD/.carry/include" -DSQLite3_LIBRARY="$sqlite_lib" \
     -DPCRE2_INCLUDE_DIR="$PWD/.carry/include" -DPCRE2_LIBRARY="$PWD/.carry/lib/libpcre2-8.a" \
     -DICU_INCLUDE_DIR="$icu/usr/include" \
-    -DICU_UC_LIBRARY_RELEASE="$icu/usr/lib/x86_64-linux-gnu/libicuuc.a" \
-    -DICU_DATA_LIBRARY_RELEASE="$icu/usr/lib/x86_64-linux-gnu/libicudata.a"
+    -DICU_UC_LIBRARY_RELEASE="$icu/usr/lib/x86_64-linux-gnu/libicuuc.so.72" \
+    -DICU_DATA_LIBRARY_RELEASE="$icu/usr/lib/x86_64-linux-gnu/libicudata.so.72"
 }
+# Debian's ICU 72 as shared libraries, found at run time here (the machine has ICU 74 only).
+export LD_LIBRARY_PATH=$icu/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}

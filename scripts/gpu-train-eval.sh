@@ -45,7 +45,7 @@ if [ "${1:-}" = "--prepare-model" ]; then
   split -n 4 -d -a 1 "$gguf" /tmp/smollm2-part.
   for i in 0 1 2 3; do mv /tmp/smollm2-part.$i .carry-model/$(echo abcd | cut -c$((i + 1)))/part; done
   cp .cache/models/smollm2-135m-instruct/{config.json,generation_config.json,tokenizer.json,tokenizer_config.json,chat_template.jinja} .carry-model/d/files/
-  cp -r .venv/lib/python3*/site-packages/gguf .carry-model/d/
+  cp -r .venv/lib/python3*/site-packages/gguf .venv/lib/python3*/site-packages/gguf-*.dist-info .carry-model/d/
   echo "prepared .carry-model/ ($(du -sh .carry-model | cut -f1)); carry .carry-model/a, b, c, then d in four calls"
   exit 0
 fi
