@@ -209,7 +209,7 @@ def main():
     vocab = {f"t{i}": i for i in range(260)}
     added = [{"id": 260 + k, "content": t} for k, t in enumerate(["<gist>", "<Gist>", "<MGist>"])]
     with open(os.path.join(gisted, "tokenizer.json"), "w") as f:
-        json.dump({"added_tokens": added, "model": {"type": "BPE", "vocab": vocab}}, f)
+        json.dump({"added_tokens": added, "model": {"type": "BPE", "vocab": vocab, "merges": []}}, f)
     edit_config(gisted, lambda c: c["ssa"].update(gist_token_base=257))
     r = run("forward", "--model", gisted, "--ids", "1,2,3,4,5", "--attention", "mask", "--out", out)
     tokens = np.load(os.path.join(out, "tokens.npy"))

@@ -120,7 +120,7 @@ TEST(Training, ContinuationMustKeepTheInitPositions) {
     EXPECT_NE(what.find("\"stream\""), std::string::npos) << what;
   }
   EXPECT_FALSE(fs::exists(options.out_dir));
-  options.out_dir = out_dir("stream_continuation");
+  options.out_dir = fresh_dir("stream_continuation");  // a second run of the test too
   const ssa::TrainResult r = ssa::train(continuation(R"(, "position_ids": "stream")"), options);
   EXPECT_EQ(r.losses.size(), 1u);
   EXPECT_EQ(ssa::load_checkpoint(options.out_dir + "/model").config().ssa.layout.positions,
