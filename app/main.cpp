@@ -40,6 +40,7 @@ int run_default() {
 int main(int argc, char** argv) {
   CLI::App app{"SSA Workbench: see Simplified Sparse Attention (gist tokens) work"};
   app.require_subcommand(0, 1);
+  app.set_version_flag("--version", ssa::cli::version_text());
   ssa::cli::register_mask_command(app);
   ssa::cli::register_record_command(app);
   ssa::cli::register_generate_command(app);
@@ -54,6 +55,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     fmt::print(stderr, "ssa-workbench: {}\n", e.what());

@@ -22,6 +22,10 @@ void add_absent(CLI::App& parent, const std::string& name, const std::string& wh
 
 }  // namespace
 
+std::string version_text() {
+  return std::string("ssa-workbench ") + kVersion + " (recording format 1; no GUI in this build)";
+}
+
 void register_gui_commands(CLI::App& app) {
   add_absent(app, "gui", "Open a recording in the workbench window");
   add_absent(app, "screenshot", "Render workbench views of a recording to a PNG file");

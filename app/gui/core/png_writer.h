@@ -1,5 +1,6 @@
-// Writes RGBA pixels (top row first) as a PNG file. Throws std::runtime_error
-// naming the file when it cannot be written.
+// Writes RGBA pixels (top row first) as a PNG file, through a temporary file
+// in the same folder renamed into place: a failure leaves nothing behind, and
+// a reader never sees half a file. Throws std::runtime_error naming the file.
 #pragma once
 
 #include <cstdint>
