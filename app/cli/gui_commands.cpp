@@ -35,6 +35,7 @@ namespace fs = std::filesystem;
 
 // A readable recording, or one line saying why not (checked before any window opens).
 void require_recording(const std::string& path) {
+  gui::read_recordings_without_mmap();  // before SQLite opens its first file
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) throw InputError(path + ": no such recording file");
   try {
@@ -220,7 +221,6 @@ void add_bench_gui(CLI::App& app) {
     const auto [w, h] = parse_size(args->size);
     require_recording(args->recording);
     const auto display = ensure_display(w, h);
-    gui::read_recordings_without_mmap();
     gui::FrameTimes t;
     if (!args->live) {
       try {

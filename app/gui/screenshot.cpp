@@ -123,6 +123,61 @@ void sort_and_sum(Samples& samples, FrameTimes* times) {
   }
 }
 
+// The run, step, layer, head, chunk and zoom of `options`, each checked
+// against what the recording has (OptionError names the one that is not).
+void apply_options(WorkbenchUi& ui, const ShotOptions& options) {
+  UiState& state = ui.state();
+  const Worker& worker = ui.worker();
+  if (options.run >= 0) {
+    if (!worker.run({0, options.run}))
+      throw OptionError("--run " + std::to_string(options.run) + ": the recording has no run #" +
+                        std::to_string(options.run));
+    ui.select_run({0, options.run});
+  } else {
+    const RunId id = worker.default_run();
+    if (!id.valid())
+      throw std::runtime_error(options.recording + ": the recording has no run to show");
+    ui.select_run(id);
+  }
+  auto run = worker.run(state.run);
+  const std::string which = "run #" + std::to_string(run->info.id);
+  if (options.step >= 0) {
+    if (!std::binary_search(run->steps.begin(), run->steps.end(), options.step))
+      throw OptionError("--step " + std::to_string(options.step) + ": " + which +
+                        (run->steps.empty() ? " has no steps"
+                                            : " has steps " + std::to_string(run->steps.front()) +
+                                                  ".." + std::to_string(run->steps.back())));
+    state.step = options.step;
+  }
+  if (options.layer >= 0) {
+    if (options.layer >= run->num_layers)
+      throw OptionError("--layer " + std::to_string(options.layer) + ": " + which +
+                        (run->num_layers == 0
+                             ? " has no layers"
+                             : " has layers 0.." + std::to_string(run->num_layers - 1)));
+    state.layer = options.layer;
+  }
+  if (options.head >= 0) {
+    if (options.head >= run->num_heads)
+      throw OptionError("--head " + std::to_string(options.head) + ": " + which + " has " +
+                        std::to_string(run->num_heads) + " score heads (0.." +
+                        std::to_string(run->num_heads - 1) + ")");
+    state.head = options.head;
+  }
+  if (options.chunk >= 0) {
+    if (!run->layout || !run->layout->valid_chunk(options.chunk))
+      throw OptionError("--chunk " + std::to_string(options.chunk) + ": " + which + " has " +
+                        std::to_string(run->layout ? run->layout->num_chunks() : 0) + " chunks");
+    state.selected_chunk = options.chunk;
+  }
+  if (options.mask_zoom > 0 && run->layout) {
+    const int32_t chunk = state.selected_chunk;
+    const int64_t pos = run->layout->valid_chunk(chunk) ? run->layout->spans(0)[chunk].gist
+                                                        : run->layout->prefix_length() / 2;
+    ui.focus_mask(pos, options.mask_zoom);
+  }
+}
+
 }  // namespace
 
 std::pair<int64_t, int64_t> resident_kb() {
@@ -164,56 +219,7 @@ Image render_view(const ShotOptions& options) {
   OffscreenTarget target(options.width, options.height);
   auto ui = open_loaded(options.recording);
   ui->set_panel(*panel);
-  UiState& state = ui->state();
-  const Worker& worker = ui->worker();
-  if (options.run >= 0) {
-    if (!worker.run({0, options.run}))
-      throw OptionError("--run " + std::to_string(options.run) + ": the recording has no run #" +
-                        std::to_string(options.run));
-    ui->select_run({0, options.run});
-  } else {
-    const RunId id = worker.default_run();
-    if (!id.valid())
-      throw std::runtime_error(options.recording + ": the recording has no run to show");
-    ui->select_run(id);
-  }
-  auto run = worker.run(state.run);
-  const std::string which = "run #" + std::to_string(run->info.id);
-  if (options.step >= 0) {
-    if (!std::binary_search(run->steps.begin(), run->steps.end(), options.step))
-      throw OptionError("--step " + std::to_string(options.step) + ": " + which +
-                        (run->steps.empty() ? " has no steps"
-                                            : " has steps " + std::to_string(run->steps.front()) +
-                                                  ".." + std::to_string(run->steps.back())));
-    state.step = options.step;
-  }
-  if (options.layer >= 0) {
-    if (options.layer >= run->num_layers)
-      throw OptionError("--layer " + std::to_string(options.layer) + ": " + which +
-                        (run->num_layers == 0
-                             ? " has no layers"
-                             : " has layers 0.." + std::to_string(run->num_layers - 1)));
-    state.layer = options.layer;
-  }
-  if (options.head >= 0) {
-    if (options.head >= run->num_heads)
-      throw OptionError("--head " + std::to_string(options.head) + ": " + which + " has " +
-                        std::to_string(run->num_heads) + " score heads (0.." +
-                        std::to_string(run->num_heads - 1) + ")");
-    state.head = options.head;
-  }
-  if (options.chunk >= 0) {
-    if (!run->layout || !run->layout->valid_chunk(options.chunk))
-      throw OptionError("--chunk " + std::to_string(options.chunk) + ": " + which + " has " +
-                        std::to_string(run->layout ? run->layout->num_chunks() : 0) + " chunks");
-    state.selected_chunk = options.chunk;
-  }
-  if (options.mask_zoom > 0 && run->layout) {
-    const int32_t chunk = state.selected_chunk;
-    const int64_t pos = run->layout->valid_chunk(chunk) ? run->layout->spans(0)[chunk].gist
-                                                        : run->layout->prefix_length() / 2;
-    ui->focus_mask(pos, options.mask_zoom);
-  }
+  apply_options(*ui, options);
   // Frames until every load the views asked for has landed: each frame may
   // ask for more (a series for the selected chunk, a raster for the new size).
   for (int i = 0; i < 6; ++i) {

@@ -86,10 +86,6 @@ const char* panel_names() {
   return "all|mask|strip|timeline|hierarchy|training|compare|bookmarks";
 }
 
-const char* panel_name(Panel panel) {
-  return info(panel).name;
-}
-
 // --- [SECTION] construction and runs ----------------------------------------------------------
 
 WorkbenchUi::WorkbenchUi(std::unique_ptr<Worker> worker) : worker_(std::move(worker)) {}
@@ -305,8 +301,7 @@ void WorkbenchUi::apply_keys(ViewContext& ctx) {
 
 // --- [SECTION] menu ---------------------------------------------------------------------------
 
-void WorkbenchUi::draw_menu(ViewContext& ctx) {
-  if (!ImGui::BeginMenuBar()) return;
+void WorkbenchUi::draw_menus(ViewContext& ctx) {
   if (ImGui::BeginMenu("File")) {
     if (ImGui::MenuItem("Open...", "Ctrl+O")) state_.open_dialog = true;
     if (ImGui::BeginMenu("Recent")) {
@@ -334,6 +329,11 @@ void WorkbenchUi::draw_menu(ViewContext& ctx) {
     if (ImGui::MenuItem("Help", "F1")) state_.help_open = true;
     ImGui::EndMenu();
   }
+}
+
+void WorkbenchUi::draw_menu(ViewContext& ctx) {
+  if (!ImGui::BeginMenuBar()) return;
+  draw_menus(ctx);
   ImGui::Separator();
   // Run, layer and head selectors: what every view shows.
   ImGui::SetNextItemWidth(300);
@@ -533,16 +533,9 @@ View* WorkbenchUi::view_of(Panel panel) {
 
 // --- [SECTION] status line --------------------------------------------------------------
 
-void WorkbenchUi::draw_status(ViewContext& ctx) {
+// A run still being written: prefilling, its progress (and ETA), or finished.
+void WorkbenchUi::draw_live_state(ViewContext& ctx) {
   const RunData& run = *ctx.run;
-  std::string text = run.info.kind + " · " + std::to_string(run.num_layers) + " layers · " +
-                     std::to_string(run.num_heads) + " score heads · " +
-                     std::to_string(run.steps.size()) + " steps";
-  bool exact = ctx.step_exact;
-  if (ctx.layout && !exact && !ctx.dense()) text += " · loading the step...";
-  ImGui::AlignTextToFramePadding();
-  draw::dim_text(text);
-  // A run still being written: prefilling, its progress, or finished.
   const auto& file = worker_->files()[run.id.file];
   if (file->growing() || !run.info.finished) {
     ImGui::SameLine();
@@ -582,6 +575,18 @@ void WorkbenchUi::draw_status(ViewContext& ctx) {
     ImGui::SameLine();
     draw::dim_text("· finished");
   }
+}
+
+void WorkbenchUi::draw_status(ViewContext& ctx) {
+  const RunData& run = *ctx.run;
+  std::string text = run.info.kind + " · " + std::to_string(run.num_layers) + " layers · " +
+                     std::to_string(run.num_heads) + " score heads · " +
+                     std::to_string(run.steps.size()) + " steps";
+  bool exact = ctx.step_exact;
+  if (ctx.layout && !exact && !ctx.dense()) text += " · loading the step...";
+  ImGui::AlignTextToFramePadding();
+  draw::dim_text(text);
+  draw_live_state(ctx);
   if (!run.anomalies.empty()) {
     ImGui::SameLine();
     ImGui::TextColored(theme::vec(theme::error()), "\xE2\x9A\xA0 %zu problem(s) in the recording",
@@ -595,6 +600,7 @@ void WorkbenchUi::draw_status(ViewContext& ctx) {
   std::string messages;
   const std::string error = worker_->background_error();
   if (!error.empty()) messages += error;
+  const auto& file = worker_->files()[run.id.file];
   if (!file->error.empty()) messages += (messages.empty() ? "" : " · ") + file->error;
   if (!messages.empty()) {
     ImGui::SameLine();

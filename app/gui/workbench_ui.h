@@ -19,7 +19,6 @@ namespace ssa::gui {
 // "all", "mask", "strip", "timeline", "hierarchy", "training", "compare", "bookmarks".
 std::optional<Panel> parse_panel(const std::string& name);
 const char* panel_names();  // for help texts
-const char* panel_name(Panel panel);
 
 class WorkbenchUi {
  public:
@@ -72,6 +71,7 @@ class WorkbenchUi {
   ViewContext make_context();
   void apply_keys(ViewContext& ctx);
   void draw_menu(ViewContext& ctx);
+  void draw_menus(ViewContext& ctx);  // File and View
   void draw_waiting();
   void draw_pages(ViewContext& ctx);
   void draw_main(ViewContext& ctx, ImVec2 size);
@@ -80,6 +80,7 @@ class WorkbenchUi {
   void draw_panel_body(ViewContext& ctx, Panel panel);
   View* view_of(Panel panel);  // null for the grid
   void draw_status(ViewContext& ctx);
+  void draw_live_state(ViewContext& ctx);
   void draw_dialogs(ViewContext& ctx);
   void export_csv(ViewContext& ctx, Panel panel);
   std::string export_path(const ViewContext& ctx, Panel panel, const char* extension) const;

@@ -385,15 +385,28 @@ TEST(Worker, OpensSeveralRecordingsSideBySide) {
 TEST(OpenDialog, RemembersRecentFilesNewestFirstWithoutDuplicates) {
   const std::string config = "/tmp/ssa_gui_config_" + std::to_string(::getpid());
   ::setenv("XDG_CONFIG_HOME", config.c_str(), 1);
-  OpenDialog::remember("/data/a.ssarec");
-  OpenDialog::remember("/data/b.ssarec");
-  OpenDialog::remember("/data/a.ssarec");
-  const auto recent = OpenDialog::recent();
+  std::filesystem::create_directories(config + "/data");
+  auto file = [&](const std::string& name) {
+    const std::string path = config + "/data/" + name;
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    std::fclose(f);
+    return path;
+  };
+  const std::string a = file("a.ssarec"), b = file("b.ssarec");
+  OpenDialog::remember(a);
+  OpenDialog::remember(b);
+  OpenDialog::remember(a);
+  auto recent = OpenDialog::recent();
   ASSERT_EQ(recent.size(), 2u);
-  EXPECT_EQ(recent[0], "/data/a.ssarec");
-  EXPECT_EQ(recent[1], "/data/b.ssarec");
-  for (int i = 0; i < 15; ++i) OpenDialog::remember("/data/f" + std::to_string(i) + ".ssarec");
+  EXPECT_EQ(recent[0], a);
+  EXPECT_EQ(recent[1], b);
+  for (int i = 0; i < 15; ++i) OpenDialog::remember(file("f" + std::to_string(i) + ".ssarec"));
   EXPECT_EQ(OpenDialog::recent().size(), 10u);
+  // A file that is gone is not offered.
+  std::filesystem::remove(config + "/data/f14.ssarec");
+  recent = OpenDialog::recent();
+  EXPECT_EQ(recent.size(), 9u);
+  EXPECT_EQ(recent[0], config + "/data/f13.ssarec");
   ::unsetenv("XDG_CONFIG_HOME");
   testing::remove_tree(config);
 }

@@ -168,9 +168,10 @@ void GuiContext::draw_frame(int framebuffer_width, int framebuffer_height) {
   glClearColor(0.09f, 0.10f, 0.12f, 1.0f);
   glClear(GL_COLOR_BUFFER_BIT);
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-  // Offscreen frames are never swapped: flush, so that the driver releases
-  // what the frame used (replaced textures) instead of queueing frames.
-  glFlush();
+  // Offscreen frames are never swapped: wait for each one as a window's swap
+  // does. Unthrottled, the software renderer queues frame after frame, each
+  // with its scene and copies (1.2 GB for the token strip alone).
+  if (!interactive_) glFinish();
 }
 
 }  // namespace ssa::gui

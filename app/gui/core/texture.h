@@ -24,8 +24,6 @@ class Texture {
   void upload(int width, int height, const std::vector<uint32_t>& rgba);
   bool valid() const { return id_ != 0; }
   ImTextureID id() const { return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(id_)); }
-  int width() const { return width_; }
-  int height() const { return height_; }
 
  private:
   unsigned id_ = 0;

@@ -125,14 +125,6 @@ uint64_t StepUnfolds::layers_of(int32_t chunk) const {
   return it != level0.end() && it->id == chunk ? it->layer_mask : 0;
 }
 
-std::vector<int32_t> StepUnfolds::chunks_of_layer(int32_t layer) const {
-  std::vector<int32_t> out;
-  if (layer < 0 || layer >= 64) return out;
-  for (const auto& u : level0)
-    if (u.layer_mask & (uint64_t(1) << layer)) out.push_back(u.id);
-  return out;
-}
-
 std::vector<int32_t> StepUnfolds::chunks() const {
   std::vector<int32_t> out;
   for (const auto& u : level0) out.push_back(u.id);

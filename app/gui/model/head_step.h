@@ -49,8 +49,6 @@ struct StepUnfolds {
   int64_t step = -1;
   std::vector<sessions::Unfold> level0;  // sorted by chunk id, ids checked against the layout
   uint64_t layers_of(int32_t chunk) const;
-  // Chunk ids layer `layer` (< 64) unfolded, ascending.
-  std::vector<int32_t> chunks_of_layer(int32_t layer) const;
   // Every chunk id any layer unfolded, ascending.
   std::vector<int32_t> chunks() const;
 };

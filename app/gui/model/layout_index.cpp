@@ -54,9 +54,23 @@ LayoutIndex::LayoutIndex(const sessions::Layout& layout, int previous_chunks) {
   if (prefix_length_ != layout.prefix_length || sink_length_ != layout.sink_length)
     anomalies_.push_back("layout: prefix or sink length outside the stream (clamped)");
   token_ids_ = layout.token_ids;
-
-  // Roles: anything but 0..levels counts as a raw token.
   roles_.resize(static_cast<size_t>(n), 0);
+  read_roles(layout);
+  derive_ids(layout);
+  build_text(layout);
+  build_spans();
+
+  rule_.roles = roles_.data();
+  rule_.ids = ids_.data();
+  rule_.num_levels = num_levels_;
+  rule_.sink_length = sink_length_;
+  rule_.previous_chunks = std::max(0, previous_chunks);
+  rule_.has_gists = has_gists();
+}
+
+void LayoutIndex::read_roles(const sessions::Layout& layout) {
+  const int64_t n = length();
+  // Roles: anything but 0..levels counts as a raw token.
   int64_t bad_roles = 0;
   for (int64_t pos = 0; pos < n; ++pos) {
     const int r = pos < static_cast<int64_t>(layout.roles.size()) ? layout.roles[pos] : 0;
@@ -69,7 +83,10 @@ LayoutIndex::LayoutIndex(const sessions::Layout& layout, int previous_chunks) {
   if (bad_roles > 0)
     anomalies_.push_back("layout: " +
                          count_line(bad_roles, "with an impossible role, shown as raw"));
+}
 
+void LayoutIndex::derive_ids(const sessions::Layout& layout) {
+  const int64_t n = length();
   // Ids and raw indices from the roles; then compared with the recorded ones.
   ids_.resize(static_cast<size_t>(n) * num_levels_);
   raw_before_.resize(static_cast<size_t>(n));
@@ -104,7 +121,10 @@ LayoutIndex::LayoutIndex(const sessions::Layout& layout, int previous_chunks) {
   if (raw_mismatch > 0)
     anomalies_.push_back("layout: " +
                          count_line(raw_mismatch, "with a wrong raw-token index (derived)"));
+}
 
+void LayoutIndex::build_text(const sessions::Layout& layout) {
+  const int64_t n = length();
   // Text, in one buffer.
   text_offsets_.reserve(static_cast<size_t>(n) + 1);
   text_offsets_.push_back(0);
@@ -120,7 +140,10 @@ LayoutIndex::LayoutIndex(const sessions::Layout& layout, int previous_chunks) {
     }
     text_offsets_.push_back(static_cast<uint32_t>(text_bytes_.size()));
   }
+}
 
+void LayoutIndex::build_spans() {
+  const int64_t n = length();
   // Spans: a gist of level l closes the span with its id; the span begins
   // right after the previous gist of that level (or after the sink).
   spans_.assign(num_levels_, {});
@@ -144,13 +167,6 @@ LayoutIndex::LayoutIndex(const sessions::Layout& layout, int previous_chunks) {
     chunk_raw_first_.push_back(first < 0 ? raw_before_[span.gist] : first);
     chunk_raw_count_.push_back(count);
   }
-
-  rule_.roles = roles_.data();
-  rule_.ids = ids_.data();
-  rule_.num_levels = num_levels_;
-  rule_.sink_length = sink_length_;
-  rule_.previous_chunks = std::max(0, previous_chunks);
-  rule_.has_gists = has_gists();
 }
 
 std::string_view LayoutIndex::text(int64_t pos) const {

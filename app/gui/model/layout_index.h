@@ -78,8 +78,6 @@ class LayoutIndex {
   // Id at `level` of the span that contains stream position pos, or -1 (sink,
   // suffix, or a gist of a higher level, which summarises spans but is in none).
   int32_t span_of(int64_t pos, int level) const;
-  // Index among the level's gists of the gist at `pos` (== its id), -1 if not a gist.
-  int32_t gist_index(int64_t pos) const { return role(pos) > 0 ? id(pos, level(pos)) : -1; }
   // Whether `pos` is a gist of `level` (a scored candidate must be one).
   bool is_gist_of(int64_t pos, int level) const { return contains(pos) && role(pos) == level + 1; }
   // Level-(l-1) ids [first, last] of the children of level-l group g ({0, -1} when none).
@@ -100,6 +98,13 @@ class LayoutIndex {
   const std::vector<std::string>& anomalies() const { return anomalies_; }
 
  private:
+  // The constructor's steps, in order.
+  void read_roles(const sessions::Layout& layout);  // impossible roles count as raw
+  void derive_ids(
+      const sessions::Layout& layout);  // ids and raw indices, checked against the record
+  void build_text(const sessions::Layout& layout);
+  void build_spans();
+
   int num_levels_ = 1;
   int64_t prefix_length_ = 0, sink_length_ = 0, raw_count_ = 0;
   std::vector<int8_t> roles_;

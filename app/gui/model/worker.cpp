@@ -156,7 +156,6 @@ struct Worker::Impl {
         unfold(step_thread, [this](const UnfoldKey& k, auto&) { return load_unfolds(k); }),
         pair_step(step_thread, [this](const PairStepKey& k, auto&) { return load_pair_step(k); }),
         series(step_thread, [this](const SeriesKey& k, auto&) { return load_series(k); }),
-        hover(step_thread, [this](const StepKey& k, auto&) { return load_head_step(k); }),
         timeline(aggregate_thread, [this](const TimelineRequest& k,
                                           auto& progress) { return build_timeline(k, progress); }),
         compare(aggregate_thread,
@@ -463,9 +462,11 @@ struct Worker::Impl {
   bool retry_waiting = false;
   double interval = 0.5;
 
-  // Caches: each used by one thread only.
+  // Caches: each used by one thread only. The detail cache holds the layer
+  // steps around the one shown (stepping back and forth is instant); the
+  // rows cache a timeline's per-step rows (a live refresh reads only new ones).
   LruCache<std::tuple<int32_t, int64_t, int64_t, int32_t>, sessions::LayerStep> detail_cache{
-      size_t(48) << 20};
+      size_t(12) << 20};
   LruCache<RowKey, TimelineRow> rows_cache{size_t(32) << 20};
   std::map<std::pair<RunId, RunId>, std::map<int64_t, float>> compared;
 
@@ -476,7 +477,6 @@ struct Worker::Impl {
   AsyncSlot<UnfoldKey, StepUnfolds> unfold;
   AsyncSlot<PairStepKey, CompareStep> pair_step;
   AsyncSlot<SeriesKey, ScoreSeries> series;
-  AsyncSlot<StepKey, HeadStep> hover;
   AsyncSlot<TimelineRequest, TimelineImage> timeline;
   AsyncSlot<PairKey, CompareSeries> compare;
   AsyncSlot<MaskRasterKey, MaskRaster> raster;
@@ -558,22 +558,10 @@ RunId Worker::default_run() const {
   return all.empty() ? RunId{} : all.front()->id;
 }
 
-bool Worker::loading() const {
-  for (const auto& f : files_)
-    if (f->status == FileStatus::kLoading) return true;
-  return false;
-}
-
 std::shared_ptr<const HeadStep> Worker::head_step(const Run& run, int64_t step, int32_t layer,
                                                   int32_t head, bool* exact) {
   if (!run || !run->layout) return nullptr;
   return impl_->detail.get({run, step, layer, head}, exact);
-}
-
-std::shared_ptr<const HeadStep> Worker::hover_step(const Run& run, int64_t step, int32_t layer,
-                                                   int32_t head) {
-  if (!run || !run->layout) return nullptr;
-  return impl_->hover.get({run, step, layer, head});
 }
 
 std::shared_ptr<const StepUnfolds> Worker::unfolds(const Run& run, int64_t step, bool* exact) {
@@ -636,8 +624,8 @@ void Worker::wait_idle() {
 std::string Worker::background_error() const {
   for (const std::string& e :
        {impl_->detail.error(), impl_->unfold.error(), impl_->pair_step.error(),
-        impl_->series.error(), impl_->hover.error(), impl_->timeline.error(),
-        impl_->compare.error(), impl_->raster.error(), impl_->blocks.error()})
+        impl_->series.error(), impl_->timeline.error(), impl_->compare.error(),
+        impl_->raster.error(), impl_->blocks.error()})
     if (!e.empty()) return e;
   return "";
 }

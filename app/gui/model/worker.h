@@ -8,7 +8,7 @@
 //    recording, extends the snapshots with what was committed since (only the
 //    new steps are read; unchanged runs keep their snapshot);
 //  - the step thread answers per-step queries (one head's choices, every
-//    layer's unfolds, the compare rows, score series, tooltips);
+//    layer's unfolds, the compare rows, score series);
 //  - the aggregate thread builds the score timeline and the compare series,
 //    incrementally, from bounded caches of per-step rows;
 //  - the raster thread paints the mask at screen resolution.
@@ -77,16 +77,12 @@ class Worker {
   // The run the workbench opens on: the first decode run with a layout, else
   // the first training run, else the first run; invalid when none.
   RunId default_run() const;
-  bool loading() const;  // a file still loading
 
   // Non-blocking queries (see the class comment). `run` is the snapshot the
   // view draws; its generation is part of the request, so live data reloads.
   using Run = std::shared_ptr<const RunData>;
   std::shared_ptr<const HeadStep> head_step(const Run& run, int64_t step, int32_t layer,
                                             int32_t head, bool* exact = nullptr);
-  // A second (step, layer, head) for tooltips, so hovering never replaces the current step.
-  std::shared_ptr<const HeadStep> hover_step(const Run& run, int64_t step, int32_t layer,
-                                             int32_t head);
   std::shared_ptr<const StepUnfolds> unfolds(const Run& run, int64_t step, bool* exact = nullptr);
   std::shared_ptr<const ScoreSeries> score_series(const Run& run, int32_t layer, int32_t level,
                                                   int32_t head, int64_t position);

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -75,34 +76,137 @@ void CompareView::draw(ViewContext& ctx) {
 
 // --- [SECTION] runs table ----------------------------------------------------------------
 
-void CompareView::draw_runs_table(ViewContext& ctx) {
-  UiState& s = ctx.state;
-  std::vector<std::shared_ptr<const RunData>> runs;
+namespace {
+
+// The steps every lane of the table spans, so that they line up.
+struct StepSpan {
   int64_t first = 0, last = -1;
+  bool coverage = false;  // some run measured the mass covered
+};
+
+void cell(const char* dim_text_when_empty, bool known, const std::function<void()>& draw_known) {
+  ImGui::TableNextColumn();
+  ImGui::AlignTextToFramePadding();
+  if (known)
+    draw_known();
+  else
+    ImGui::TextColored(theme::vec(theme::text_dim()), "%s", dim_text_when_empty);
+}
+
+void tooltip(const std::function<void()>& lines) {
+  if (!ImGui::IsItemHovered()) return;
+  ImGui::BeginTooltip();
+  lines();
+  ImGui::EndTooltip();
+}
+
+// The run's name in its compare colour; a click makes it the second run.
+void name_cell(ViewContext& ctx, const RunData& run) {
+  UiState& s = ctx.state;
+  ImGui::TableNextColumn();
+  ImGui::AlignTextToFramePadding();
+  const bool current = run.id == s.run, second = run.id == s.compare_run;
+  ImGui::PushStyleColor(ImGuiCol_Text, theme::vec(current  ? theme::run_a()
+                                                  : second ? theme::run_b()
+                                                           : theme::text()));
+  const std::string name = (current ? "A  " : second ? "B  " : "   ") + run_label(ctx, run);
+  if (ImGui::Selectable(name.c_str(), second) && !current) s.compare_run = run.id;
+  ImGui::PopStyleColor();
+  tooltip([&] {
+    ImGui::TextUnformatted(current  ? "A: the current run (the run menu changes it)"
+                           : second ? "B: the second run below"
+                                    : "click: compare with this run below");
+    draw::dim_text(ctx.worker.files()[run.id.file]->path);
+  });
+}
+
+// What the run generated (whole run) and whether it is the expected answer.
+void answer_cells(const RunData& run) {
+  const AnswerCheck check = check_answer(run, run.steps.empty() ? 0 : run.steps.back());
+  ImGui::TableNextColumn();
+  ImGui::AlignTextToFramePadding();
+  ImGui::PushFont(theme::fonts().mono);
+  ImGui::TextColored(theme::vec(theme::generated()), "%s", printable(check.generated, 18).c_str());
+  ImGui::PopFont();
+  ImGui::TableNextColumn();
+  ImGui::AlignTextToFramePadding();
+  ImGui::TextColored(theme::vec(verdict_colour(check.verdict)), "%s",
+                     describe_verdict(check).c_str());
+  if (check.expected.empty()) return;
+  tooltip([&] {
+    ImGui::Text("expected \"%s\", generated \"%s\"", check.expected.c_str(),
+                printable(check.generated, 80).c_str());
+  });
+}
+
+// Mean mass covered, the steps that unfolded the answer's chunk, keys per step.
+void number_cells(const RunData& run) {
+  const summary::DecodeSummary& q = run.quality;
+  cell(q.baseline == "full" ? "all" : "-", q.has_coverage(), [&] {
+    ImGui::Text("%.3f", q.mean_coverage);
+    tooltip([&] {
+      ImGui::Text("mean share of the full-attention mass covered: %.4f of 1", q.mean_coverage);
+      ImGui::Text("min %.4f, max %.4f over %lld measured of %lld steps", q.min_coverage,
+                  q.max_coverage, static_cast<long long>(q.coverage_steps),
+                  static_cast<long long>(q.steps));
+    });
+  });
+  cell("-", q.knows_answer(), [&] {
+    // A count, not a verdict: plain text.
+    ImGui::Text("%lld of %lld steps", static_cast<long long>(q.answer_unfolded),
+                static_cast<long long>(q.answer_steps));
+    if (q.first_answer_step >= 0)
+      tooltip([&] {
+        ImGui::Text("unfolded first at step %lld", static_cast<long long>(q.first_answer_step));
+      });
+  });
+  cell("", true, [&] { ImGui::Text("%.1f", q.mean_keys_read); });
+  cell("", true, [&] { ImGui::Text("%.1f", q.mean_keys_scored); });
+}
+
+void lane_cell(ViewContext& ctx, const RunData& run, const StepSpan& span, float row_h) {
+  ImGui::TableNextColumn();
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  const float w = ImGui::GetContentRegionAvail().x;
+  ImGui::Dummy(ImVec2(w, row_h));
+  draw::StepLane lane;
+  lane.run = &run;
+  lane.first = span.first;
+  lane.last = span.last;
+  lane.current = ctx.state.step;
+  lane.coverage_bars = span.coverage;
+  lane.coverage_top = ctx.coverage_top;
+  lane.empty_note = run.quality.baseline == "full"
+                        ? "full attention: reads every key, nothing measured"
+                        : "nothing measured";
+  const int64_t clicked = draw::step_lane(ImGui::GetWindowDrawList(), ImVec2(p.x, p.y + 2),
+                                          ImVec2(p.x + w, p.y + row_h - 2), lane);
+  if (clicked >= 0) ctx.go_to_step(clicked);
+}
+
+}  // namespace
+
+void CompareView::draw_runs_table(ViewContext& ctx) {
+  std::vector<std::shared_ptr<const RunData>> runs;
+  StepSpan span;
   for (const auto& run : ctx.worker.runs()) {
     if (run->decode_steps.empty()) continue;
     runs.push_back(run);
     const int64_t a = run->decode_steps.front().step, b = run->decode_steps.back().step;
-    if (last < first) first = a, last = b;
-    first = std::min(first, a), last = std::max(last, b);
+    if (span.last < span.first) span.first = a, span.last = b;
+    span.first = std::min(span.first, a), span.last = std::max(span.last, b);
+    span.coverage = span.coverage || run->quality.has_coverage();
   }
   if (runs.empty()) {
     draw::dim_text("No decode runs in the open recordings.");
     return;
   }
-  bool any_coverage = false;
-  for (const auto& run : runs) any_coverage = any_coverage || run->quality.has_coverage();
-  char lane_header[96];
-  std::snprintf(
-      lane_header, sizeof lane_header, "per step: answer's chunk unfolded%s",
-      any_coverage ? (", mass covered" + std::string(ctx.coverage_top < 1 ? " (zoom)" : "")).c_str()
-                   : "");
   const float row_h = ImGui::GetFrameHeight();
-  const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
-                                ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_ScrollY;
   const float line_h = row_h + 2 * ImGui::GetStyle().CellPadding.y;
   const float table_h =
       std::min(line_h * (runs.size() + 1) + 6, ImGui::GetContentRegionAvail().y * 0.45f);
+  const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
+                                ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_ScrollY;
   if (!ImGui::BeginTable("runs", 10, flags,
                          ImVec2(ImGui::GetContentRegionAvail().x, std::max(table_h, row_h * 3))))
     return;
@@ -110,109 +214,21 @@ void CompareView::draw_runs_table(ViewContext& ctx) {
   for (const char* name : {"run", "baseline", "budget", "generated", "correct", "covered",
                            "answer's chunk", "read/step", "scored/step"})
     ImGui::TableSetupColumn(name, ImGuiTableColumnFlags_WidthFixed);
-  ImGui::TableSetupColumn(lane_header, ImGuiTableColumnFlags_WidthStretch);
+  // Short, so that ImGui never clips it; the lane's tooltip says what it shows.
+  ImGui::TableSetupColumn(span.coverage ? "per step: unfolded / covered" : "per step: unfolded",
+                          ImGuiTableColumnFlags_WidthStretch);
   ImGui::TableHeadersRow();
-  const ImVec4 dim = theme::vec(theme::text_dim());
   for (const auto& run : runs) {
     const summary::DecodeSummary& q = run->quality;
     ImGui::PushID(static_cast<int>(run->id.file * 100000 + run->id.run));
     ImGui::TableNextRow(ImGuiTableRowFlags_None, row_h);
-    ImGui::TableNextColumn();
-    ImGui::AlignTextToFramePadding();
-    const bool current = run->id == s.run, second = run->id == s.compare_run;
-    const ImU32 identity = current ? theme::run_a() : second ? theme::run_b() : theme::text();
-    ImGui::PushStyleColor(ImGuiCol_Text, theme::vec(identity));
-    const std::string name = (current ? "A  " : second ? "B  " : "   ") + run_label(ctx, *run);
-    if (ImGui::Selectable(name.c_str(), second) && !current) s.compare_run = run->id;
-    ImGui::PopStyleColor();
-    if (ImGui::IsItemHovered()) {
-      ImGui::BeginTooltip();
-      ImGui::TextUnformatted(current  ? "A: the current run (the run menu changes it)"
-                             : second ? "B: the second run below"
-                                      : "click: compare with this run below");
-      ImGui::TextColored(dim, "%s", ctx.worker.files()[run->id.file]->path.c_str());
-      ImGui::EndTooltip();
-    }
-    ImGui::TableNextColumn();
-    ImGui::AlignTextToFramePadding();
-    ImGui::TextUnformatted(run->baseline.c_str());
-    ImGui::TableNextColumn();
-    ImGui::AlignTextToFramePadding();
-    if (run->facts.k > 0 && q.baseline != "full" && q.baseline != "gist-only")
-      ImGui::Text("%s k=%d", run->facts.budget.empty() ? "" : run->facts.budget.c_str(),
-                  run->facts.k);
-    else
-      ImGui::TextColored(dim, "-");
-    const AnswerCheck check = check_answer(*run, run->steps.empty() ? 0 : run->steps.back());
-    ImGui::TableNextColumn();
-    ImGui::AlignTextToFramePadding();
-    ImGui::PushFont(theme::fonts().mono);
-    ImGui::TextColored(theme::vec(theme::generated()), "%s",
-                       printable(check.generated, 18).c_str());
-    ImGui::PopFont();
-    ImGui::TableNextColumn();
-    ImGui::AlignTextToFramePadding();
-    ImGui::TextColored(theme::vec(verdict_colour(check.verdict)), "%s",
-                       describe_verdict(check).c_str());
-    if (ImGui::IsItemHovered() && !check.expected.empty()) {
-      ImGui::BeginTooltip();
-      ImGui::Text("expected \"%s\", generated \"%s\"", check.expected.c_str(),
-                  printable(check.generated, 80).c_str());
-      if (check.first_wrong_step >= 0)
-        ImGui::Text("first wrong at step %lld", static_cast<long long>(check.first_wrong_step));
-      ImGui::EndTooltip();
-    }
-    ImGui::TableNextColumn();
-    ImGui::AlignTextToFramePadding();
-    if (q.has_coverage()) {
-      ImGui::Text("%.3f", q.mean_coverage);
-      if (ImGui::IsItemHovered()) {
-        ImGui::BeginTooltip();
-        ImGui::Text("mean share of the full-attention mass covered: %.4f of 1", q.mean_coverage);
-        ImGui::Text("min %.4f, max %.4f over %lld measured of %lld steps", q.min_coverage,
-                    q.max_coverage, static_cast<long long>(q.coverage_steps),
-                    static_cast<long long>(q.steps));
-        ImGui::EndTooltip();
-      }
-    } else {
-      ImGui::TextColored(dim, "%s", q.baseline == "full" ? "all" : "-");
-    }
-    ImGui::TableNextColumn();
-    ImGui::AlignTextToFramePadding();
-    if (q.knows_answer()) {
-      // A count, not a verdict: plain text.
-      ImGui::Text("%lld of %lld steps", static_cast<long long>(q.answer_unfolded),
-                  static_cast<long long>(q.answer_steps));
-      if (ImGui::IsItemHovered() && q.first_answer_step >= 0) {
-        ImGui::BeginTooltip();
-        ImGui::Text("unfolded first at step %lld", static_cast<long long>(q.first_answer_step));
-        ImGui::EndTooltip();
-      }
-    } else {
-      ImGui::TextColored(dim, "-");
-    }
-    ImGui::TableNextColumn();
-    ImGui::AlignTextToFramePadding();
-    ImGui::Text("%.1f", q.mean_keys_read);
-    ImGui::TableNextColumn();
-    ImGui::AlignTextToFramePadding();
-    ImGui::Text("%.1f", q.mean_keys_scored);
-    ImGui::TableNextColumn();
-    const ImVec2 p = ImGui::GetCursorScreenPos();
-    const float w = ImGui::GetContentRegionAvail().x;
-    ImGui::Dummy(ImVec2(w, row_h));
-    draw::StepLane lane;
-    lane.run = run.get();
-    lane.first = first;
-    lane.last = last;
-    lane.current = s.step;
-    lane.coverage_bars = any_coverage;
-    lane.coverage_top = ctx.coverage_top;
-    lane.empty_note = q.baseline == "full" ? "full attention: reads every key, nothing measured"
-                                           : "nothing measured";
-    const int64_t clicked = draw::step_lane(ImGui::GetWindowDrawList(), ImVec2(p.x, p.y + 2),
-                                            ImVec2(p.x + w, p.y + row_h - 2), lane);
-    if (clicked >= 0) ctx.go_to_step(clicked);
+    name_cell(ctx, *run);
+    cell("", true, [&] { ImGui::TextUnformatted(run->baseline.c_str()); });
+    cell("-", run->facts.k > 0 && q.baseline != "full" && q.baseline != "gist-only",
+         [&] { ImGui::Text("%s k=%d", run->facts.budget.c_str(), run->facts.k); });
+    answer_cells(*run);
+    number_cells(*run);
+    lane_cell(ctx, *run, span, row_h);
     ImGui::PopID();
   }
   ImGui::EndTable();

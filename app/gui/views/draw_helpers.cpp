@@ -75,7 +75,9 @@ bool begin_dialog(const char* name, bool* open, KeyQueue& keys, ImVec2 size) {
       ImVec2(std::min(size.x, display.x - 40), std::min(size.y, display.y - 40)));
   ImGui::SetNextWindowPos(ImVec2(display.x / 2, display.y / 2), ImGuiCond_Always,
                           ImVec2(0.5f, 0.5f));
-  return ImGui::BeginPopupModal(name, open, ImGuiWindowFlags_NoResize);
+  return ImGui::BeginPopupModal(
+      name, open,
+      ImGuiWindowFlags_NoResize | (size.y <= 0 ? ImGuiWindowFlags_AlwaysAutoResize : 0));
 }
 
 void end_dialog(bool* open) {

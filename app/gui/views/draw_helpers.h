@@ -31,7 +31,8 @@ void same_line_if_fits(float width);
 // A dim line of text in the current window.
 void dim_text(const std::string& text);
 
-// A modal dialog centred in the window, at most `size`; Escape closes it.
+// A modal dialog centred in the window, at most `size` (a height of 0 fits
+// the content); Escape closes it.
 // Returns whether to draw its content (then end_dialog()).
 bool begin_dialog(const char* name, bool* open, KeyQueue& keys, ImVec2 size);
 void end_dialog(bool* open);
@@ -48,7 +49,6 @@ struct Axis {
   double v0 = 0, v1 = 1;
   bool integers = false;
   float at(double v) const { return a0 + static_cast<float>((v - v0) / (v1 - v0)) * (a1 - a0); }
-  double value(float a) const { return v0 + (a - a0) / (a1 - a0) * (v1 - v0); }
 };
 // Ticks and labels: below a horizontal axis at y, above it, left of a vertical axis at x.
 void axis_below(ImDrawList* dl, const Axis& x_axis, float y, const char* title = nullptr);

@@ -17,7 +17,7 @@ void row(const char* keys, const char* what) {
 }  // namespace
 
 void draw_help(bool* open, KeyQueue& keys, int levels) {
-  if (!draw::begin_dialog("Help", open, keys, ImVec2(820, 660))) return;
+  if (!draw::begin_dialog("Help", open, keys, ImVec2(820, 0))) return;
   if (ImGui::BeginTable("keys", 2, ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_RowBg)) {
     row("Space", "play / pause");
     row("Left / Right", "one step back / on (held: repeats)");

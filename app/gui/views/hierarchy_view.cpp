@@ -215,6 +215,10 @@ void HierarchyView::draw(ViewContext& ctx) {
   ImGui::Dummy(avail);
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImVec2 end(origin.x + avail.x, origin.y + avail.y);
+  if (!ctx.no_steps_note().empty()) {
+    draw::centered_note(dl, origin, end, ctx.no_steps_note());
+    return;
+  }
   if (ctx.dense()) {
     draw::centered_note(dl, origin, end,
                         "layer " + std::to_string(ctx.state.layer) +
@@ -230,7 +234,7 @@ void HierarchyView::draw(ViewContext& ctx) {
     return;
   }
   const int rows = index.num_levels() + 1;
-  const float row_h = std::clamp((avail.y - kGap * (rows - 1) - 6) / rows, 8.0f, 84.0f);
+  const float row_h = std::clamp((avail.y - kGap * (rows - 1) - 6) / rows, 8.0f, 150.0f);
   std::vector<RowGeometry> geometry(static_cast<size_t>(index.num_levels()));
   for (int r = 0; r < index.num_levels(); ++r) {
     const int level = index.top_level() - r;

@@ -73,6 +73,12 @@ std::shared_ptr<const MaskPalette> mask_palette() {
   return palette;
 }
 
+std::string ViewContext::no_steps_note() const {
+  if (!run || !run->steps.empty()) return "";
+  return run->info.finished ? "this run recorded no decode steps"
+                            : "prefilling the prompt: no decode step yet";
+}
+
 int64_t ViewContext::query_position() const {
   if (!layout || layout->length() == 0 || !run || run->steps.empty()) return -1;
   const int64_t offset = state.step - run->steps.front();
@@ -399,7 +405,9 @@ void MaskView::draw_query_row(ViewContext& ctx, ImDrawList* dl, ImVec2 origin, f
   if (index.sink_length() > 0) band(0, index.sink_length(), theme::sink());
   band(index.prefix_length(), std::min(ctx.run->prompt_length, q + 1), theme::question());
   if (q >= ctx.run->prompt_length) band(ctx.run->prompt_length, q + 1, theme::generated());
-  if (ctx.dense()) {
+  if (!ctx.no_steps_note().empty()) {
+    note = ctx.no_steps_note();
+  } else if (ctx.dense()) {
     const int64_t first = static_cast<int64_t>(std::floor(view_x_));
     const int64_t last = static_cast<int64_t>(std::ceil(view_x_ + width / zoom_));
     training_row_bands(index, q, std::max(first, index.sink_length()),
@@ -422,7 +430,8 @@ void MaskView::draw_query_row(ViewContext& ctx, ImDrawList* dl, ImVec2 origin, f
   }
   dl->PopClipRect();
   std::string label =
-      "step " + std::to_string(ctx.state.step) + ", query #" + std::to_string(q) + " sees";
+      q < 0 ? std::string("the query sees")
+            : "step " + std::to_string(ctx.state.step) + ", query #" + std::to_string(q) + " sees";
   if (!note.empty()) label += ": " + note;
   const ImVec2 text_size = ImGui::CalcTextSize(label.c_str());
   const ImVec2 at(origin.x + 6, origin.y + (h - ImGui::GetFontSize()) / 2);

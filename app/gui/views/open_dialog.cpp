@@ -28,7 +28,8 @@ fs::path recent_file() {
 
 // --- [SECTION] recent files -----------------------------------------------------------
 
-std::vector<std::string> OpenDialog::recent() {
+// The list as stored, newest first.
+std::vector<std::string> stored_recent() {
   std::vector<std::string> paths;
   std::ifstream in(recent_file());
   for (std::string line; std::getline(in, line);)
@@ -36,10 +37,18 @@ std::vector<std::string> OpenDialog::recent() {
   return paths;
 }
 
+std::vector<std::string> OpenDialog::recent() {
+  std::vector<std::string> paths;
+  std::error_code ec;
+  for (auto& p : stored_recent())
+    if (fs::exists(p, ec)) paths.push_back(std::move(p));  // a file gone is no offer
+  return paths;
+}
+
 void OpenDialog::remember(const std::string& path) {
   std::error_code ec;
   const std::string absolute = fs::absolute(path, ec).lexically_normal().string();
-  auto paths = recent();
+  auto paths = stored_recent();
   paths.erase(std::remove(paths.begin(), paths.end(), absolute), paths.end());
   paths.insert(paths.begin(), absolute);
   if (paths.size() > 10) paths.resize(10);

@@ -186,7 +186,9 @@ void ScoreTimelineView::draw_image(ViewContext& ctx, ImDrawList* dl, ImVec2 orig
   const ImVec2 end(origin.x + size.x, origin.y + size.y);
   const int64_t gists = static_cast<int64_t>(ctx.layout->spans(s.timeline_level).size());
   if (run.steps.empty() || gists == 0 || run.detail_steps.count == 0) {
-    draw::centered_note(dl, origin, end, "no scores recorded for this run");
+    draw::centered_note(
+        dl, origin, end,
+        ctx.no_steps_note().empty() ? "no scores recorded for this run" : ctx.no_steps_note());
     return;
   }
   const Window w = clamp_window(run, gists, first_step_, step_count_, first_gist_, gist_count_);
@@ -401,9 +403,9 @@ void ScoreTimelineView::draw_series(ViewContext& ctx, ImVec2 min, ImVec2 max) {
       if (p.chosen) picked_x.push_back(static_cast<double>(p.step)), picked_y.push_back(p.score);
     }
   char label[160];
-  std::snprintf(label, sizeof label, "score (q\xC2\xB7k) of %s %d, head %d%s; dots: picked",
+  std::snprintf(label, sizeof label, "score (q\xC2\xB7k) of %s %d at head %d%s; dots: picked",
                 s.timeline_level == 0 ? "chunk" : "group", id, head,
-                s.head < 0 ? " (heads: pick one to change)" : "");
+                s.head < 0 ? " (the head menu picks another)" : "");
   draw::PlotStyle style;
   style.x_min = ctx.run->steps.empty() ? NAN : static_cast<double>(ctx.run->steps.front());
   style.x_max = ctx.run->steps.empty() ? NAN : static_cast<double>(ctx.run->steps.back());

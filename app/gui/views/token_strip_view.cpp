@@ -164,7 +164,7 @@ void TokenStripView::draw_line(ViewContext& ctx, ImDrawList* dl, int line,
     }
     if (pos < index.sink_length()) dl->AddLine(ImVec2(a.x, b.y), b, theme::sink(), 2.0f);
     if (chunk >= 0 && ctx.run->is_answer_chunk(chunk))
-      dl->AddRectFilled(ImVec2(a.x, b.y - 2), ImVec2(b.x, b.y + 1), theme::answer());
+      dl->AddRectFilled(ImVec2(a.x, b.y - 3), ImVec2(b.x, b.y + 1), theme::answer());
     const auto text = index.text(pos);
     if (role > 0) {
       const ImVec2 pa(a.x + 1, a.y + 1), pb(b.x - 1, b.y - 1);

@@ -134,8 +134,11 @@ void TransportView::draw_scrubber(ViewContext& ctx) {
   int index = static_cast<int>(run.step_index(s.step));
   scrubber_min_ = ImGui::GetCursorScreenPos();
   char format[96];
-  std::snprintf(format, sizeof format, "step %lld  (%d of %d)", static_cast<long long>(s.step),
-                index + 1, n);
+  if (run.steps.empty())
+    std::snprintf(format, sizeof format, "%s", run.info.finished ? "no steps" : "no step yet");
+  else
+    std::snprintf(format, sizeof format, "step %lld  (%d of %d)", static_cast<long long>(s.step),
+                  index + 1, n);
   if (ImGui::SliderInt("##step", &index, 0, n - 1, format) && !run.steps.empty())
     ctx.go_to_step(run.steps[static_cast<size_t>(std::clamp(index, 0, n - 1))]);
   scrubber_max_ = ImGui::GetItemRectMax();

@@ -44,6 +44,8 @@ struct ViewContext {
   bool dense() const { return run && run->is_dense(state.layer); }
   // Stream position of the query at the current step (the last token fed).
   int64_t query_position() const;
+  // "" when the run has steps; else why not ("prefilling: no decode step yet").
+  std::string no_steps_note() const;
   void go_to_step(int64_t step) {
     state.step = step;
     state.playing = false;
