@@ -336,8 +336,10 @@ void WorkbenchUi::draw_menu(ViewContext& ctx) {
   draw_menus(ctx);
   ImGui::Separator();
   // Run, layer and head selectors: what every view shows.
-  ImGui::SetNextItemWidth(300);
+  // As wide as the run's name needs: a clipped name could be another run's.
   const std::string run_label = ctx.run ? ctx.run->info.name : "(no run)";
+  ImGui::SetNextItemWidth(
+      std::clamp(ImGui::CalcTextSize(("run: " + run_label).c_str()).x + 40, 240.0f, 520.0f));
   if (ImGui::BeginCombo("##run", ("run: " + run_label).c_str())) {
     for (const auto& f : worker_->files()) {
       if (worker_->files().size() > 1)

@@ -200,16 +200,20 @@ void draw_chunk_row(ViewContext& ctx, ImDrawList* dl, const HeadStep& step, cons
 // --- [SECTION] draw: the panel body ----------------------------------------------------------
 
 std::string HierarchyView::subtitle(const ViewContext& ctx) const {
-  std::string s =
+  const std::string s =
       "step " + std::to_string(ctx.state.step) + ", layer " + std::to_string(ctx.state.layer);
-  if (ctx.dense()) return s + " (dense)";
-  if (ctx.step && ctx.step->recorded) s += " · " + describe_levels(*ctx.layout, *ctx.step);
-  return s;
+  return ctx.dense() ? s + " (dense)" : s;
 }
 
 void HierarchyView::draw(ViewContext& ctx) {
   const LayoutIndex& index = *ctx.layout;
   const HeadStep* step = ctx.step.get();
+  // What each level chose, in words, above the picture (wrapped, never cut).
+  if (step && step->recorded && !ctx.dense()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, theme::vec(theme::text_dim()));
+    ImGui::TextWrapped("%s", describe_levels(index, *step).c_str());
+    ImGui::PopStyleColor();
+  }
   const ImVec2 origin = ImGui::GetCursorScreenPos();
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   ImGui::Dummy(avail);

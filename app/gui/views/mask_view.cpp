@@ -73,18 +73,6 @@ std::shared_ptr<const MaskPalette> mask_palette() {
   return palette;
 }
 
-std::string ViewContext::no_steps_note() const {
-  if (!run || !run->steps.empty()) return "";
-  return run->info.finished ? "this run recorded no decode steps"
-                            : "prefilling the prompt: no decode step yet";
-}
-
-int64_t ViewContext::query_position() const {
-  if (!layout || layout->length() == 0 || !run || run->steps.empty()) return -1;
-  const int64_t offset = state.step - run->steps.front();
-  return std::clamp<int64_t>(run->prompt_length - 1 + offset, 0, layout->length() - 1);
-}
-
 void training_row_bands(const LayoutIndex& index, int64_t query, int64_t first, int64_t last,
                         int64_t max_bands,
                         const std::function<void(int64_t, int64_t, ImU32)>& band) {
@@ -308,7 +296,8 @@ void MaskView::draw_overlays(ViewContext& ctx, ImDrawList* dl, ImVec2 origin, Im
       x0 = c - 1.5f, x1 = c + 1.5f;
     }
     dl->AddRectFilled(ImVec2(x0, top), ImVec2(x1, bottom), fill);
-    if (outline) dl->AddRect(ImVec2(x0, top), ImVec2(x1, bottom), outline);
+    // Outside the column, so that the cursor's outline on the same chunk leaves it visible.
+    if (outline) dl->AddRect(ImVec2(x0 - 2, top), ImVec2(x1 + 2, bottom), outline, 0, 0, 1.5f);
   };
   // Unfolded chunks of the current step: faint chosen columns through the map.
   if (ctx.step && ctx.step->recorded && !ctx.dense())

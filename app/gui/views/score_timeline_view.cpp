@@ -135,7 +135,16 @@ void ScoreTimelineView::draw_level_choice(ViewContext& ctx) {
     }
     ImGui::SameLine();
   }
-  draw::dim_text("colour: each step's scores, normalised to that step (0 lowest, 1 highest)");
+  // The normalisation in as many words as fit.
+  const float room = ImGui::GetContentRegionAvail().x;
+  for (const char* words :
+       {"colour: each step's scores, normalised to that step (0 lowest, 1 highest)",
+        "colour: scores normalised per step (0 lowest, 1 highest)",
+        "scores per step: 0 lowest, 1 highest"})
+    if (ImGui::CalcTextSize(words).x <= room || words[0] == 's') {
+      draw::dim_text(words);
+      break;
+    }
 }
 
 // --- [SECTION] zoom: wheel, double-click, click ----------------------------------------------
@@ -407,6 +416,10 @@ void ScoreTimelineView::draw_series(ViewContext& ctx, ImVec2 min, ImVec2 max) {
                 s.timeline_level == 0 ? "chunk" : "group", id, head,
                 s.head < 0 ? " (the head menu picks another)" : "");
   draw::PlotStyle style;
+  const std::string never = std::string(s.timeline_level == 0 ? "chunk " : "group ") +
+                            std::to_string(id) + " was never scored at layer " +
+                            std::to_string(s.layer) + ", head " + std::to_string(head);
+  style.empty_note = series ? never.c_str() : "loading...";
   style.x_min = ctx.run->steps.empty() ? NAN : static_cast<double>(ctx.run->steps.front());
   style.x_max = ctx.run->steps.empty() ? NAN : static_cast<double>(ctx.run->steps.back());
   const auto r =
