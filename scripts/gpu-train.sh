@@ -113,7 +113,7 @@ finish_sweep() {
   for d in /tmp/sweep/*/; do
     echo "== sweep $(basename "$d"): $(grep -c '"loss"' "$d/train_log.jsonl" 2>/dev/null) steps"
     grep eval_loss "$d/train_log.jsonl" 2>/dev/null || true
-    rm -rf "$d/checkpoint"
+    rm -rf "$d/checkpoint" "$d/checkpoints"
   done
   tar czf "$out/sweep.tar.gz" -C /tmp sweep
 }

@@ -7,6 +7,7 @@
 #include <limits>
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define SSA_HAVE_F16C_PATH 1
 #endif
@@ -100,8 +101,18 @@ __attribute__((target("f16c,avx"))) void widen_f16c(const char* in, size_t n, fl
   }
 }
 
+// CPUID leaf 1 (F16C: ECX bit 29, AVX: bit 28, OSXSAVE: bit 27) and XGETBV
+// (the OS saves the YMM state): clang 14 has no __builtin_cpu_supports("f16c").
 bool have_f16c() {
-  static const bool yes = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+  static const bool yes = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+    const bool f16c = c & (1u << 29), avx = c & (1u << 28), osxsave = c & (1u << 27);
+    if (!(f16c && avx && osxsave)) return false;
+    unsigned lo = 0, hi = 0;
+    __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (lo & 0x6) == 0x6;  // XMM and YMM state enabled
+  }();
   return yes;
 }
 #endif

@@ -11,6 +11,7 @@
 #include "sessions/blob_codec.h"
 #include "sessions/bookmark_rows.h"
 #include "sessions/layer_step_codec.h"
+#include "sessions/record_checks.h"
 #include "sessions/recording_format.h"
 #include "sessions/sqlite_db.h"
 
@@ -34,8 +35,22 @@ struct Reader::Impl {
   std::unordered_map<int64_t, std::vector<int64_t>> candidate_sets;
   size_t candidate_entries = 0;
   std::map<std::string, std::unique_ptr<Statement>> statements;
-  // Layouts (without pieces) for unfolds_at; dropped when the file changes.
-  std::unordered_map<int64_t, Layout> layout_ids;
+  // Per run, checked once and dropped when the file changes: the layout
+  // (without pieces) that layer steps are checked against, and the step ranges.
+  // Shared, so that a caller keeps what it holds when a refresh drops them.
+  std::unordered_map<int64_t, std::shared_ptr<const Layout>> layouts;
+  std::unordered_map<int64_t, std::shared_ptr<const RunInfo>> run_infos;
+  int64_t cached_version = -1;  // data_version they were read at
+
+  void forget_runs() {
+    layouts.clear();
+    run_infos.clear();
+  }
+  // A live Writer may have replaced a layout since: cheap to ask.
+  void drop_stale_runs() {
+    const int64_t v = db.query_int("PRAGMA data_version", "reading data_version");
+    if (v != cached_version) forget_runs(), cached_version = v;
+  }
 
   Statement& stmt(const char* sql) {
     auto it = statements.find(sql);
@@ -73,6 +88,47 @@ struct Reader::Impl {
     return candidate_sets.emplace(id, std::move(positions)).first->second;
   }
 
+  // The run's checked layout for layer-step checks (null: none recorded).
+  std::shared_ptr<const Layout> run_layout(Reader& reader, int64_t run_id) {
+    drop_stale_runs();
+    auto it = layouts.find(run_id);
+    if (it == layouts.end()) {
+      std::shared_ptr<Layout> l;
+      if (std::optional<Layout> read = reader.layout(run_id)) {
+        read->pieces.clear();
+        l = std::make_shared<Layout>(std::move(*read));
+      }
+      it = layouts.emplace(run_id, std::move(l)).first;
+    }
+    return it->second;
+  }
+
+  // The run's checked row (a default RunInfo, bounds unknown, when none).
+  std::shared_ptr<const RunInfo> run_info(Reader& reader, int64_t run_id) {
+    drop_stale_runs();
+    auto it = run_infos.find(run_id);
+    if (it == run_infos.end()) {
+      std::optional<RunInfo> r = reader.run(run_id);
+      it = run_infos.emplace(run_id, std::make_shared<const RunInfo>(r ? std::move(*r) : RunInfo{}))
+               .first;
+    }
+    return it->second;
+  }
+
+  // Refuses a layer step that does not fit its run (the table and row named).
+  void check_in_run(Reader& reader, const LayerStep& r, int64_t run_id) {
+    const std::shared_ptr<const Layout> l = run_layout(reader, run_id);
+    if (!l) return;  // nothing to index with: the viewers need a layout first
+    const std::shared_ptr<const RunInfo> run = run_info(reader, run_id);
+    try {
+      validate_layer_step_in_run(r, *l, *run);
+    } catch (const std::invalid_argument& e) {
+      corrupt("level_records row (run " + std::to_string(run_id) + ", step " +
+                  std::to_string(r.step) + ", layer " + std::to_string(r.layer) + ")",
+              e.what());
+    }
+  }
+
   StepRange range(const char* sql, int64_t run_id) {
     Statement& s = stmt(sql);
     s.bind(1, run_id);
@@ -89,7 +145,9 @@ struct Reader::Impl {
 
 namespace {
 
-RunInfo run_from(const Statement& s) {
+// A runs row, checked (sessions/record_checks.h and the config_json keys of
+// schema.sql, through SQLite's JSON functions).
+RunInfo run_from(Reader::Impl& impl, const Statement& s) {
   RunInfo r;
   r.id = s.int64(0);
   r.name = s.text(1);
@@ -97,17 +155,59 @@ RunInfo run_from(const Statement& s) {
   r.config_json = s.text(3);
   r.model_hash = s.text(4);
   r.created_utc = s.text(5);
-  r.num_layers = int32_t(s.int64(6));
-  r.num_score_heads = int32_t(s.int64(7));
-  r.num_levels = int32_t(s.int64(8));
-  r.finished = s.int64(9) != 0;
+  const int64_t layers = s.int64(6), heads = s.int64(7), levels = s.int64(8);
+  const int64_t finished = s.int64(9);
   r.dropped_details = s.int64(10);
+  if (!s.is_null(11)) r.failure = s.text(11);
+  const std::string row = "runs row " + std::to_string(r.id);
+  if (finished != 0 && finished != 1)
+    impl.corrupt(row, "finished is " + std::to_string(finished) + ", not 0 or 1");
+  if (finished == 1 && !r.failure.empty()) impl.corrupt(row, "both finished and failed");
+  auto narrow = [&](int64_t v, const char* what) {
+    if (v < INT32_MIN || v > INT32_MAX) impl.corrupt(row, std::string(what) + " out of range");
+    return int32_t(v);
+  };
+  r.num_layers = narrow(layers, "num_layers");
+  r.num_score_heads = narrow(heads, "num_score_heads");
+  r.num_levels = narrow(levels, "num_levels");
+  r.finished = finished == 1;
+  try {
+    validate_run(r);
+  } catch (const std::invalid_argument& e) {
+    impl.corrupt(row, e.what());
+  }
+  // The config keys the viewers read (schema.sql): one query, NULL when fine.
+  Statement& c = impl.stmt(
+      "SELECT CASE WHEN NOT json_valid(?1) THEN 'not valid JSON'"
+      " WHEN json_type(?1) != 'object' THEN 'not a JSON object'"
+      " ELSE (SELECT k || ' is ' || coalesce(json_type(?1, '$.' || k), '?') || ', expected ' || t"
+      "  FROM (SELECT 'task' AS k, 'text' AS t UNION ALL SELECT 'answer', 'text'"
+      "   UNION ALL SELECT 'baseline', 'text' UNION ALL SELECT 'mode', 'text'"
+      "   UNION ALL SELECT 'k', 'integer' UNION ALL SELECT 'answer_chunk', 'integer'"
+      "   UNION ALL SELECT 'answer_position', 'integer' UNION ALL SELECT 'answer_chunks', 'array'"
+      "   UNION ALL SELECT 'answer_positions', 'array' UNION ALL SELECT 'shadow_full', 'boolean')"
+      "  WHERE json_type(?1, '$.' || k) IS NOT NULL AND json_type(?1, '$.' || k) != 'null'"
+      "   AND NOT (json_type(?1, '$.' || k) = t OR (t = 'boolean'"
+      "    AND json_type(?1, '$.' || k) IN ('true', 'false')))"
+      "  UNION ALL SELECT k || ' holds a ' || e.type || ', expected integers'"
+      "  FROM (SELECT 'answer_chunks' AS k UNION ALL SELECT 'answer_positions')"
+      "  JOIN json_each(?1, '$.' || k) AS e"
+      "  WHERE json_type(?1, '$.' || k) = 'array' AND e.type != 'integer' LIMIT 1) END");
+  c.bind_text(1, r.config_json);
+  std::string problem;
+  if (c.step("checking config_json") && !c.is_null(0)) problem = c.text(0);
+  c.reset();
+  if (!problem.empty()) impl.corrupt(row, "config_json: " + problem);
   return r;
 }
 
-constexpr const char* kRunColumns =
-    "SELECT id, name, kind, config_json, model_hash, created_utc, num_layers, num_score_heads,"
-    " num_levels, finished, dropped_details FROM runs";
+// Version 1 files have no failure column.
+std::string run_columns(int version) {
+  return std::string(
+             "SELECT id, name, kind, config_json, model_hash, created_utc, num_layers,"
+             " num_score_heads, num_levels, finished, dropped_details, ") +
+         (version >= 2 ? "failure" : "NULL") + " FROM runs";
+}
 
 BlobView view(const Statement& s, int column) {
   const void* p = s.blob(column);  // sqlite: blob before bytes
@@ -135,24 +235,35 @@ bool Reader::refresh() {
   int64_t v = impl_->db.query_int("PRAGMA data_version", "reading data_version");
   bool changed = v != impl_->data_version;
   impl_->data_version = v;
-  if (changed) impl_->layout_ids.clear();
+  if (changed) impl_->forget_runs();
   return changed;
 }
 
 std::vector<RunInfo> Reader::runs() {
-  static const std::string sql = std::string(kRunColumns) + " ORDER BY id";
+  const std::string sql = run_columns(impl_->version) + " ORDER BY id";
   Statement& s = impl_->stmt(sql.c_str());
   std::vector<RunInfo> out;
-  while (s.step("listing runs")) out.push_back(run_from(s));
+  try {
+    while (s.step("listing runs")) out.push_back(run_from(*impl_, s));
+  } catch (...) {
+    s.reset();
+    throw;
+  }
   return out;
 }
 
 std::optional<RunInfo> Reader::run(int64_t run_id) {
-  static const std::string sql = std::string(kRunColumns) + " WHERE id = ?1";
+  const std::string sql = run_columns(impl_->version) + " WHERE id = ?1";
   Statement& s = impl_->stmt(sql.c_str());
   s.bind(1, run_id);
   if (!s.step("reading a run")) return std::nullopt;
-  RunInfo r = run_from(s);
+  std::optional<RunInfo> r;
+  try {
+    r = run_from(*impl_, s);
+  } catch (...) {
+    s.reset();
+    throw;
+  }
   s.reset();
   return r;
 }
@@ -197,11 +308,13 @@ std::optional<Layout> Reader::layout(int64_t run_id) {
         l.pieces.emplace_back(text ? text + off[i] : "", size_t(off[i + 1] - off[i]));
       }
     }
-    if (l.prefix_length < 0 || l.prefix_length > n || l.sink_length < 0 || l.sink_length > n) {
-      throw BlobError("prefix or sink outside the stream");
-    }
+    validate_layout(l);
   } catch (const BlobError& e) {
-    impl_->corrupt("layout of run " + std::to_string(run_id), e.what());
+    s.reset();
+    impl_->corrupt("layouts row of run " + std::to_string(run_id), e.what());
+  } catch (const std::invalid_argument& e) {
+    s.reset();
+    impl_->corrupt("layouts row of run " + std::to_string(run_id), e.what());
   }
   s.reset();
   return l;
@@ -225,17 +338,33 @@ std::optional<BlockMask> Reader::mask(int64_t run_id) {
     m.key_blocks = decode_int32(b.data, b.size, int(Dtype::kInt32), entries);
     b = view(s, 6);
     m.kinds = decode_uint8(b.data, b.size, int(Dtype::kUint8), entries);
-    if (!m.row_offsets.empty() && (m.row_offsets.front() != 0 || m.row_offsets.back() != entries)) {
-      throw BlobError("row offsets do not span the entries");
-    }
+    validate_mask(m);
   } catch (const BlobError& e) {
-    impl_->corrupt("mask of run " + std::to_string(run_id), e.what());
+    s.reset();
+    impl_->corrupt("masks row of run " + std::to_string(run_id), e.what());
+  } catch (const std::invalid_argument& e) {
+    s.reset();
+    impl_->corrupt("masks row of run " + std::to_string(run_id), e.what());
   }
   s.reset();
+  // The mask describes (a prefix of) the run's layout, which viewers index.
+  Statement& len = impl_->stmt("SELECT length FROM layouts WHERE run_id = ?1");
+  len.bind(1, run_id);
+  if (len.step("reading a layout length")) {
+    const int64_t length = len.int64(0);
+    len.reset();
+    try {
+      validate_mask_fits(m, length);
+    } catch (const std::invalid_argument& e) {
+      impl_->corrupt("masks row of run " + std::to_string(run_id), e.what());
+    }
+  }
+  len.reset();
   return m;
 }
 
 std::vector<TrainStepRecord> Reader::train_steps(int64_t run_id, int64_t first, int64_t last) {
+  train_step_range(run_id);  // refuses negative steps, even outside [first, last]
   Statement& s = impl_->stmt(
       "SELECT step, is_eval, loss, learning_rate, tokens_per_second, grad_norm FROM train_steps"
       " WHERE run_id = ?1 AND step BETWEEN ?2 AND ?3 ORDER BY step, is_eval");
@@ -255,6 +384,7 @@ std::vector<TrainStepRecord> Reader::train_steps(int64_t run_id, int64_t first, 
 }
 
 std::vector<DecodeStepRecord> Reader::decode_steps(int64_t run_id, int64_t first, int64_t last) {
+  decode_step_range(run_id);  // refuses a run whose steps are not one per step
   Statement& s = impl_->stmt(
       "SELECT step, token_id, text, seconds, keys_scored, keys_read, full_mass_coverage,"
       " answer_unfolded FROM decode_steps WHERE run_id = ?1 AND step BETWEEN ?2 AND ?3"
@@ -277,32 +407,70 @@ std::vector<DecodeStepRecord> Reader::decode_steps(int64_t run_id, int64_t first
 }
 
 StepRange Reader::decode_step_range(int64_t run_id) {
-  return impl_->range("SELECT count(*), min(step), max(step) FROM decode_steps WHERE run_id = ?1",
-                      run_id);
+  // A decode run has one step after the other from its first: viewers size
+  // per-step lanes by the range.
+  StepRange r = impl_->range(
+      "SELECT count(*), min(step), max(step) FROM decode_steps WHERE run_id = ?1", run_id);
+  if (r.count > 0 && (r.first < 0 || r.last - r.first + 1 != r.count)) {
+    impl_->corrupt("decode_steps of run " + std::to_string(run_id),
+                   std::to_string(r.count) + " rows for steps " + std::to_string(r.first) + ".." +
+                       std::to_string(r.last) + ", expected one per step from 0 or later");
+  }
+  return r;
 }
 
 StepRange Reader::train_step_range(int64_t run_id) {
-  return impl_->range(
+  StepRange r = impl_->range(
       "SELECT count(DISTINCT step), min(step), max(step) FROM train_steps WHERE run_id = ?1",
       run_id);
+  if (r.count > 0 && r.first < 0)
+    impl_->corrupt("train_steps of run " + std::to_string(run_id),
+                   "step " + std::to_string(r.first) + " is negative");
+  return r;
 }
 
 StepRange Reader::detail_step_range(int64_t run_id) {
   // Reads only the primary-key index (no blobs): a few ms on a 1 GB file.
-  return impl_->range(
+  StepRange r = impl_->range(
       "SELECT count(DISTINCT step), min(step), max(step) FROM level_records WHERE run_id = ?1",
       run_id);
+  if (r.count == 0) return r;
+  // Detail belongs to decode steps: within theirs (the next step's detail
+  // is committed just before its decode record). Without decode steps, the
+  // range holds only recorded steps and those whose records were dropped.
+  const StepRange decode = decode_step_range(run_id);
+  std::string why;
+  if (decode.count > 0) {
+    if (r.first < decode.first || r.last > decode.last + 1)
+      why = "steps " + std::to_string(r.first) + ".." + std::to_string(r.last) +
+            " outside the decode steps " + std::to_string(decode.first) + ".." +
+            std::to_string(decode.last);
+  } else {
+    const int64_t dropped = impl_->run_info(*this, run_id)->dropped_details;
+    if (r.first < 0 || r.last - r.first + 1 > r.count + dropped)
+      why = "steps " + std::to_string(r.first) + ".." + std::to_string(r.last) + " for " +
+            std::to_string(r.count) + " recorded steps";
+  }
+  if (!why.empty()) impl_->corrupt("level_records of run " + std::to_string(run_id), why);
+  return r;
 }
 
 int32_t Reader::num_layers(int64_t run_id) {
   Statement& s = impl_->stmt(
-      "SELECT max(layer) FROM level_records WHERE run_id = ?1 AND step ="
+      "SELECT min(layer), max(layer) FROM level_records WHERE run_id = ?1 AND step ="
       " (SELECT min(step) FROM level_records WHERE run_id = ?1)");
   s.bind(1, run_id);
-  int32_t n = 0;
-  if (s.step("reading layers") && !s.is_null(0)) n = int32_t(s.int64(0)) + 1;
+  int64_t lo = 0, hi = -1;
+  if (s.step("reading layers") && !s.is_null(0)) lo = s.int64(0), hi = s.int64(1);
   s.reset();
-  return n;
+  if (hi < 0) return 0;
+  const int32_t known = impl_->run_info(*this, run_id)->num_layers;
+  const int64_t bound = known > 0 ? known : kMaxLayers;
+  if (lo < 0 || hi >= bound)
+    impl_->corrupt("level_records of run " + std::to_string(run_id),
+                   "layers " + std::to_string(lo) + ".." + std::to_string(hi) + " outside 0.." +
+                       std::to_string(bound - 1));
+  return int32_t(hi + 1);
 }
 
 std::optional<LayerStep> Reader::layer_step(int64_t run_id, int64_t step, int32_t layer) {
@@ -331,12 +499,15 @@ std::optional<LayerStep> Reader::layer_step(int64_t run_id, int64_t step, int32_
             decode_level_selection(level, s.int64(7), view(s, 8), view(s, 9), view(s, 10)));
       }
     } catch (const BlobError& e) {
-      impl_->corrupt("layer step " + std::to_string(step) + "/" + std::to_string(layer) +
-                         " of run " + std::to_string(run_id),
+      s.reset();
+      impl_->corrupt("level_records row (run " + std::to_string(run_id) + ", step " +
+                         std::to_string(step) + ", layer " + std::to_string(layer) + ", level " +
+                         std::to_string(level) + ")",
                      e.what());
     }
   }
   if (!any) return std::nullopt;
+  impl_->check_in_run(*this, out, run_id);
   return out;
 }
 
@@ -444,32 +615,40 @@ std::vector<Unfold> Reader::unfolds(int64_t run_id, int32_t level, int32_t id, i
 
 std::vector<Unfold> Reader::unfolds_at(int64_t run_id, int64_t step) {
   // From the step's selections (primary key prefix), mapped to chunk and
-  // group ids through the run's layout.
-  auto ids = impl_->layout_ids.find(run_id);
-  if (ids == impl_->layout_ids.end()) {
-    std::optional<Layout> l = layout(run_id);
-    if (!l) return {};
-    l->pieces.clear();
-    ids = impl_->layout_ids.emplace(run_id, std::move(*l)).first;
-  }
-  const Layout& l = ids->second;
+  // group ids through the run's checked layout.
+  const std::shared_ptr<const Layout> layout = impl_->run_layout(*this, run_id);
+  if (!layout) return {};
+  const Layout& l = *layout;
   Statement& s = impl_->stmt(
       "SELECT layer, level, chosen_rows, chosen_heads, chosen_offsets, chosen FROM level_records"
       " WHERE run_id = ?1 AND step = ?2 AND chosen IS NOT NULL");
   s.bind(1, run_id).bind(2, step);
   std::map<std::pair<int32_t, int32_t>, Unfold> agg;
+  std::vector<LayerStep> checks;  // checked after the scan: the check reads other tables
   while (s.step("reading selections")) {
-    int64_t layer = s.int64(0);
-    int32_t level = int32_t(s.int64(1));
-    if (level < 0 || level >= l.num_levels()) continue;
-    LevelSelection sel;
+    LayerStep one;
+    one.step = step;
+    one.layer = int32_t(std::clamp<int64_t>(s.int64(0), -1, INT32_MAX));
+    const int64_t level = s.int64(1);
     try {
-      sel = decode_level_selection(level, s.int64(2), view(s, 3), view(s, 4), view(s, 5));
+      if (level < 0 || level >= l.num_levels()) throw BlobError("level outside the layout");
+      one.selections.push_back(
+          decode_level_selection(int32_t(level), s.int64(2), view(s, 3), view(s, 4), view(s, 5)));
     } catch (const BlobError& e) {
-      impl_->corrupt("selection at step " + std::to_string(step), e.what());
+      s.reset();
+      impl_->corrupt("level_records row (run " + std::to_string(run_id) + ", step " +
+                         std::to_string(step) + ", layer " + std::to_string(one.layer) +
+                         ", level " + std::to_string(level) + ")",
+                     e.what());
     }
+    checks.push_back(std::move(one));
+  }
+  for (const LayerStep& one : checks) impl_->check_in_run(*this, one, run_id);
+  for (const LayerStep& one : checks) {
+    const int64_t layer = one.layer;
+    const LevelSelection& sel = one.selections.front();
+    const int32_t level = sel.level;
     for (int64_t p : sel.chosen) {
-      if (p >= l.length()) continue;
       int32_t id = l.id(p, level);
       Unfold& u = agg[{level, id}];
       u.step = step;
@@ -486,7 +665,15 @@ std::vector<Unfold> Reader::unfolds_at(int64_t run_id, int64_t step) {
 }
 
 std::vector<Bookmark> Reader::bookmarks(int64_t run_id) {
-  return read_bookmark_rows(impl_->stmt(kBookmarksOfRunSql), run_id, "reading bookmarks");
+  std::vector<Bookmark> out =
+      read_bookmark_rows(impl_->stmt(kBookmarksOfRunSql), run_id, "reading bookmarks");
+  const std::shared_ptr<const Layout> l = impl_->run_layout(*this, run_id);
+  for (const Bookmark& b : out) {
+    if (b.step < -1 || b.layer < -1 || b.position < -1 || (l && b.position >= l->length()))
+      impl_->corrupt("bookmarks row " + std::to_string(b.id),
+                     "step, layer or position outside the run");
+  }
+  return out;
 }
 
 int64_t Reader::file_bytes() {

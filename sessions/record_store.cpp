@@ -56,9 +56,15 @@ struct RecordStore::Statements {
                " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(run_id, level, step, id) DO UPDATE"
                " SET layer_mask = layer_mask | excluded.layer_mask,"
                " picks = picks + excluded.picks"),
-        end_run(db, "UPDATE runs SET finished = 1, dropped_details = ?2 WHERE id = ?1"),
+        end_run(db,
+                "UPDATE runs SET finished = 1, failure = NULL, dropped_details = ?2 WHERE id = ?1"),
+        fail_run(db,
+                 "UPDATE runs SET finished = 0, failure = ?3, dropped_details = ?2 WHERE id = ?1"),
+        reopen_run(db, "UPDATE runs SET finished = 0, failure = NULL WHERE id = ?1"),
+        cut_train_steps(db, "DELETE FROM train_steps WHERE run_id = ?1 AND step > ?2"),
         dropped(db, "UPDATE runs SET dropped_details = ?2 WHERE id = ?1") {}
-  Statement run, layout, mask, train, decode, candidate_set, level, unfold, end_run, dropped;
+  Statement run, layout, mask, train, decode, candidate_set, level, unfold, end_run, fail_run,
+      reopen_run, cut_train_steps, dropped;
 };
 
 RecordStore::RecordStore(Db& db, Dtype score_dtype)
@@ -246,6 +252,20 @@ void RecordStore::flush_unfolds() {
 
 void RecordStore::end_run(int64_t run_id, int64_t dropped_details) {
   st_->end_run.bind(1, run_id).bind(2, dropped_details).run("finishing a run");
+}
+
+void RecordStore::fail_run(int64_t run_id, const std::string& reason, int64_t dropped_details) {
+  st_->fail_run.bind(1, run_id)
+      .bind(2, dropped_details)
+      .bind_text(3, reason)
+      .run("recording a failed run");
+}
+
+void RecordStore::reopen_run(int64_t run_id, int64_t last_kept_step) {
+  st_->reopen_run.bind(1, run_id).run("continuing a run");
+  if (sqlite3_changes(db_.get()) == 0)
+    throw Error(db_.path() + ": no run " + std::to_string(run_id) + " to continue");
+  st_->cut_train_steps.bind(1, run_id).bind(2, last_kept_step).run("continuing a run");
 }
 
 void RecordStore::set_dropped(int64_t run_id, int64_t dropped_details) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <string>
 #include <tuple>
 #include <unordered_map>
 #include <vector>
@@ -30,6 +31,9 @@ class RecordStore {
   void put_decode_step(int64_t run_id, const DecodeStepRecord& step);
   void put_layer_step(int64_t run_id, const LayerStep& record);
   void end_run(int64_t run_id, int64_t dropped_details);
+  void fail_run(int64_t run_id, const std::string& reason, int64_t dropped_details);
+  // Throws Error when there is no run `run_id`.
+  void reopen_run(int64_t run_id, int64_t last_kept_step);
   void set_dropped(int64_t run_id, int64_t dropped_details);
   // Writes the unfolds aggregated since the last call (before each commit).
   void flush_unfolds();

@@ -110,6 +110,16 @@ void create_recording_schema(Db& db) {
   db.exec("COMMIT", "creating the schema");
 }
 
+void migrate_recording(Db& db, int from_version) {
+  if (from_version >= kFormatVersion) return;
+  db.exec("BEGIN IMMEDIATE", "migrating the recording");
+  // 1 -> 2: a failed run says why.
+  if (from_version < 2) db.exec("ALTER TABLE runs ADD COLUMN failure TEXT", "migrating to 2");
+  db.exec(("PRAGMA user_version = " + std::to_string(kFormatVersion)).c_str(),
+          "migrating the recording");
+  db.exec("COMMIT", "migrating the recording");
+}
+
 std::string utc_now_iso() {
   std::time_t t = std::time(nullptr);
   std::tm tm{};

@@ -10,8 +10,8 @@
 namespace ssa::sessions {
 
 constexpr int32_t kApplicationId = 0x53534152;  // 'SSAR', as schema.sql sets it
-constexpr int kFormatVersion = 1;               // PRAGMA user_version of schema.sql
-constexpr int kOldestReadableVersion = 1;       // older files would be migrated here
+constexpr int kFormatVersion = 2;               // PRAGMA user_version of schema.sql
+constexpr int kOldestReadableVersion = 1;       // read as they are; a Writer migrates them
 
 // Cheap checks on the file's bytes before SQLite sees it: missing, empty, not
 // SQLite, foreign application_id, newer version, truncated. Throws
@@ -25,6 +25,10 @@ int check_recording_identity(Db& db);
 
 // Applies schema.sql to a new, empty database.
 void create_recording_schema(Db& db);
+
+// Brings a recording of an older readable version up to kFormatVersion (one
+// transaction; a Writer does this before appending to it).
+void migrate_recording(Db& db, int from_version);
 
 // "2026-11-25T16:40:00Z"
 std::string utc_now_iso();

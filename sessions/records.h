@@ -14,6 +14,10 @@
 
 namespace ssa::sessions {
 
+// How a run ended: closed cleanly, stopped by an error (RunInfo::failure says
+// which), or neither yet (still recording, interrupted, or killed).
+enum class RunStatus { kIncomplete, kFinished, kFailed };
+
 // One run: one decode or training session. A recording may hold several runs
 // (for example SSA and full attention on the same prompt, for compare).
 struct RunInfo {
@@ -27,7 +31,14 @@ struct RunInfo {
   int32_t num_score_heads = 0;     // rows of a score record: query heads, or KV groups
   int32_t num_levels = 0;          // gist levels (1 = SSA, > 1 = H-SSA, 0 = unknown)
   bool finished = false;           // set by Writer::end_run: the run closed cleanly
+  std::string failure;             // set by Writer::fail_run: why it stopped ("" otherwise)
   int64_t dropped_details = 0;     // layer-step records dropped by a full queue
+
+  RunStatus status() const {
+    return finished          ? RunStatus::kFinished
+           : failure.empty() ? RunStatus::kIncomplete
+                             : RunStatus::kFailed;
+  }
 };
 
 // The token stream of a run: one entry per stream position.

@@ -1,4 +1,4 @@
--- SSA Workbench session recording (.ssarec), format version 1.
+-- SSA Workbench session recording (.ssarec), format version 2.
 --
 -- This file is the source of truth: the build embeds it into ssa_sessions and
 -- the Writer runs it on a new file. Open any recording in the stock sqlite3
@@ -17,11 +17,21 @@
 --
 -- Identity: application_id 'SSAR' (0x53534152); user_version = format version.
 -- A reader refuses files with another application_id or a newer version.
--- Version history: 1 (2026-11-25), the first; a later version that changes a
--- table adds its migration from the previous one to recording_format.cpp.
+-- Version history: 1 (2026-11-25), the first; 2 (2026-12-02): runs.failure (a
+-- run stopped by an error says why). A later version that changes a table adds
+-- its migration from the previous one to recording_format.cpp; a Writer that
+-- appends to an older file migrates it first, a Reader reads it as it is.
+--
+-- What the Reader checks (sessions/record_checks.h), so that no viewer has to:
+-- roles within the levels, chunk and group ids counted from the roles, gists
+-- scored and chosen inside the layout with the role of their level, chosen
+-- gists among the row's candidates, heads and layers within the run's shape,
+-- decode steps one per step from a first one >= 0, detail steps within them,
+-- mask rows monotonic with causal key blocks of a known kind, config_json as
+-- below. A file that breaks one is refused with the table and row named.
 
 PRAGMA application_id = 1397965138;
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 -- Key/value facts about the file itself: writer, format, creation time.
 CREATE TABLE recording (
@@ -29,19 +39,50 @@ CREATE TABLE recording (
   value TEXT NOT NULL
 ) WITHOUT ROWID;
 
--- One decode or training session.
+-- One decode or training session. Its status: finished = 1, it closed
+-- cleanly; failure set, an error stopped it (the reason, one line); neither,
+-- it is still recording, or was interrupted or killed (a training run that is
+-- resumed continues the same run).
+--
+-- config_json: a JSON object, the run's full configuration. Its keys depend on
+-- the kind ('train': the training config as given; 'layout': the layout
+-- settings of `ssa-workbench mask`). The viewers read these keys, which the
+-- Reader checks where present (a key of the wrong type refuses the run):
+--   task             string   'passkey', 'kv', 'multidoc' or 'text'
+--   answer           string   the text the task expects back
+--   answer_chunk     integer  chunk id holding the answer, -1 none
+--   answer_chunks    array of integers, the same for several chunks
+--   answer_position  integer  stream position of the answer, -1 none
+--   answer_positions array of integers
+--   baseline         string   'none' (SSA selection), 'full', 'gist-only', 'oracle', 'recency'
+--   k                integer  >= 1, chunks chosen per level
+--   mode             string   'head', 'group' or 'independent' (GQA)
+--   shadow_full      boolean  the full-attention mass was measured (coverage)
+--   budget           string   how each level's k was set: 'fixed' (k), 'auto' (the
+--                             reference's formula), 'reference' (the formula at
+--                             levels 0 and 1, k above), 'top-p' (by top_p)
+--   dense_layers     integer  >= 0: the first N layers did not select (their suffix
+--                             queries attended to their training-mask row), so
+--                             they have no score or selection rows
+-- Recordings without budget / dense_layers predate them: every layer selected,
+-- and auto_k (boolean) said whether the formula set k.
+-- Written by `record` besides (informative, not checked): model (string),
+-- context (integer, bytes), quarter_cap (boolean), top_p
+-- (number in [0, 1]), seed (integer), layout (object, the gist layout
+-- settings), previous_chunks (integer).
 CREATE TABLE runs (
   id              INTEGER PRIMARY KEY,
   name            TEXT    NOT NULL,
-  kind            TEXT    NOT NULL,              -- 'decode', 'train', ...
-  config_json     TEXT    NOT NULL DEFAULT '{}', -- full run configuration
+  kind            TEXT    NOT NULL,              -- 'decode', 'train', 'layout', ...
+  config_json     TEXT    NOT NULL DEFAULT '{}', -- full run configuration (above)
   model_hash      TEXT    NOT NULL DEFAULT '',   -- hash of the weights file
   created_utc     TEXT    NOT NULL,              -- ISO 8601
-  num_layers      INTEGER NOT NULL DEFAULT 0,
-  num_score_heads INTEGER NOT NULL DEFAULT 0,    -- rows per score record
-  num_levels      INTEGER NOT NULL DEFAULT 0,    -- 1 = SSA, > 1 = H-SSA
+  num_layers      INTEGER NOT NULL DEFAULT 0,    -- 0 unknown
+  num_score_heads INTEGER NOT NULL DEFAULT 0,    -- rows per score record, 0 unknown
+  num_levels      INTEGER NOT NULL DEFAULT 0,    -- 1 = SSA, > 1 = H-SSA, 0 unknown
   finished        INTEGER NOT NULL DEFAULT 0,    -- 1 once the run closed cleanly
-  dropped_details INTEGER NOT NULL DEFAULT 0     -- layer steps dropped by a full queue
+  dropped_details INTEGER NOT NULL DEFAULT 0,    -- layer steps dropped by a full queue
+  failure         TEXT                           -- NULL, or why the run failed (version 2)
 );
 
 -- The token stream of a run. Every array has `length` elements except

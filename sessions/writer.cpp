@@ -54,8 +54,16 @@ struct LayerItem {
 struct EndRunItem {
   int64_t run;
 };
-using Item =
-    std::variant<BeginRunItem, LayoutItem, MaskItem, TrainItem, DecodeItem, LayerItem, EndRunItem>;
+struct FailRunItem {
+  int64_t run;
+  std::string reason;
+};
+struct ReopenRunItem {
+  int64_t run;
+  int64_t last_kept_step;
+};
+using Item = std::variant<BeginRunItem, LayoutItem, MaskItem, TrainItem, DecodeItem, LayerItem,
+                          EndRunItem, FailRunItem, ReopenRunItem>;
 
 struct Queued {
   Item item;
@@ -122,6 +130,7 @@ struct Writer::State {
   void throw_if_failed() const;
   void thread_main();
   void write_one(RecordStore& store, const Item& item);
+  int64_t dropped_of(int64_t run);
 };
 
 void Writer::State::throw_if_failed() const {
@@ -154,13 +163,17 @@ void Writer::State::write_one(RecordStore& store, const Item& item) {
   } else if (auto* r = std::get_if<LayerItem>(&item)) {
     store.put_layer_step(r->run, r->record);
   } else if (auto* e = std::get_if<EndRunItem>(&item)) {
-    int64_t dropped_now;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      dropped_now = dropped[e->run];
-    }
-    store.end_run(e->run, dropped_now);
+    store.end_run(e->run, dropped_of(e->run));
+  } else if (auto* f = std::get_if<FailRunItem>(&item)) {
+    store.fail_run(f->run, f->reason, dropped_of(f->run));
+  } else if (auto* o = std::get_if<ReopenRunItem>(&item)) {
+    store.reopen_run(o->run, o->last_kept_step);
   }
+}
+
+int64_t Writer::State::dropped_of(int64_t run) {
+  std::lock_guard<std::mutex> lock(mu);
+  return dropped[run];
 }
 
 void Writer::State::thread_main() {
@@ -257,7 +270,7 @@ Writer::Writer(const std::string& path, WriterOptions options) : state_(std::mak
     db.exec("PRAGMA page_size = 16384", "setting the page size");
     create_recording_schema(db);
   }
-  check_recording_identity(db);
+  migrate_recording(db, check_recording_identity(db));
   db.exec("PRAGMA journal_mode = WAL", "switching to WAL");
   // NORMAL in WAL mode: a committed batch survives a killed process (not a
   // power cut), and commits do not wait for fsync.
@@ -339,6 +352,19 @@ bool Writer::write_layer_step(int64_t run_id, LayerStep record) {
 
 void Writer::end_run(int64_t run_id) {
   state_->enqueue(EndRunItem{run_id}, sizeof(EndRunItem));
+}
+
+void Writer::fail_run(int64_t run_id, const std::string& reason) {
+  // One line, as every status the GUI and `info` print.
+  std::string line = reason.substr(0, reason.find('\n'));
+  if (line.empty()) line = "failed";
+  size_t bytes = sizeof(FailRunItem) + line.size();
+  state_->enqueue(FailRunItem{run_id, std::move(line)}, bytes);
+}
+
+void Writer::reopen_run(int64_t run_id, int64_t last_kept_step) {
+  state_->enqueue(ReopenRunItem{run_id, last_kept_step}, sizeof(ReopenRunItem));
+  flush();
 }
 
 void Writer::flush() {

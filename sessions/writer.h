@@ -85,6 +85,13 @@ class Writer {
   bool write_layer_step(int64_t run_id, LayerStep record);
   // Marks the run finished (runs.finished = 1) and stores its drop counter.
   void end_run(int64_t run_id);
+  // Marks the run failed: runs.failure = `reason` (one line), finished = 0.
+  void fail_run(int64_t run_id, const std::string& reason);
+  // Continues run `run_id` of this file (a resumed training run): it is
+  // incomplete again, and its train steps after `last_kept_step` are deleted
+  // (they were recorded after the checkpoint the run resumes from). Waits for
+  // the change; throws Error when the file has no such run.
+  void reopen_run(int64_t run_id, int64_t last_kept_step);
 
   // Blocks until every record enqueued so far is committed. Throws Error if
   // the writer thread failed (disk full, file removed, ...).

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "app/cli/commands.h"
+#include "app/cli/flag_checks.h"
 #include "engine/mask/training_mask.h"
 #include "engine/model/checkpoint.h"
 #include "engine/tokenizer/byte_tokenizer.h"
@@ -17,9 +18,16 @@ namespace ssa::cli {
 void add_decode_flags(CLI::App* cmd, const std::shared_ptr<DecodeFlags>& o) {
   cmd->add_option("--model", o->model, "Checkpoint directory (config.json + model.safetensors)")
       ->required();
-  cmd->add_option("--k", o->k, "Chunks (gists) chosen per level");
-  cmd->add_flag("--auto-k", o->auto_k,
-                "The reference's budget k = n_keys / comp / heads_per_group / c + 1, per step");
+  cmd->add_option("--k", o->k, "Chunks (gists) chosen per level (reference: at levels >= 2)");
+  cmd->add_option("--budget", o->budget,
+                  "fixed (--k at every level), auto (k = n_keys / comp / heads_per_group / c + 1 "
+                  "at every level), reference (that k at levels 0 and 1, --k above, as the "
+                  "reference) or top-p (--top-p)");
+  cmd->add_option("--dense-layers", o->dense_layers,
+                  "First layers that never select and attend to their training-mask row "
+                  "(default: the model's ssa.dense_layers, else 1 as the reference; 0: every "
+                  "layer selects)")
+      ->each([o](const std::string&) { o->dense_layers_given = true; });
   cmd->add_option("--levels", o->levels, "Override the model's H-SSA group sizes C1[,C2...]")
       ->delimiter(',')
       ->each([o](const std::string&) { o->levels_given = true; });
@@ -27,18 +35,25 @@ void add_decode_flags(CLI::App* cmd, const std::shared_ptr<DecodeFlags>& o) {
   cmd->add_option("--baseline", o->baseline,
                   "none (SSA selection), full, gist-only, oracle or recency");
   cmd->add_flag("--no-cap", o->no_cap, "k_l = min(k, n_l) instead of the quarter cap");
-  cmd->add_option("--top-p", o->top_p, "Choose by softmax mass instead of k (0 = off)");
+  cmd->add_option("--top-p", o->top_p, "Softmax mass to reach, with --budget top-p")
+      ->check(finite_between(0, 1));
   cmd->add_flag(
       "--shadow-full", o->shadow_full,
       "Also measure the full-attention mass the unfolded chunks carry (costs a full pass)");
   cmd->add_flag("--generation-gists", o->generation_gists,
                 "Insert gists every c generated tokens (for long generations)");
+  cmd->add_flag("--word-aware", o->word_aware,
+                "Word-aware gist placement (a gist moves up to c/2 tokens to a word start); "
+                "default: the model's ssa.word_aware");
+  cmd->add_flag("--no-word-aware", o->no_word_aware,
+                "Plain gist placement whatever the model says");
   cmd->add_option("--device", o->device, "cpu or cuda");
   cmd->add_option("--prefill", o->prefill,
                   "Prefix attention: dense (L x L mask), blocks (block by block) or auto "
                   "(blocks on the CPU; on a GPU dense up to 32768 positions)");
   cmd->add_option("--threads", o->threads,
-                  "CPU threads for LibTorch (0: its default; 1 is best on a busy machine)");
+                  "CPU threads for LibTorch (0: its default; 1 is best on a busy machine)")
+      ->check(CLI::Range(0, 1024));
 }
 
 DecoderModel load_decode_model(const DecodeFlags& o) {
@@ -48,7 +63,13 @@ DecoderModel load_decode_model(const DecodeFlags& o) {
   if (o.threads > 0) at::set_num_threads(o.threads);
   if (o.device == "cuda" && !torch::cuda::is_available())
     throw UsageError("--device cuda: no CUDA device is available here");
-  DecoderModel model = load_checkpoint(o.model, o.device == "cuda" ? c10::kCUDA : c10::kCPU);
+  DecoderModel model = [&] {
+    try {
+      return load_checkpoint(o.model, o.device == "cuda" ? c10::kCUDA : c10::kCPU);
+    } catch (const std::runtime_error& e) {
+      throw InputError(e.what());  // a missing or damaged --model: bad input, exit 2
+    }
+  }();
   if (!model.config().ssa.enabled)
     throw InputError(o.model + "/config.json has no ssa block: not an SSA model");
   return model;
@@ -56,7 +77,20 @@ DecoderModel load_decode_model(const DecodeFlags& o) {
 
 DecodePlan plan_decode(const DecodeFlags& o, const DecoderModel& model) {
   if (o.k < 1) throw UsageError("--k must be >= 1");
+  BudgetMode budget;
+  try {
+    budget = parse_budget_mode(o.budget);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--budget: ") + e.what());
+  }
   if (o.top_p < 0 || o.top_p > 1) throw UsageError("--top-p must be in [0, 1]");
+  if (budget == BudgetMode::kTopP && o.top_p == 0)
+    throw UsageError("--budget top-p needs --top-p P in (0, 1]");
+  if (budget != BudgetMode::kTopP && o.top_p != 0)
+    throw UsageError("--top-p is used by --budget top-p only (the budget is " + o.budget + ")");
+  if (budget == BudgetMode::kReference && o.no_cap)
+    throw UsageError("--no-cap: the reference budget always applies the quarter cap");
+  if (o.dense_layers_given && o.dense_layers < 0) throw UsageError("--dense-layers must be >= 0");
   if (o.prefill != "auto" && o.prefill != "dense" && o.prefill != "blocks")
     throw UsageError("--prefill must be auto, dense or blocks, got '" + o.prefill + "'");
   DecodePlan plan;
@@ -72,9 +106,17 @@ DecodePlan plan_decode(const DecodeFlags& o, const DecoderModel& model) {
     throw UsageError(std::string("--baseline: ") + e.what());
   }
   const ModelConfig& config = model.config();
+  const int dense_layers = o.dense_layers_given ? o.dense_layers : config.ssa.dense_layers;
+  if (dense_layers > config.num_hidden_layers) {
+    throw UsageError(fmt::format("--dense-layers {}: the model has {} layers", dense_layers,
+                                 config.num_hidden_layers));
+  }
   plan.layout = config.ssa.layout;
   if (o.levels_given) plan.layout.group_sizes = o.levels;
   if (o.generation_gists) plan.layout.gists_in_generation = true;
+  if (o.word_aware && o.no_word_aware)
+    throw UsageError("--word-aware and --no-word-aware exclude each other");
+  if (o.word_aware || o.no_word_aware) plan.layout.word_aware = o.word_aware;
   try {
     plan.layout.validate();
   } catch (const std::invalid_argument& e) {
@@ -91,7 +133,8 @@ DecodePlan plan_decode(const DecodeFlags& o, const DecoderModel& model) {
   settings.selection.quarter_cap = !o.no_cap;
   settings.selection.top_p = o.top_p;
   settings.shadow_full = o.shadow_full;
-  settings.automatic_budget = o.auto_k;
+  settings.budget = budget;
+  settings.dense_layers = dense_layers;
   settings.prefill = o.prefill == "dense"    ? PrefillMode::kDense
                      : o.prefill == "blocks" ? PrefillMode::kBlocks
                                              : PrefillMode::kAuto;
@@ -108,21 +151,47 @@ void check_decode_layout(const DecodeFlags& o, const GistLayout& layout) {
 }
 
 std::string decode_run_name(const DecodeFlags& o, const DecodePlan& plan) {
-  const std::string what =
-      plan.layout.hierarchy_name() + (o.auto_k ? " k=auto" : " k=" + std::to_string(o.k));
+  const BudgetMode budget = plan.settings.budget;
+  const std::string k = budget == BudgetMode::kFixed ? "k=" + std::to_string(o.k)
+                        : budget == BudgetMode::kTopP
+                            ? fmt::format("top-p={}", o.top_p)
+                            : std::string("k=") + budget_mode_name(budget);
+  // The model's own dense layers go unsaid; a choice on the command line is named.
+  const std::string dense =
+      o.dense_layers_given ? fmt::format(" dense={}", plan.settings.dense_layers) : "";
+  const std::string what = plan.layout.hierarchy_name() + " " + k;
   switch (plan.settings.baseline) {
     case Baseline::kFull:
       return "full attention";
     case Baseline::kGistOnly:
       return plan.layout.hierarchy_name() + " gist-only";
     case Baseline::kOracle:
-      return "oracle " + what;
+      return "oracle " + what + dense;
     case Baseline::kRecency:
-      return "recency " + what;
+      return "recency " + what + dense;
     case Baseline::kNone:
       break;
   }
-  return what + " " + o.mode;
+  return what + " " + o.mode + dense;
+}
+
+std::string describe_budget(const DecodeFlags& o, const DecodePlan& plan) {
+  std::string budget = std::string("budget ") + budget_mode_name(plan.settings.budget);
+  switch (plan.settings.budget) {
+    case BudgetMode::kFixed:
+      budget += fmt::format(" (k {}{})", o.k, o.no_cap ? ", no quarter cap" : "");
+      break;
+    case BudgetMode::kAuto:
+      budget += " (k = n_keys / comp / heads_per_group / c + 1)";
+      break;
+    case BudgetMode::kReference:
+      budget += fmt::format(" (the formula at levels 0 and 1, k {} above)", o.k);
+      break;
+    case BudgetMode::kTopP:
+      budget += fmt::format(" (p {})", o.top_p);
+      break;
+  }
+  return budget + fmt::format(", dense layers {}", plan.settings.dense_layers);
 }
 
 }  // namespace ssa::cli

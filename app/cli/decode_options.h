@@ -1,6 +1,6 @@
-// The decoding flags `record` and `generate` share (--k, --auto-k, --levels, --mode,
-// --baseline, --no-cap, --top-p, --shadow-full, --generation-gists, --device,
-// --prefill, --threads),
+// The decoding flags `record` and `generate` share (--k, --budget, --top-p,
+// --no-cap, --dense-layers, --levels, --mode, --baseline, --shadow-full,
+// --generation-gists, --word-aware / --no-word-aware, --device, --prefill, --threads),
 // and turning them plus a checkpoint into engine settings, with one-line
 // errors for anything unusable.
 #pragma once
@@ -23,7 +23,11 @@ namespace ssa::cli {
 struct DecodeFlags {
   std::string model;
   int k = 4;
-  bool auto_k = false;
+  std::string budget = "fixed";  // fixed, auto, reference or top-p (engine/decode/budget.h)
+  // Layers that attend to their training-mask row (spec 8); unless given, the
+  // model's ssa.dense_layers (1, the reference's, when its config.json says nothing).
+  int dense_layers = 1;
+  bool dense_layers_given = false;
   std::vector<int> levels;
   bool levels_given = false;
   std::string mode = "head";
@@ -32,6 +36,8 @@ struct DecodeFlags {
   double top_p = 0;
   bool shadow_full = false;
   bool generation_gists = false;
+  bool word_aware = false;  // --word-aware: on whatever the model's config says
+  bool no_word_aware = false;
   std::string device = "cpu";
   std::string prefill = "auto";
   int threads = 0;
@@ -56,7 +62,13 @@ DecodePlan plan_decode(const DecodeFlags& flags, const DecoderModel& model);
 // prefill mask's size limit); throws UsageError before anything is written.
 void check_decode_layout(const DecodeFlags& flags, const GistLayout& layout);
 
-// Run name shown in the GUI: "chunk8 k=4 head", "full attention", "oracle k=4 ...".
+// Run name shown in the GUI: "chunk8 k=4 head", "chunk8 k=reference head dense=1"
+// (dense=N when --dense-layers was given),
+// "full attention", "oracle k=4 ...".
 std::string decode_run_name(const DecodeFlags& flags, const DecodePlan& plan);
+
+// "budget reference (k 4 at levels >= 2), dense layers 1": the budget and the
+// dense layers in words, for `generate --stats` and logs.
+std::string describe_budget(const DecodeFlags& flags, const DecodePlan& plan);
 
 }  // namespace ssa::cli

@@ -1,18 +1,24 @@
 // `ssa-workbench export RUN.ssarec --what scores|selections|losses|steps
 // --format csv [--out FILE] [--run ID] [--steps A:B] [--layer L]`: writes
 // recorded data as CSV (one row per value, long format), read through
-// sessions::Reader only. Arguments are checked before anything is written.
+// sessions::Reader only and streamed as it is read. Arguments are checked
+// before anything is written; --out is written whole or not at all, never
+// over the recording (app/cli/atomic_output.h). A value that was not
+// measured (coverage without --shadow-full, an unknown answer flag, the
+// learning rate of an evaluation) is left empty.
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
+#include <vector>
 
+#include "app/cli/atomic_output.h"
 #include "app/cli/commands.h"
+#include "app/cli/flag_checks.h"
 #include "sessions/reader.h"
 
 namespace ssa::cli {
@@ -41,20 +47,35 @@ std::string number(double v) {
   return fmt::format("{}", v);
 }
 
+// Empty when the recording says "not measured" (a negative value).
+std::string measured(double v) {
+  return v < 0 ? std::string() : number(v);
+}
+
+// A whole decimal number, nothing before or after it.
+int64_t step_number(const std::string& text, const std::string& all) {
+  size_t used = 0;
+  int64_t v = 0;
+  try {
+    v = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (text.empty() || used != text.size())
+    throw UsageError("--steps " + all + ": expected A:B, A:, :B or one step number");
+  return v;
+}
+
 void parse_steps(const std::string& text, int64_t* first, int64_t* last) {
   *first = 0;
   *last = sessions::Reader::kAllSteps;
   if (text.empty()) return;
-  size_t colon = text.find(':');
-  try {
-    if (colon == std::string::npos) {
-      *first = *last = std::stoll(text);
-    } else {
-      if (colon > 0) *first = std::stoll(text.substr(0, colon));
-      if (colon + 1 < text.size()) *last = std::stoll(text.substr(colon + 1));
-    }
-  } catch (const std::exception&) {
-    throw UsageError("--steps " + text + ": expected A:B, A:, :B or one step number");
+  const size_t colon = text.find(':');
+  if (colon == std::string::npos) {
+    *first = *last = step_number(text, text);
+  } else {
+    if (colon > 0) *first = step_number(text.substr(0, colon), text);
+    if (colon + 1 < text.size()) *last = step_number(text.substr(colon + 1), text);
   }
   if (*first < 0 || *last < *first)
     throw UsageError("--steps " + text + ": empty or negative range");
@@ -63,9 +84,11 @@ void parse_steps(const std::string& text, int64_t* first, int64_t* last) {
 void export_losses(sessions::Reader& r, int64_t run, int64_t first, int64_t last,
                    std::ostream& out) {
   for (const sessions::TrainStepRecord& t : r.train_steps(run, first, last)) {
+    // An evaluation measures its loss only.
     out << run << ',' << t.step << ',' << (t.is_eval ? 1 : 0) << ',' << number(t.loss) << ','
-        << number(t.learning_rate) << ',' << number(t.tokens_per_second) << ','
-        << number(t.grad_norm) << '\n';
+        << (t.is_eval ? "" : number(t.learning_rate)) << ','
+        << (t.is_eval ? "" : number(t.tokens_per_second)) << ','
+        << (t.is_eval ? "" : number(t.grad_norm)) << '\n';
   }
 }
 
@@ -74,7 +97,8 @@ void export_steps(sessions::Reader& r, int64_t run, int64_t first, int64_t last,
   for (const sessions::DecodeStepRecord& d : r.decode_steps(run, first, last)) {
     out << run << ',' << d.step << ',' << d.token_id << ',' << csv_field(d.text) << ','
         << number(d.seconds) << ',' << d.keys_scored << ',' << d.keys_read << ','
-        << number(d.full_mass_coverage) << ',' << d.answer_unfolded << '\n';
+        << measured(d.full_mass_coverage) << ','
+        << (d.answer_unfolded < 0 ? std::string() : std::to_string(d.answer_unfolded)) << '\n';
   }
 }
 
@@ -121,44 +145,63 @@ void export_detail(sessions::Reader& r, int64_t run, int64_t first, int64_t last
   }
 }
 
+// The runs to export; refuses a --run or --layer that the recording lacks.
+std::vector<sessions::RunInfo> chosen_runs(sessions::Reader& reader, const ExportOptions& o) {
+  std::vector<sessions::RunInfo> runs;
+  for (const sessions::RunInfo& r : reader.runs())
+    if (o.run < 0 || r.id == o.run) runs.push_back(r);
+  if (o.run >= 0 && runs.empty()) throw InputError(o.path + ": no run " + std::to_string(o.run));
+  if (o.layer >= 0) {
+    if (o.what != "scores" && o.what != "selections")
+      throw UsageError("--layer: only for --what scores or selections");
+    int32_t layers = 0;
+    for (const sessions::RunInfo& r : runs) layers = std::max(layers, reader.num_layers(r.id));
+    if (o.layer >= layers)
+      throw InputError(o.path + ": --layer " + std::to_string(o.layer) + ": " +
+                       (layers == 0 ? std::string("no layer is recorded")
+                                    : "layers 0.." + std::to_string(layers - 1) + " are recorded"));
+  }
+  return runs;
+}
+
+void export_csv(sessions::Reader& reader, const std::vector<sessions::RunInfo>& runs,
+                const ExportOptions& o, int64_t first, int64_t last, std::ostream& out) {
+  if (o.what == "losses") {
+    out << "run,step,is_eval,loss,learning_rate,tokens_per_second,grad_norm\n";
+  } else if (o.what == "steps") {
+    out << "run,step,token_id,text,seconds,keys_scored,keys_read,full_mass_coverage,"
+           "answer_unfolded\n";
+  } else if (o.what == "scores") {
+    out << "run,step,layer,level,head,position,gist_id,score\n";
+  } else {
+    out << "run,step,layer,level,head,position,gist_id\n";
+  }
+  for (const sessions::RunInfo& r : runs) {
+    if (o.what == "losses") export_losses(reader, r.id, first, last, out);
+    if (o.what == "steps") export_steps(reader, r.id, first, last, out);
+    if (o.what == "scores" || o.what == "selections")
+      export_detail(reader, r.id, first, last, o.layer, o.what == "scores", out);
+  }
+}
+
 void run_export(const ExportOptions& o) {
   if (o.format != "csv") throw UsageError("--format " + o.format + ": only csv is supported");
   int64_t first, last;
   parse_steps(o.steps, &first, &last);
+  if (!o.out.empty())
+    refuse_output_onto_input(o.out, "--out", {o.path, o.path + "-wal", o.path + "-shm"});
   try {
     sessions::Reader reader(o.path);
-    std::vector<sessions::RunInfo> runs = reader.runs();
-    if (o.run >= 0) {
-      bool found = false;
-      for (const sessions::RunInfo& r : runs) found |= r.id == o.run;
-      if (!found) throw InputError(o.path + ": no run " + std::to_string(o.run));
+    const std::vector<sessions::RunInfo> runs = chosen_runs(reader, o);
+    if (o.out.empty()) {
+      export_csv(reader, runs, o, first, last, std::cout);
+      std::cout.flush();
+      if (!std::cout) throw InputError("stdout: write failed");
+      return;
     }
-    std::ofstream file;
-    if (!o.out.empty()) {
-      file.open(o.out, std::ios::binary | std::ios::trunc);
-      if (!file) throw InputError("--out " + o.out + ": cannot write");
-    }
-    std::ostream& out = o.out.empty() ? std::cout : file;
-    if (o.what == "losses") {
-      out << "run,step,is_eval,loss,learning_rate,tokens_per_second,grad_norm\n";
-    } else if (o.what == "steps") {
-      out << "run,step,token_id,text,seconds,keys_scored,keys_read,full_mass_coverage,"
-             "answer_unfolded\n";
-    } else if (o.what == "scores") {
-      out << "run,step,layer,level,head,position,gist_id,score\n";
-    } else {
-      out << "run,step,layer,level,head,position,gist_id\n";
-    }
-    for (const sessions::RunInfo& r : runs) {
-      if (o.run >= 0 && r.id != o.run) continue;
-      if (o.what == "losses") export_losses(reader, r.id, first, last, out);
-      if (o.what == "steps") export_steps(reader, r.id, first, last, out);
-      if (o.what == "scores" || o.what == "selections") {
-        export_detail(reader, r.id, first, last, o.layer, o.what == "scores", out);
-      }
-    }
-    out.flush();
-    if (!out) throw InputError((o.out.empty() ? std::string("stdout") : o.out) + ": write failed");
+    AtomicOutput file(o.out, "--out");
+    export_csv(reader, runs, o, first, last, file.stream());
+    file.commit();
   } catch (const sessions::Error& e) {
     throw InputError(e.what());
   }
@@ -176,9 +219,11 @@ void register_export_command(CLI::App& app) {
       ->check(CLI::IsMember({"scores", "selections", "losses", "steps"}));
   cmd->add_option("--format", o->format, "Output format: csv");
   cmd->add_option("--out", o->out, "Output file (default: standard output)");
-  cmd->add_option("--run", o->run, "Only this run id (default: every run)");
+  cmd->add_option("--run", o->run, "Only this run id (default: every run)")
+      ->check(whole_number_at_least(0));
   cmd->add_option("--steps", o->steps, "Only steps A:B (inclusive; A: and :B too)");
-  cmd->add_option("--layer", o->layer, "Only this layer (scores, selections)");
+  cmd->add_option("--layer", o->layer, "Only this layer (scores, selections)")
+      ->check(whole_number_at_least(0));
   cmd->callback([o] { run_export(*o); });
 }
 

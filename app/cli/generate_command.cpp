@@ -107,9 +107,9 @@ void run_generate(const GenerateOptions& o) {
   GenerationOptions generation;
   generation.max_tokens = o.max_tokens;
   if (o.stats) {
-    fmt::print(stderr, "{}: {} bytes -> {} stream positions ({} in the prefix)\n",
-               decode_run_name(flags, plan), prompt.size() + o.question.size(), layout.length(),
-               layout.prefix_length());
+    fmt::print(stderr, "{}: {}; {} bytes -> {} stream positions ({} in the prefix)\n",
+               decode_run_name(flags, plan), describe_budget(flags, plan),
+               prompt.size() + o.question.size(), layout.length(), layout.prefix_length());
   }
   generate_greedy(session, tokenizer, generation, &printer);
   std::fwrite(printer.text().data(), 1, printer.text().size(), stdout);

@@ -18,14 +18,18 @@
 #include <thread>
 #include <vector>
 
+#include "app/cli/atomic_output.h"
 #include "app/cli/commands.h"
 #include "app/gui/core/gui_context.h"
+#include "app/gui/core/png_writer.h"
 #include "app/gui/core/virtual_display.h"
+#include "app/gui/model/eval_results.h"
 #include "app/gui/screenshot.h"
 #include "app/gui/workbench.h"
 #include "app/gui/workbench_ui.h"
 #include "app/summary/recording_summary.h"
 #include "sessions/reader.h"
+#include "sessions/recording_format.h"
 #include "sessions/writer.h"
 
 namespace ssa::cli {
@@ -65,11 +69,20 @@ std::unique_ptr<gui::VirtualDisplay> ensure_display(int width, int height) {
   }
 }
 
-// Whether `out` names the same file as `in` (also through links or "./").
-bool same_file(const std::string& in, const std::string& out) {
+// A PNG output's folder exists (checked before any rendering, so that bad
+// input costs nothing and writes nothing), and the PNG is none of `inputs`.
+void check_png_output(const std::string& out, const std::vector<std::string>& inputs) {
+  refuse_output_onto_input(out, "--out", inputs);
+  const fs::path parent = fs::path(out).parent_path();
   std::error_code ec;
-  if (fs::exists(out, ec)) return fs::equivalent(in, out, ec);
-  return fs::weakly_canonical(in, ec) == fs::weakly_canonical(out, ec);
+  if (!parent.empty() && !fs::is_directory(parent, ec))
+    throw UsageError("--out " + out + ": its folder does not exist");
+}
+
+// An evaluation results folder (it holds results.csv), as `eval` writes it.
+bool is_results_folder(const std::string& path) {
+  std::error_code ec;
+  return fs::is_directory(path, ec) && gui::is_results_folder(path);
 }
 
 void add_screenshot(CLI::App& app) {
@@ -82,7 +95,9 @@ void add_screenshot(CLI::App& app) {
     float mask_zoom = 0;
   };
   auto args = std::make_shared<Args>();
-  cmd->add_option("recording", args->recording, "the .ssarec file")->required();
+  cmd->add_option("recording", args->recording,
+                  "the .ssarec file, or an evaluation results folder (view evaluation)")
+      ->required();
   cmd->add_option("--view", args->view, std::string("what to render: ") + gui::panel_names())
       ->capture_default_str();
   cmd->add_option("--step", args->step, "decode step to show (default: the first)");
@@ -99,17 +114,19 @@ void add_screenshot(CLI::App& app) {
     if (!gui::parse_panel(args->view))
       throw UsageError("--view " + args->view + ": expected one of " + gui::panel_names());
     const auto [w, h] = parse_size(args->size);
-    require_recording(args->recording);
-    if (same_file(args->recording, args->out))
-      throw UsageError("--out " + args->out +
-                       ": that is the recording itself; choose another file");
-    const fs::path parent = fs::path(args->out).parent_path();
-    std::error_code ec;
-    if (!parent.empty() && !fs::is_directory(parent, ec))
-      throw UsageError("--out " + args->out + ": its folder does not exist");
-    const auto display = ensure_display(w, h);
     gui::ShotOptions options;
-    options.recording = args->recording;
+    if (is_results_folder(args->recording)) {
+      options.results = args->recording;
+      if (args->view == "all") args->view = "evaluation";
+      check_png_output(args->out,
+                       {args->recording + "/results.csv", args->recording + "/examples.csv",
+                        args->recording + "/command.txt"});
+    } else {
+      require_recording(args->recording);
+      check_png_output(args->out, {args->recording});
+      options.recording = args->recording;
+    }
+    const auto display = ensure_display(w, h);
     options.view = args->view;
     options.run = args->run;
     options.step = args->step;
@@ -127,6 +144,48 @@ void add_screenshot(CLI::App& app) {
       throw InputError(e.what());
     }
     fmt::print("wrote {} ({}x{}, view {})\n", args->out, w, h, args->view);
+  });
+}
+
+// `chart`: the evaluation's chart alone, drawn offscreen by the GUI's own
+// plotting code (the Evaluation panel's), to DIR/chart.png by default.
+void add_chart(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "chart", "Draw an evaluation's chart (accuracy against context) to a PNG file");
+  struct Args {
+    std::string folder, out, size = "1200x700";
+  };
+  auto args = std::make_shared<Args>();
+  cmd->add_option("folder", args->folder, "the results folder `eval` wrote (holds results.csv)")
+      ->required();
+  cmd->add_option("--out", args->out, "PNG file to write (default: FOLDER/chart.png)");
+  cmd->add_option("--size", args->size, "image size WIDTHxHEIGHT")->capture_default_str();
+  cmd->callback([args] {
+    const auto [w, h] = parse_size(args->size);
+    std::error_code ec;
+    if (!fs::is_directory(args->folder, ec))
+      throw InputError(args->folder + ": no such results folder");
+    if (!gui::is_results_folder(args->folder))
+      throw InputError(args->folder + ": not a results folder (no results.csv in it)");
+    const std::string out = args->out.empty() ? args->folder + "/chart.png" : args->out;
+    check_png_output(out, {args->folder + "/results.csv", args->folder + "/examples.csv",
+                           args->folder + "/command.txt"});
+    // Read before a display is started: a damaged CSV costs nothing.
+    try {
+      gui::load_eval_results(args->folder);
+    } catch (const gui::EvalFormatError& e) {
+      throw InputError(e.what());
+    }
+    const auto display = ensure_display(w, h);
+    try {
+      const gui::Image image = gui::render_chart(args->folder, w, h);
+      gui::write_png(out, image.width, image.height, image.rgba);
+    } catch (const gui::OptionError& e) {
+      throw UsageError(e.what());
+    } catch (const gui::EvalFormatError& e) {
+      throw InputError(e.what());
+    }
+    fmt::print("wrote {} ({}x{})\n", out, w, h);
   });
 }
 
@@ -274,12 +333,31 @@ void add_gui(CLI::App& app) {
   auto* cmd =
       app.add_subcommand("gui", "Open recordings in the workbench window (several side by side)");
   auto paths = std::make_shared<std::vector<std::string>>();
-  cmd->add_option("recordings", *paths, "the .ssarec files")->required();
+  cmd->add_option("recordings", *paths,
+                  "the .ssarec files, or an evaluation results folder (holds results.csv)")
+      ->required();
   cmd->callback([paths] {
-    for (const auto& path : *paths) require_recording(path);
+    gui::WorkbenchOptions options;
+    for (const auto& path : *paths) {
+      if (!is_results_folder(path)) {
+        require_recording(path);
+        options.recordings.push_back(path);
+        continue;
+      }
+      if (!options.results.empty()) throw UsageError(path + ": one results folder at a time");
+      try {
+        gui::load_eval_results(path);  // a damaged CSV: one line, before any window
+      } catch (const gui::EvalFormatError& e) {
+        throw InputError(e.what());
+      }
+      options.results = path;
+    }
     if (!gui::display_available()) {
+      if (options.recordings.empty())
+        throw InputError("the Evaluation panel needs a display (`chart " + options.results +
+                         "` draws its chart without one)");
       fmt::print("No display: a headless summary instead.\n");
-      for (const auto& path : *paths) {
+      for (const auto& path : options.recordings) {
         try {
           summary::print_headless_summary(path, stdout);
         } catch (const std::exception& e) {
@@ -288,8 +366,6 @@ void add_gui(CLI::App& app) {
       }
       return;
     }
-    gui::WorkbenchOptions options;
-    options.recordings = *paths;
     if (const int rc = gui::run_workbench(options); rc != 0) std::exit(rc);
   });
 }
@@ -366,13 +442,14 @@ void add_live(CLI::App& app) {
 }  // namespace
 
 std::string version_text() {
-  return std::string("ssa-workbench ") + kVersion + " (recording format 1; GUI: Dear ImGui " +
-         IMGUI_VERSION + ")";
+  return std::string("ssa-workbench ") + kVersion + " (recording format " +
+         std::to_string(sessions::kFormatVersion) + "; GUI: Dear ImGui " + IMGUI_VERSION + ")";
 }
 
 void register_gui_commands(CLI::App& app) {
   add_gui(app);
   add_screenshot(app);
+  add_chart(app);
   add_bench_gui(app);
   add_live(app);
 }

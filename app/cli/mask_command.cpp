@@ -2,23 +2,25 @@
 //
 // Dense form: mask.npy (bool [L, L]); block form (--blocks): the CSR block
 // description block_offsets.npy / block_keys.npy / block_kinds.npy. Both also
-// write roles.npy, ids.npy, positions.npy and layout.json. Every argument is
+// write roles.npy, ids.npy, positions.npy and layout.json. Sink and p default
+// to the models' defaults (spec, "Defaults": s = 3, p = 1). Every argument is
 // checked before anything is written, so a refused call leaves no files.
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "app/cli/atomic_output.h"
 #include "app/cli/commands.h"
 #include "app/cli/npy_writer.h"
 #include "app/cli/recorder.h"
 #include "engine/layout/gist_layout.h"
+#include "engine/layout/word_starts.h"
 #include "engine/mask/block_mask.h"
 #include "engine/mask/training_mask.h"
 #include "engine/tokenizer/byte_tokenizer.h"
@@ -32,8 +34,9 @@ struct MaskOptions {
   int64_t tokens = 0;
   int chunk = 0;
   std::vector<int> levels;
-  int sink = 0;
-  int previous = 0;
+  int sink = 3;      // the spec's default s
+  int previous = 1;  // the spec's default p
+  std::string positions = "raw";
   std::string out;
   bool blocks = false;
   int block_size = 128;
@@ -42,8 +45,8 @@ struct MaskOptions {
   bool word_aware = false;
 };
 
-// Byte-level raw tokens of a text, and which of them begin a word (a gist
-// placed before a letter or digit that follows one would split a word).
+// Raw tokens of a text by the byte tokenizer, and which of them begin a word:
+// a byte token's decoded text is its byte (engine/layout/word_starts.h).
 struct TextTokens {
   std::vector<int64_t> tokens;
   std::vector<bool> word_starts;
@@ -54,14 +57,10 @@ TextTokens read_text_tokens(const std::string& path, int64_t limit) {
   if (!in) throw InputError("cannot read --text file " + path);
   TextTokens text;
   char c;
-  auto is_word = [](unsigned char b) { return std::isalnum(b) != 0 || b >= 0x80; };
-  unsigned char previous = ' ';
-  while (static_cast<int64_t>(text.tokens.size()) < limit && in.get(c)) {
-    const auto byte = static_cast<unsigned char>(c);
-    text.tokens.push_back(byte);
-    text.word_starts.push_back(!(is_word(byte) && is_word(previous)));
-    previous = byte;
-  }
+  while (static_cast<int64_t>(text.tokens.size()) < limit && in.get(c))
+    text.tokens.push_back(static_cast<unsigned char>(c));
+  const ByteTokenizer tokenizer;
+  text.word_starts = word_starts(text.tokens, [&](int64_t id) { return tokenizer.token_text(id); });
   if (static_cast<int64_t>(text.tokens.size()) < limit) {
     throw InputError(fmt::format("--text file {} has {} bytes, fewer than --tokens {}", path,
                                  text.tokens.size(), limit));
@@ -79,6 +78,8 @@ LayoutSettings checked_settings(const MaskOptions& o) {
   if (o.word_aware && o.text.empty())
     throw UsageError("--word-aware needs --text (words of a text)");
   if (o.previous < 0) throw UsageError("--previous must be >= 0");
+  if (o.positions != "raw" && o.positions != "stream")
+    throw UsageError("--positions must be raw or stream, got '" + o.positions + "'");
   if (o.block_size != 64 && o.block_size != 128) throw UsageError("--block-size must be 64 or 128");
   if (!o.record.empty()) {
     const auto parent = std::filesystem::absolute(o.record).parent_path();
@@ -91,6 +92,7 @@ LayoutSettings checked_settings(const MaskOptions& o) {
   settings.group_sizes = o.levels;
   settings.sink = o.sink;
   settings.word_aware = o.word_aware;
+  settings.positions = parse_position_scheme(o.positions);
   return settings;
 }
 
@@ -106,9 +108,9 @@ void write_layout_json(const std::string& path, const GistLayout& layout, const 
   j["gists_per_level"] = gists;
   j["roles"] = "0 raw, 1 gist, k+1 meta-gist of level k";
   if (o.blocks) j["block_size"] = o.block_size;
-  std::ofstream out(path);
-  out << j.dump(2) << "\n";
-  if (!out) throw InputError("cannot write " + path);
+  AtomicOutput out(path, "--out");
+  out.stream() << j.dump(2) << "\n";
+  out.commit();
 }
 
 void record_layout(const MaskOptions& o, const GistLayout& layout, MaskSettings mask_settings) {
@@ -146,6 +148,9 @@ void run_mask(const MaskOptions& o) {
         length, kMaxDenseMaskLength, (length * length) >> 30));
   }
   const MaskSettings mask_settings{o.previous};
+  for (const char* name : {"mask.npy", "block_offsets.npy", "block_keys.npy", "block_kinds.npy",
+                           "roles.npy", "ids.npy", "positions.npy", "layout.json"})
+    refuse_output_onto_input(o.out + "/" + name, "--out", {o.text, o.record});
   // The recording first: a file that is not a recording is refused before
   // any .npy file exists.
   if (!o.record.empty()) record_layout(o, layout, mask_settings);
@@ -189,14 +194,21 @@ void register_mask_command(CLI::App& app) {
   cmd->add_option("--chunk", options->chunk, "Raw tokens per gist (C >= 1)")->required();
   cmd->add_option("--levels", options->levels, "H-SSA group sizes C1[,C2...] (each >= 2)")
       ->delimiter(',');
-  cmd->add_option("--sink", options->sink, "Attention-sink tokens (>= 0)");
-  cmd->add_option("--previous", options->previous, "num_previous_chunks p (>= 0)");
+  cmd->add_option("--sink", options->sink,
+                  "Attention-sink tokens (>= 0; default 3, as the models)");
+  cmd->add_option("--previous", options->previous,
+                  "num_previous_chunks p (>= 0; default 1, as the models)");
+  cmd->add_option("--positions", options->positions,
+                  "RoPE position ids in positions.npy: raw (gists do not advance them, the "
+                  "reference's; default) or stream (stream indices)");
   cmd->add_option("--out", options->out, "Output directory")->required();
   cmd->add_flag("--blocks", options->blocks, "Write the block description instead of mask.npy");
   cmd->add_option("--block-size", options->block_size, "Block size for --blocks: 64 or 128");
   cmd->add_option("--text", options->text, "Use the first N bytes of this file as the raw tokens");
   cmd->add_option("--record", options->record, "Also record layout and block mask into RUN.ssarec");
-  cmd->add_flag("--word-aware", options->word_aware, "Move gists up to C/2 tokens to end words");
+  cmd->add_flag("--word-aware", options->word_aware,
+                "Word-aware placement (needs --text): a gist inside a word moves to the first "
+                "word start up to C/2 tokens on");
   cmd->callback([options] { run_mask(*options); });
 }
 

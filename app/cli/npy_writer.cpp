@@ -4,6 +4,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "app/cli/atomic_output.h"
+
 namespace ssa::cli {
 
 void write_npy(const std::string& path, const std::string& dtype, const std::vector<int64_t>& shape,
@@ -22,8 +24,8 @@ void write_npy(const std::string& path, const std::string& dtype, const std::vec
   header.append((64 - unpadded % 64) % 64, ' ');
   header.push_back('\n');
 
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw std::runtime_error("cannot write " + path);
+  AtomicOutput file(path, "--out");  // whole or not at all
+  std::ofstream& out = file.stream();
   out.write("\x93NUMPY\x01\x00", 8);
   const uint16_t header_length = static_cast<uint16_t>(header.size());
   const char length_bytes[2] = {static_cast<char>(header_length & 0xff),
@@ -31,7 +33,7 @@ void write_npy(const std::string& path, const std::string& dtype, const std::vec
   out.write(length_bytes, 2);
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
   out.write(static_cast<const char*>(data), static_cast<std::streamsize>(count * element_size));
-  if (!out) throw std::runtime_error("failed writing " + path);
+  file.commit();
 }
 
 }  // namespace ssa::cli

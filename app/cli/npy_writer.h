@@ -9,7 +9,8 @@
 namespace ssa::cli {
 
 // dtype: a NumPy type string such as "|b1", "|i1", "|u1", "<i4", "<i8".
-// Throws std::runtime_error naming the path if the file cannot be written.
+// Written whole or not at all (atomic_output.h); throws InputError naming
+// the path if the file cannot be written.
 void write_npy(const std::string& path, const std::string& dtype, const std::vector<int64_t>& shape,
                const void* data, size_t element_size);
 

@@ -14,6 +14,7 @@
 
 #include "app/cli/commands.h"
 #include "app/cli/decode_options.h"
+#include "app/cli/flag_checks.h"
 #include "app/cli/recorder.h"
 #include "engine/data/rng.h"
 #include "engine/data/tasks.h"
@@ -75,8 +76,9 @@ void run_record(const RecordOptions& o) {
   nlohmann::json run_config = {{"model", flags.model},
                                {"task", example.kind},
                                {"context", o.context},
+                               {"budget", budget_mode_name(settings.budget)},
                                {"k", flags.k},
-                               {"auto_k", flags.auto_k},
+                               {"dense_layers", settings.dense_layers},
                                {"mode", flags.mode},
                                {"baseline", flags.baseline},
                                {"shadow_full", flags.shadow_full},
@@ -122,9 +124,10 @@ void register_record_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("record", "Prefill + decode a task and record every decision");
   add_decode_flags(cmd, o->decode);
   cmd->add_option("--task", o->task, "passkey, kv, multidoc or text");
-  cmd->add_option("--context", o->context, "Document length in bytes");
+  cmd->add_option("--context", o->context, "Document length in bytes")
+      ->check(CLI::Range(int64_t(16), int64_t(1) << 24));
   cmd->add_option("--steps", o->steps, "Tokens to generate");
-  cmd->add_option("--seed", o->seed, "Seed of the generated task");
+  cmd->add_option("--seed", o->seed, "Seed of the generated task")->check(seed_number());
   cmd->add_option("--name", o->name, "Run name shown in the GUI");
   cmd->add_option("--out", o->out, "Recording to write or append to (.ssarec)")->required();
   cmd->callback([o] { run_record(*o); });

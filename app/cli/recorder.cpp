@@ -8,9 +8,17 @@ Recorder::Recorder(sessions::Writer& writer, sessions::RunInfo run, PieceFn piec
   run_id_ = writer_.begin_run(std::move(run));
 }
 
+Recorder::Recorder(sessions::Writer& writer, int64_t run_id, int64_t last_kept_step,
+                   PieceFn piece_of)
+    : writer_(writer), run_id_(run_id), piece_of_(std::move(piece_of)) {
+  writer_.reopen_run(run_id, last_kept_step);
+}
+
 Recorder::~Recorder() {
   try {
-    finish();
+    // Every path that completes says how; reaching here otherwise means an
+    // exception is unwinding past the run.
+    fail("stopped before the end of the run (an error)");
   } catch (...) {
     // The Writer keeps its first error; flush()/close() report it.
   }
@@ -118,16 +126,29 @@ void Recorder::hand_over_pending() {
       }
       r.selections.push_back(std::move(c));
     }
-    if (!writer_.write_layer_step(run_id_, std::move(r))) ++dropped_;
+    writer_.write_layer_step(run_id_, std::move(r));  // a drop is counted by the Writer
   }
   pending_.clear();
 }
 
 void Recorder::finish() {
-  if (finished_) return;
-  finished_ = true;
+  if (ended_) return;
+  ended_ = true;
   hand_over_pending();
   writer_.end_run(run_id_);
+}
+
+void Recorder::fail(const std::string& reason) {
+  if (ended_) return;
+  ended_ = true;
+  pending_.clear();  // a step cut short is not recorded half
+  writer_.fail_run(run_id_, reason);
+}
+
+void Recorder::leave_incomplete() {
+  if (ended_) return;
+  ended_ = true;
+  hand_over_pending();
 }
 
 }  // namespace ssa::cli

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <map>
 #include <string>
@@ -27,7 +28,12 @@ class Recorder : public trace::Observer {
 
   // Begins `run` in `writer` (which must outlive the Recorder).
   Recorder(sessions::Writer& writer, sessions::RunInfo run, PieceFn piece_of = {});
-  // Calls finish(); a Writer failure is left for the Writer to report.
+  // Continues run `run_id` of `writer`'s file (a resumed training run; see
+  // Writer::reopen_run): its train steps after `last_kept_step` go.
+  Recorder(sessions::Writer& writer, int64_t run_id, int64_t last_kept_step, PieceFn piece_of = {});
+  // Without finish(), fail() or leave_incomplete(), the run was cut short by
+  // an exception: it is recorded as failed. A Writer failure is left for the
+  // Writer to report.
   ~Recorder() override;
 
   int64_t run_id() const { return run_id_; }
@@ -39,10 +45,14 @@ class Recorder : public trace::Observer {
   void on_selection(int64_t step, const trace::Selection& selection) override;
   void on_decode_step(const trace::DecodeStep& step) override;
 
-  // Hands over the layer steps still being assembled and ends the run. Idempotent.
+  // Hands over the layer steps still being assembled and ends the run as
+  // finished. Idempotent, as are the two below; the first call decides.
   void finish();
-  // Layer steps the Writer dropped (FullQueuePolicy::kDropDetail).
-  int64_t dropped_layer_steps() const { return dropped_; }
+  // Ends the run as failed, with the first line of `reason` (what stopped it).
+  void fail(const std::string& reason);
+  // Hands over what is pending and leaves the run incomplete (an interrupted
+  // training run, to be continued by --resume).
+  void leave_incomplete();
 
  private:
   // One (level, head) row as the engine reported it.
@@ -63,8 +73,20 @@ class Recorder : public trace::Observer {
   PieceFn piece_of_;
   int64_t pending_step_ = -1;
   std::map<int32_t, LayerRows> pending_;  // layer -> rows of pending_step_
-  int64_t dropped_ = 0;
-  bool finished_ = false;
+  bool ended_ = false;
 };
+
+// Runs `body`, the work of a recorded run: an exception it throws is recorded
+// as the run's failure before it propagates; otherwise the run is finished.
+template <typename Body>
+void record_run(Recorder& recorder, Body&& body) {
+  try {
+    body();
+  } catch (const std::exception& e) {
+    recorder.fail(e.what());
+    throw;
+  }
+  recorder.finish();
+}
 
 }  // namespace ssa::cli

@@ -18,6 +18,7 @@
 #include "app/gui/core/gui_context.h"
 #include "app/gui/core/offscreen_target.h"
 #include "app/gui/core/png_writer.h"
+#include "app/gui/core/theme.h"
 #include "app/gui/workbench_ui.h"
 
 namespace ssa::gui {
@@ -217,9 +218,22 @@ Image render_view(const ShotOptions& options) {
                         ": expected a number >= 0");
   GuiContext context({options.width, options.height, false, "ssa-workbench screenshot"});
   OffscreenTarget target(options.width, options.height);
-  auto ui = open_loaded(options.recording);
-  ui->set_panel(*panel);
-  apply_options(*ui, options);
+  std::unique_ptr<WorkbenchUi> ui;
+  if (!options.results.empty()) {
+    if (*panel != Panel::kEvaluation)
+      throw OptionError("--view " + options.view + ": a results folder shows only the evaluation");
+    ui = std::make_unique<WorkbenchUi>(std::make_unique<Worker>());
+    const std::string error = ui->open_results(options.results);
+    if (!error.empty()) throw EvalFormatError(error);
+  } else {
+    if (*panel == Panel::kEvaluation)
+      throw OptionError(
+          "--view evaluation: shows a results folder (what `eval` wrote), not a "
+          "recording");
+    ui = open_loaded(options.recording);
+    ui->set_panel(*panel);
+    apply_options(*ui, options);
+  }
   // Frames until every load the views asked for has landed: each frame may
   // ask for more (a series for the selected chunk, a raster for the new size).
   for (int i = 0; i < 6; ++i) {
@@ -228,6 +242,37 @@ Image render_view(const ShotOptions& options) {
   }
   render_one(context, *ui, target, 0.0f);
   return Image{options.width, options.height, target.read_rgba()};
+}
+
+Image render_chart(const std::string& folder, int width, int height) {
+  require_display();
+  if (width < 320 || height < 240 || width > 8192 || height > 8192)
+    throw OptionError("--size: expected WIDTHxHEIGHT between 320x240 and 8192x8192");
+  const EvalResults results = load_eval_results(folder);
+  GuiContext context({width, height, false, "ssa-workbench chart"});
+  OffscreenTarget target(width, height);
+  // Two frames: the first lays the fonts out.
+  for (int i = 0; i < 2; ++i) {
+    context.begin_frame(width, height);
+    const ImGuiViewport* viewport = ImGui::GetMainViewport();
+    ImGui::SetNextWindowPos(viewport->Pos);
+    ImGui::SetNextWindowSize(viewport->Size);
+    ImGui::Begin("chart", nullptr,
+                 ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoSavedSettings);
+    ImGui::PushFont(theme::fonts().title);
+    ImGui::TextUnformatted("Evaluation");
+    ImGui::PopFont();
+    ImGui::SameLine();
+    draw::dim_text(results.command.empty() ? results.folder : results.command);
+    const ImVec2 at = ImGui::GetCursorScreenPos(), avail = ImGui::GetContentRegionAvail();
+    draw_eval_chart(ImGui::GetWindowDrawList(), at, ImVec2(at.x + avail.x, at.y + avail.y), results,
+                    false);
+    ImGui::End();
+    target.bind();
+    context.render_frame(width, height);
+    target.unbind();
+  }
+  return Image{width, height, target.read_rgba()};
 }
 
 void write_screenshot(const ShotOptions& options, const std::string& out) {

@@ -13,6 +13,7 @@ namespace ssa::gui {
 
 struct ShotOptions {
   std::string recording;
+  std::string results;       // an evaluation results folder instead (view "evaluation")
   std::string view = "all";  // see panel_names()
   int64_t run = -1;          // -1: the default run
   int64_t step = -1;         // -1: the run's first step
@@ -40,6 +41,11 @@ struct Image {
 Image render_view(const ShotOptions& options);
 // render_view() written as PNG to `out` (through a temporary file).
 void write_screenshot(const ShotOptions& options, const std::string& out);
+
+// The chart of an evaluation results folder alone (views.h: draw_eval_chart),
+// as `ssa-workbench chart` writes it. Throws EvalFormatError for a folder
+// that does not hold, OptionError for a size out of range.
+Image render_chart(const std::string& folder, int width, int height);
 
 struct FrameTimes {
   double open_ms = 0;                            // until the recording's runs are loaded

@@ -12,7 +12,17 @@ namespace ssa::gui {
 
 // What fills the window's main area: the workbench grid, or one view alone
 // (maximised, the Compare / Training / Bookmarks pages, screenshots).
-enum class Panel { kAll, kMask, kStrip, kTimeline, kHierarchy, kTraining, kCompare, kBookmarks };
+enum class Panel {
+  kAll,
+  kMask,
+  kStrip,
+  kTimeline,
+  kHierarchy,
+  kTraining,
+  kCompare,
+  kBookmarks,
+  kEvaluation
+};
 
 struct UiState {
   RunId run;

@@ -22,6 +22,7 @@ int run_workbench(const WorkbenchOptions& options) {
     read_recordings_without_mmap();
     std::string title = "SSA Workbench";
     for (const auto& path : options.recordings) title += " - " + path;
+    if (!options.results.empty()) title += " - " + options.results;
     GuiContext context({1600, 1000, true, title});
     auto worker = std::make_unique<Worker>();
     for (const auto& path : options.recordings) {
@@ -31,6 +32,10 @@ int run_workbench(const WorkbenchOptions& options) {
     WorkbenchUi ui(std::move(worker));
     ui.set_follow(true);  // a recording still being written grows on screen
     ui.set_expected_steps(options.expected_steps);
+    if (!options.results.empty()) {
+      const std::string error = ui.open_results(options.results);
+      if (!error.empty()) throw std::runtime_error(error);
+    }
     auto last = std::chrono::steady_clock::now();
     while (!glfwWindowShouldClose(context.window()) && !ui.quit_requested()) {
       // Idle politely: wait for input unless something plays or loads.
@@ -55,7 +60,7 @@ int run_workbench(const WorkbenchOptions& options) {
         const int h = std::min(static_cast<int>(capture->height * scale.y), height - y);
         std::string error;
         try {
-          write_png(capture->path, w, h, GuiContext::read_pixels(x, y, w, h, height));
+          write_png(capture->path, w, h, GuiContext::read_pixels(x, y, w, h, height), "export");
         } catch (const std::exception& e) {
           error = e.what();
         }

@@ -15,6 +15,7 @@ namespace ssa::gui {
 
 struct WorkbenchOptions {
   std::vector<std::string> recordings;  // opened side by side
+  std::string results;                  // an evaluation results folder ("" none): opens on it
   bool wait_for_files = false;          // live: the recorder creates them
   int64_t expected_steps = -1;          // live: the steps asked of the recorder (progress)
   // Live: a line about the recorder process, polled every frame ("" none).

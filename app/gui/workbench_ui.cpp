@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "app/cli/atomic_output.h"
 #include "app/gui/core/key_queue.h"
 #include "app/gui/core/theme.h"
 
@@ -50,7 +51,8 @@ const PanelInfo kPanels[] = {{Panel::kAll, "all", "Workbench", '0'},
                              {Panel::kTimeline, "timeline", "Score timeline", '4'},
                              {Panel::kCompare, "compare", "Compare", '5'},
                              {Panel::kTraining, "training", "Costs and training", '6'},
-                             {Panel::kBookmarks, "bookmarks", "Bookmarks", '7'}};
+                             {Panel::kBookmarks, "bookmarks", "Bookmarks", '7'},
+                             {Panel::kEvaluation, "evaluation", "Evaluation", '8'}};
 
 const PanelInfo& info(Panel panel) {
   for (const auto& p : kPanels)
@@ -83,7 +85,7 @@ std::optional<Panel> parse_panel(const std::string& name) {
 }
 
 const char* panel_names() {
-  return "all|mask|strip|timeline|hierarchy|training|compare|bookmarks";
+  return "all|mask|strip|timeline|hierarchy|training|compare|bookmarks|evaluation";
 }
 
 // --- [SECTION] construction and runs ----------------------------------------------------------
@@ -125,6 +127,64 @@ void WorkbenchUi::open(const std::string& path) {
   worker_->open(path);
   OpenDialog::remember(path);
   state_.status = "opening " + path;
+  state_.status_is_error = false;
+}
+
+std::string WorkbenchUi::open_results(const std::string& folder) {
+  try {
+    auto results = std::make_shared<const EvalResults>(load_eval_results(folder));
+    const size_t rows = results->results.size();
+    views_.evaluation.set_results(std::move(results));
+    state_.panel = Panel::kEvaluation;
+    state_.status = "opened " + folder + " (" + std::to_string(rows) + " configurations)";
+    state_.status_is_error = false;
+    return "";
+  } catch (const EvalFormatError& e) {
+    state_.status = e.what();
+    state_.status_is_error = true;
+    return e.what();
+  }
+}
+
+// A failed example's recording: opened once (a file already open is reused),
+// shown at the example's run and answer step as soon as it has loaded.
+void WorkbenchUi::open_example(const EvaluationView::ExampleRequest& example) {
+  int32_t file = -1;
+  for (const auto& f : worker_->files())
+    if (f->path == example.recording) file = f->index;
+  if (file < 0) {
+    file = worker_->open(example.recording);
+    OpenDialog::remember(example.recording);
+  }
+  pending_example_ = PendingExample{RunId{file, example.run}, example.step};
+  state_.status = "opening " + example.recording + " at run " + std::to_string(example.run) +
+                  ", step " + std::to_string(example.step);
+  state_.status_is_error = false;
+}
+
+void WorkbenchUi::follow_example() {
+  if (!pending_example_) return;
+  const PendingExample p = *pending_example_;
+  const auto& file = worker_->files()[p.run.file];
+  if (file->status == Worker::FileStatus::kFailed) {
+    state_.status = file->error;
+    state_.status_is_error = true;
+    pending_example_.reset();
+    return;
+  }
+  if (file->status != Worker::FileStatus::kReady) return;
+  pending_example_.reset();
+  auto run = worker_->run(p.run);
+  if (!run) {
+    state_.status = file->path + " has no run " + std::to_string(p.run.run);
+    state_.status_is_error = true;
+    return;
+  }
+  select_run(p.run);
+  // The answer step, or the run's nearest step when it was not recorded.
+  if (!run->steps.empty()) state_.step = run->steps[run->step_index(std::max<int64_t>(0, p.step))];
+  state_.panel = Panel::kAll;
+  state_.status = "run " + std::to_string(p.run.run) + " of " + file->path + " at its answer step";
   state_.status_is_error = false;
 }
 
@@ -183,6 +243,7 @@ void WorkbenchUi::frame(float dt) {
   key_queue().next_frame();
   worker_->poll();
   const bool have_run = keep_state_valid();
+  follow_example();
   follow_live();
   ViewContext ctx = make_context();
   if (have_run) {
@@ -201,7 +262,15 @@ void WorkbenchUi::frame(float dt) {
   ImGui::Begin("SSA Workbench", nullptr, kRootFlags);
   ImGui::PopStyleVar();
   draw_menu(ctx);
-  if (!ctx.run) {
+  if (!ctx.run && state_.panel == Panel::kEvaluation) {
+    // An evaluation needs no recording: its page alone, and the status line.
+    draw_pages(ctx);
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    draw_main(ctx, ImVec2(avail.x, avail.y - ImGui::GetFrameHeightWithSpacing()));
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextColored(theme::vec(state_.status_is_error ? theme::error() : theme::text_dim()),
+                       "%s", state_.status.c_str());
+  } else if (!ctx.run) {
     draw_waiting();
   } else {
     const ImGuiStyle& style = ImGui::GetStyle();
@@ -222,6 +291,9 @@ void WorkbenchUi::frame(float dt) {
   }
   ImGui::End();
   draw_dialogs(ctx);
+  const std::string folder = views_.evaluation.take_folder_request();
+  if (!folder.empty()) open_results(folder);
+  if (auto example = views_.evaluation.take_example_request()) open_example(*example);
 }
 
 // Before any run is there: what the window waits for, in words.
@@ -267,7 +339,7 @@ void WorkbenchUi::follow_live() {
   if (last != followed_last_ && state_.step == followed_last_ && !state_.playing)
     state_.step = last;
   followed_last_ = last;
-  if (run->info.finished) return;
+  if (run->ended()) return;
   const auto now = std::chrono::steady_clock::now();
   if (run->steps.size() != live_steps_) {
     if (live_steps_ == 0 || live_first_ == std::chrono::steady_clock::time_point{})
@@ -304,6 +376,10 @@ void WorkbenchUi::apply_keys(ViewContext& ctx) {
 void WorkbenchUi::draw_menus(ViewContext& ctx) {
   if (ImGui::BeginMenu("File")) {
     if (ImGui::MenuItem("Open...", "Ctrl+O")) state_.open_dialog = true;
+    if (ImGui::MenuItem("Open results folder...")) {
+      state_.panel = Panel::kEvaluation;
+      views_.evaluation.focus_folder_box();
+    }
     if (ImGui::BeginMenu("Recent")) {
       for (const auto& path : OpenDialog::recent())
         if (ImGui::MenuItem(path.c_str())) open(path);
@@ -338,6 +414,7 @@ void WorkbenchUi::draw_menu(ViewContext& ctx) {
   // Run, layer and head selectors: what every view shows.
   // As wide as the run's name needs: a clipped name could be another run's.
   const std::string run_label = ctx.run ? ctx.run->info.name : "(no run)";
+  if (worker_->files().empty()) ImGui::BeginDisabled();
   ImGui::SetNextItemWidth(
       std::clamp(ImGui::CalcTextSize(("run: " + run_label).c_str()).x + 40, 240.0f, 520.0f));
   if (ImGui::BeginCombo("##run", ("run: " + run_label).c_str())) {
@@ -352,6 +429,7 @@ void WorkbenchUi::draw_menu(ViewContext& ctx) {
     }
     ImGui::EndCombo();
   }
+  if (worker_->files().empty()) ImGui::EndDisabled();
   if (ctx.run && ctx.run->num_layers > 0) {
     ImGui::SetNextItemWidth(150);
     auto layer_name = [&](int l) {
@@ -406,11 +484,15 @@ void WorkbenchUi::draw_pages(ViewContext& ctx) {
     const char* label;
     Panel panel;
   };
-  const Page pages[] = {{"Workbench", Panel::kAll},
-                        {"Compare", Panel::kCompare},
-                        {ctx.run->is_training() ? "Training" : "Decode costs", Panel::kTraining},
-                        {"Bookmarks", Panel::kBookmarks}};
+  const Page pages[] = {
+      {"Workbench", Panel::kAll},
+      {"Compare", Panel::kCompare},
+      {ctx.run && ctx.run->is_training() ? "Training" : "Decode costs", Panel::kTraining},
+      {"Bookmarks", Panel::kBookmarks},
+      {"Evaluation", Panel::kEvaluation}};
   for (const auto& page : pages) {
+    // Without a recording only the evaluation has something to show.
+    if (!ctx.run && page.panel != Panel::kEvaluation) continue;
     const bool active =
         state_.panel == page.panel || (page.panel == Panel::kAll && in_grid(state_.panel));
     ImGui::PushStyleColor(ImGuiCol_Button,
@@ -468,8 +550,8 @@ void WorkbenchUi::draw_panel(ViewContext& ctx, Panel panel, ImVec2 size) {
       capture_requested_ = false;
     }
     // The title row: a double-click on it maximises the view (or brings the grid back).
-    const bool needs_layout =
-        panel != Panel::kCompare && panel != Panel::kTraining && panel != Panel::kBookmarks;
+    const bool needs_layout = panel != Panel::kCompare && panel != Panel::kTraining &&
+                              panel != Panel::kBookmarks && panel != Panel::kEvaluation;
     const ImVec2 row = ImGui::GetCursorScreenPos();
     const ImGuiStyle& style = ImGui::GetStyle();
     auto button_w = [&](const char* label) {
@@ -527,6 +609,8 @@ View* WorkbenchUi::view_of(Panel panel) {
       return &views_.training;
     case Panel::kBookmarks:
       return &views_.bookmarks;
+    case Panel::kEvaluation:
+      return &views_.evaluation;
     case Panel::kAll:
       break;
   }
@@ -539,7 +623,10 @@ View* WorkbenchUi::view_of(Panel panel) {
 void WorkbenchUi::draw_live_state(ViewContext& ctx) {
   const RunData& run = *ctx.run;
   const auto& file = worker_->files()[run.id.file];
-  if (file->growing() || !run.info.finished) {
+  if (run.failed()) {
+    ImGui::SameLine();
+    ImGui::TextColored(theme::vec(theme::error()), "· failed: %s", run.info.failure.c_str());
+  } else if (file->growing() || !run.info.finished) {
     ImGui::SameLine();
     const int64_t expected =
         run.facts.expected_steps > 0 ? run.facts.expected_steps : expected_steps_;
@@ -649,11 +736,17 @@ std::string WorkbenchUi::export_path(const ViewContext& ctx, Panel panel,
 
 void WorkbenchUi::export_csv(ViewContext& ctx, Panel panel) {
   const std::string path = export_path(ctx, panel, "csv");
-  std::ofstream out(path);
-  if (View* view = view_of(panel)) view->write_csv(ctx, out);
-  out.close();
-  state_.status = out ? "wrote " + path : "cannot write " + path;
-  state_.status_is_error = !out;
+  // Whole or not at all (app/cli/atomic_output.h), as every command writes.
+  try {
+    cli::AtomicOutput out(path, "export");
+    if (View* view = view_of(panel)) view->write_csv(ctx, out.stream());
+    out.commit();
+    state_.status = "wrote " + path;
+    state_.status_is_error = false;
+  } catch (const std::exception& e) {
+    state_.status = e.what();
+    state_.status_is_error = true;
+  }
 }
 
 std::optional<WorkbenchUi::Capture> WorkbenchUi::take_capture() {

@@ -37,6 +37,9 @@ class WorkbenchUi {
   void fit_mask() { views_.mask.fit(); }
   // Opens another recording beside the open ones (the dialog, recent files).
   void open(const std::string& path);
+  // Opens an evaluation results folder on the Evaluation page; returns the
+  // one-line error ("" when it opened), which the status line shows too.
+  std::string open_results(const std::string& folder);
   // Live mode: the Worker re-reads the files about twice a second.
   void set_follow(bool follow);
   // Live mode: the steps the recorder was asked for (progress and ETA).
@@ -67,6 +70,8 @@ class WorkbenchUi {
  private:
   // Frame parts, in order.
   void follow_live();
+  void follow_example();
+  void open_example(const EvaluationView::ExampleRequest& example);
   bool keep_state_valid();
   ViewContext make_context();
   void apply_keys(ViewContext& ctx);
@@ -100,6 +105,12 @@ class WorkbenchUi {
   RunId followed_run_;
   int64_t followed_last_ = -1;
   int64_t expected_steps_ = -1;
+  // An example's recording being opened: the run and step to show once loaded.
+  struct PendingExample {
+    RunId run;
+    int64_t step = -1;
+  };
+  std::optional<PendingExample> pending_example_;
   // Live progress: when the newest step count changed (for an ETA).
   size_t live_steps_ = 0;
   std::chrono::steady_clock::time_point live_first_{}, live_last_{};
@@ -113,6 +124,7 @@ class WorkbenchUi {
     TransportView transport;
     CompareView compare;
     BookmarksView bookmarks;
+    EvaluationView evaluation;
     RunHeaderView header;
     SearchBox search;
     OpenDialog open_dialog;

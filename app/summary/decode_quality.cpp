@@ -25,6 +25,9 @@ DecodeSummary summarize_decode(const std::string& config_json,
         out.shadow_full = config["shadow_full"].get<bool>();
       if (config.contains("k") && config["k"].is_number_integer())
         out.k = config["k"].get<int32_t>();
+      out.budget = text("budget");
+      if (config.contains("dense_layers") && config["dense_layers"].is_number_integer())
+        out.dense_layers = config["dense_layers"].get<int32_t>();
     }
   } catch (const std::exception&) {
     // An unreadable configuration leaves the fields empty.

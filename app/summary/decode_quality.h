@@ -20,6 +20,8 @@ struct DecodeSummary {
   bool shadow_full = false;  // full-attention mass measured next to the selection
   int32_t k = -1;
   std::string mode, task, answer;
+  std::string budget;         // "fixed", "auto", "reference", "top-p"
+  int32_t dense_layers = -1;  // first layers that did not select (training-mask row)
 
   // Per-step numbers of decode_steps, summed up.
   int64_t steps = 0;

@@ -20,3 +20,9 @@ D=docs/screenshots
 "$W" screenshot $R --view hierarchy --run 6 --step 2 --size 1400x700 --out $D/hierarchy.png
 "$W" screenshot $R --view training --step 2 --size 1400x800 --out $D/decode-costs.png
 "$W" screenshot $R --view compare --step 2 --layer 1 --size 1400x800 --out $D/compare.png
+# The Evaluation page and its chart, from a results folder of `ssa-workbench
+# eval` when one is given (SSA_EVAL_DIR=out/eval docs/screenshots/make.sh).
+if [ -n "${SSA_EVAL_DIR:-}" ]; then
+  "$W" screenshot "$SSA_EVAL_DIR" --size 1600x1000 --out $D/evaluation.png
+  "$W" chart "$SSA_EVAL_DIR" --out $D/chart.png
+fi

@@ -30,22 +30,17 @@ GistHierarchy::GistHierarchy(const GistLayout& layout, int64_t end) {
     // A chunk starts after the previous gist of any level (or at the sink's end).
     int64_t begin = gist;
     while (begin > start && !layout.is_gist(begin - 1)) --begin;
-    if (j == 0) begin = std::max(begin, layout.sink_length());
+    // (A sink longer than the text holds the first gist too: the chunk is the gist.)
+    if (j == 0) begin = std::min(std::max(begin, layout.sink_length()), gist);
     chunk_begin_.push_back(begin);
     start = gist + 1;
   }
 }
 
-int automatic_budget(int64_t n_keys, int64_t compression, int heads_per_group, int chunk) {
-  if (compression < 1 || heads_per_group < 1 || chunk < 1) {
-    throw std::invalid_argument("automatic budget needs positive compression, heads and chunk");
-  }
-  return static_cast<int>(n_keys / compression / heads_per_group / chunk + 1);
-}
-
-int64_t level_budget(const SelectionSettings& settings, int64_t level_count, int64_t candidates) {
+int64_t level_budget(const SelectionSettings& settings, int64_t level_count, int64_t candidates,
+                     int level) {
   const int64_t cap = settings.quarter_cap ? std::max<int64_t>(1, level_count / 4) : level_count;
-  return std::min<int64_t>({static_cast<int64_t>(settings.k), cap, candidates});
+  return std::min<int64_t>({static_cast<int64_t>(settings.k_at(level)), cap, candidates});
 }
 
 std::vector<int64_t> choose_top(const std::vector<int64_t>& candidates,
@@ -100,7 +95,7 @@ std::vector<LevelChoice> select_chunks(const GistHierarchy& hierarchy,
     if (choice.scores.size() != candidates.size()) {
       throw std::logic_error("scorer returned a wrong number of scores");
     }
-    const int64_t budget = level_budget(settings, hierarchy.count(level), candidates.size());
+    const int64_t budget = level_budget(settings, hierarchy.count(level), candidates.size(), level);
     choice.chosen = choose_top(candidates, choice.scores, budget, settings.top_p);
     // Descend: the next candidates are the children of the chosen gists, in order.
     candidates.clear();

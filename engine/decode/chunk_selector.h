@@ -52,14 +52,17 @@ class GistHierarchy {
   int64_t stream_end_ = 0;
 };
 
+// What one query chooses with (budget.h fills it per query position).
 struct SelectionSettings {
-  int k = 4;                // budget per level (see automatic_budget for the reference's rule)
-  bool quarter_cap = true;  // k_l = min(k, max(1, n_l / 4)); off: k_l = min(k, n_l)
-  double top_p = 0;         // > 0: take the smallest top set whose softmax mass reaches top_p
-};
+  int k = 4;                 // budget of every level not in level_k
+  std::vector<int> level_k;  // budgets of levels 0, 1, ... where given (the reference's k)
+  bool quarter_cap = true;   // k_l = min(k, max(1, n_l / 4)); off: k_l = min(k, n_l)
+  double top_p = 0;          // > 0: take the smallest top set whose softmax mass reaches top_p
 
-// The reference's automatic budget: k = n_keys / comp / heads_per_group / c + 1.
-int automatic_budget(int64_t n_keys, int64_t compression, int heads_per_group, int chunk);
+  int k_at(int level) const {
+    return level < static_cast<int>(level_k.size()) ? level_k[level] : k;
+  }
+};
 
 // What happened at one level: the candidates (indices into the level's gists),
 // their scores, and the chosen ones (indices, best first).
@@ -82,10 +85,13 @@ using GistScorer =
 std::vector<LevelChoice> select_chunks(const GistHierarchy& hierarchy,
                                        const SelectionSettings& settings, const GistScorer& score);
 
-// k_l for a level with `level_count` gists in the prefix and `candidates` on offer.
-int64_t level_budget(const SelectionSettings& settings, int64_t level_count, int64_t candidates);
+// k_l of `level` (whose k: SelectionSettings::k_at) with `level_count` gists
+// in the prefix and `candidates` on offer.
+int64_t level_budget(const SelectionSettings& settings, int64_t level_count, int64_t candidates,
+                     int level = 0);
 
-// Chooses from scored candidates: the top `budget` (ties: the lower index wins),
+// Chooses from scored candidates: the top `budget` (ties: the lower index, i.e.
+// the lower stream position, wins: spec 9; the reference's torch.topk leaves it open),
 // or with top_p the smallest best-first set whose softmax mass reaches top_p.
 std::vector<int64_t> choose_top(const std::vector<int64_t>& candidates,
                                 const std::vector<double>& scores, int64_t budget, double top_p);

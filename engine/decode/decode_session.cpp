@@ -18,7 +18,14 @@ DecodeSession::DecodeSession(const DecoderModel& model, GistLayout layout, Decod
       layout_(std::move(layout)),
       hierarchy_(layout_),
       settings_(settings),
-      observer_(observer) {}
+      observer_(observer) {
+  const int64_t layers = model_.config().num_hidden_layers;
+  if (settings_.dense_layers < 0 || settings_.dense_layers > layers) {
+    throw std::invalid_argument("dense layers must be in [0, " + std::to_string(layers) +
+                                "], got " + std::to_string(settings_.dense_layers));
+  }
+  check_budget(settings_.budget, settings_.selection);
+}
 
 void DecodeSession::index_gists(int64_t end) {
   hierarchy_ = GistHierarchy(layout_, end);
@@ -93,7 +100,9 @@ at::Tensor DecodeSession::prefill() {
   index_gists(prefix);
   for (int64_t pos = prefix; pos < layout_.length(); ++pos) {
     const bool last = pos + 1 == layout_.length();
-    logits.push_back(compute_suffix_position(pos, last).unsqueeze(0));
+    // The reference computes the whole prompt in one call: its budget sees
+    // the prompt's length at every suffix position.
+    logits.push_back(compute_suffix_position(pos, layout_.length(), last).unsqueeze(0));
   }
   if (prefix == layout_.length()) {
     // No suffix in the prompt: step 0 used the training mask, nothing to report.
@@ -116,31 +125,32 @@ at::Tensor DecodeSession::step(int64_t token) {
     // Each gist is a candidate as soon as its KV exists: the meta-gist right
     // after it can already unfold its chunk.
     if (pos > first) index_gists(pos);
-    logits = compute_suffix_position(pos, pos == last);
+    logits = compute_suffix_position(pos, pos + 1, pos == last);
   }
   if (last > first) index_gists(last + 1);
   return logits;
 }
 
-at::Tensor DecodeSession::compute_suffix_position(int64_t pos, bool report) {
+at::Tensor DecodeSession::compute_suffix_position(int64_t pos, int64_t call_keys, bool report) {
   const at::TensorOptions longs = at::TensorOptions(at::kLong).device(model_.device());
-  const int64_t layers = model_.config().num_hidden_layers;
-  double scored = 0, read = 0, coverage = 0;
-  std::vector<int64_t> unfolded;
-  SelectionSettings selection = settings_.selection;
-  if (settings_.automatic_budget) {
-    const LayoutSettings& l = layout_.settings();
-    int64_t compression = l.chunk;
-    for (int c : l.group_sizes) compression *= c;
-    const ModelConfig& c = model_.config();
-    selection.k =
-        automatic_budget(pos + 1, compression,
-                         static_cast<int>(c.num_attention_heads / c.num_key_value_heads), l.chunk);
-  }
-  last_k_ = selection.k;
+  const ModelConfig& config = model_.config();
+  const int64_t layers = config.num_hidden_layers;
+  // Spec 6: this position's k per level. auto follows the position's own KV
+  // length, reference the call's (budget.h).
+  const int64_t n_keys = settings_.budget == BudgetMode::kReference ? call_keys : pos + 1;
+  const SelectionSettings selection =
+      budget_selection(settings_.budget, settings_.selection, n_keys, layout_.settings(),
+                       static_cast<int>(config.num_attention_heads / config.num_key_value_heads));
+  last_selection_ = selection;
   SelectiveAttentionOptions options;
   options.baseline = settings_.baseline;
   options.shadow_full = settings_.shadow_full;
+  // Full attention reads every key at every layer; the other baselines and SSA
+  // leave the first dense_layers layers on their training-mask row (spec 8).
+  const int64_t dense = settings_.baseline == Baseline::kFull ? 0 : settings_.dense_layers;
+  double scored = 0, read = 0, coverage = 0;
+  int64_t covered_layers = 0;
+  std::vector<int64_t> unfolded;
   at::Tensor logits = model_.forward_with(
       at::full({1, 1}, layout_.token_id(pos), longs),
       at::full({1, 1}, layout_.position_id(pos), longs),
@@ -155,16 +165,20 @@ at::Tensor DecodeSession::compute_suffix_position(int64_t pos, bool report) {
           return full_attention(query, keys, values).unsqueeze(1).unsqueeze(0);
         }
         options.gist_keys = gist_keys_[layer].empty() ? nullptr : &gist_keys_[layer];
-        SelectiveAttentionResult r =
-            selective_attention(query, keys, values, layout_, hierarchy_, settings_.mask, pos,
-                                selection, settings_.mode, options);
+        const SelectiveAttentionResult r =
+            layer < dense
+                ? training_row_attention(query, keys, values, layout_, settings_.mask, pos,
+                                         settings_.mode)
+                : selective_attention(query, keys, values, layout_, hierarchy_, settings_.mask, pos,
+                                      selection, settings_.mode, options);
         scored += r.keys_scored / layers;
         read += r.keys_read / layers;
-        coverage += r.full_mass_coverage / layers;
+        if (r.full_mass_coverage >= 0) coverage += r.full_mass_coverage, ++covered_layers;
         for (const auto& unit : r.choices) {
           if (unit.empty()) continue;
           unfolded.insert(unfolded.end(), unit.back().chosen.begin(), unit.back().chosen.end());
         }
+        // A dense layer has no choices: it reports nothing.
         if (report && observer_) {
           report_selection(*observer_, step_, static_cast<int32_t>(layer), hierarchy_, r);
         }
@@ -172,7 +186,7 @@ at::Tensor DecodeSession::compute_suffix_position(int64_t pos, bool report) {
       });
   last_keys_scored_ = scored;
   last_keys_read_ = read;
-  last_coverage_ = settings_.shadow_full && settings_.baseline != Baseline::kFull ? coverage : -1.0;
+  last_coverage_ = covered_layers > 0 ? coverage / static_cast<double>(covered_layers) : -1.0;
   std::sort(unfolded.begin(), unfolded.end());
   unfolded.erase(std::unique(unfolded.begin(), unfolded.end()), unfolded.end());
   last_unfolded_ = std::move(unfolded);

@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/decode/budget.h"
 #include "engine/decode/chunk_selector.h"
 #include "engine/decode/selective_attention.h"
 #include "engine/layout/gist_layout.h"
@@ -44,14 +45,17 @@ namespace ssa {
 enum class PrefillMode { kAuto, kDense, kBlocks };
 
 struct DecodeSettings {
-  SelectionSettings selection;
+  SelectionSettings selection;  // the user's k, quarter cap and top_p
+  // How selection becomes each position's k_l (budget.h): fixed, auto, reference, top-p.
+  BudgetMode budget = BudgetMode::kFixed;
+  // The first dense_layers layers never select (spec 8; the reference: 1):
+  // their suffix queries attend to their training-mask row. Applies to SSA,
+  // oracle and recency; full attention and gist-only ignore it.
+  int dense_layers = 1;
   GqaMode mode = GqaMode::kHead;
   MaskSettings mask;
   Baseline baseline = Baseline::kNone;  // kFull: every earlier position, no selection
   bool shadow_full = false;             // measure the full-attention mass coverage
-  // The reference's automatic budget (chunk_selector.h) instead of selection.k:
-  // k follows the KV length at every step.
-  bool automatic_budget = false;
   PrefillMode prefill = PrefillMode::kAuto;
 };
 
@@ -59,6 +63,8 @@ class DecodeSession {
  public:
   // `layout`: the compressed document with the prompt's suffix appended. The
   // model and observer must outlive the session; observer may be null.
+  // Throws std::invalid_argument for settings the model cannot take (more
+  // dense layers than it has, a budget that does not fit selection).
   DecodeSession(const DecoderModel& model, GistLayout layout, DecodeSettings settings,
                 trace::Observer* observer = nullptr);
 
@@ -76,18 +82,21 @@ class DecodeSession {
   double last_keys_scored() const { return last_keys_scored_; }
   double last_keys_read() const { return last_keys_read_; }
   const std::vector<int64_t>& last_unfolded_chunks() const { return last_unfolded_; }
-  // Of the last step with shadow_full, averaged over layers and units: the
-  // share of the full-attention mass over the prefix's chunks that the
-  // unfolded chunks carry; -1 when not measured (or full attention).
+  // Of the last step with shadow_full, averaged over the selecting layers and
+  // units: the share of the full-attention mass over the prefix's chunks that
+  // the unfolded chunks carry; -1 when not measured (or no layer selects).
   double last_full_mass_coverage() const { return last_coverage_; }
-  // The budget k of the last position computed (follows the KV length with
-  // the automatic budget).
-  int last_budget() const { return last_k_; }
+  // The selection the last position computed used (its k_l per level follow
+  // the KV length with the auto and reference budgets), and its level-0 k.
+  const SelectionSettings& last_selection() const { return last_selection_; }
+  int last_budget() const { return last_selection_.k_at(0); }
   // Logits of every prompt position computed by prefill(), [L, vocab] (tests).
   const at::Tensor& prompt_logits() const { return prompt_logits_; }
 
  private:
-  at::Tensor compute_suffix_position(int64_t position, bool report);
+  // `call_keys`: the key length of the reference's attention call that
+  // computes `position` (the prompt's length during prefill: one call).
+  at::Tensor compute_suffix_position(int64_t position, int64_t call_keys, bool report);
   void store(int64_t layer, const at::Tensor& k, const at::Tensor& v, int64_t first);
   // (Re)builds the hierarchy and the per-level gist keys from the layout's
   // gists before stream position `end` (their KV must be in the cache).
@@ -102,7 +111,7 @@ class DecodeSession {
   std::vector<std::vector<at::Tensor>> gist_keys_;  // [layer][level] [Hkv, n_l, D] float64
   int64_t step_ = 0;
   double last_keys_scored_ = 0, last_keys_read_ = 0, last_coverage_ = -1;
-  int last_k_ = 0;
+  SelectionSettings last_selection_;
   std::vector<int64_t> last_unfolded_;
   at::Tensor prompt_logits_;
 };

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
+#include <utility>
 
 #include "engine/decode/visible_set.h"
 
@@ -78,6 +79,199 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& keys, const at::Tensor&
   return at::matmul(w, v).to(q.scalar_type());
 }
 
+// A choosing unit: the query heads [first_head, first_head + heads) of KV head kv_head.
+struct Unit {
+  int64_t kv_head, first_head, heads;
+};
+
+int64_t unit_count(int64_t heads, int64_t kv_heads, GqaMode mode) {
+  return mode == GqaMode::kGroup ? kv_heads : heads;
+}
+
+Unit unit_of(int64_t u, int64_t per_group, GqaMode mode) {
+  if (mode == GqaMode::kGroup) return {u, u * per_group, per_group};
+  return {u / per_group, u, 1};
+}
+
+// The units of KV group g: [first, first + count).
+std::pair<int64_t, int64_t> units_of_group(int64_t g, int64_t per_group, GqaMode mode) {
+  return mode == GqaMode::kGroup ? std::make_pair(g, int64_t{1})
+                                 : std::make_pair(g * per_group, per_group);
+}
+
+// Per unit, its full-attention mass per prefix chunk (summed over a group's
+// heads in group mode): what the oracle ranks by and coverage measures.
+std::vector<std::vector<double>> unit_chunk_masses(const at::Tensor& q, const at::Tensor& keys,
+                                                   const GistHierarchy& hierarchy, int64_t query,
+                                                   GqaMode mode) {
+  const int64_t n_chunks = hierarchy.count(0), kv_heads = keys.size(0);
+  const int64_t per_group = q.size(0) / kv_heads;
+  const at::Tensor masses =  // [H, n_chunks] float64 CPU
+      chunk_masses(full_attention_weights(q, keys.narrow(1, 0, query + 1)), hierarchy);
+  std::vector<std::vector<double>> out;
+  for (int64_t u = 0; u < unit_count(q.size(0), kv_heads, mode); ++u) {
+    const Unit unit = unit_of(u, per_group, mode);
+    std::vector<double> mass(n_chunks, 0.0);
+    for (int64_t h = unit.first_head; h < unit.first_head + unit.heads; ++h) {
+      const double* row = masses.data_ptr<double>() + h * n_chunks;
+      for (int64_t j = 0; j < n_chunks; ++j) mass[j] += row[j];
+    }
+    out.push_back(std::move(mass));
+  }
+  return out;
+}
+
+// SSA selection of one unit: top-level scores from the step's one matmul, the
+// levels below scored as the descent reaches them.
+std::vector<LevelChoice> select_for_unit(const at::Tensor& q, const at::Tensor& keys,
+                                         const GistHierarchy& hierarchy,
+                                         const SelectionSettings& selection, const Unit& unit,
+                                         const at::Tensor& top_scores,
+                                         const std::vector<at::Tensor>* gist_keys) {
+  auto scorer = [&](int level, const std::vector<int64_t>& candidates) {
+    if (candidates.empty()) return std::vector<double>();
+    if (level != hierarchy.top_level()) {
+      return gist_scores(q, keys, unit.kv_head, unit.first_head, unit.heads, hierarchy, level,
+                         candidates, gist_keys);
+    }
+    std::vector<double> scores(candidates.size(), 0.0);  // candidates: the whole top level
+    for (int64_t h = unit.first_head; h < unit.first_head + unit.heads; ++h) {
+      const double* row = top_scores.data_ptr<double>() + h * top_scores.size(1);
+      for (size_t i = 0; i < candidates.size(); ++i) scores[i] += row[candidates[i]];
+    }
+    return scores;
+  };
+  return select_chunks(hierarchy, selection, scorer);
+}
+
+}  // namespace
+
+std::vector<std::vector<LevelChoice>> choose_units(
+    const at::Tensor& q, const at::Tensor& keys, const GistLayout& layout,
+    const GistHierarchy& hierarchy, MaskSettings mask, int64_t query,
+    const SelectionSettings& selection, GqaMode mode, Baseline baseline,
+    const std::vector<at::Tensor>* gist_keys, const std::vector<std::vector<double>>& unit_masses) {
+  const int64_t kv_heads = keys.size(0), per_group = q.size(0) / kv_heads;
+  const int64_t units = unit_count(q.size(0), kv_heads, mode);
+  const at::Tensor top_scores =
+      baseline == Baseline::kNone && hierarchy.count(hierarchy.top_level()) > 0
+          ? top_level_scores(q, keys, hierarchy, gist_keys)
+          : at::Tensor();
+  // Oracle and recency choose among the chunks whose raw tokens the query does
+  // not see already, with the level-0 budget.
+  const int64_t unfoldable = unfoldable_chunks(layout, hierarchy, mask, query);
+  const int64_t level0_budget = level_budget(selection, hierarchy.count(0), unfoldable, 0);
+  std::vector<std::vector<LevelChoice>> choices(units);
+  for (int64_t u = 0; u < units; ++u) {
+    switch (baseline) {
+      case Baseline::kNone:
+        choices[u] = select_for_unit(q, keys, hierarchy, selection, unit_of(u, per_group, mode),
+                                     top_scores, gist_keys);
+        break;
+      case Baseline::kOracle:
+        if (unfoldable > 0) {
+          std::vector<int64_t> candidates(unfoldable);
+          std::iota(candidates.begin(), candidates.end(), 0);
+          const std::vector<double> scores(unit_masses[u].begin(),
+                                           unit_masses[u].begin() + unfoldable);
+          choices[u] = choices_unfolding(
+              hierarchy, choose_top(candidates, scores, level0_budget, 0), unit_masses[u]);
+        }
+        break;
+      case Baseline::kRecency:
+        if (unfoldable > 0)
+          choices[u] = choices_unfolding(hierarchy, recent_chunks(unfoldable, level0_budget), {});
+        break;
+      case Baseline::kGistOnly:
+      case Baseline::kFull:
+        break;
+    }
+  }
+  return choices;
+}
+
+std::vector<std::vector<int64_t>> visible_sets(const GistLayout& layout,
+                                               const GistHierarchy& hierarchy, MaskSettings mask,
+                                               int64_t query,
+                                               const std::vector<std::vector<LevelChoice>>& choices,
+                                               Baseline baseline) {
+  if (baseline == Baseline::kGistOnly)
+    return std::vector<std::vector<int64_t>>(choices.size(),
+                                             training_row_keys(layout, mask, query));
+  std::vector<std::vector<int64_t>> sets;
+  for (const auto& unit : choices)
+    sets.push_back(visible_keys(layout, hierarchy, mask, query, unit));
+  return sets;
+}
+
+at::Tensor attend_visible(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
+                          const std::vector<std::vector<int64_t>>& visible, GqaMode mode) {
+  const int64_t kv_heads = keys.size(0), per_group = q.size(0) / kv_heads;
+  std::vector<at::Tensor> outputs;
+  for (int64_t g = 0; g < kv_heads; ++g) {
+    const auto [first, count] = units_of_group(g, per_group, mode);
+    if (mode == GqaMode::kIndependent) {
+      for (int64_t h = first; h < first + count; ++h)
+        outputs.push_back(attend(q.narrow(0, h, 1), keys, values, g, visible[h]));
+    } else {
+      // The group's heads share one visible set.
+      const std::vector<std::vector<int64_t>> group(visible.begin() + first,
+                                                    visible.begin() + first + count);
+      outputs.push_back(
+          attend(q.narrow(0, g * per_group, per_group), keys, values, g, union_of(group)));
+    }
+  }
+  return at::cat(outputs, 0);
+}
+
+namespace {
+
+void check_shapes(const at::Tensor& q, const at::Tensor& keys, int64_t query) {
+  if (q.size(0) % keys.size(0) != 0)
+    throw std::invalid_argument("query heads must be a multiple of KV heads");
+  if (keys.size(1) <= query)
+    throw std::invalid_argument("the KV cache must reach the query position");
+}
+
+// Per KV group, averaged over groups: distinct gists scored by its units, and
+// keys read (the union of its units' visible sets).
+void count_keys(SelectiveAttentionResult& r, const GistHierarchy& hierarchy,
+                const std::vector<std::vector<int64_t>>& visible, int64_t heads, int64_t kv_heads,
+                GqaMode mode, Baseline baseline, int64_t query) {
+  const int64_t per_group = heads / kv_heads;
+  for (int64_t g = 0; g < kv_heads; ++g) {
+    const auto [first, count] = units_of_group(g, per_group, mode);
+    std::vector<std::vector<int64_t>> scored;
+    for (int64_t u = first; u < first + count; ++u) {
+      for (const LevelChoice& choice : r.choices[u]) {
+        std::vector<int64_t> positions;
+        for (int64_t c : choice.candidates) positions.push_back(hierarchy.gists(choice.level)[c]);
+        scored.push_back(std::move(positions));
+      }
+    }
+    const std::vector<std::vector<int64_t>> group(visible.begin() + first,
+                                                  visible.begin() + first + count);
+    const double group_scored = baseline == Baseline::kOracle ? static_cast<double>(query + 1)
+                                : baseline == Baseline::kNone
+                                    ? static_cast<double>(union_of(scored).size())
+                                    : 0.0;
+    r.keys_scored += group_scored / kv_heads;
+    r.keys_read += static_cast<double>(union_of(group).size()) / kv_heads;
+  }
+}
+
+// Mean over units of the share of their full-attention mass over the
+// unfoldable chunks that their unfolded chunks carry.
+double mean_coverage(const std::vector<std::vector<LevelChoice>>& choices,
+                     const std::vector<std::vector<double>>& unit_masses, int64_t unfoldable) {
+  double coverage = 0;
+  for (size_t u = 0; u < choices.size(); ++u) {
+    if (unfoldable > 0 && !choices[u].empty())
+      coverage += mass_coverage(unit_masses[u].data(), unfoldable, choices[u].back().chosen);
+  }
+  return coverage / static_cast<double>(choices.size());
+}
+
 }  // namespace
 
 SelectiveAttentionResult selective_attention(const at::Tensor& q, const at::Tensor& keys,
@@ -86,132 +280,42 @@ SelectiveAttentionResult selective_attention(const at::Tensor& q, const at::Tens
                                              int64_t query, const SelectionSettings& selection,
                                              GqaMode mode,
                                              const SelectiveAttentionOptions& options) {
-  const int64_t heads = q.size(0), kv_heads = keys.size(0);
-  if (heads % kv_heads != 0)
-    throw std::invalid_argument("query heads must be a multiple of KV heads");
-  if (keys.size(1) <= query)
-    throw std::invalid_argument("the KV cache must reach the query position");
-  if (options.baseline == Baseline::kFull)
-    throw std::invalid_argument("full attention is not a selection: use full_attention()");
-  const int64_t per_group = heads / kv_heads;
+  check_shapes(q, keys, query);
   const Baseline baseline = options.baseline;
+  if (baseline == Baseline::kFull)
+    throw std::invalid_argument("full attention is not a selection: use full_attention()");
+  // The true full-attention mass per unit and chunk: the oracle ranks by it,
+  // the shadow measures the chosen chunks' share of it.
+  const bool need_masses = options.shadow_full || baseline == Baseline::kOracle;
+  const std::vector<std::vector<double>> masses =
+      need_masses && hierarchy.count(0) > 0 ? unit_chunk_masses(q, keys, hierarchy, query, mode)
+                                            : std::vector<std::vector<double>>();
 
-  // True full-attention mass per head and prefix chunk: the oracle ranks by
-  // it, the shadow measures the chosen chunks' share of it.
-  at::Tensor masses;  // [H, n_chunks] float64 CPU
-  if ((options.shadow_full || baseline == Baseline::kOracle) && hierarchy.count(0) > 0) {
-    masses = chunk_masses(full_attention_weights(q, keys.narrow(1, 0, query + 1)), hierarchy);
-  }
-  const int64_t n_chunks = hierarchy.count(0);
+  SelectiveAttentionResult r;
+  r.choices = choose_units(q, keys, layout, hierarchy, mask, query, selection, mode, baseline,
+                           options.gist_keys, masses);
+  const std::vector<std::vector<int64_t>> visible =
+      visible_sets(layout, hierarchy, mask, query, r.choices, baseline);
+  r.output = attend_visible(q, keys, values, visible, mode);
 
-  SelectiveAttentionResult result;
-  std::vector<std::vector<int64_t>> visible_of_unit;
-  const at::Tensor top_scores =
-      baseline == Baseline::kNone && hierarchy.count(hierarchy.top_level()) > 0
-          ? top_level_scores(q, keys, hierarchy, options.gist_keys)
-          : at::Tensor();
-  const std::vector<int64_t> training_row = baseline == Baseline::kGistOnly
-                                                ? training_row_keys(layout, mask, query)
-                                                : std::vector<int64_t>();
-  // Chunks whose raw tokens the query does not see already: what the oracle
-  // and recency choose from and what coverage measures.
-  const int64_t unfoldable = unfoldable_chunks(layout, hierarchy, mask, query);
-  const int64_t level0_budget = level_budget(selection, n_chunks, unfoldable);
-  const int64_t units = mode == GqaMode::kGroup ? kv_heads : heads;
-  double coverage = 0;
-  for (int64_t u = 0; u < units; ++u) {
-    const int64_t kv_head = mode == GqaMode::kGroup ? u : u / per_group;
-    const int64_t first = mode == GqaMode::kGroup ? u * per_group : u;
-    const int64_t count = mode == GqaMode::kGroup ? per_group : 1;
-    // The unit's mass per chunk (summed over a group's heads in group mode).
-    std::vector<double> unit_mass;
-    if (masses.defined()) {
-      unit_mass.assign(n_chunks, 0.0);
-      for (int64_t h = first; h < first + count; ++h) {
-        const double* row = masses.data_ptr<double>() + h * n_chunks;
-        for (int64_t j = 0; j < n_chunks; ++j) unit_mass[j] += row[j];
-      }
-    }
-    std::vector<LevelChoice> choices;
-    switch (baseline) {
-      case Baseline::kNone: {
-        auto scorer = [&](int level, const std::vector<int64_t>& candidates) {
-          if (candidates.empty()) return std::vector<double>();
-          if (level != hierarchy.top_level()) {
-            return gist_scores(q, keys, kv_head, first, count, hierarchy, level, candidates,
-                               options.gist_keys);
-          }
-          std::vector<double> scores(candidates.size(), 0.0);  // candidates: the whole top level
-          for (int64_t h = first; h < first + count; ++h) {
-            const double* row = top_scores.data_ptr<double>() + h * top_scores.size(1);
-            for (size_t i = 0; i < candidates.size(); ++i) scores[i] += row[candidates[i]];
-          }
-          return scores;
-        };
-        choices = select_chunks(hierarchy, selection, scorer);
-        break;
-      }
-      case Baseline::kOracle:
-        if (unfoldable > 0) {
-          std::vector<int64_t> candidates(unfoldable);
-          std::iota(candidates.begin(), candidates.end(), 0);
-          const std::vector<double> scores(unit_mass.begin(), unit_mass.begin() + unfoldable);
-          choices = choices_unfolding(hierarchy, choose_top(candidates, scores, level0_budget, 0),
-                                      unit_mass);
-        }
-        break;
-      case Baseline::kRecency:
-        if (unfoldable > 0)
-          choices = choices_unfolding(hierarchy, recent_chunks(unfoldable, level0_budget), {});
-        break;
-      case Baseline::kGistOnly:
-      case Baseline::kFull:
-        break;
-    }
-    if (options.shadow_full) {
-      coverage += unfoldable > 0 && !choices.empty()
-                      ? mass_coverage(unit_mass.data(), unfoldable, choices.back().chosen)
-                      : 0.0;
-    }
-    visible_of_unit.push_back(baseline == Baseline::kGistOnly
-                                  ? training_row
-                                  : visible_keys(layout, hierarchy, mask, query, choices));
-    result.choices.push_back(std::move(choices));
-  }
-  if (options.shadow_full) result.full_mass_coverage = coverage / static_cast<double>(units);
+  count_keys(r, hierarchy, visible, q.size(0), keys.size(0), mode, baseline, query);
+  if (options.shadow_full)
+    r.full_mass_coverage =
+        mean_coverage(r.choices, masses, unfoldable_chunks(layout, hierarchy, mask, query));
+  return r;
+}
 
-  std::vector<at::Tensor> outputs;
-  for (int64_t g = 0; g < kv_heads; ++g) {
-    // Distinct gists scored and keys attended by this KV group.
-    std::vector<std::vector<int64_t>> scored, group_visible;
-    const int64_t first_unit = mode == GqaMode::kGroup ? g : g * per_group;
-    const int64_t group_units = mode == GqaMode::kGroup ? 1 : per_group;
-    for (int64_t u = first_unit; u < first_unit + group_units; ++u) {
-      if (baseline == Baseline::kNone) {
-        for (const LevelChoice& choice : result.choices[u]) {
-          std::vector<int64_t> positions;
-          for (int64_t c : choice.candidates) positions.push_back(hierarchy.gists(choice.level)[c]);
-          scored.push_back(positions);
-        }
-      }
-      group_visible.push_back(visible_of_unit[u]);
-    }
-    const std::vector<int64_t> group_set = union_of(group_visible);
-    const double group_scored = baseline == Baseline::kOracle
-                                    ? static_cast<double>(query + 1)
-                                    : static_cast<double>(union_of(scored).size());
-    result.keys_scored += group_scored / kv_heads;
-    result.keys_read += static_cast<double>(group_set.size()) / kv_heads;
-    if (mode == GqaMode::kIndependent) {
-      for (int64_t h = g * per_group; h < (g + 1) * per_group; ++h)
-        outputs.push_back(attend(q.narrow(0, h, 1), keys, values, g, visible_of_unit[h]));
-    } else {
-      // The group's heads share one visible set.
-      outputs.push_back(attend(q.narrow(0, g * per_group, per_group), keys, values, g, group_set));
-    }
-  }
-  result.output = at::cat(outputs, 0);
-  return result;
+SelectiveAttentionResult training_row_attention(const at::Tensor& q, const at::Tensor& keys,
+                                                const at::Tensor& values, const GistLayout& layout,
+                                                MaskSettings mask, int64_t query, GqaMode mode) {
+  check_shapes(q, keys, query);
+  const int64_t units = unit_count(q.size(0), keys.size(0), mode);
+  SelectiveAttentionResult r;
+  r.choices.assign(units, {});
+  const std::vector<std::vector<int64_t>> visible(units, training_row_keys(layout, mask, query));
+  r.output = attend_visible(q, keys, values, visible, mode);
+  r.keys_read = static_cast<double>(visible[0].size());
+  return r;
 }
 
 std::vector<at::Tensor> gather_gist_keys(const at::Tensor& keys, const GistHierarchy& hierarchy) {

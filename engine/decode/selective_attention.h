@@ -1,9 +1,10 @@
-// Selective attention for one suffix query (ssa-spec.md, "Inference", 1-7).
+// Selective attention for one suffix query (ssa-spec.md, "Inference", 1-8).
 //
 // Given the rotated query of every head and the layer's KV cache, score the
 // gists level by level, choose, unfold, and attend over the visible keys,
 // under one of the three GQA modes. This is the CPU reference for the decode
-// kernels to come; device-agnostic LibTorch (the math runs where the tensors are).
+// kernels to come: plain tensors in and out, one layer per call, scores in
+// float64; device-agnostic LibTorch (the math runs where the tensors are).
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -53,17 +54,55 @@ struct SelectiveAttentionResult {
   double full_mass_coverage = -1;
 };
 
-// q: [H, D] rotated queries of stream position `query`; keys, values: [Hkv, Lk, D]
-// with Lk > query (the cache holds every position up to the query). The
-// hierarchy must describe `layout`'s prefix. Keys scored: distinct gists for
-// SSA, every key for the oracle (it ranks by full attention), none for
-// gist-only and recency.
+// Shapes everywhere: q [H, D] rotated queries of stream position `query`;
+// keys, values [Hkv, Lk, D] with Lk > query (the cache holds every position up
+// to the query). The hierarchy must describe `layout`'s prefix. A choosing
+// unit is a query head, or a KV group in kGroup mode.
+//
+// One query, read top to bottom (each step callable alone, per layer):
+//   choose_units    -> per unit, the level-by-level choices     (spec 1-3, 5)
+//   visible_sets    -> per unit, the key positions it may attend (spec 4)
+//   attend_visible  -> softmax attention over them, per KV group (spec 5, 7)
+
+// Per unit, the choices: SSA selection (baseline kNone), or the oracle's
+// (by `unit_masses`, the unit's full-attention mass per prefix chunk) or
+// recency's; none for gist-only.
+std::vector<std::vector<LevelChoice>> choose_units(
+    const at::Tensor& q, const at::Tensor& keys, const GistLayout& layout,
+    const GistHierarchy& hierarchy, MaskSettings mask, int64_t query,
+    const SelectionSettings& selection, GqaMode mode, Baseline baseline,
+    const std::vector<at::Tensor>* gist_keys, const std::vector<std::vector<double>>& unit_masses);
+
+// Per unit, the sorted key positions it sees: visible_keys() of its choices,
+// or (gist-only) the query's training-mask row.
+std::vector<std::vector<int64_t>> visible_sets(const GistLayout& layout,
+                                               const GistHierarchy& hierarchy, MaskSettings mask,
+                                               int64_t query,
+                                               const std::vector<std::vector<LevelChoice>>& choices,
+                                               Baseline baseline);
+
+// Softmax attention (scale 1/sqrt(D)) of every query head over its unit's
+// visible set; in kHead mode the heads of a KV group share the union of their
+// sets. -> [H, D] in q's dtype.
+at::Tensor attend_visible(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
+                          const std::vector<std::vector<int64_t>>& visible, GqaMode mode);
+
+// The three steps above, with the costs: keys scored (distinct gists for SSA,
+// every key for the oracle, which ranks by full attention; none for gist-only
+// and recency) and keys read, and with shadow_full the mass coverage.
 SelectiveAttentionResult selective_attention(const at::Tensor& q, const at::Tensor& keys,
                                              const at::Tensor& values, const GistLayout& layout,
                                              const GistHierarchy& hierarchy, MaskSettings mask,
                                              int64_t query, const SelectionSettings& selection,
                                              GqaMode mode,
                                              const SelectiveAttentionOptions& options = {});
+
+// A layer that does not select (spec 8, the reference's first layer): every
+// head attends to the query's training-mask row, exactly as the gist-only
+// baseline does. No choices, nothing scored, coverage -1 (not measured).
+SelectiveAttentionResult training_row_attention(const at::Tensor& q, const at::Tensor& keys,
+                                                const at::Tensor& values, const GistLayout& layout,
+                                                MaskSettings mask, int64_t query, GqaMode mode);
 
 // The hierarchy's gist keys of every level, gathered from one layer's cache
 // keys [Hkv, Lk, D] into contiguous float64 tensors [Hkv, n_l, D]: what

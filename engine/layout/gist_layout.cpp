@@ -85,30 +85,60 @@ GistLayout::GistLayout(LayoutSettings settings, const std::vector<int64_t>& raw_
   num_gists_.assign(levels, 0);
   pending_.assign(levels, 0);
   const int64_t n = static_cast<int64_t>(raw_tokens.size());
-  const int64_t sink_raw = settings_.sink >= 0 ? std::min<int64_t>(settings_.sink, n)
-                                               : std::clamp<int64_t>(compress_from, 0, n);
+  const bool dynamic_sink = settings_.sink < 0;
+  const int64_t sink_raw = dynamic_sink ? std::clamp<int64_t>(compress_from, 0, n)
+                                        : std::min<int64_t>(settings_.sink, n);
   token_ids_.reserve(n + n / settings_.chunk + 2 * levels);
 
   for (int64_t i = 0; i < sink_raw; ++i) push_raw(raw_tokens[i], i);
+  // Without a tokenizer every token starts a word: the plain layout.
+  auto starts_word = [&](int64_t t) {
+    return !settings_.word_aware || word_starts.empty() || word_starts[t];
+  };
   const int c = settings_.chunk;
-  const int64_t longest_chunk = settings_.word_aware ? c + c / 2 : c;
+  int64_t since_gist = 0;  // raw tokens since the last gist (or the end of the sink)
   for (int64_t i = sink_raw; i < n; ++i) {
     push_raw(raw_tokens[i], i);
-    ++pending_[0];
-    const bool last = i + 1 == n;
-    if (last || pending_[0] < c) continue;
-    // Word-aware: postpone the gist while the next token continues a word.
-    const bool next_starts_word =
-        !settings_.word_aware || word_starts.empty() || word_starts[i + 1];
-    if (next_starts_word || pending_[0] >= longest_chunk) close_levels_after_gist(0, false);
+    // No gist right at the end: the final gists follow the loop.
+    if (++since_gist < c || i + 1 == n) continue;
+    // The gist would go before t = i + 1. Inside a word it moves to the first
+    // word start u among t+1 .. t+c/2 (t .. u-1 join the chunk); the end of
+    // the text is no candidate, and with none found it stays before t.
+    const int64_t t = i + 1;
+    if (!starts_word(t)) {
+      for (int64_t u = t + 1; u <= t + c / 2 && u < n; ++u) {
+        if (!starts_word(u)) continue;
+        // As in the reference's insert_gist_tokens_word_aware, whose copy
+        // loop tests `i + 1 + j < len` after advancing i: near the end of the
+        // text token t + j joins only while t + 2j < n, so the gist may stop
+        // short of u (at most ceil((n - t) / 2) tokens join).
+        for (int64_t j = 0; t + j < u && t + 2 * j < n; ++j) {
+          ++i;
+          push_raw(raw_tokens[i], i);
+        }
+        break;
+      }
+    }
+    close_levels_after_gist(0, false);
+    since_gist = 0;  // the next chunk counts from the gist actually placed
   }
-  if (n > sink_raw) close_levels_after_gist(0, true);
+  // The final gists are always appended, also to text no longer than a fixed
+  // sink (the reference inserts over the whole text, sink included); a dynamic
+  // sink's uncompressed part is not the document, so an empty document stays
+  // without gists.
+  if (dynamic_sink ? n > sink_raw : n > 0) close_levels_after_gist(0, true);
 
-  // A fixed sink, or the reference's dynamic one: every position before the
-  // first chunk of the compressed document. The reference finds it as (first
-  // gist position - c); counting from compress_from gives the same for a full
-  // first chunk and stays right for a short or word-aware-lengthened one.
-  sink_length_ = sink_raw;
+  // The reference's dynamic sink: every position before (first gist - c),
+  // its `first_gist_pos - chunk_size`, whatever the first chunk's length.
+  if (dynamic_sink) {
+    sink_length_ = sink_raw;
+    for (int64_t pos = 0; pos < length(); ++pos) {
+      if (level(pos) == 0) {
+        sink_length_ = std::max<int64_t>(0, pos - c);
+        break;
+      }
+    }
+  }
 }
 
 // Under kRaw a gist shares the position of the token before it (the
@@ -118,6 +148,10 @@ void GistLayout::push_position(bool gist) {
   const int64_t last = position_ids_.empty() ? -1 : position_ids_.back();
   const bool advance = !gist || settings_.positions == PositionScheme::kStream;
   position_ids_.push_back(advance ? last + 1 : last);
+  // A fixed sink is the first s stream positions, as the reference's mask has
+  // it: text shorter than s puts its final gists (and the suffix) in the sink.
+  if (settings_.sink >= 0 && static_cast<int64_t>(position_ids_.size()) <= settings_.sink)
+    sink_length_ = static_cast<int64_t>(position_ids_.size());
 }
 
 void GistLayout::push_raw(int64_t token, int64_t raw) {

@@ -1,10 +1,12 @@
 // GistLayout: the interleaved token stream the model sees (ssa-spec.md, "Layout").
 //
 // Raw tokens are cut into chunks of `chunk` tokens (counted from the end of the
-// attention sink); a gist closes every chunk, a level-i meta-gist closes every
-// `group_sizes[i-1]` gists of level i-1, and the stream of the compressed
-// document always ends with one gist of every level, lowest first. Tokens
-// appended afterwards (prompt suffix, generated tokens) form the suffix.
+// attention sink; word-aware placement may lengthen a chunk by up to c/2
+// tokens to end it at a word start); a gist closes every chunk, a level-i
+// meta-gist closes every `group_sizes[i-1]` gists of level i-1, and the stream
+// of the compressed document always ends with one gist of every level, lowest
+// first, even when the text is no longer than the sink. Tokens appended
+// afterwards (prompt suffix, generated tokens) form the suffix.
 //
 // For every stream position the layout knows its role, its chunk id and group
 // id at every level, the raw token it came from and its RoPE position id.
@@ -63,9 +65,11 @@ LayoutSettings parse_hierarchy(const std::string& name);
 class GistLayout {
  public:
   // Lays out `raw_tokens` as the compressed document. `word_starts`, when
-  // given (same length), marks raw tokens that begin a word; it is used only
-  // with settings.word_aware. `compress_from` (dynamic sink only, sink < 0):
-  // raw tokens before it get no gists and form the sink.
+  // given (same length; engine/layout/word_starts.h makes it from decoded
+  // token texts), marks raw tokens that begin a word; it is used only with
+  // settings.word_aware, and without it every token starts a word.
+  // `compress_from` (dynamic sink only, sink < 0): raw tokens before it get no
+  // gists; the sink is then every position before (first gist - chunk).
   GistLayout(LayoutSettings settings, const std::vector<int64_t>& raw_tokens,
              const std::vector<bool>& word_starts = {}, int64_t compress_from = 0);
 
@@ -100,7 +104,9 @@ class GistLayout {
   int64_t stream_index(int64_t raw) const { return raw_to_stream_[raw]; }
 
   // Spec, "Inference": prefix = stream up to and including the last top-level
-  // gist; suffix = everything after. Sink = the first sink_length() positions.
+  // gist; suffix = everything after. Sink = the first sink_length() positions:
+  // the first s stream positions (fewer while the stream is shorter), as the
+  // reference's mask counts them, so text shorter than s has gists in it.
   int64_t prefix_length() const { return prefix_length_; }
   int64_t sink_length() const { return sink_length_; }
   int64_t num_gists(int level) const { return num_gists_[level]; }

@@ -2,7 +2,8 @@
 //
 // Per query block [q0, q1], key blocks fall in three regions:
 //  - near: from the first chunk a level-0 row of the block may see by rule 2
-//    (its chunk minus p) to the diagonal, and blocks touching the sink: these
+//    (its chunk minus p: every position with that chunk id or a later one,
+//    meta-gists included) to the diagonal, and blocks touching the sink: these
 //    can be full, mixed or partial, and are classified cell by cell (they are
 //    few: about (p + 1) * c / B + 2 per query block);
 //  - far: everything between the sink and the near region. There only gists

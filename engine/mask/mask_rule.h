@@ -44,9 +44,10 @@ SSA_HOST_DEVICE inline bool training_mask_allows(const MaskRuleView& m, int64_t 
   const int32_t* iq = m.ids + q * m.num_levels;
   const int32_t* ik = m.ids + k * m.num_levels;
   const int p = m.previous_chunks;
-  // Rule 2: a level-0 token sees the level-0 positions (raw and gists) of its
-  // own chunk and of the p chunks before it.
-  if (lq <= 0 && lk <= 0 && iq[0] - ik[0] <= p) return true;
+  // Rule 2, literally as the reference's raw_l0_mask: a level-0 token sees
+  // every position whose chunk id is its own or 1..p smaller, meta-gists that
+  // carry such an id included (a meta-gist has the id of the chunk after it).
+  if (lq <= 0 && iq[0] - ik[0] <= p) return true;
   if (lk < 0) return false;
   // Rule 1: a gist stays visible until a gist of a higher level stands in
   // (k, q]: then the higher one summarises it. The query itself counts.

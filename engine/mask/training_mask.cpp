@@ -65,12 +65,12 @@ void fill_dense_training_mask(const GistLayout& layout, MaskSettings settings, u
     std::fill(row, row + std::min(layout.sink_length(), q + 1), uint8_t{1});  // rule 4
     const int lq = layout.level(q);
 
-    // Rule 2: level-0 positions of the own chunk and the p chunks before it.
+    // Rule 2: every position of the own chunk and the p chunks before it
+    // (chunk ids never decrease along the stream: one contiguous range).
     if (lq <= 0) {
       const int64_t first_chunk = std::max<int64_t>(0, layout.chunk_id(q) - p);
-      for (int64_t k = first_position_with_id(layout, 0, first_chunk); k <= q; ++k) {
-        if (layout.level(k) <= 0) row[k] = 1;
-      }
+      const int64_t from = first_position_with_id(layout, 0, first_chunk);
+      std::fill(row + from, row + q + 1, uint8_t{1});
     }
     // Rule 1: level-l gists after the last higher-level gist at or before q.
     int64_t after_higher = 0;  // first position past the last gist of a level > l

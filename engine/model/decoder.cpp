@@ -10,6 +10,7 @@
 
 #include "engine/model/masked_attention.h"
 #include "engine/model/message.h"
+#include "engine/model/rope.h"
 
 namespace ssa {
 namespace {
@@ -125,12 +126,20 @@ at::Tensor DecoderModel::attention_block(const at::Tensor& x, int64_t l, const a
 
 at::Tensor DecoderModel::hidden_states(const at::Tensor& token_ids, const at::Tensor& position_ids,
                                        const at::Tensor& mask, AttentionImpl impl) const {
-  const at::Tensor m = mask.to(device());
+  const at::Tensor m = mask.defined() ? mask.to(device()) : at::Tensor();
+  const int64_t length = token_ids.size(-1);
   return hidden_states_with(
       token_ids, position_ids,
-      [&](int64_t, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
-        return impl == AttentionImpl::kSdpa ? masked_attention(q, k, v, m)
-                                            : masked_attention_reference(q, k, v, m);
+      [&](int64_t layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+        const int64_t window = config_.sliding_window(layer);
+        if (!m.defined() && window == 0 && impl == AttentionImpl::kSdpa)
+          return causal_attention(q, k, v);
+        // Mistral / Qwen2 sliding windows, on stream indices as transformers
+        // applies them (key > query - window), on top of the given mask.
+        at::Tensor layer_mask = m.defined() ? m : causal_mask(length, q.device());
+        if (window > 0) layer_mask = layer_mask & sliding_window_mask(length, window, q.device());
+        return impl == AttentionImpl::kSdpa ? masked_attention(q, k, v, layer_mask)
+                                            : masked_attention_reference(q, k, v, layer_mask);
       });
 }
 
@@ -151,13 +160,9 @@ at::Tensor DecoderModel::hidden_states_with(const at::Tensor& token_ids,
   at::Tensor h = at::embedding(w("model.embed_tokens.weight"), ids);
 
   // RoPE tables in fp32, as transformers computes them (autocast off there).
-  const int64_t D = config_.head_dim;
-  at::Tensor inv_freq =
-      1.0 / at::pow(config_.rope_theta,
-                    at::arange(0, D, 2, at::TensorOptions().dtype(at::kLong)).to(at::kFloat) / D);
-  at::Tensor freqs = position_ids.to(dev, at::kFloat).unsqueeze(-1) * inv_freq.to(dev);
-  at::Tensor emb = at::cat({freqs, freqs}, -1).unsqueeze(1);  // [B, 1, L, D]
-  at::Tensor cos = emb.cos(), sin = emb.sin();
+  const RopeTables rope = rope_tables(config_.rope_theta, config_.rope_scaling, config_.head_dim,
+                                      config_.max_position_embeddings, position_ids.to(dev));
+  const at::Tensor &cos = rope.cos, &sin = rope.sin;
 
   for (int64_t l = 0; l < config_.num_hidden_layers; ++l) {
     at::Tensor a = rms_norm(h, w(layer_name(l, "input_layernorm.weight")), config_.rms_norm_eps);

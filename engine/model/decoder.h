@@ -4,9 +4,16 @@
 //
 // Weights live in one map under their Hugging Face names
 // ("model.layers.0.self_attn.q_proj.weight", ...), so checkpoints load and
-// save without renaming and the forward reads them functionally. The model
-// never builds a mask itself: SSA / H-SSA masks come from engine/mask, and
-// full attention is just the causal mask.
+// save without renaming and the forward reads them functionally. SSA / H-SSA
+// masks come from engine/mask; full attention is the causal mask (or no mask
+// at all: then SDPA runs causal without materialising one). RoPE follows the
+// config's rope type (rope.h).
+//
+// Sliding windows (config().sliding_windows: Mistral, Qwen2 with
+// use_sliding_window) are applied by forward() / hidden_states() and by
+// CausalDecoder (causal_decoding.h), on stream indices as transformers does.
+// forward_with() leaves attention to its hook: a hook that may see more keys
+// than a layer's window must apply it or refuse the model.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -36,8 +43,9 @@ class DecoderModel {
   DecoderModel(ModelConfig config, TensorMap weights);
 
   // token_ids [B, L] int64, position_ids [B, L] int64 (RoPE positions: the
-  // layout's stream indices), mask bool [L, L] or [B, 1, L, L], True = may
-  // attend. Returns logits [B, L, vocab_size] in the compute dtype.
+  // layout's position ids), mask bool [L, L], [B, 1, L, L] or [B, Hq, L, L],
+  // True = may attend; an undefined mask means plain causal attention.
+  // Returns logits [B, L, vocab_size] in the compute dtype.
   at::Tensor forward(const at::Tensor& token_ids, const at::Tensor& position_ids,
                      const at::Tensor& mask, AttentionImpl impl = AttentionImpl::kSdpa) const;
   // The final normed hidden states [B, L, hidden_size] (before the head).

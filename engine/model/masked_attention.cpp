@@ -10,14 +10,14 @@
 namespace ssa {
 namespace {
 
-// [L, L] -> [1, 1, L, L]; [B, 1, L, L] and [B, Hq, L, L] stay. Anything else
-// is a caller bug.
-at::Tensor as_4d_mask(const at::Tensor& mask, int64_t heads, int64_t length) {
+// [L, T] -> [1, 1, L, T]; [B, 1, L, T] and [B, Hq, L, T] stay (T keys: L, or
+// more when earlier keys are cached). Anything else is a caller bug.
+at::Tensor as_4d_mask(const at::Tensor& mask, int64_t heads, int64_t length, int64_t keys) {
   if (mask.scalar_type() != at::kBool) throw std::invalid_argument("attention mask must be bool");
   at::Tensor m = mask.dim() == 2 ? mask.unsqueeze(0).unsqueeze(0) : mask;
   if (m.dim() != 4 || (m.size(1) != 1 && m.size(1) != heads) || m.size(2) != length ||
-      m.size(3) != length)
-    throw std::invalid_argument("attention mask must be [L, L], [B, 1, L, L] or [B, Hq, L, L]");
+      m.size(3) != keys)
+    throw std::invalid_argument("attention mask must be [L, T], [B, 1, L, T] or [B, Hq, L, T]");
   return m;
 }
 
@@ -27,7 +27,7 @@ at::Tensor masked_attention(const at::Tensor& q, const at::Tensor& k, const at::
                             const at::Tensor& mask) {
   const int64_t groups = q.size(1) / k.size(1);
   assert(q.size(1) % k.size(1) == 0);
-  at::Tensor m = as_4d_mask(mask, q.size(1), q.size(2)).to(q.device());
+  at::Tensor m = as_4d_mask(mask, q.size(1), q.size(2), k.size(2)).to(q.device());
   // Repeat KV heads rather than rely on enable_gqa: every SDPA backend (math,
   // memory-efficient with an arbitrary mask) accepts equal head counts.
   at::Tensor kk = groups == 1 ? k : k.repeat_interleave(groups, 1);
@@ -35,12 +35,30 @@ at::Tensor masked_attention(const at::Tensor& q, const at::Tensor& k, const at::
   return at::scaled_dot_product_attention(q, kk, vv, m);
 }
 
+at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+  const int64_t groups = q.size(1) / k.size(1);
+  at::Tensor kk = groups == 1 ? k : k.repeat_interleave(groups, 1);
+  at::Tensor vv = groups == 1 ? v : v.repeat_interleave(groups, 1);
+  return at::scaled_dot_product_attention(q, kk, vv, /*attn_mask=*/{}, /*dropout_p=*/0.0,
+                                          /*is_causal=*/true);
+}
+
+at::Tensor causal_mask(int64_t length, c10::Device device) {
+  return at::ones({length, length}, at::TensorOptions().dtype(at::kBool).device(device)).tril();
+}
+
+at::Tensor sliding_window_mask(int64_t length, int64_t window, c10::Device device) {
+  // key > query - window  <=>  key - query > -window: a band above diagonal -window.
+  return at::ones({length, length}, at::TensorOptions().dtype(at::kBool).device(device))
+      .triu(-(window - 1));
+}
+
 at::Tensor masked_attention_reference(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                       const at::Tensor& mask) {
   const int64_t batch = q.size(0), heads = q.size(1), length = q.size(2);
   const int64_t groups = heads / k.size(1);
   const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(3)));
-  at::Tensor m = as_4d_mask(mask, heads, length).to(at::kCPU);
+  at::Tensor m = as_4d_mask(mask, heads, length, k.size(2)).to(at::kCPU);
   std::vector<at::Tensor> per_batch;
   for (int64_t b = 0; b < batch; ++b) {
     const at::Tensor mbatch = m[m.size(0) == 1 ? 0 : b];
@@ -54,7 +72,7 @@ at::Tensor masked_attention_reference(const at::Tensor& q, const at::Tensor& k, 
         std::vector<int64_t> keys;
         const at::Tensor row_tensor = mb[i].contiguous();
         auto row = row_tensor.accessor<bool, 1>();
-        for (int64_t j = 0; j < length; ++j)
+        for (int64_t j = 0; j < k.size(2); ++j)
           if (row[j]) keys.push_back(j);
         assert(!keys.empty());
         at::Tensor idx = at::tensor(keys, at::TensorOptions().dtype(at::kLong)).to(q.device());

@@ -1,13 +1,16 @@
-// config.json <-> ModelConfig. Reads the keys transformers writes for Llama
-// and Qwen2 (both the 4.x `rope_theta` and the 5.x `rope_parameters` forms).
+// config.json <-> ModelConfig. Reads the keys transformers writes for Llama,
+// Qwen2 and Mistral (both the 4.x `rope_theta` / `rope_scaling` and the 5.x
+// `rope_parameters` forms).
 #include "engine/model/model_config.h"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
+#include "engine/model/checkpoint_error.h"
 #include "engine/model/message.h"
 
 namespace ssa {
@@ -16,7 +19,7 @@ namespace {
 using nlohmann::json;
 
 [[noreturn]] void fail(const std::string& source, const std::string& what) {
-  throw std::runtime_error(message(source, ": ", what));
+  throw CheckpointError(message(source, ": ", what));
 }
 
 template <typename T>
@@ -37,14 +40,106 @@ int64_t required_int(const json& j, const char* key, const std::string& source) 
   return it->get<int64_t>();
 }
 
-int64_t token_id(const json& j, const char* key, const std::string& source) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return -1;
-  if (it->is_array()) return it->empty() ? -1 : (*it)[0].get<int64_t>();  // eos lists
-  return get_or<int64_t>(j, key, -1, source);
+struct Architecture {
+  const char* model_type;
+  const char* name;
+};
+constexpr Architecture kArchitectures[] = {
+    {"llama", "LlamaForCausalLM"},
+    {"qwen2", "Qwen2ForCausalLM"},
+    {"mistral", "MistralForCausalLM"},
+};
+
+const char* architecture_of(const std::string& model_type) {
+  for (const auto& a : kArchitectures)
+    if (model_type == a.model_type) return a.name;
+  return nullptr;
+}
+
+// config.json's "architectures" (if any) must name the class of model_type.
+void check_architectures(const json& j, const std::string& model_type, const std::string& source) {
+  auto it = j.find("architectures");
+  if (it == j.end() || it->is_null()) return;
+  if (!it->is_array()) fail(source, "expected \"architectures\" to be a list");
+  for (const auto& a : *it) {
+    const std::string name = a.is_string() ? a.get<std::string>() : a.dump();
+    bool known = false;
+    for (const auto& k : kArchitectures) known = known || name == k.name;
+    if (!known)
+      fail(source, message("architecture ", name,
+                           " is not supported (expected LlamaForCausalLM, Qwen2ForCausalLM or "
+                           "MistralForCausalLM)"));
+    if (name != architecture_of(model_type))
+      fail(source,
+           message("architecture ", name, " does not match model_type \"", model_type, "\""));
+  }
+}
+
+// Per-layer windows (0: none), as transformers 5 derives them.
+std::vector<int64_t> sliding_windows(const json& j, const ModelConfig& c,
+                                     const std::string& source) {
+  auto window_value = [&]() -> int64_t {
+    auto it = j.find("sliding_window");
+    if (it == j.end() || it->is_null()) return 0;
+    if (!it->is_number_integer() || it->get<int64_t>() <= 0)
+      fail(source, message("sliding_window must be a positive integer or null, got ", it->dump()));
+    return it->get<int64_t>();
+  };
+  std::vector<int64_t> windows;
+  if (c.model_type == "mistral") {
+    const int64_t w = window_value();  // MistralConfig: one window for every layer
+    if (w > 0) windows.assign(c.num_hidden_layers, w);
+  } else if (c.model_type == "qwen2" && get_or<bool>(j, "use_sliding_window", false, source)) {
+    const int64_t w = window_value();
+    if (w == 0) return windows;
+    auto types = j.find("layer_types");
+    if (types != j.end() && !types->is_null()) {
+      if (!types->is_array() || static_cast<int64_t>(types->size()) != c.num_hidden_layers)
+        fail(source, message("layer_types must list ", c.num_hidden_layers, " layer types"));
+      for (const auto& t : *types) {
+        const std::string name = t.is_string() ? t.get<std::string>() : "";
+        if (name != "full_attention" && name != "sliding_attention")
+          fail(source, message("layer_types: unknown layer type ", t.dump()));
+        windows.push_back(name == "sliding_attention" ? w : 0);
+      }
+    } else {
+      const int64_t first = get_or<int64_t>(j, "max_window_layers", 28, source);
+      for (int64_t l = 0; l < c.num_hidden_layers; ++l) windows.push_back(l >= first ? w : 0);
+    }
+  }
+  bool any = false;
+  for (int64_t w : windows) any = any || w > 0;
+  if (!any) windows.clear();
+  return windows;
 }
 
 }  // namespace
+
+std::vector<int64_t> token_ids(const json& j, const char* key, const std::string& source) {
+  auto it = j.find(key);
+  std::vector<int64_t> ids;
+  if (it == j.end() || it->is_null()) return ids;
+  const json list = it->is_array() ? *it : json::array({*it});
+  for (const auto& id : list) {
+    if (!id.is_number_integer())
+      fail(source, message("\"", key, "\" must be a token id or a list of them, got ", it->dump()));
+    if (id.get<int64_t>() >= 0) ids.push_back(id.get<int64_t>());  // some configs write -1: none
+  }
+  return ids;
+}
+
+std::string ModelConfig::architecture() const {
+  const char* name = architecture_of(model_type);
+  return name ? name : model_type;
+}
+
+int64_t ModelConfig::sliding_window(int64_t layer) const {
+  return layer < static_cast<int64_t>(sliding_windows.size()) ? sliding_windows[layer] : 0;
+}
+
+bool ModelConfig::has_sliding_window() const {
+  return !sliding_windows.empty();
+}
 
 void ModelConfig::validate() const {
   auto positive = [](int64_t v, const char* name) {
@@ -63,6 +158,21 @@ void ModelConfig::validate() const {
                                         num_key_value_heads, ")"));
   if (head_dim % 2 != 0)
     throw std::invalid_argument(message("head_dim must be even for RoPE, got ", head_dim));
+  if (!(rope_theta > 0))
+    throw std::invalid_argument(message("rope_theta must be > 0, got ", rope_theta));
+  if (!(rms_norm_eps >= 0))
+    throw std::invalid_argument(message("rms_norm_eps must be >= 0, got ", rms_norm_eps));
+  positive(max_position_embeddings, "max_position_embeddings");
+  if (!sliding_windows.empty() && static_cast<int64_t>(sliding_windows.size()) != num_hidden_layers)
+    throw std::invalid_argument("sliding_windows must have one entry per layer");
+  for (int64_t id : eos_token_ids)
+    if (id >= vocab_size)
+      throw std::invalid_argument(
+          message("eos token id ", id, " is outside the vocabulary (", vocab_size, " ids)"));
+  for (int64_t id : {bos_token_id, eos_token_id, pad_token_id})
+    if (id >= vocab_size)
+      throw std::invalid_argument(
+          message("token id ", id, " is outside the vocabulary (", vocab_size, " ids)"));
   if (ssa.enabled) {
     ssa.layout.validate();
     int64_t top_id = ssa.layout.gist_token_base + ssa.layout.top_level();
@@ -70,11 +180,26 @@ void ModelConfig::validate() const {
       throw std::invalid_argument(message("the ssa block needs gist ids up to ", top_id,
                                           " but vocab_size is ", vocab_size));
     if (ssa.previous_chunks < 0) throw std::invalid_argument("ssa.previous_chunks must be >= 0");
+    if (ssa.dense_layers < 0 || ssa.dense_layers > num_hidden_layers)
+      throw std::invalid_argument(message("ssa.dense_layers must be in [0, num_hidden_layers = ",
+                                          num_hidden_layers, "], got ", ssa.dense_layers));
   }
 }
 
 SsaConfig parse_ssa_config(const json& block, const std::string& source) {
   if (!block.is_object()) fail(source, "expected \"ssa\" to be an object");
+  static const char* const kKeys[] = {
+      "hierarchy",           "chunk",           "group_sizes",     "sink",         "word_aware",
+      "gists_in_generation", "gist_token_base", "previous_chunks", "position_ids", "dense_layers"};
+  for (const auto& [key, value] : block.items()) {
+    bool known = false;
+    for (const char* k : kKeys) known = known || key == k;
+    if (!known)
+      fail(source, message("ssa: unknown key \"", key,
+                           "\" (expected hierarchy, chunk, group_sizes, sink, word_aware, "
+                           "gists_in_generation, gist_token_base, previous_chunks, position_ids, "
+                           "dense_layers)"));
+  }
   SsaConfig ssa;
   ssa.enabled = true;
   LayoutSettings& s = ssa.layout;
@@ -93,6 +218,7 @@ SsaConfig parse_ssa_config(const json& block, const std::string& source) {
   s.gists_in_generation = get_or<bool>(block, "gists_in_generation", s.gists_in_generation, source);
   s.gist_token_base = get_or<int64_t>(block, "gist_token_base", s.gist_token_base, source);
   ssa.previous_chunks = get_or<int>(block, "previous_chunks", ssa.previous_chunks, source);
+  ssa.dense_layers = get_or<int>(block, "dense_layers", ssa.dense_layers, source);
   try {
     s.positions = parse_position_scheme(get_or<std::string>(block, "position_ids", "raw", source));
     s.validate();
@@ -104,30 +230,33 @@ SsaConfig parse_ssa_config(const json& block, const std::string& source) {
 
 json ssa_config_to_json(const SsaConfig& ssa) {
   const LayoutSettings& s = ssa.layout;
-  return json{{"hierarchy", s.hierarchy_name()},
-              {"chunk", s.chunk},
-              {"group_sizes", s.group_sizes},
-              {"sink", s.sink},
-              {"word_aware", s.word_aware},
-              {"gists_in_generation", s.gists_in_generation},
-              {"gist_token_base", s.gist_token_base},
-              {"previous_chunks", ssa.previous_chunks},
-              {"position_ids", position_scheme_name(s.positions)}};
+  json j{{"hierarchy", s.hierarchy_name()},
+         {"chunk", s.chunk},
+         {"group_sizes", s.group_sizes},
+         {"sink", s.sink},
+         {"word_aware", s.word_aware},
+         {"gists_in_generation", s.gists_in_generation},
+         {"gist_token_base", s.gist_token_base},
+         {"previous_chunks", ssa.previous_chunks},
+         {"position_ids", position_scheme_name(s.positions)}};
+  j["dense_layers"] = ssa.dense_layers;
+  return j;
 }
 
 ModelConfig parse_model_config(const std::string& json_text, const std::string& source) {
   json j;
   try {
     j = json::parse(json_text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e400
     fail(source, message("not valid JSON (", e.what(), ")"));
   }
   if (!j.is_object()) fail(source, "expected a JSON object");
   ModelConfig c;
   c.model_type = get_or<std::string>(j, "model_type", "llama", source);
-  if (c.model_type != "llama" && c.model_type != "qwen2")
-    fail(source,
-         message("model_type \"", c.model_type, "\" is not supported (expected llama or qwen2)"));
+  if (!architecture_of(c.model_type))
+    fail(source, message("model_type \"", c.model_type,
+                         "\" is not supported (expected llama, qwen2 or mistral)"));
+  check_architectures(j, c.model_type, source);
   std::string act = get_or<std::string>(j, "hidden_act", "silu", source);
   if (act != "silu")
     fail(source, message("hidden_act \"", act, "\" is not supported (expected silu)"));
@@ -146,32 +275,22 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   c.torch_dtype = get_or<std::string>(j, "torch_dtype",
                                       get_or<std::string>(j, "dtype", "float32", source), source);
 
-  // RoPE: transformers 5 nests it in rope_parameters; 4.x uses rope_theta and
-  // rope_scaling. Only unscaled ("default") RoPE is implemented.
-  c.rope_theta = get_or<double>(j, "rope_theta", 10000.0, source);
-  std::string rope_type = "default";
-  for (const char* key : {"rope_parameters", "rope_scaling"}) {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) continue;
-    if (!it->is_object()) fail(source, message("expected \"", key, "\" to be an object"));
-    c.rope_theta = get_or<double>(*it, "rope_theta", c.rope_theta, source);
-    rope_type = get_or<std::string>(*it, "rope_type",
-                                    get_or<std::string>(*it, "type", rope_type, source), source);
-  }
-  if (rope_type != "default")
-    fail(source, message("rope type \"", rope_type, "\" is not supported (expected default)"));
+  const ParsedRope rope = parse_rope(j, c.max_position_embeddings, source);
+  c.rope_theta = rope.theta;
+  c.rope_scaling = rope.scaling;
 
   if (c.model_type == "qwen2") {
     c.qkv_bias = true;  // Qwen2 always has q/k/v biases and no o_proj bias
-  } else {
+  } else if (c.model_type == "llama") {
     c.attention_bias = get_or<bool>(j, "attention_bias", false, source);
     c.mlp_bias = get_or<bool>(j, "mlp_bias", false, source);
-  }
-  if (get_or<bool>(j, "use_sliding_window", false, source))
-    fail(source, "use_sliding_window=true is not supported");
-  c.bos_token_id = token_id(j, "bos_token_id", source);
-  c.eos_token_id = token_id(j, "eos_token_id", source);
-  c.pad_token_id = token_id(j, "pad_token_id", source);
+  }  // Mistral: no biases at all
+  if (c.num_hidden_layers > 0) c.sliding_windows = sliding_windows(j, c, source);
+  auto first = [](const std::vector<int64_t>& ids) { return ids.empty() ? -1 : ids[0]; };
+  c.bos_token_id = first(token_ids(j, "bos_token_id", source));
+  c.eos_token_ids = token_ids(j, "eos_token_id", source);
+  c.eos_token_id = first(c.eos_token_ids);
+  c.pad_token_id = first(token_ids(j, "pad_token_id", source));
   if (j.contains("ssa") && !j["ssa"].is_null()) c.ssa = parse_ssa_config(j["ssa"], source);
   try {
     c.validate();
@@ -183,7 +302,7 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
 
 ModelConfig load_model_config(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw std::runtime_error(message(path, ": cannot open (expected a config.json)"));
+  if (!in) throw CheckpointError(message(path, ": cannot open (expected a config.json)"));
   std::stringstream text;
   text << in.rdbuf();
   return parse_model_config(text.str(), path);
@@ -191,7 +310,7 @@ ModelConfig load_model_config(const std::string& path) {
 
 std::string model_config_to_json(const ModelConfig& c) {
   json j{{"model_type", c.model_type},
-         {"architectures", {c.model_type == "qwen2" ? "Qwen2ForCausalLM" : "LlamaForCausalLM"}},
+         {"architectures", {c.architecture()}},
          {"hidden_act", "silu"},
          {"vocab_size", c.vocab_size},
          {"hidden_size", c.hidden_size},
@@ -209,9 +328,29 @@ std::string model_config_to_json(const ModelConfig& c) {
     j["attention_bias"] = c.attention_bias;
     j["mlp_bias"] = c.mlp_bias;
   }
+  if (c.rope_scaling.type != RopeType::kDefault) {
+    // The 4.x key: transformers 4 reads it, and 5 prefers it over rope_parameters.
+    json scaling = rope_parameters_json(c.rope_theta, c.rope_scaling);
+    scaling.erase("rope_theta");
+    j["rope_scaling"] = scaling;
+  }
+  if (c.has_sliding_window()) {
+    int64_t w = 0;
+    for (int64_t v : c.sliding_windows) w = std::max(w, v);
+    j["sliding_window"] = w;
+    if (c.model_type == "qwen2") {
+      j["use_sliding_window"] = true;
+      json types = json::array();
+      for (int64_t v : c.sliding_windows)
+        types.push_back(v > 0 ? "sliding_attention" : "full_attention");
+      j["layer_types"] = types;
+    }
+  } else if (c.model_type == "mistral") {
+    j["sliding_window"] = nullptr;
+  }
   auto id = [](int64_t v) { return v < 0 ? json(nullptr) : json(v); };
   j["bos_token_id"] = id(c.bos_token_id);
-  j["eos_token_id"] = id(c.eos_token_id);
+  j["eos_token_id"] = c.eos_token_ids.size() > 1 ? json(c.eos_token_ids) : id(c.eos_token_id);
   j["pad_token_id"] = id(c.pad_token_id);
   if (c.ssa.enabled) j["ssa"] = ssa_config_to_json(c.ssa);
   return j.dump(2) + "\n";
@@ -219,9 +358,9 @@ std::string model_config_to_json(const ModelConfig& c) {
 
 void save_model_config(const ModelConfig& config, const std::string& path) {
   std::ofstream out(path);
-  if (!out) throw std::runtime_error(message(path, ": cannot write"));
+  if (!out) throw CheckpointError(message(path, ": cannot write"));
   out << model_config_to_json(config);
-  if (!out) throw std::runtime_error(message(path, ": write failed"));
+  if (!out) throw CheckpointError(message(path, ": write failed"));
 }
 
 }  // namespace ssa

@@ -156,6 +156,7 @@ EvalResult evaluate(const DecoderModel& model, const DataMix& mix, const Sequenc
       continue;
     DecodeSettings decode;
     decode.selection.k = settings.decode.k;
+    decode.dense_layers = model.config().ssa.dense_layers;  // as `record` decodes this model
     decode.mask = MaskSettings{seq.ssa.previous_chunks};
     const DataMix::DocumentBudget decode_budget = [&](int64_t suffix) {
       return settings.decode.document_bytes > 0 ? settings.decode.document_bytes : budget(suffix);

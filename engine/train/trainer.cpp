@@ -1,15 +1,17 @@
 // The training loop, its checkpoints and its log.
 #include "engine/train/trainer.h"
 
+#include <sys/stat.h>
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <map>
 
+#include "engine/decode/task_prompt.h"
 #include "engine/layout/gist_layout.h"
 #include "engine/mask/block_mask.h"
 #include "engine/model/checkpoint.h"
@@ -17,6 +19,7 @@
 #include "engine/tokenizer/byte_tokenizer.h"
 #include "engine/trace/layout_trace.h"
 #include "engine/train/progress_bar.h"
+#include "engine/train/run_folder.h"
 #include "engine/train/training_batch.h"
 
 namespace ssa {
@@ -56,22 +59,59 @@ DecoderModel initial_model(const TrainConfig& c, ProgressBar& bar) {
   return model;
 }
 
-void save_resumable(const DecoderModel& model, const torch::optim::AdamW& optimizer,
-                    int64_t next_step, const std::string& dir) {
-  const std::string tmp = dir + ".tmp";
-  save_checkpoint(model, tmp, at::kFloat);
-  torch::save(optimizer, tmp + "/optimizer.pt");
-  std::ofstream(tmp + "/trainer_state.json") << json{{"step", next_step}}.dump() << "\n";
-  // Replace the old checkpoint only once the new one is complete.
-  std::error_code ec;
-  for (const char* f : {"config.json", "model.safetensors", "optimizer.pt", "trainer_state.json"})
-    fs::rename(fs::path(tmp) / f, fs::path(dir) / f, ec);
-  if (ec)
-    throw std::runtime_error(message(dir, ": could not write the checkpoint (", ec.message(), ")"));
-  fs::remove(tmp, ec);  // now empty
+// A continuation must lay positions out as its init checkpoint was trained
+// (ssa.position_ids): the training config's ssa block replaces the checkpoint's.
+void check_init_positions(const TrainConfig& c) {
+  if (c.has_model || !c.ssa.enabled) return;
+  const fs::path config = fs::path(c.init) / "config.json";
+  if (!fs::exists(config)) return;  // load_checkpoint says what is missing
+  const ModelConfig init = load_model_config(config.string());
+  if (!init.ssa.enabled || init.ssa.layout.positions == c.ssa.layout.positions) return;
+  throw std::invalid_argument(
+      message(c.source, ": ssa.position_ids is \"", position_scheme_name(c.ssa.layout.positions),
+              "\" but the init checkpoint ", c.init, " was trained with \"",
+              position_scheme_name(init.ssa.layout.positions), "\" positions; say \"",
+              position_scheme_name(init.ssa.layout.positions), "\" in the ssa block"));
+}
+
+// The model and optimizer state into a checkpoint directory.
+void write_resumable(const DecoderModel& model, const torch::optim::AdamW& optimizer,
+                     const std::string& dir) {
+  save_checkpoint(model, dir, at::kFloat);
+  torch::save(optimizer, dir + "/optimizer.pt");
+}
+
+// The folder a run may write to: refused before anything is loaded.
+void check_folder(const RunFolder& folder, const TrainOptions& o) {
+  struct stat st;
+  if (::stat(folder.dir().c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
+    throw std::invalid_argument(message("--out ", folder.dir(), ": is a file, not a folder"));
+  if (o.resume && o.force)
+    throw std::invalid_argument("--resume and --force: give one (continue, or start afresh)");
+  if (o.stop_after < -1) throw std::invalid_argument("--stop-after must be >= 0");
+  if (!o.resume && !o.force && folder.holds_run())
+    throw std::invalid_argument(message("--out ", folder.dir(),
+                                        ": already holds a training run; continue it with "
+                                        "--resume, or start afresh (its files go) with --force"));
+}
+
+// The checkpoint's step, checked against the config (--resume).
+int64_t resume_step(const RunFolder& folder, const TrainConfig& c) {
+  const int64_t step = folder.checkpoint_step();
+  if (step < 0)
+    throw std::invalid_argument(
+        message("--resume: ", folder.dir(), " has no checkpoint to continue from"));
+  if (step > c.steps)
+    throw std::runtime_error(message(folder.checkpoint_dir(), "/trainer_state.json: step ", step,
+                                     " is beyond the config's ", c.steps, " steps"));
+  return step;
 }
 
 }  // namespace
+
+int64_t checkpoint_step(const std::string& out_dir) {
+  return RunFolder(out_dir).checkpoint_step();
+}
 
 TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Observer* observer) {
   if (options.out_dir.empty())
@@ -82,34 +122,46 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
         message("--device: expected cpu or cuda, got \"", device_name, "\""));
   if (device_name == "cuda" && !torch::cuda::is_available())
     throw std::invalid_argument("--device cuda: no CUDA device is available to this LibTorch");
+  RunFolder folder(options.out_dir);
+  check_folder(folder, options);
+  const int64_t resumed_at = options.resume ? resume_step(folder, c) : 0;
   const c10::Device device(device_name);
   const bool bf16 = device.is_cuda();
   if (c.threads > 0) at::set_num_threads(c.threads);
   at::manual_seed(c.seed);
+  check_init_positions(c);
 
   const int64_t stop = options.stop_after >= 0 ? std::min(options.stop_after, c.steps) : c.steps;
-  fs::create_directories(fs::path(options.out_dir) / "checkpoint");
-  const std::string checkpoint_dir = (fs::path(options.out_dir) / "checkpoint").string();
-  const bool resuming =
-      options.resume && fs::exists(fs::path(checkpoint_dir) / "trainer_state.json");
-  ProgressBar bar(0, stop, c.log_every, options.progress);
+  const bool resuming = options.resume;
+  ProgressBar bar(resumed_at, stop, c.log_every, options.progress);
 
-  DecoderModel model = resuming ? load_checkpoint(checkpoint_dir) : initial_model(c, bar);
+  // Everything that can fail on a bad input loads before a file is touched.
+  const DataMix mix(c.data);
+  DecoderModel model = resuming ? load_checkpoint(folder.checkpoint_dir()) : initial_model(c, bar);
   model.to(device, at::kFloat);
   model.set_requires_grad(true);
   auto optimizer = make_optimizer(model, c.optim);
-  int64_t step = 0;
+  int64_t step = resumed_at;
   if (resuming) {
-    torch::load(*optimizer, checkpoint_dir + "/optimizer.pt", device);
-    std::ifstream in(checkpoint_dir + "/trainer_state.json");
-    step = json::parse(in).at("step").get<int64_t>();
-    bar = ProgressBar(step, stop, c.log_every, options.progress);
-    bar.note(message("resuming from ", checkpoint_dir, " at step ", step));
-  } else {
-    std::ofstream(fs::path(options.out_dir) / "train_config.json") << c.text;
+    const std::string state = folder.checkpoint_dir() + "/optimizer.pt";
+    try {
+      torch::load(*optimizer, state, device);
+    } catch (const std::exception&) {
+      // LibTorch's message is a backtrace: say what is wrong instead.
+      throw std::runtime_error(
+          message(state, ": unreadable optimizer state (missing, truncated or of another model)"));
+    }
+    bar.note(message("resuming from ", folder.checkpoint_dir(), " at step ", step));
   }
-  std::ofstream log((fs::path(options.out_dir) / "train_log.jsonl").string(),
-                    resuming ? std::ios::app : std::ios::trunc);
+  try {
+    if (!resuming) {
+      if (options.force) folder.clear();
+      folder.start(c.text);
+    }
+    folder.open_log(resuming ? step : -1);
+  } catch (const std::exception& e) {
+    throw TrainingFailure(e.what());
+  }
 
   TrainResult result;
   result.first_step = step;
@@ -120,7 +172,6 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
                    c.selective.enabled ? " + selective suffixes" : "", ", steps ", step, "..", stop,
                    " of ", c.steps));
 
-  const DataMix mix(c.data);
   const SequenceSettings seq{c.seq_len, c.ssa, c.answer_weight, c.answer_first_weight};
   // Document sizes per suffix length, computed once (each needs a few layouts).
   std::map<int64_t, int64_t> budgets;
@@ -132,26 +183,42 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
   const EvalSettings eval_settings{c.eval_batches, c.batch_size, c.eval_batches * c.batch_size,
                                    bf16, c.decode_eval};
   const std::vector<at::Tensor> params = model.parameters();
+  auto log = [&](const std::string& line) {
+    try {
+      folder.log(line);
+    } catch (const std::exception& e) {
+      throw TrainingFailure(e.what());
+    }
+  };
   auto run_eval = [&](int64_t at_step) {
     EvalResult e = evaluate(model, mix, seq, eval_settings, at_step);
     bar.note(e.summary());
-    log << e.to_json() << "\n" << std::flush;
+    log(e.to_json());
     if (observer) observer->on_train_step(trace::TrainStep{at_step, e.loss, 0, 0, 0, true});
     result.evals.push_back(e);
   };
+  auto save = [&](int64_t at_step) {
+    try {
+      folder.save_checkpoint(
+          at_step, [&](const std::string& dir) { write_resumable(model, *optimizer, dir); });
+    } catch (const std::exception& e) {
+      throw TrainingFailure(message("saving the checkpoint of step ", at_step, ": ", e.what()));
+    }
+  };
+  auto stop_signal = [&] { return options.stop_signal ? options.stop_signal->load() : 0; };
 
   if (observer && c.ssa.enabled) {  // the first example's stream and mask, for the GUI
     const Example first = mix.sample(Split::kTrain, step, 0, budget);
     std::vector<int64_t> raw{ByteTokenizer::kBos};
     for (unsigned char ch : first.document) raw.push_back(ch);
-    const GistLayout layout(c.ssa.layout, raw);
+    const GistLayout layout = document_layout(c.ssa.layout, raw);
     observer->on_layout(trace::describe_layout(layout));
     observer->on_mask(
         trace::describe_mask(build_block_mask(layout, MaskSettings{c.ssa.previous_chunks})));
   }
 
   double tokens = 0, seconds = 0;
-  for (; step < stop; ++step) {
+  for (; step < stop && !stop_signal(); ++step) {
     const auto start = std::chrono::steady_clock::now();
     const double lr = learning_rate(c.optim, step, c.steps);
     for (auto& group : optimizer->param_groups())
@@ -186,6 +253,13 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
     const double max_norm =
         c.optim.clip > 0 ? c.optim.clip : std::numeric_limits<double>::infinity();
     const double grad_norm = torch::nn::utils::clip_grad_norm_(params, max_norm);
+    // A diverged step would poison the weights and every later step: stop
+    // before the update, with the last checkpoint intact.
+    if (!std::isfinite(step_loss) || !std::isfinite(grad_norm))
+      throw TrainingFailure(message("step ", step + 1, ": the ",
+                                    std::isfinite(step_loss) ? "gradient norm" : "loss", " is ",
+                                    std::isfinite(step_loss) ? grad_norm : step_loss,
+                                    " (training diverged; lower optim.lr or raise warmup_ratio)"));
     optimizer->step();
     if (device.is_cuda()) torch::cuda::synchronize();
     const double dt =
@@ -195,28 +269,37 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
 
     const trace::TrainStep record{step + 1, step_loss, lr, step_tokens / dt, grad_norm, false};
     if (observer) observer->on_train_step(record);
-    log << json{{"step", record.step},
-                {"loss", step_loss},
-                {"lr", lr},
-                {"grad_norm", grad_norm},
-                {"seconds", dt},
-                {"tokens_per_second", record.tokens_per_second}}
-               .dump()
-        << "\n";
+    log(json{{"step", record.step},
+             {"loss", step_loss},
+             {"lr", lr},
+             {"grad_norm", grad_norm},
+             {"seconds", dt},
+             {"tokens_per_second", record.tokens_per_second}}
+            .dump());
     result.losses.push_back(step_loss);
     bar.update(step, step_loss, lr, tokens / seconds);
     if (c.eval_every > 0 && (step + 1) % c.eval_every == 0 && step + 1 < stop) run_eval(step + 1);
-    if (c.save_every > 0 && (step + 1) % c.save_every == 0 && step + 1 < stop)
-      save_resumable(model, *optimizer, step + 1, checkpoint_dir);
+    if (c.save_every > 0 && (step + 1) % c.save_every == 0 && step + 1 < stop) save(step + 1);
   }
   bar.finish();
   result.last_step = step;
   result.tokens_per_second = seconds > 0 ? tokens / seconds : 0;
+  result.interrupted_by = stop_signal();
+  if (result.interrupted_by) {  // checkpoint where it stopped; no evaluation, no final model
+    save(step);
+    return result;
+  }
   if (result.losses.size() > 0) run_eval(step);
-  save_resumable(model, *optimizer, step, checkpoint_dir);
-  if (step == c.steps)
-    save_checkpoint(model, (fs::path(options.out_dir) / "model").string(),
-                    c.save_dtype == "bfloat16" ? at::kBFloat16 : at::kFloat);
+  save(step);
+  if (step == c.steps) {
+    try {
+      folder.save_model([&](const std::string& dir) {
+        save_checkpoint(model, dir, c.save_dtype == "bfloat16" ? at::kBFloat16 : at::kFloat);
+      });
+    } catch (const std::exception& e) {
+      throw TrainingFailure(message("saving the final model: ", e.what()));
+    }
+  }
   return result;
 }
 

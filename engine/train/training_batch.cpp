@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "engine/decode/task_prompt.h"
 #include "engine/layout/gist_layout.h"
 #include "engine/mask/training_mask.h"
 #include "engine/model/message.h"
@@ -27,12 +28,17 @@ int64_t stream_length(const SequenceSettings& s, int64_t raw) {
 // Without word starts a layout depends only on its settings and the numbers
 // of raw and suffix tokens, and so does its training mask: long sequences of
 // one source share it, and building a dense mask of 4,000+ positions costs
-// more than the step on a GPU. A few masks are kept.
+// more than the step on a GPU. A few masks are kept. Word-aware layouts
+// depend on the text too: their roles join the key.
 at::Tensor cached_training_mask(const SequenceSettings& s, const GistLayout& layout, int64_t raw,
                                 int64_t suffix) {
   static std::mutex mutex;
-  static std::map<std::tuple<std::string, int, int64_t, int64_t>, at::Tensor> cache;
-  const auto key = std::make_tuple(s.ssa.layout.to_json(), s.ssa.previous_chunks, raw, suffix);
+  static std::map<std::tuple<std::string, int, int64_t, int64_t, std::string>, at::Tensor> cache;
+  const std::string roles = s.ssa.layout.word_aware
+                                ? std::string(layout.roles().begin(), layout.roles().end())
+                                : std::string();
+  const auto key =
+      std::make_tuple(s.ssa.layout.to_json(), s.ssa.previous_chunks, raw, suffix, roles);
   {
     std::lock_guard<std::mutex> lock(mutex);
     auto it = cache.find(key);
@@ -74,6 +80,7 @@ TrainingBatch make_batch(const std::vector<Example>& examples, const SequenceSet
   batch.labels = at::full({B, L}, kIgnore, at::kLong);
   batch.loss_weights = at::zeros({B, L}, at::kFloat);
   auto ids = batch.token_ids.accessor<int64_t, 2>();
+  auto positions = batch.position_ids.accessor<int64_t, 2>();
   auto labels = batch.labels.accessor<int64_t, 2>();
   auto weights = batch.loss_weights.accessor<float, 2>();
 
@@ -89,7 +96,7 @@ TrainingBatch make_batch(const std::vector<Example>& examples, const SequenceSet
     at::Tensor row_mask;
     int64_t answer_chunk = -1;
     if (s.ssa.enabled) {
-      auto shared = std::make_shared<GistLayout>(s.ssa.layout, raw);
+      auto shared = std::make_shared<GistLayout>(document_layout(s.ssa.layout, raw));
       GistLayout& layout = *shared;
       for (int64_t t : suffix) suffix_positions.push_back(layout.append(t));
       batch.layouts.push_back(shared);
@@ -97,6 +104,11 @@ TrainingBatch make_batch(const std::vector<Example>& examples, const SequenceSet
       if (stream.size() > static_cast<size_t>(L))
         throw std::invalid_argument(message("example of ", stream.size(), " stream tokens exceeds ",
                                             "the sequence length ", L));
+      // RoPE positions as the layout gives them (raw or stream, spec "Position
+      // ids"); padding continues from the last one.
+      const std::vector<int64_t>& rope = layout.position_ids();
+      for (int64_t t = 0; t < L; ++t)
+        positions[b][t] = t < layout.length() ? rope[t] : rope.back() + 1 + t - layout.length();
       if (!full_attention)
         row_mask = cached_training_mask(s, layout, static_cast<int64_t>(raw.size()),
                                         static_cast<int64_t>(suffix.size()));

@@ -43,7 +43,7 @@ struct AnswerSpan {
 
 struct TrainingBatch {
   at::Tensor token_ids;     // [B, L] int64
-  at::Tensor position_ids;  // [B, L] int64: stream indices (spec: position ids)
+  at::Tensor position_ids;  // [B, L] int64: the layouts' RoPE positions (spec: position ids)
   at::Tensor mask;          // [B, 1, L, L] bool: the training mask, or causal
   at::Tensor labels;        // [B, L] int64, -100 where there is no target
   at::Tensor loss_weights;  // [B, L] float, 0 where there is no target

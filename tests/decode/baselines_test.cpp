@@ -88,6 +88,17 @@ TEST(Baselines, GistOnlyAttendsExactlyTheTrainingMaskRow) {
   }
   EXPECT_EQ(r.keys_scored, 0);
   EXPECT_DOUBLE_EQ(r.keys_read, static_cast<double>(expected.size()));
+  // A dense layer (spec 8) attends to the same row: bit for bit, in every mode.
+  for (GqaMode mode : {GqaMode::kHead, GqaMode::kGroup, GqaMode::kIndependent}) {
+    const auto dense = training_row_attention(c.q, c.keys, c.values, c.layout, mask, c.query, mode);
+    const auto gist_only = selective_attention(c.q, c.keys, c.values, c.layout, hierarchy, mask,
+                                               c.query, {}, mode, options);
+    EXPECT_TRUE(at::equal(dense.output, gist_only.output));
+    EXPECT_DOUBLE_EQ(dense.keys_read, gist_only.keys_read);
+    EXPECT_EQ(dense.keys_scored, 0);
+    EXPECT_EQ(dense.full_mass_coverage, -1);  // a dense layer unfolds nothing: not measured
+    for (const auto& unit : dense.choices) EXPECT_TRUE(unit.empty());
+  }
 }
 
 TEST(Baselines, RecencyUnfoldsTheLastKChunksAndTheirAncestors) {

@@ -99,6 +99,27 @@ TEST(ChunkSelector, QuarterCapAndBudget) {
 
 TEST(ChunkSelector, TiesGoToTheLowerIndex) {
   EXPECT_EQ(choose_top({0, 1, 2, 3}, {1.0, 2.0, 2.0, 2.0}, 2, 0), (std::vector<int64_t>{1, 2}));
+  // The partial sort (budget below the candidates) and the full sort agree.
+  EXPECT_EQ(choose_top({4, 5, 6, 7, 8}, {3.0, 1.0, 3.0, 3.0, 0.0}, 1, 0),
+            (std::vector<int64_t>{4}));
+  EXPECT_EQ(choose_top({4, 5, 6, 7, 8}, {3.0, 1.0, 3.0, 3.0, 0.0}, 5, 0),
+            (std::vector<int64_t>{4, 6, 7, 5, 8}));
+  // top-p ranks the same way: equal scores, the lower index first.
+  EXPECT_EQ(choose_top({4, 5, 6}, {0.0, 0.0, 0.0}, 0, 0.5), (std::vector<int64_t>{4, 5}));
+}
+
+TEST(ChunkSelector, LevelBudgetsOverrideKWhereGiven) {
+  SelectionSettings s;
+  s.k = 2;
+  s.level_k = {7, 5};
+  EXPECT_EQ(s.k_at(0), 7);
+  EXPECT_EQ(s.k_at(1), 5);
+  EXPECT_EQ(s.k_at(2), 2);
+  EXPECT_EQ(level_budget(s, 100, 100, 0), 7);
+  EXPECT_EQ(level_budget(s, 100, 100, 1), 5);
+  EXPECT_EQ(level_budget(s, 100, 100, 2), 2);
+  EXPECT_EQ(level_budget(s, 12, 100, 0), 3);  // the quarter cap still applies
+  EXPECT_EQ(level_budget(s, 100, 4, 0), 4);   // and the candidates on offer
 }
 
 TEST(ChunkSelector, TopPTakesTheSmallestSetReachingTheMass) {
@@ -107,12 +128,6 @@ TEST(ChunkSelector, TopPTakesTheSmallestSetReachingTheMass) {
   EXPECT_EQ(choose_top({0, 1, 2}, scores, 0, 0.5), (std::vector<int64_t>{1}));
   EXPECT_EQ(choose_top({0, 1, 2}, scores, 0, 0.85), (std::vector<int64_t>{1, 0}));
   EXPECT_EQ(choose_top({0, 1, 2}, scores, 0, 0.95), (std::vector<int64_t>{1, 0, 2}));
-}
-
-TEST(ChunkSelector, AutomaticBudgetIsTheReferenceRule) {
-  EXPECT_EQ(automatic_budget(4096, 8, 2, 8), 33);   // 4096/8/2/8 + 1
-  EXPECT_EQ(automatic_budget(4096, 16, 1, 4), 65);  // chunk4-chunk4: comp 16
-  EXPECT_EQ(automatic_budget(10, 8, 4, 8), 1);
 }
 
 TEST(ChunkSelector, EverythingChosenSeesTheWholeCausalStream) {

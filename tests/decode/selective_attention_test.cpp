@@ -107,6 +107,19 @@ TEST(SelectiveAttention, GqaModesAttendToTheRightSets) {
       expect_rows_near(r.output, h, loop_attention(c.q[h], c.keys[g], c.values[g], set));
     }
   }
+  // selective_attention is choose_units -> visible_sets -> attend_visible:
+  // the three called one by one give its result, bit for bit.
+  for (GqaMode mode : {GqaMode::kHead, GqaMode::kGroup, GqaMode::kIndependent}) {
+    r = selective_attention(c.q, c.keys, c.values, c.layout, hierarchy, mask, c.query, select,
+                            mode);
+    const auto choices = choose_units(c.q, c.keys, c.layout, hierarchy, mask, c.query, select, mode,
+                                      Baseline::kNone, nullptr, {});
+    ASSERT_EQ(choices.size(), r.choices.size());
+    for (size_t u = 0; u < choices.size(); ++u)
+      EXPECT_EQ(choices[u].back().chosen, r.choices[u].back().chosen);
+    const auto visible = visible_sets(c.layout, hierarchy, mask, c.query, choices, Baseline::kNone);
+    EXPECT_TRUE(at::equal(attend_visible(c.q, c.keys, c.values, visible, mode), r.output));
+  }
 }
 
 TEST(SelectiveAttention, HssaScoresFarFewerKeysThanSsa) {
@@ -156,6 +169,42 @@ TEST(SelectiveAttention, ReportsEveryLevelOfEveryUnitAsStreamPositions) {
     ASSERT_EQ(sel.chosen.size(), 1u);
     EXPECT_TRUE(c.layout.is_gist(sel.chosen[0]));
     EXPECT_EQ(c.layout.level(sel.chosen[0]), sel.level);
+  }
+}
+
+TEST(SelectiveAttention, TiesGoToTheLowerStreamPosition) {
+  // One query head per KV head, so that a key can be made the best of its
+  // head: gists 5, 3 and 1 get the key 100 q, the same score, far above the
+  // rest. With k = 1 every unit chooses gist 1, the lowest of them; at a lower
+  // level of H-SSA, the lower of two tied children.
+  LayoutSettings s;
+  s.chunk = 2;
+  Case c = make_case(s, 16, 1, 2, 2, 17);  // 8 chunks
+  GistHierarchy hierarchy(c.layout);
+  for (int64_t j : {5, 3, 1}) c.keys.select(1, hierarchy.gists(0)[j]).copy_(c.q * 100);
+  SelectionSettings select;
+  select.k = 1;
+  select.quarter_cap = false;
+  for (GqaMode mode : {GqaMode::kHead, GqaMode::kGroup, GqaMode::kIndependent}) {
+    const auto r =
+        selective_attention(c.q, c.keys, c.values, c.layout, hierarchy, {0}, c.query, select, mode);
+    for (const auto& unit : r.choices) {
+      ASSERT_EQ(unit.size(), 1u);
+      EXPECT_DOUBLE_EQ(unit[0].scores[1], unit[0].scores[5]);
+      EXPECT_EQ(unit[0].chosen, (std::vector<int64_t>{1}));
+    }
+  }
+  Case h = make_case(parse_hierarchy("chunk2-chunk2"), 16, 1, 2, 2, 19);  // 4 groups of 2
+  GistHierarchy deep(h.layout);
+  h.keys.select(1, deep.gists(1)[2]).copy_(h.q * 100);  // group 2 wins
+  for (int64_t j : {5, 4}) h.keys.select(1, deep.gists(0)[j]).copy_(h.q * 100);
+  const auto r = selective_attention(h.q, h.keys, h.values, h.layout, deep, {0}, h.query, select,
+                                     GqaMode::kHead);
+  for (const auto& unit : r.choices) {
+    ASSERT_EQ(unit.size(), 2u);
+    EXPECT_EQ(unit[0].chosen, (std::vector<int64_t>{2}));
+    EXPECT_EQ(unit[1].candidates, (std::vector<int64_t>{4, 5}));
+    EXPECT_EQ(unit[1].chosen, (std::vector<int64_t>{4}));
   }
 }
 

@@ -58,6 +58,41 @@ TEST(BlockMask, ExpandsToTheDenseMaskOnRandomSettings) {
   }
 }
 
+// The three formulations of the mask -- dense reference, per-pair rule,
+// block description -- agree bit for bit where the literal rule 2 matters
+// most: three and four levels at p = 0, word-aware chunks, sinks longer than
+// the text.
+TEST(BlockMask, ThreeFormulationsAgreeOnDeepHierarchies) {
+  std::mt19937 rng(23);
+  for (int trial = 0; trial < 160; ++trial) {
+    LayoutSettings s;
+    s.chunk = 1 + rng() % 6;
+    const int levels = 3 + rng() % 2;
+    for (int l = 1; l < levels; ++l) s.group_sizes.push_back(2 + rng() % 3);
+    s.sink = rng() % 4 == 0 ? static_cast<int>(rng() % 12) : 0;
+    s.word_aware = trial % 2 == 1;
+    const MaskSettings mask{trial % 4 == 0 ? 1 : 0};
+    const int64_t n = 1 + rng() % 600;
+    const std::vector<bool> starts = testing::random_word_starts(rng, n);
+    GistLayout layout(s, iota_tokens(n), starts);
+    for (int i = 0, suffix = rng() % 5; i < suffix; ++i) layout.append(65);
+    const int block_size = trial % 3 ? 64 : 128;
+    SCOPED_TRACE(s.to_json() + " p=" + std::to_string(mask.previous_chunks) +
+                 " n=" + std::to_string(n) + " B=" + std::to_string(block_size));
+    const int64_t length = layout.length();
+    std::vector<uint8_t> dense(length * length);
+    fill_dense_training_mask(layout, mask, dense.data());
+    const MaskRuleView rule = mask_rule_view(layout, mask);
+    for (int64_t q = 0; q < length; ++q)
+      for (int64_t k = 0; k < length; ++k)
+        ASSERT_EQ(training_mask_allows(rule, q, k), dense[q * length + k] == 1) << q << "," << k;
+    const BlockMask blocks = build_block_mask(layout, mask, block_size);
+    ASSERT_EQ(expand_block_mask(blocks, layout), dense);
+    for (int64_t qb = 0; qb < blocks.num_blocks(); ++qb)
+      for (int64_t kb = 0; kb <= qb; ++kb) expect_kind_is_true(blocks, layout, qb, kb);
+  }
+}
+
 TEST(BlockMask, SpecExampleIsOnePartialBlock) {
   LayoutSettings s;
   s.chunk = 3;

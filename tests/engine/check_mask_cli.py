@@ -1,10 +1,13 @@
 """End-to-end test of `ssa-workbench mask`: the files it writes, read back with
-numpy, match the spec's worked examples; bad arguments exit 2 and write nothing.
+numpy, match the spec's worked examples (positions included); sink and p default
+to the models' 3 and 1; --positions, --word-aware --text and --record do what they
+say; bad arguments exit 2 and write nothing.
 
 Usage: check_mask_cli.py PATH/TO/ssa-workbench
 """
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -65,9 +68,10 @@ def run(*args):
 with tempfile.TemporaryDirectory() as tmp:
     # Worked examples, bit for bit, and the side files.
     for name, args, expected, roles in [
-        ("one-level", ["--tokens", "8", "--chunk", "3"], ONE_LEVEL, [0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1]),
-        ("two-levels", ["--tokens", "8", "--chunk", "2", "--levels", "2"], TWO_LEVELS,
-         [0, 0, 1, 0, 0, 1, 2, 0, 0, 1, 0, 0, 1, 2]),
+        ("one-level", ["--tokens", "8", "--chunk", "3", "--sink", "0", "--previous", "0"], ONE_LEVEL,
+         [0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1]),
+        ("two-levels", ["--tokens", "8", "--chunk", "2", "--levels", "2", "--sink", "0",
+                        "--previous", "0"], TWO_LEVELS, [0, 0, 1, 0, 0, 1, 2, 0, 0, 1, 0, 0, 1, 2]),
     ]:
         out = os.path.join(tmp, name)
         result = run(*args, "--out", out)
@@ -83,6 +87,58 @@ with tempfile.TemporaryDirectory() as tmp:
         with open(os.path.join(out, "layout.json")) as f:
             layout = json.load(f)
         check(layout["length"] == len(roles) and layout["chunk"] == int(args[3]), f"{name}: layout.json")
+
+    # Defaults: s = 3, p = 1. Text no longer than the sink still gets its gist.
+    out = os.path.join(tmp, "defaults")
+    check(run("--tokens", "3", "--chunk", "4", "--out", out).returncode == 0, "defaults run")
+    with open(os.path.join(out, "layout.json")) as f:
+        layout = json.load(f)
+    check(layout["sink"] == 3 and layout["previous_chunks"] == 1, f"defaults: {layout}")
+    check(np.load(os.path.join(out, "roles.npy")).tolist() == [0, 0, 0, 1], "r r r G")
+    check(np.load(os.path.join(out, "positions.npy")).tolist() == [0, 1, 2, 2], "sink-only positions")
+    check(np.load(os.path.join(out, "mask.npy")).tolist() == np.tril(np.ones((4, 4), bool)).tolist(),
+          "sink-only mask")
+    help_text = subprocess.run([BIN, "mask", "--help"], capture_output=True, text=True).stdout
+    check("default 3" in help_text and "default 1" in help_text, "--help names the defaults")
+
+    # --positions stream: stream indices.
+    out = os.path.join(tmp, "stream")
+    check(run("--tokens", "8", "--chunk", "3", "--positions", "stream", "--out", out).returncode == 0,
+          "stream run")
+    stream_roles = np.load(os.path.join(out, "roles.npy")).tolist()
+    check(stream_roles == [0, 0, 0, 0, 0, 0, 1, 0, 0, 1], f"s = 3 layout {stream_roles}")
+    check(np.load(os.path.join(out, "positions.npy")).tolist() == list(range(10)), "stream positions")
+
+    # --word-aware on a text (byte tokens, a token's text is its byte): the gist
+    # after "abcd" would split "abcde"; the space after it starts a word.
+    text = os.path.join(tmp, "text.txt")
+    with open(text, "w") as f:
+        f.write("abcde fgh")
+    out = os.path.join(tmp, "words")
+    r = run("--tokens", "9", "--chunk", "4", "--sink", "0", "--text", text, "--word-aware", "--out", out)
+    check(r.returncode == 0, f"word-aware run: {r.stderr}")
+    check(np.load(os.path.join(out, "roles.npy")).tolist() == [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1],
+          "word-aware roles")
+    out = os.path.join(tmp, "plain")
+    check(run("--tokens", "9", "--chunk", "4", "--sink", "0", "--text", text, "--out", out).returncode
+          == 0, "plain text run")
+    check(np.load(os.path.join(out, "roles.npy")).tolist() == [0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 1],
+          "plain roles")
+
+    # --record: the recording's layout holds the same positions.
+    out, rec = os.path.join(tmp, "rec"), os.path.join(tmp, "mask.ssarec")
+    check(run("--tokens", "40", "--chunk", "4", "--levels", "2", "--record", rec, "--out", out)
+          .returncode == 0, "record run")
+    db = sqlite3.connect(rec)
+    blob, length, sink = db.execute("SELECT positions, length, sink_length FROM layouts").fetchone()
+    db.close()
+    positions = np.load(os.path.join(out, "positions.npy"))
+    check(np.frombuffer(blob, "<i8").tolist() == positions.tolist() and length == len(positions),
+          "recorded positions")
+    roles = np.load(os.path.join(out, "roles.npy"))
+    check(positions.tolist() == (np.arange(len(roles)) - np.cumsum(roles != 0)).tolist(),
+          "raw positions by default")
+    check(sink == 3, f"recorded sink {sink}")
 
     # Block description agrees with the dense mask of the same settings.
     settings = ["--tokens", "700", "--chunk", "5", "--levels", "3", "--sink", "3", "--previous", "1"]
@@ -120,6 +176,8 @@ with tempfile.TemporaryDirectory() as tmp:
         ["--tokens", "8", "--chunk", "3", "--sink", "-1"],
         ["--tokens", "8", "--chunk", "3", "--previous", "x"],
         ["--tokens", "8", "--chunk", "3", "--frobnicate"],
+        ["--tokens", "8", "--chunk", "3", "--positions", "rope"],
+        ["--tokens", "8", "--chunk", "3", "--word-aware"],  # needs --text
         ["--tokens", "40000", "--chunk", "8"],  # dense above L = 32768
     ]
     for i, args in enumerate(bad):

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <random>
+#include <vector>
 
 #include "engine/layout/gist_layout.h"
 #include "engine/mask/mask_rule.h"
@@ -24,6 +25,15 @@ inline RandomCase random_case(std::mt19937& rng, int64_t max_raw) {
   c.mask.previous_chunks = rng() % 3 == 0 ? 0 : static_cast<int>(rng() % 3);
   c.raw_tokens = 1 + rng() % max_raw;
   return c;
+}
+
+// Word starts for a random text of n raw tokens: about one token in 1..6
+// starts a word, so word-aware gists shift, stay and fall back.
+inline std::vector<bool> random_word_starts(std::mt19937& rng, int64_t n) {
+  const unsigned density = 1 + rng() % 6;
+  std::vector<bool> starts(n);
+  for (int64_t i = 0; i < n; ++i) starts[i] = i == 0 || rng() % density == 0;
+  return starts;
 }
 
 }  // namespace ssa::testing

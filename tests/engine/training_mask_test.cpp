@@ -8,6 +8,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "tests/engine/layout_names.h"
 #include "tests/engine/random_layouts.h"
 #include "tests/engine/worked_examples.h"
 
@@ -63,11 +64,49 @@ TEST(TrainingMask, SpecExampleSink) {
 }
 
 TEST(TrainingMask, NoGistsGivesTheCausalMask) {
-  GistLayout layout(settings_of(4, {}, 10), iota_tokens(7));
+  // Text shorter than a fixed sink still gets its final gists (spec); a
+  // dynamic sink with nothing after it compresses nothing.
+  GistLayout layout(settings_of(4, {}, -1), iota_tokens(7), {}, /*compress_from=*/7);
+  ASSERT_FALSE(layout.has_gists());
   const auto dense = dense_bits(layout, {1});
   for (int64_t q = 0; q < 7; ++q) {
     for (int64_t k = 0; k < 7; ++k) EXPECT_EQ(dense[q * 7 + k], k <= q ? 1 : 0);
   }
+}
+
+// Rule 2 is literal (the reference's raw_l0_mask): a meta-gist carries the
+// chunk id of the chunk after it, so that chunk's tokens see it even behind
+// a higher gist. Three levels, p = 0:
+//   r0 r1 G r2 r3 G M1 r4 r5 G r6 r7 G M1 M2 r8 r9 G M1 M2
+//    0  1 2  3  4 5  6  7  8 9 10 11 12 13 14 15 16 17 18 19
+TEST(TrainingMask, RuleTwoIncludesMetaGistsOfTheOwnChunk) {
+  GistLayout layout(settings_of(2, {2, 2}), iota_tokens(10));
+  ASSERT_EQ(testing::spec_notation(layout),
+            "r0 r1 G r2 r3 G M1 r4 r5 G r6 r7 G M1 M2 r8 r9 G M1 M2");
+  const auto dense = dense_bits(layout, {0});
+  const MaskRuleView rule = mask_rule_view(layout, {0});
+  const int64_t n = layout.length();
+  auto visible = [&](int64_t q, int64_t k) {
+    EXPECT_EQ(training_mask_allows(rule, q, k), dense[q * n + k] == 1) << q << "," << k;
+    return dense[q * n + k] == 1;
+  };
+  for (int64_t q : {15, 16, 17}) {      // r8 r9 and their gist: chunk 4
+    EXPECT_TRUE(visible(q, 13)) << q;   // M1 of chunk id 4, behind M2: rule 2
+    EXPECT_TRUE(visible(q, 14)) << q;   // M2: the top level, rule 1
+    EXPECT_FALSE(visible(q, 6)) << q;   // the first M1: hidden behind M2 (chunk id 2)
+    EXPECT_FALSE(visible(q, 12)) << q;  // G of chunk 3: hidden behind M1, M2
+  }
+  EXPECT_TRUE(visible(7, 6));     // r4 sees M1 (chunk id 2, and rule 1)
+  EXPECT_FALSE(visible(18, 13));  // the final M1 is no level-0 token: rule 3 only (its G's)
+  EXPECT_TRUE(visible(18, 17));
+  EXPECT_FALSE(visible(18, 16));
+}
+
+// Spec: `r r r` with s = 3 becomes `r r r G`; the gist closes a chunk of sink tokens.
+TEST(TrainingMask, SinkOnlyText) {
+  GistLayout layout(settings_of(4, {}, 3), iota_tokens(3));
+  const auto dense = dense_bits(layout, {1});
+  EXPECT_EQ(dense, (std::vector<uint8_t>{1, 0, 0, 0, 1, 1, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1}));
 }
 
 TEST(TrainingMask, TensorFormIsBoolSquare) {
@@ -115,18 +154,21 @@ TEST(TrainingMask, RandomSettingsKeepTheSpecProperties) {
           ASSERT_EQ(layout.chunk_id(k), layout.chunk_id(q)) << "query " << q << " key " << k;
         }
         // With p = 0, after a meta-gist the lower gists before it are hidden
-        // from later level-0 tokens.
-        if (c.mask.previous_chunks == 0 && layout.level(q) <= 0 && layout.is_gist(k)) {
+        // from later level-0 tokens, but for those of the own chunk (rule 2).
+        if (c.mask.previous_chunks == 0 && layout.level(q) <= 0 && layout.is_gist(k) &&
+            layout.chunk_id(k) != layout.chunk_id(q)) {
           for (int64_t m = k + 1; m < q; ++m) {
             ASSERT_FALSE(layout.level(m) > layout.level(k))
                 << "query " << q << " sees gist " << k << " behind higher gist " << m;
           }
         }
       }
+      // Rule 2, literally: a level-0 token sees every position of its own
+      // chunk and of the p before it, meta-gists included.
       if (layout.level(q) <= 0) {
         for (int64_t k = 0; k < q; ++k) {
-          if (layout.chunk_id(k) == layout.chunk_id(q) && layout.level(k) <= 0) {
-            ASSERT_EQ(dense[q * length + k], 1) << "own chunk, query " << q << " key " << k;
+          if (layout.chunk_id(q) - layout.chunk_id(k) <= c.mask.previous_chunks) {
+            ASSERT_EQ(dense[q * length + k], 1) << "rule 2, query " << q << " key " << k;
           }
         }
       }

@@ -21,6 +21,7 @@
 
 #include <imgui.h>
 #include "sessions/reader.h"
+#include "tests/gui/offscreen.h"
 #include "tests/gui/test_recording.h"
 
 namespace ssa::gui {
@@ -28,22 +29,7 @@ namespace {
 
 using testing::TempRecording;
 
-// One private Xvfb for the whole suite when there is no display.
-class DisplayEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    if (!display_available() && VirtualDisplay::installed())
-      display_ = std::make_unique<VirtualDisplay>(1600, 1000);
-  }
-  void TearDown() override { display_.reset(); }
-
- private:
-  std::unique_ptr<VirtualDisplay> display_;
-};
-const auto* const kDisplay = ::testing::AddGlobalTestEnvironment(new DisplayEnvironment);
-
-#define REQUIRE_DISPLAY() \
-  if (!display_available()) GTEST_SKIP() << "no X display (run under xvfb-run)"
+using testing::pixels_of;
 
 const char* const kViews[] = {"all",       "mask",     "strip",   "timeline",
                               "hierarchy", "training", "compare", "bookmarks"};
@@ -81,15 +67,6 @@ size_t differing_pixels(const Image& a, const Image& b) {
     diff +=
         a.rgba[i] != b.rgba[i] || a.rgba[i + 1] != b.rgba[i + 1] || a.rgba[i + 2] != b.rgba[i + 2];
   return diff;
-}
-
-// Pixels of exactly `colour` (RGB), the theme's packing (ImU32 is ABGR, the image RGBA).
-size_t pixels_of(const Image& image, ImU32 colour) {
-  const uint8_t r = colour & 255, g = (colour >> 8) & 255, b = (colour >> 16) & 255;
-  size_t n = 0;
-  for (size_t i = 0; i + 3 < image.rgba.size(); i += 4)
-    n += image.rgba[i] == r && image.rgba[i + 1] == g && image.rgba[i + 2] == b;
-  return n;
 }
 
 class GuiViews : public ::testing::Test {

@@ -10,6 +10,7 @@
 
 #include "engine/data/data_mix.h"
 #include "engine/layout/gist_layout.h"
+#include "engine/layout/word_starts.h"
 #include "engine/mask/training_mask.h"
 #include "engine/tokenizer/byte_tokenizer.h"
 #include "engine/train/train_config.h"
@@ -180,6 +181,47 @@ TEST(TrainingBatch, StreamsMasksTargetsAndAnswers) {
   EXPECT_TRUE(at::equal(full.token_ids, batch.token_ids));
   EXPECT_TRUE(at::equal(full.mask[0][0].narrow(0, 0, n).narrow(1, 0, n),
                         at::ones({n, n}, at::kBool).tril()));
+}
+
+// RoPE positions are the layout's (spec, "Position ids"): under `raw` gists
+// do not advance them, under `stream` they are stream indices; padding
+// continues from the last. Word-aware layouts place gists at word starts.
+TEST(TrainingBatch, PositionsAndWordStartsAreTheLayouts) {
+  ssa::SequenceSettings seq = ssa_sequence(200);
+  ssa::Rng rng(4);
+  const std::vector<ssa::Example> examples{
+      ssa::make_text(rng, ssa::document_budget(seq, 0), filler(), ssa::Split::kTrain)};
+  const ssa::ByteTokenizer tok(2);
+  std::vector<int64_t> raw{ssa::ByteTokenizer::kBos};
+  for (int64_t t : tok.encode(examples[0].document)) raw.push_back(t);
+  for (const auto scheme : {ssa::PositionScheme::kRaw, ssa::PositionScheme::kStream}) {
+    seq.ssa.layout.positions = scheme;
+    for (const bool word_aware : {false, true}) {
+      seq.ssa.layout.word_aware = word_aware;
+      const ssa::TrainingBatch batch = ssa::make_batch(examples, seq);
+      const auto text = [&](int64_t id) { return tok.token_text(id); };
+      ssa::GistLayout layout(seq.ssa.layout, raw,
+                             word_aware ? ssa::word_starts(raw, text) : std::vector<bool>{});
+      for (int64_t t : tok.encode(examples[0].prompt + examples[0].answer)) layout.append(t);
+      if (!examples[0].answer.empty()) layout.append(ssa::ByteTokenizer::kEos);
+      const int64_t n = layout.length();
+      std::vector<int64_t> expected = layout.position_ids();
+      for (int64_t t = n; t < seq.length; ++t) expected.push_back(expected.back() + 1);
+      const at::Tensor row = batch.position_ids[0].contiguous();
+      EXPECT_EQ(std::vector<int64_t>(row.data_ptr<int64_t>(), row.data_ptr<int64_t>() + seq.length),
+                expected);
+      for (int64_t t = 0; t < n; ++t)
+        ASSERT_EQ(batch.token_ids[0][t].item<int64_t>(), layout.token_id(t)) << t;
+      EXPECT_TRUE(at::equal(batch.mask[0][0].narrow(0, 0, n).narrow(1, 0, n),
+                            ssa::dense_training_mask(layout, ssa::MaskSettings{1})));
+      if (scheme == ssa::PositionScheme::kStream) {
+        EXPECT_TRUE(at::equal(batch.position_ids[0], at::arange(seq.length, at::kLong)));
+      } else {
+        ASSERT_GT(layout.num_gists(0), 10);
+        EXPECT_EQ(expected[n - 1], layout.num_raw() - 1);  // gists took no positions
+      }
+    }
+  }
 }
 
 TEST(TrainingBatch, DocumentBudgetIsTheLargestThatFits) {

@@ -7,19 +7,13 @@
 #include <fstream>
 
 #include "engine/model/checkpoint.h"
+#include "tests/model/scratch_dir.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-// Every test overwrites its own files. (No fs::remove_all: the torch wheel's
-// libtorch.so exports a std::filesystem::remove_all that crashes on non-empty
-// directories when it wins symbol resolution.)
-fs::path scratch(const std::string& name) {
-  fs::path p = fs::path(SSA_BINARY_DIR) / "tests" / "model" / "scratch" / name;
-  fs::create_directories(p);
-  return p;
-}
+using ssa::test::scratch_dir;
 
 ssa::ModelConfig tiny_config() {
   ssa::ModelConfig c;
@@ -43,7 +37,7 @@ std::string error_of(const std::function<void()>& f) {
 }
 
 TEST(Safetensors, RoundTripIsExactForEveryDtype) {
-  const fs::path dir = scratch("roundtrip");
+  const fs::path dir = scratch_dir("roundtrip");
   ssa::TensorMap t;
   t["a.f32"] = at::randn({3, 5});
   t["b.bf16"] = at::randn({7}).to(at::kBFloat16);
@@ -63,7 +57,7 @@ TEST(Safetensors, RoundTripIsExactForEveryDtype) {
 }
 
 TEST(Checkpoint, RoundTripKeepsConfigAndLogits) {
-  const fs::path dir = scratch("checkpoint");
+  const fs::path dir = scratch_dir("checkpoint");
   ssa::DecoderModel model(tiny_config(), 3);
   ssa::save_checkpoint(model, dir.string());
   ssa::DecoderModel back = ssa::load_checkpoint(dir.string());
@@ -86,7 +80,7 @@ TEST(Checkpoint, RoundTripKeepsConfigAndLogits) {
 }
 
 TEST(Checkpoint, WrongShapeIsAnErrorNamingTheTensor) {
-  const fs::path dir = scratch("wrong_shape");
+  const fs::path dir = scratch_dir("wrong_shape");
   ssa::DecoderModel model(tiny_config(), 3);
   ssa::save_checkpoint(model, dir.string());
   ssa::TensorMap w = model.weights();
@@ -114,7 +108,7 @@ TEST(Checkpoint, WrongShapeIsAnErrorNamingTheTensor) {
 }
 
 TEST(Safetensors, CorruptFilesAreErrorsNotCrashes) {
-  const fs::path dir = scratch("corrupt");
+  const fs::path dir = scratch_dir("corrupt");
   const std::string path = (dir / "bad.safetensors").string();
   auto write = [&](const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; };
   auto header = [](const std::string& json, const std::string& data) {

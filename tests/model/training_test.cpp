@@ -2,10 +2,15 @@
 // and a run stopped and resumed ends with exactly the weights of a run that
 // went straight through (seeded data, restored optimizer state).
 #include <ATen/ATen.h>
+#include <ftw.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <unistd.h>
 
 #include <filesystem>
 #include <numeric>
+#include <string>
 
 #include "engine/model/checkpoint.h"
 #include "engine/train/evaluation.h"
@@ -18,6 +23,18 @@ namespace fs = std::filesystem;
 
 std::string out_dir(const std::string& name) {
   return (fs::path(SSA_BINARY_DIR) / "tests" / "model" / "scratch" / name).string();
+}
+
+// The same, emptied first: train() refuses a folder that holds a run.
+// (Not std::filesystem::remove_all: LibTorch exports a copy of it that crashes.)
+std::string fresh_dir(const std::string& name) {
+  const std::string dir = out_dir(name);
+  struct stat st;
+  if (::lstat(dir.c_str(), &st) == 0)
+    ::nftw(
+        dir.c_str(), [](const char* p, const struct stat*, int, FTW*) { return ::remove(p); }, 16,
+        FTW_DEPTH | FTW_PHYS);
+  return dir;
 }
 
 // A smaller cousin of assets/configs/tiny-cpu.json, sized for a unit test;
@@ -40,7 +57,7 @@ ssa::TrainConfig tiny_config(int64_t steps, int64_t batch_size = 4, int64_t grad
 
 TEST(Training, ShortTinyRunLowersTheLoss) {
   ssa::TrainOptions options;
-  options.out_dir = out_dir("short_run");
+  options.out_dir = fresh_dir("short_run");
   options.progress = false;
   const ssa::TrainResult r = ssa::train(tiny_config(60), options);
   ASSERT_EQ(r.losses.size(), 60u);
@@ -59,12 +76,12 @@ TEST(Training, ShortTinyRunLowersTheLoss) {
 
 TEST(Training, StopAndResumeEqualsOneRun) {
   ssa::TrainOptions straight;
-  straight.out_dir = out_dir("straight");
+  straight.out_dir = fresh_dir("straight");
   straight.progress = false;
   const ssa::TrainResult a = ssa::train(tiny_config(6), straight);
 
   ssa::TrainOptions split = straight;
-  split.out_dir = out_dir("split");
+  split.out_dir = fresh_dir("split");
   split.stop_after = 3;
   ssa::train(tiny_config(6), split);
   split.stop_after = -1;
@@ -79,14 +96,53 @@ TEST(Training, StopAndResumeEqualsOneRun) {
     EXPECT_TRUE(at::equal(w, mb.weights().at(name))) << name;
 }
 
+// A continuation lays positions out as its init checkpoint was trained: a
+// config whose ssa.position_ids disagrees is refused in one line before
+// anything is written; one that agrees trains.
+TEST(Training, ContinuationMustKeepTheInitPositions) {
+  ssa::ModelConfig config = tiny_config(1).model;
+  config.vocab_size = 260;
+  config.ssa = tiny_config(1).ssa;
+  config.ssa.layout.positions = ssa::PositionScheme::kStream;
+  const std::string init = out_dir("stream_init");
+  ssa::save_checkpoint(ssa::DecoderModel(config, 1), init);
+  auto continuation = [&](const std::string& positions) {
+    return ssa::parse_train_config(R"({"init": ")" + init + R"(",
+      "ssa": {"hierarchy": "chunk4", "sink": 3, "previous_chunks": 1)" +
+                                       positions + R"(},
+      "data": {"seq_len": 96, "mix": {"passkey": 1}},
+      "train": {"steps": 1, "batch_size": 2, "eval_every": 0, "eval_batches": 1, "threads": 2}})",
+                                   "continue.json");
+  };
+  ssa::TrainOptions options;
+  options.progress = false;
+  // A name no earlier run used: a refused run must leave it absent.
+  options.out_dir = out_dir("refused_continuation_" + std::to_string(::getpid()));
+  try {
+    ssa::train(continuation(""), options);
+    ADD_FAILURE() << "a raw continuation of a stream checkpoint was accepted";
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.find('\n'), std::string::npos);
+    EXPECT_NE(what.find("continue.json: ssa.position_ids is \"raw\""), std::string::npos) << what;
+    EXPECT_NE(what.find("\"stream\""), std::string::npos) << what;
+  }
+  EXPECT_FALSE(fs::exists(options.out_dir));
+  options.out_dir = out_dir("stream_continuation");
+  const ssa::TrainResult r = ssa::train(continuation(R"(, "position_ids": "stream")"), options);
+  EXPECT_EQ(r.losses.size(), 1u);
+  EXPECT_EQ(ssa::load_checkpoint(options.out_dir + "/model").config().ssa.layout.positions,
+            ssa::PositionScheme::kStream);
+}
+
 // Two micro-batches of 2 accumulate to the same step as one batch of 4 (same
 // examples, normalised by the step's whole target weight).
 TEST(Training, AccumulationEqualsOneLargerBatch) {
   ssa::TrainOptions options;
   options.progress = false;
-  options.out_dir = out_dir("batch4");
+  options.out_dir = fresh_dir("batch4");
   const ssa::TrainResult big = ssa::train(tiny_config(2, 4, 1), options);
-  options.out_dir = out_dir("accum2x2");
+  options.out_dir = fresh_dir("accum2x2");
   const ssa::TrainResult accum = ssa::train(tiny_config(2, 2, 2), options);
   EXPECT_NEAR(big.losses[0], accum.losses[0], 1e-5);
   EXPECT_NEAR(big.losses[1], accum.losses[1], 1e-4);

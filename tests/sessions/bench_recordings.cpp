@@ -236,7 +236,7 @@ int main(int argc, char** argv) {
         Writer w(empty);
         int64_t run = w.begin_run(ssa::sessions::testing::named_run("ssa 7B-shaped"));
         w.write_layout(run, layout);
-        w.write_mask(run, ssa::sessions::testing::make_mask(577));
+        w.write_mask(run, ssa::sessions::testing::make_mask(layout));
         w.end_run(run);
       }
       empty_bytes = file_size(empty);
@@ -251,7 +251,7 @@ int main(int argc, char** argv) {
       Writer w(path);
       run = w.begin_run(ssa::sessions::testing::named_run("ssa 7B-shaped"));
       w.write_layout(run, layout);
-      w.write_mask(run, ssa::sessions::testing::make_mask(577));
+      w.write_mask(run, ssa::sessions::testing::make_mask(layout));
       for (int64_t s = 0; s < steps; ++s) {
         enqueue_step(w, run, s, pool[size_t(s % 4)]);
       }

@@ -62,6 +62,7 @@ TEST(Recorder, AssemblesLayerStepsFromPerHeadCalls) {
     }
     // Scores of a step whose decode record never comes are kept by finish().
     rec.on_chunk_scores(2, {0, 0, 0, {2, 5}, {7.f, 8.f}});
+    rec.finish();
   }
   sessions::Reader reader(path.str());
   ASSERT_TRUE(reader.run(run)->finished);
@@ -97,6 +98,80 @@ TEST(Recorder, AssemblesLayerStepsFromPerHeadCalls) {
   ASSERT_EQ(u.size(), 2u);
   EXPECT_EQ(u[0].layer_mask, 3u);
   EXPECT_EQ(u[0].picks, 2);
+}
+
+sessions::RunInfo run_named(const std::string& name) {
+  sessions::RunInfo info;
+  info.name = name;
+  info.kind = "train";
+  return info;
+}
+
+// A record that dies of an exception is recorded as failed with the
+// exception's first line, never as finished.
+TEST(Recorder, AnExceptionRecordsTheRunAsFailed) {
+  TempPath path("recorder_failed");
+  int64_t failed = 0, unwound = 0, interrupted = 0;
+  {
+    sessions::Writer writer(path.str());
+    Recorder rec(writer, run_named("bad_alloc"));
+    failed = rec.run_id();
+    EXPECT_THROW(record_run(rec,
+                            [&] {
+                              rec.on_train_step({1, 2.0, 1e-3, 10, 1, false});
+                              throw std::runtime_error("out of memory\nbacktrace line");
+                            }),
+                 std::runtime_error);
+    try {
+      Recorder cut(writer, run_named("unwound"));
+      unwound = cut.run_id();
+      throw std::bad_alloc();
+    } catch (const std::bad_alloc&) {
+    }
+    Recorder paused(writer, run_named("interrupted"));
+    interrupted = paused.run_id();
+    paused.on_train_step({1, 2.0, 1e-3, 10, 1, false});
+    paused.leave_incomplete();
+  }
+  sessions::Reader reader(path.str());
+  EXPECT_EQ(reader.run(failed)->status(), sessions::RunStatus::kFailed);
+  EXPECT_EQ(reader.run(failed)->failure, "out of memory");
+  EXPECT_EQ(reader.train_steps(failed).size(), 1u);  // what was recorded stays
+  EXPECT_EQ(reader.run(unwound)->status(), sessions::RunStatus::kFailed);
+  EXPECT_NE(reader.run(unwound)->failure.find("stopped before the end"), std::string::npos);
+  EXPECT_EQ(reader.run(interrupted)->status(), sessions::RunStatus::kIncomplete);
+  EXPECT_EQ(reader.train_steps(interrupted).size(), 1u);
+}
+
+// A resumed training run continues its run: steps after the checkpoint go,
+// later ones are recorded into the same run, which ends finished.
+TEST(Recorder, AResumedRunContinuesTheSameRun) {
+  TempPath path("recorder_resumed");
+  int64_t run = 0;
+  {
+    sessions::Writer writer(path.str());
+    Recorder first(writer, run_named("train"));
+    run = first.run_id();
+    for (int64_t s = 1; s <= 7; ++s) first.on_train_step({s, 3.0 - 0.1 * s, 1e-3, 10, 1, false});
+    first.leave_incomplete();  // killed at step 7, checkpoint at 5
+  }
+  {
+    sessions::Writer writer(path.str());
+    Recorder resumed(writer, run, 5);
+    EXPECT_EQ(resumed.run_id(), run);
+    for (int64_t s = 6; s <= 9; ++s) resumed.on_train_step({s, 2.0 - 0.1 * s, 1e-3, 10, 1, false});
+    resumed.finish();
+  }
+  sessions::Reader reader(path.str());
+  ASSERT_EQ(reader.runs().size(), 1u);
+  EXPECT_TRUE(reader.run(run)->finished);
+  const auto steps = reader.train_steps(run);
+  ASSERT_EQ(steps.size(), 9u);
+  for (size_t i = 0; i < steps.size(); ++i) EXPECT_EQ(steps[i].step, int64_t(i + 1));
+  EXPECT_DOUBLE_EQ(steps[5].loss, 2.0 - 0.6);  // step 6: the resumed run's value
+  // A run the file does not have cannot be continued.
+  sessions::Writer writer(path.str());
+  EXPECT_THROW(Recorder(writer, 42, 0), sessions::Error);
 }
 
 }  // namespace

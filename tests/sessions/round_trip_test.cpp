@@ -110,7 +110,7 @@ Recorded record(const std::string& path, const TraceShape& shape, ScoreEncoding 
                 int64_t* run_id) {
   Recorded rec;
   rec.layout = testing::make_layout(shape, 3);
-  rec.mask = testing::make_mask(9);
+  rec.mask = testing::make_mask(rec.layout, 8);
   WriterOptions options;
   options.score_encoding = encoding;
   Writer w(path, options);

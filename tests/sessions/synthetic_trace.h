@@ -168,9 +168,9 @@ inline DecodeStepRecord make_decode_step(int64_t step) {
   return d;
 }
 
-inline BlockMask make_mask(int64_t query_blocks) {
+inline BlockMask make_mask(int64_t query_blocks, int32_t block_size = 128) {
   BlockMask m;
-  m.block_size = 128;
+  m.block_size = block_size;
   m.previous_chunks = 1;
   m.row_offsets.push_back(0);
   for (int64_t b = 0; b < query_blocks; ++b) {
@@ -181,6 +181,12 @@ inline BlockMask make_mask(int64_t query_blocks) {
     m.row_offsets.push_back(int64_t(m.key_blocks.size()));
   }
   return m;
+}
+
+// A block mask with one query block per `block_size` positions of the layout
+// (the Reader refuses a mask with more rows than its layout has blocks).
+inline BlockMask make_mask(const Layout& layout, int32_t block_size = 128) {
+  return make_mask((layout.length() + block_size - 1) / block_size, block_size);
 }
 
 }  // namespace ssa::sessions::testing

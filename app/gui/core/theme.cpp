@@ -87,6 +87,16 @@ ImU32 error() {
   return rgb(255, 90, 90);
 }
 
+ImU32 method_colour(const std::string& method, bool hierarchical) {
+  // Okabe-Ito's colour-blind-safe set, with no blue (the score ramp's).
+  if (method == "ssa") return hierarchical ? rgb(40, 200, 225) : rgb(86, 220, 140);
+  if (method == "full") return rgb(240, 228, 66);
+  if (method == "oracle") return rgb(204, 121, 167);
+  if (method == "gist-only") return rgb(230, 159, 0);
+  if (method == "recency") return rgb(213, 94, 0);
+  return text_dim();
+}
+
 ImU32 score_colour(float t) {
   // One hue, dark to light: ranks read as brightness, and no meaning colour
   // is blue. The dark end stays above the masked cells' grey.

@@ -12,6 +12,7 @@
 
 #include <imgui.h>
 
+#include <string>
 #include <vector>
 
 namespace ssa::gui::theme {
@@ -31,6 +32,9 @@ ImU32 run_b();                // compare: the second run
 ImU32 bookmark();             // a user's bookmark on the step axis
 ImU32 metric();               // a plotted quantity without an SSA meaning (ms, loss, ...)
 ImU32 error();                // an error or warning message
+// An evaluation method (the Evaluation page and `ssa-workbench chart`, where
+// no other meaning colour is drawn): one colour each; "ssa" with levels is H-SSA.
+ImU32 method_colour(const std::string& method, bool hierarchical = false);
 // Scores: one sequential blue ramp from low to high; t in [0, 1].
 ImU32 score_colour(float t);
 

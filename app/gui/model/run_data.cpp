@@ -27,9 +27,6 @@ nlohmann::json parse_object(const std::string& text) {
 int64_t int_or(const nlohmann::json& j, const char* key, int64_t fallback) {
   return j.contains(key) && j[key].is_number_integer() ? j[key].get<int64_t>() : fallback;
 }
-std::string text_or(const nlohmann::json& j, const char* key) {
-  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
-}
 
 // "chunk 8-8, sink 3, p 1" from the layout's settings_json.
 std::string settings_summary(const std::string& settings_json, const sessions::BlockMask* mask) {
@@ -121,12 +118,13 @@ void build_steps(RunData& run) {
 RunFacts read_run_facts(const std::string& config_json, const LayoutIndex* layout) {
   RunFacts facts;
   const auto config = parse_object(config_json);
-  facts.expected_answer = text_or(config, "answer");
-  facts.task = text_or(config, "task");
-  facts.dense_layers =
-      static_cast<int32_t>(std::clamp<int64_t>(int_or(config, "dense_layers", 0), 0, kMaxLayers));
-  facts.k = static_cast<int32_t>(std::clamp<int64_t>(int_or(config, "k", -1), -1, 1 << 20));
-  facts.budget = text_or(config, "budget");
+  // The keys `info` reads too, read as it reads them (app/summary/decode_quality.h).
+  const summary::DecodeSummary decode = summary::summarize_decode(config_json, {});
+  facts.expected_answer = decode.answer;
+  facts.task = decode.task;
+  facts.dense_layers = std::clamp<int32_t>(decode.dense_layers, 0, kMaxLayers);
+  facts.k = std::clamp<int32_t>(decode.k, -1, 1 << 20);
+  facts.budget = decode.budget;
   if (facts.budget.empty()) {
     // Recordings made before "budget" existed say it with other keys.
     const bool auto_k =
@@ -267,7 +265,8 @@ std::shared_ptr<const RunData> load_run(sessions::Reader& reader, const sessions
                      return a.id == b.id && a.name == b.name && a.note == b.note;
                    });
     if (steps_same && bookmarks_same && p.info.finished == info.finished &&
-        p.info.dropped_details == info.dropped_details && p.info.name == info.name)
+        p.info.failure == info.failure && p.info.dropped_details == info.dropped_details &&
+        p.info.name == info.name)
       return previous;
   }
 

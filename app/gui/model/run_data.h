@@ -63,6 +63,10 @@ struct RunData {
   bool has_layout() const { return layout && layout->length() > 0; }
   bool is_decode() const { return !decode_steps.empty() || detail_steps.count > 0; }
   bool is_training() const { return !train_steps.empty(); }
+  // Stopped by an error (info.failure says why): shown as failed, never as live or finished.
+  bool failed() const { return info.status() == sessions::RunStatus::kFailed; }
+  // Finished or failed: nothing more will be written to it.
+  bool ended() const { return info.status() != sessions::RunStatus::kIncomplete; }
   bool is_dense(int32_t layer) const { return layer >= 0 && layer < facts.dense_layers; }
   bool is_answer_chunk(int32_t chunk) const;
   // Index in `steps` of the first step >= `step` (clamped to the last).

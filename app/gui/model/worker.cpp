@@ -143,7 +143,7 @@ bool has_choices(const RunData& run) {
 
 bool Worker::File::growing() const {
   for (const auto& r : runs)
-    if (!r->info.finished) return true;
+    if (!r->ended()) return true;
   return false;
 }
 

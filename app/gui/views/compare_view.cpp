@@ -130,6 +130,12 @@ void answer_cells(const RunData& run) {
   ImGui::PopFont();
   ImGui::TableNextColumn();
   ImGui::AlignTextToFramePadding();
+  if (run.failed()) {
+    // Whatever it generated before it stopped is no answer.
+    ImGui::TextColored(theme::vec(theme::error()), "run failed");
+    tooltip([&] { ImGui::Text("the run stopped: %s", run.info.failure.c_str()); });
+    return;
+  }
   ImGui::TextColored(theme::vec(verdict_colour(check.verdict)), "%s",
                      describe_verdict(check).c_str());
   if (check.expected.empty()) return;

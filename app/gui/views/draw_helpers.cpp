@@ -290,7 +290,28 @@ PlotRange plot_frame(ImDrawList* dl, ImVec2 min, ImVec2 max, const std::string& 
   } else {
     axis_left(dl, r.y, r.area_min.x);
   }
-  axis_below(dl, r.x, r.area_max.y, style.x_title);
+  if (style.x_ticks) {
+    const float h = small_font()->FontSize;
+    float free_from = -INFINITY;  // labels never overlap: a crowded one is left out
+    for (const auto& [v, label] : *style.x_ticks) {
+      const float sx = r.x.at(v);
+      if (sx < r.area_min.x - 0.5f || sx > r.area_max.x + 0.5f) continue;
+      dl->AddLine(ImVec2(sx, r.area_min.y), ImVec2(sx, r.area_max.y),
+                  theme::with_alpha(theme::grid(), 0.35f));
+      dl->AddLine(ImVec2(sx, r.area_max.y), ImVec2(sx, r.area_max.y + 4), theme::grid());
+      const float w = small_size(label).x;
+      if (sx - w / 2 < free_from) continue;
+      small_text(dl, ImVec2(sx - w / 2, r.area_max.y + 4), theme::text_dim(), label);
+      free_from = sx + w / 2 + 8;
+    }
+    if (style.x_title) {
+      const float w = small_size(style.x_title).x;
+      small_text(dl, ImVec2(r.area_max.x - w, r.area_max.y + 4 + h), theme::text_dim(),
+                 style.x_title);
+    }
+  } else {
+    axis_below(dl, r.x, r.area_max.y, style.x_title);
+  }
   if (points == 0)
     centered_note(dl, r.area_min, r.area_max,
                   style.empty_note ? style.empty_note : "not recorded in this run");

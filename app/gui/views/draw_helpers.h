@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app/gui/core/key_queue.h"
@@ -80,6 +81,9 @@ struct PlotStyle {
   const char* x_title = "step";
   const char* empty_note = nullptr;  // shown when there are no points
   const char* zoom_note = nullptr;   // said on the frame when the y axis is a zoom
+  // Labelled x ticks instead of numbered ones (a log axis: the values are
+  // where the data are, the labels what they stand for); null: numbered.
+  const std::vector<std::pair<double, std::string>>* x_ticks = nullptr;
 };
 // The frame: background, label, grid, numbered axes; returns where data go.
 PlotRange plot_frame(ImDrawList* dl, ImVec2 min, ImVec2 max, const std::string& label,

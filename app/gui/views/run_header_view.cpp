@@ -37,6 +37,11 @@ void draw_run_line(ViewContext& ctx) {
   if (run.facts.dense_layers > 0)
     facts += " · layers 0-" + std::to_string(run.facts.dense_layers - 1) + " dense";
   draw::dim_text(facts);
+  if (run.failed()) {
+    ImGui::SameLine(0, 18);
+    ImGui::TextColored(theme::vec(theme::error()), "failed: %s", run.info.failure.c_str());
+    return;
+  }
   const AnswerCheck check = check_answer(run, ctx.state.step);
   if (check.verdict == AnswerCheck::Verdict::kUnknown) return;
   ImGui::SameLine(0, 18);

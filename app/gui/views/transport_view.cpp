@@ -135,7 +135,7 @@ void TransportView::draw_scrubber(ViewContext& ctx) {
   scrubber_min_ = ImGui::GetCursorScreenPos();
   char format[96];
   if (run.steps.empty())
-    std::snprintf(format, sizeof format, "%s", run.info.finished ? "no steps" : "no step yet");
+    std::snprintf(format, sizeof format, "%s", run.ended() ? "no steps" : "no step yet");
   else
     std::snprintf(format, sizeof format, "step %lld  (%d of %d)", static_cast<long long>(s.step),
                   index + 1, n);

@@ -7,6 +7,7 @@ namespace ssa::gui {
 
 std::string ViewContext::no_steps_note() const {
   if (!run || !run->steps.empty()) return "";
+  if (run->failed()) return "this run failed before its first decode step: " + run->info.failure;
   return run->info.finished ? "this run recorded no decode steps"
                             : "prefilling the prompt: no decode step yet";
 }

@@ -13,12 +13,15 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app/gui/core/key_queue.h"
 #include "app/gui/core/texture.h"
+#include "app/gui/model/eval_results.h"
 #include "app/gui/model/layout_search.h"
 #include "app/gui/model/worker.h"
 #include "app/gui/ui_state.h"
@@ -273,6 +276,43 @@ class OpenDialog {
   char folder_[512] = "";
   bool initialised_ = false;
 };
+
+// 8. An evaluation results folder (`ssa-workbench eval`): the chart, the
+//    table of results, the examples; a click on a failed example with a
+//    recording opens it at its run and answer step.
+class EvaluationView : public View {
+ public:
+  void draw(ViewContext& ctx) override;
+  std::string subtitle(const ViewContext& ctx) const override;
+  void write_csv(const ViewContext& ctx, std::ostream& out) const override;
+  void set_results(std::shared_ptr<const EvalResults> results) { results_ = std::move(results); }
+  const EvalResults* results() const { return results_.get(); }
+  // What the user asked for this frame: a folder to open, an example's recording.
+  std::string take_folder_request() { return std::exchange(folder_request_, std::string()); }
+  struct ExampleRequest {
+    std::string recording;  // a path the Worker opens
+    int64_t run = -1, step = -1;
+  };
+  std::optional<ExampleRequest> take_example_request() { return std::exchange(example_, {}); }
+  void focus_folder_box() { focus_box_ = true; }
+
+ private:
+  void draw_folder_box();
+  void draw_results_table(float height);
+  void draw_examples_table();
+  std::shared_ptr<const EvalResults> results_;
+  char folder_[512] = "";
+  bool focus_box_ = false;
+  bool failed_only_ = true;
+  std::string folder_request_;
+  std::optional<ExampleRequest> example_;
+};
+// The chart of an evaluation (exact match against context, one plot per
+// task, one colour per method, a marker per k, axes and a legend) in
+// [min, max]; `tooltips`: a point under the mouse shows its figures. Drawn by
+// the Evaluation panel and, offscreen, by `ssa-workbench chart`.
+void draw_eval_chart(ImDrawList* dl, ImVec2 min, ImVec2 max, const EvalResults& results,
+                     bool tooltips);
 
 // Keys, mouse and the legend (F1 or ?); Escape closes it.
 void draw_help(bool* open, KeyQueue& keys, int levels);
