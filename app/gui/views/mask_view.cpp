@@ -32,7 +32,10 @@ namespace {
 
 // --- [SECTION] palette and small helpers ---------------------------------------------
 
-constexpr float kQueryRowHeight = 30.0f;
+// The query's row: a strip of bands, and beneath it what they are, in words
+// (never drawn over the bands it describes).
+constexpr float kQueryRowHeight = 40.0f;
+constexpr float kQueryBandHeight = 12.0f;
 constexpr float kCellZoom = 4.0f;  // pixels per position from which cells are drawn directly
 constexpr float kMaxZoom = 96.0f;
 
@@ -378,8 +381,7 @@ void MaskView::draw_tooltip(ViewContext& ctx, ImVec2 origin) {
 
 void MaskView::draw_query_row(ViewContext& ctx, ImDrawList* dl, ImVec2 origin, float width) {
   const LayoutIndex& index = *ctx.layout;
-  const float h = kQueryRowHeight - 6.0f;
-  const ImVec2 end(origin.x + width, origin.y + h);
+  const ImVec2 end(origin.x + width, origin.y + kQueryBandHeight + 4);
   ImGui::Dummy(ImVec2(width, kQueryRowHeight));
   dl->AddRectFilled(origin, end, theme::panel_background(), 3.0f);
   auto sx = [&](double x) { return origin.x + static_cast<float>((x - view_x_) * zoom_); };
@@ -387,7 +389,7 @@ void MaskView::draw_query_row(ViewContext& ctx, ImDrawList* dl, ImVec2 origin, f
   auto band = [&](int64_t a, int64_t b, ImU32 colour) {
     const float x0 = sx(static_cast<double>(a)),
                 x1 = std::max(sx(static_cast<double>(b)), x0 + 2.0f);
-    dl->AddRectFilled(ImVec2(x0, origin.y + 3), ImVec2(x1, end.y - 3), colour);
+    dl->AddRectFilled(ImVec2(x0, origin.y + 2), ImVec2(x1, end.y - 2), colour);
   };
   std::string note;
   const int64_t q = ctx.query_position();
@@ -422,12 +424,7 @@ void MaskView::draw_query_row(ViewContext& ctx, ImDrawList* dl, ImVec2 origin, f
       q < 0 ? std::string("the query sees")
             : "step " + std::to_string(ctx.state.step) + ", query #" + std::to_string(q) + " sees";
   if (!note.empty()) label += ": " + note;
-  const ImVec2 text_size = ImGui::CalcTextSize(label.c_str());
-  const ImVec2 at(origin.x + 6, origin.y + (h - ImGui::GetFontSize()) / 2);
-  dl->AddRectFilled(ImVec2(at.x - 3, at.y - 1),
-                    ImVec2(at.x + text_size.x + 3, at.y + text_size.y + 1),
-                    theme::with_alpha(theme::panel_background(), 0.8f), 3.0f);
-  dl->AddText(at, theme::text(), label.c_str());
+  dl->AddText(ImVec2(origin.x + 2, end.y + 2), theme::text_dim(), label.c_str());
 }
 
 // --- [SECTION] CSV ---------------------------------------------------------------------

@@ -35,7 +35,9 @@ void draw_run_line(ViewContext& ctx) {
     facts += " · budget " + run.facts.budget +
              (run.facts.k > 0 ? " k=" + std::to_string(run.facts.k) : "");
   if (run.facts.dense_layers > 0)
-    facts += " · layers 0-" + std::to_string(run.facts.dense_layers - 1) + " dense";
+    facts += run.facts.dense_layers == 1
+                 ? std::string(" · layer 0 dense")
+                 : " · layers 0-" + std::to_string(run.facts.dense_layers - 1) + " dense";
   draw::dim_text(facts);
   if (run.failed()) {
     ImGui::SameLine(0, 18);
