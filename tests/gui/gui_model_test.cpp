@@ -382,6 +382,34 @@ TEST(Worker, OpensSeveralRecordingsSideBySide) {
   EXPECT_EQ(two->layout->num_levels(), 2);
 }
 
+// A run the Recorder marked failed (runs.failure) has ended: never growing,
+// never taken for a live one, and the views say why it has no steps.
+TEST(Worker, FailedRunHasEndedAndSaysWhy) {
+  const std::string path = "/tmp/ssa_gui_failed_" + std::to_string(::getpid()) + ".ssarec";
+  {
+    sessions::Writer writer(path);
+    sessions::RunInfo info;
+    info.name = "cut short";
+    info.kind = "decode";
+    const int64_t id = writer.begin_run(info);
+    writer.fail_run(id, "std::bad_alloc");
+    writer.close();
+  }
+  Loaded loaded(path);
+  ASSERT_EQ(loaded.worker.files().size(), 1u);
+  ASSERT_EQ(loaded.worker.files()[0]->runs.size(), 1u);
+  const auto run = loaded.worker.files()[0]->runs[0];
+  EXPECT_TRUE(run->failed());
+  EXPECT_TRUE(run->ended());
+  EXPECT_FALSE(run->info.finished);
+  EXPECT_FALSE(loaded.worker.files()[0]->growing());
+  UiState state;
+  ViewContext ctx(loaded.worker, state, key_queue());
+  ctx.run = run;
+  EXPECT_EQ(ctx.no_steps_note(), "this run failed before its first decode step: std::bad_alloc");
+  std::filesystem::remove(path);
+}
+
 TEST(OpenDialog, RemembersRecentFilesNewestFirstWithoutDuplicates) {
   const std::string config = "/tmp/ssa_gui_config_" + std::to_string(::getpid());
   ::setenv("XDG_CONFIG_HOME", config.c_str(), 1);

@@ -466,7 +466,7 @@ struct Worker::Impl {
   // steps around the one shown (stepping back and forth is instant); the
   // rows cache a timeline's per-step rows (a live refresh reads only new ones).
   LruCache<std::tuple<int32_t, int64_t, int64_t, int32_t>, sessions::LayerStep> detail_cache{
-      size_t(12) << 20};
+      size_t(4) << 20};
   LruCache<RowKey, TimelineRow> rows_cache{size_t(32) << 20};
   std::map<std::pair<RunId, RunId>, std::map<int64_t, float>> compared;
 
