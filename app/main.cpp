@@ -55,6 +55,7 @@ int run_default() {
 int main(int argc, char** argv) {
   CLI::App app{"SSA Workbench: see Simplified Sparse Attention (gist tokens) work"};
   app.require_subcommand(0, 1);
+  app.set_version_flag("--version", ssa::cli::version_text());
   try {
     ssa::cli::register_info_command(app);
     ssa::cli::register_export_command(app);
@@ -65,6 +66,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     return fail(e.what(), 2);

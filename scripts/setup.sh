@@ -13,7 +13,7 @@ apt_packages=(
   libimgui-dev libglfw3-dev libgl-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev libfmt-dev libstb-dev
   libpcre2-dev libicu-dev
-  fortunes fortunes-min bible-kjv bible-kjv-text xvfb xauth fonts-dejavu-core
+  fortunes fortunes-min bible-kjv bible-kjv-text xvfb xauth fonts-dejavu-core xdotool imagemagick
 )
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -57,8 +57,12 @@ void register_export_command(CLI::App& app);
 void register_train_command(CLI::App& app);
 // `tokenize`: text -> token ids, or ids -> text (app/cli/tokenize_command.cpp).
 void register_tokenize_command(CLI::App& app);
-// gui, screenshot, bench gui (app/cli/gui_commands.cpp).
+// gui, screenshot, live, bench gui (app/cli/gui_commands.cpp, or their
+// refusals in gui_commands_absent.cpp when the build has no GUI).
 void register_gui_commands(CLI::App& app);
+// What `ssa-workbench --version` prints (defined beside register_gui_commands).
+constexpr const char* kVersion = "0.5.0";
+std::string version_text();
 // The `bench` subcommand group, created on first use: add benchmarks to it
 // with bench_group(app).add_subcommand("name", ...).
 CLI::App& bench_group(CLI::App& app);

@@ -29,7 +29,8 @@ std::string executable_folder() {
 bool needs_engine_commands(int argc, const char* const* argv) {
   if (argc < 2) return false;  // the GUI (or the headless summary) on the demo
   const std::string command = argv[1];
-  for (const char* light : {"info", "export", "tokenize", "gui", "screenshot", "live"})
+  for (const char* light :
+       {"info", "export", "tokenize", "gui", "screenshot", "chart", "live", "--version"})
     if (command == light) return false;
   if (command == "bench") return argc < 3 || std::strcmp(argv[2], "gui") != 0;
   return true;  // an engine command, top-level help (lists them all), or a typo

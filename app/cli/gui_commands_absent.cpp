@@ -1,4 +1,4 @@
-// `gui`, `screenshot`, `live` and `bench gui` in a build without the GUI
+// `gui`, `screenshot`, `chart`, `live` and `bench gui` in a build without the GUI
 // (SSA_GUI=OFF, or AUTO where GLFW / ImGui / stb were not found, as on the GPU
 // machine): each says so in one line and exits 2, whatever its arguments.
 #include <CLI/CLI.hpp>
@@ -6,6 +6,7 @@
 #include <string>
 
 #include "app/cli/commands.h"
+#include "sessions/recording_format.h"
 
 namespace ssa::cli {
 namespace {
@@ -22,9 +23,15 @@ void add_absent(CLI::App& parent, const std::string& name, const std::string& wh
 
 }  // namespace
 
+std::string version_text() {
+  return std::string("ssa-workbench ") + kVersion + " (recording format " +
+         std::to_string(sessions::kFormatVersion) + "; no GUI in this build)";
+}
+
 void register_gui_commands(CLI::App& app) {
   add_absent(app, "gui", "Open a recording in the workbench window");
   add_absent(app, "screenshot", "Render workbench views of a recording to a PNG file");
+  add_absent(app, "chart", "Draw an evaluation's chart to a PNG file");
   add_absent(app, "live", "Record a decode and watch it in the window as it runs");
   add_absent(bench_group(app), "gui", "GUI frame build times");
 }

@@ -2,16 +2,28 @@
 //
 // run_default_workbench(): what `ssa-workbench` with no arguments does. With a
 // display it opens the window on the shipped demo recording; without one it
-// prints the headless summary of that recording (app/summary/recording_summary.h). A missing or
-// unreadable demo is reported in one line.
+// prints the headless summary of that recording (app/summary/recording_summary.h).
+// A missing or unreadable demo is reported in one line.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 namespace ssa::gui {
 
+struct WorkbenchOptions {
+  std::vector<std::string> recordings;  // opened side by side
+  std::string results;                  // an evaluation results folder ("" none): opens on it
+  bool wait_for_files = false;          // live: the recorder creates them
+  int64_t expected_steps = -1;          // live: the steps asked of the recorder (progress)
+  // Live: a line about the recorder process, polled every frame ("" none).
+  std::function<std::string()> recorder_note;
+};
+
 int run_default_workbench();
-// Opens the window on `path` (exit code 0, or 1 with a one-line error).
-int run_workbench(const std::string& path);
+// Opens the window (exit code 0, or 1 with a one-line error).
+int run_workbench(const WorkbenchOptions& options);
 
 }  // namespace ssa::gui

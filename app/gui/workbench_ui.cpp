@@ -1,17 +1,32 @@
-// WorkbenchUi (see workbench_ui.h): the frame's layout. Left, the mask above
-// the token strip; right, the hierarchy above the score timeline (with
-// training, compare and bookmarks as tabs beside it); the transport and a
-// status line along the bottom.
+// WorkbenchUi (see workbench_ui.h): the frame's layout. Under the menu, the
+// run header and the one legend; then pages: the workbench grid (mask above
+// the token strip, hierarchy above the score timeline), Compare, Costs /
+// Training and Bookmarks, each a full view; any view maximised by a
+// double-click on its title or a key (1-7, 0 or Escape back). The transport
+// and a status line along the bottom.
+//
+// [SECTION] panels: names and titles
+// [SECTION] construction and runs
+// [SECTION] frame
+// [SECTION] live: following a growing recording
+// [SECTION] keys
+// [SECTION] menu
+// [SECTION] pages and the grid
+// [SECTION] panel frame: title, maximise, export
+// [SECTION] status line
+// [SECTION] dialogs
+// [SECTION] export
 #include "app/gui/workbench_ui.h"
 
 #include <imgui.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <cstring>
+#include <filesystem>
+#include <fstream>
 
-#include "app/gui/core/posix_files.h"
+#include "app/cli/atomic_output.h"
+#include "app/gui/core/key_queue.h"
 #include "app/gui/core/theme.h"
 
 namespace ssa::gui {
@@ -21,28 +36,44 @@ constexpr ImGuiWindowFlags kRootFlags =
     ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
     ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_MenuBar;
 
-struct PanelName {
-  const char* name;
-  Panel panel;
-};
-const PanelName kPanels[] = {{"all", Panel::kAll},
-                             {"mask", Panel::kMask},
-                             {"strip", Panel::kStrip},
-                             {"timeline", Panel::kTimeline},
-                             {"hierarchy", Panel::kHierarchy},
-                             {"training", Panel::kTraining},
-                             {"compare", Panel::kCompare},
-                             {"bookmarks", Panel::kBookmarks}};
+// --- [SECTION] panels: names and titles ---------------------------------------------------
 
-// A bordered child region that looks like a docked panel.
-bool begin_panel(const char* id, ImVec2 size) {
-  ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(10, 8));
-  const bool open =
-      ImGui::BeginChild(id, size, true,
-                        ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse |
-                            ImGuiWindowFlags_AlwaysUseWindowPadding);
-  ImGui::PopStyleVar();
-  return open;
+struct PanelInfo {
+  Panel panel;
+  const char* name;   // --view
+  const char* title;  // the panel's title
+  char key;           // maximises it
+};
+const PanelInfo kPanels[] = {{Panel::kAll, "all", "Workbench", '0'},
+                             {Panel::kMask, "mask", "Mask", '1'},
+                             {Panel::kStrip, "strip", "Token strip", '2'},
+                             {Panel::kHierarchy, "hierarchy", "Hierarchy", '3'},
+                             {Panel::kTimeline, "timeline", "Score timeline", '4'},
+                             {Panel::kCompare, "compare", "Compare", '5'},
+                             {Panel::kTraining, "training", "Costs and training", '6'},
+                             {Panel::kBookmarks, "bookmarks", "Bookmarks", '7'},
+                             {Panel::kEvaluation, "evaluation", "Evaluation", '8'}};
+
+const PanelInfo& info(Panel panel) {
+  for (const auto& p : kPanels)
+    if (p.panel == panel) return p;
+  return kPanels[0];
+}
+
+bool in_grid(Panel panel) {
+  return panel == Panel::kMask || panel == Panel::kStrip || panel == Panel::kHierarchy ||
+         panel == Panel::kTimeline;
+}
+
+// Drops trailing " · " parts of a subtitle until it fits `width` (never a cut word).
+std::string elide(const std::string& text, float width) {
+  std::string s = text;
+  while (!s.empty() && ImGui::CalcTextSize(s.c_str()).x > width) {
+    const size_t cut = s.rfind(" \xC2\xB7 ");
+    if (cut == std::string::npos) return "";
+    s = s.substr(0, cut);
+  }
+  return s;
 }
 
 }  // namespace
@@ -54,75 +85,145 @@ std::optional<Panel> parse_panel(const std::string& name) {
 }
 
 const char* panel_names() {
-  return "all|mask|strip|timeline|hierarchy|training|compare|bookmarks";
+  return "all|mask|strip|timeline|hierarchy|training|compare|bookmarks|evaluation";
 }
 
-WorkbenchUi::WorkbenchUi(std::unique_ptr<SessionModel> model) : model_(std::move(model)) {
-  SessionBrowserView::remember(model_->path());
-  reset_state_for_run();
-}
+// --- [SECTION] construction and runs ----------------------------------------------------------
+
+WorkbenchUi::WorkbenchUi(std::unique_ptr<Worker> worker) : worker_(std::move(worker)) {}
 
 WorkbenchUi::~WorkbenchUi() = default;
 
-void WorkbenchUi::reset_state_for_run() {
-  if (state_.run_id == 0 || !model_->run(state_.run_id)) state_.run_id = model_->default_run();
-  const RunData* run = model_->run(state_.run_id);
-  state_.step = run && run->detail_steps.count > 0 ? run->detail_steps.first : 0;
-  state_.layer = 0;
-  state_.head = -1;
+void WorkbenchUi::select_run(RunId id) {
+  state_.run = id;
+  auto run = worker_->run(id);
   state_.playing = false;
-  state_.selected_chunk = run && !run->answer_chunks.empty() ? run->answer_chunks.front() : -1;
-  // Compare against another run of the same stream, preferably one that
-  // recorded its choices too (else a full-attention baseline).
-  state_.compare_run = -1;
+  state_.head = -1;
+  state_.step = run && !run->steps.empty() ? run->steps.front() : 0;
+  // The first layer that selects (dense layers select nothing).
+  state_.layer = run && run->facts.dense_layers < run->num_layers ? run->facts.dense_layers : 0;
+  state_.selected_chunk =
+      run && !run->facts.answer_chunks.empty() ? run->facts.answer_chunks.front() : -1;
+  // A training run opens on its curves; a decode run leaves the training page.
+  if (run && run->is_training() && !run->is_decode()) state_.panel = Panel::kTraining;
+  // Compare against another run of the same prompt, preferably one that
+  // recorded its choices too (else a full-attention baseline), any file.
+  state_.compare_run = RunId{};
   int best = 0;
-  for (const auto& info : model_->runs()) {
-    const RunData* other = model_->run(info.id);
-    if (info.id == state_.run_id || !other->layout || !run || !run->layout) continue;
-    const int score = (other->index.length() == run->index.length() ? 2 : 0) +
+  for (const auto& other : worker_->runs()) {
+    if (!run || other->id == id || !other->is_decode()) continue;
+    const bool same_prompt =
+        other->layout && run->layout && other->layout->raw_count() == run->layout->raw_count();
+    const int score = (same_prompt ? 4 : 0) + (other->id.file == id.file ? 2 : 0) +
                       (other->detail_steps.count > 0 ? 1 : 0) + 1;
-    if (score > best) best = score, state_.compare_run = info.id;
+    if (score > best) best = score, state_.compare_run = other->id;
   }
-  views_->mask.fit();
-}
-
-void WorkbenchUi::select_run(int64_t run_id) {
-  state_.run_id = run_id;
-  reset_state_for_run();
+  followed_run_ = id;
+  followed_last_ = run && !run->steps.empty() ? run->steps.back() : -1;
+  views_.mask.fit();
 }
 
 void WorkbenchUi::open(const std::string& path) {
+  worker_->open(path);
+  OpenDialog::remember(path);
+  state_.status = "opening " + path;
+  state_.status_is_error = false;
+}
+
+std::string WorkbenchUi::open_results(const std::string& folder) {
   try {
-    auto model = std::make_unique<SessionModel>(path);
-    views_ = std::make_unique<Views>();  // before the old model's runs go away
-    model_ = std::move(model);
-    state_ = UiState();
-    reset_state_for_run();
-    SessionBrowserView::remember(path);
-    state_.status = "opened " + path;
-  } catch (const std::exception& e) {
+    auto results = std::make_shared<const EvalResults>(load_eval_results(folder));
+    const size_t rows = results->results.size();
+    views_.evaluation.set_results(std::move(results));
+    state_.panel = Panel::kEvaluation;
+    state_.status = "opened " + folder + " (" + std::to_string(rows) + " configurations)";
+    state_.status_is_error = false;
+    return "";
+  } catch (const EvalFormatError& e) {
     state_.status = e.what();
+    state_.status_is_error = true;
+    return e.what();
   }
+}
+
+// A failed example's recording: opened once (a file already open is reused),
+// shown at the example's run and answer step as soon as it has loaded.
+void WorkbenchUi::open_example(const EvaluationView::ExampleRequest& example) {
+  int32_t file = -1;
+  for (const auto& f : worker_->files())
+    if (f->path == example.recording) file = f->index;
+  if (file < 0) {
+    file = worker_->open(example.recording);
+    OpenDialog::remember(example.recording);
+  }
+  pending_example_ = PendingExample{RunId{file, example.run}, example.step};
+  state_.status = "opening " + example.recording + " at run " + std::to_string(example.run) +
+                  ", step " + std::to_string(example.step);
+  state_.status_is_error = false;
+}
+
+void WorkbenchUi::follow_example() {
+  if (!pending_example_) return;
+  const PendingExample p = *pending_example_;
+  const auto& file = worker_->files()[p.run.file];
+  if (file->status == Worker::FileStatus::kFailed) {
+    state_.status = file->error;
+    state_.status_is_error = true;
+    pending_example_.reset();
+    return;
+  }
+  if (file->status != Worker::FileStatus::kReady) return;
+  pending_example_.reset();
+  auto run = worker_->run(p.run);
+  if (!run) {
+    state_.status = file->path + " has no run " + std::to_string(p.run.run);
+    state_.status_is_error = true;
+    return;
+  }
+  select_run(p.run);
+  // The answer step, or the run's nearest step when it was not recorded.
+  if (!run->steps.empty()) state_.step = run->steps[run->step_index(std::max<int64_t>(0, p.step))];
+  state_.panel = Panel::kAll;
+  state_.status = "run " + std::to_string(p.run.run) + " of " + file->path + " at its answer step";
+  state_.status_is_error = false;
+}
+
+void WorkbenchUi::set_follow(bool follow) {
+  follow_ = follow;
+  worker_->set_follow(follow);
 }
 
 void WorkbenchUi::wait_idle() {
-  model_->wait_idle();
-  views_->mask.wait_idle();
+  worker_->wait_idle();
+  worker_->poll();
+}
+
+// A run to show once the files have loaded, and a layer the run has.
+bool WorkbenchUi::keep_state_valid() {
+  if (!worker_->run(state_.run)) {
+    const RunId id = worker_->default_run();
+    if (!id.valid()) return false;
+    select_run(id);
+  }
+  auto run = worker_->run(state_.run);
+  state_.layer = std::clamp(state_.layer, 0, std::max(0, run->num_layers - 1));
+  if (run->num_heads > 0) state_.head = std::clamp(state_.head, -1, run->num_heads - 1);
+  if (state_.compare_run.valid() && !worker_->run(state_.compare_run)) state_.compare_run = RunId{};
+  return true;
 }
 
 ViewContext WorkbenchUi::make_context() {
-  ViewContext ctx(*model_, state_);
-  ctx.run = model_->run(state_.run_id);
-  if (ctx.run) {
-    if (ctx.run->detail_steps.count > 0) {
-      ctx.first_step = ctx.run->detail_steps.first;
-      ctx.last_step = ctx.run->detail_steps.last;
-    } else if (!ctx.run->decode_steps.empty()) {
-      ctx.first_step = ctx.run->decode_steps.front().step;
-      ctx.last_step = ctx.run->decode_steps.back().step;
-    }
-    state_.layer = std::clamp(state_.layer, 0, std::max(0, ctx.run->num_layers - 1));
-  }
+  ViewContext ctx(*worker_, state_, key_queue());
+  ctx.run = worker_->run(state_.run);
+  ctx.layout = ctx.run ? ctx.run->layout.get() : nullptr;
+  ctx.other = worker_->run(state_.compare_run);
+  // One coverage scale for every view: the largest share any open run covered.
+  double largest = 0;
+  bool any = false;
+  for (const auto& r : worker_->runs())
+    if (r->quality.has_coverage()) largest = std::max(largest, r->quality.max_coverage), any = true;
+  ctx.coverage_top = any ? draw::share_axis_max(largest) : 1.0;
+  ctx.coverage_measured = any;
   return ctx;
 }
 
@@ -135,29 +236,24 @@ void WorkbenchUi::timed(const char* name, Draw&& draw) {
                  .count()});
 }
 
+// --- [SECTION] frame ---------------------------------------------------------------------
+
 void WorkbenchUi::frame(float dt) {
   parts_.clear();
-  if (follow_ && (follow_clock_ += dt) >= 1.0f) {
-    follow_clock_ = 0;
-    const bool at_end = [&] {
-      const RunData* run = model_->run(state_.run_id);
-      return run && state_.step >= run->detail_steps.last;
-    }();
-    try {
-      if (model_->refresh() && at_end && !state_.playing) {
-        // Following the newest step, as a live view should.
-        const RunData* run = model_->run(state_.run_id);
-        if (run && run->detail_steps.count > 0) state_.step = run->detail_steps.last;
-      }
-    } catch (const std::exception& e) {
-      state_.status = e.what();
-    }
-  }
+  key_queue().next_frame();
+  worker_->poll();
+  const bool have_run = keep_state_valid();
+  follow_example();
+  follow_live();
   ViewContext ctx = make_context();
-  if (ctx.run) {
-    views_->transport.update(ctx, dt);
-    ctx.step = model_->head_step(state_.run_id, state_.step, state_.layer, state_.head);
-    ctx.unfolds = model_->unfolds(state_.run_id, state_.step);
+  if (have_run) {
+    apply_keys(ctx);
+    views_.transport.update(ctx, dt);
+    if (ctx.layout) {
+      ctx.step =
+          worker_->head_step(ctx.run, state_.step, state_.layer, state_.head, &ctx.step_exact);
+      ctx.unfolds = worker_->unfolds(ctx.run, state_.step);
+    }
   }
   const ImGuiViewport* viewport = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(viewport->Pos);
@@ -166,60 +262,182 @@ void WorkbenchUi::frame(float dt) {
   ImGui::Begin("SSA Workbench", nullptr, kRootFlags);
   ImGui::PopStyleVar();
   draw_menu(ctx);
-  if (!ctx.run || !ctx.run->layout) {
-    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(theme::text_dim()),
-                       "%s has no run with a token layout to show.", model_->path().c_str());
-    timed("training", [&] { views_->training.draw(ctx); });
-  } else if (panel_ == Panel::kAll) {
-    draw_all(ctx);
+  if (!ctx.run && state_.panel == Panel::kEvaluation) {
+    // An evaluation needs no recording: its page alone, and the status line.
+    draw_pages(ctx);
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    draw_main(ctx, ImVec2(avail.x, avail.y - ImGui::GetFrameHeightWithSpacing()));
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextColored(theme::vec(state_.status_is_error ? theme::error() : theme::text_dim()),
+                       "%s", state_.status.c_str());
+  } else if (!ctx.run) {
+    draw_waiting();
   } else {
-    draw_single(ctx);
+    const ImGuiStyle& style = ImGui::GetStyle();
+    timed("header", [&] { views_.header.draw(ctx); });
+    draw::legend(theme::meanings(ctx.layout ? ctx.layout->num_levels() : 1, ctx.coverage_measured));
+    draw_pages(ctx);
+    const float transport_h = TransportView::height(ctx.run.get());
+    const float status_h = ImGui::GetFrameHeight();
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    draw_main(ctx, ImVec2(avail.x, avail.y - transport_h - status_h - 2 * style.ItemSpacing.y));
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(10, 8));
+    if (ImGui::BeginChild("##transport", ImVec2(avail.x, transport_h), true,
+                          ImGuiWindowFlags_AlwaysUseWindowPadding))
+      timed("transport", [&] { views_.transport.draw(ctx); });
+    ImGui::EndChild();
+    ImGui::PopStyleVar();
+    draw_status(ctx);
   }
   ImGui::End();
-  if (browser_open_ || state_.open_browser) {
-    browser_open_ = true;
-    state_.open_browser = false;
-    const std::string picked = browser_.draw(&browser_open_);
-    if (!picked.empty()) open(picked);
+  draw_dialogs(ctx);
+  const std::string folder = views_.evaluation.take_folder_request();
+  if (!folder.empty()) open_results(folder);
+  if (auto example = views_.evaluation.take_example_request()) open_example(*example);
+}
+
+// Before any run is there: what the window waits for, in words.
+void WorkbenchUi::draw_waiting() {
+  std::string text;
+  for (const auto& f : worker_->files()) {
+    switch (f->status) {
+      case Worker::FileStatus::kWaiting:
+        text += "Waiting for the recorder to create " + f->path + " ...\n";
+        break;
+      case Worker::FileStatus::kLoading:
+        text += "Loading " + f->path + " ...\n";
+        break;
+      case Worker::FileStatus::kFailed:
+        text += f->error + "\n";
+        break;
+      case Worker::FileStatus::kReady:
+        text += f->runs.empty() ? f->path + ": waiting for the recorder's first run ...\n"
+                                : f->path + ": no run to show\n";
+        break;
+    }
+  }
+  if (worker_->files().empty()) text = "No recording open: File > Open (Ctrl+O).";
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const ImVec2 size = ImGui::CalcTextSize(text.c_str());
+  ImGui::SetCursorPos(ImVec2(ImGui::GetCursorPos().x + std::max(0.0f, (avail.x - size.x) / 2),
+                             ImGui::GetCursorPos().y + std::max(0.0f, (avail.y - size.y) / 2)));
+  ImGui::TextColored(theme::vec(theme::text_dim()), "%s", text.c_str());
+}
+
+// --- [SECTION] live: following a growing recording ------------------------------------------
+
+void WorkbenchUi::follow_live() {
+  auto run = worker_->run(state_.run);
+  if (!run || run->steps.empty()) return;
+  const int64_t last = run->steps.back();
+  if (run->id != followed_run_) {
+    followed_run_ = run->id;
+    followed_last_ = last;
+    return;
+  }
+  // The user was at the newest step: stay there as the recording grows.
+  if (last != followed_last_ && state_.step == followed_last_ && !state_.playing)
+    state_.step = last;
+  followed_last_ = last;
+  if (run->ended()) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (run->steps.size() != live_steps_) {
+    if (live_steps_ == 0 || live_first_ == std::chrono::steady_clock::time_point{})
+      live_first_ = now, live_first_steps_ = run->steps.size();
+    live_steps_ = run->steps.size();
+    live_last_ = now;
+  }
+}
+
+// --- [SECTION] keys ------------------------------------------------------------------------
+
+void WorkbenchUi::apply_keys(ViewContext& ctx) {
+  KeyQueue& keys = ctx.keys;
+  const ImGuiIO& io = ImGui::GetIO();
+  if (keys.pressed(Key::kCtrlO)) state_.open_dialog = true;
+  if (keys.pressed(Key::kCtrlQ)) quit_ = true;
+  if (keys.pressed(Key::kF1)) state_.help_open = !state_.help_open;
+  const bool dialog = state_.open_dialog || state_.help_open;
+  if (!dialog && keys.pressed(Key::kEscape) && state_.panel != Panel::kAll) {
+    state_.panel = Panel::kAll;
+    keys.consume(Key::kEscape);
+  }
+  if (io.WantTextInput || dialog) return;
+  for (ImWchar c : io.InputQueueCharacters) {
+    if (c == '?') state_.help_open = true;
+    if (c == 'b' || c == 'B') BookmarksView::add(ctx, "", "");
+    for (const auto& p : kPanels)
+      if (c == static_cast<ImWchar>(p.key)) state_.panel = p.panel;
+  }
+}
+
+// --- [SECTION] menu ---------------------------------------------------------------------------
+
+void WorkbenchUi::draw_menus(ViewContext& ctx) {
+  if (ImGui::BeginMenu("File")) {
+    if (ImGui::MenuItem("Open...", "Ctrl+O")) state_.open_dialog = true;
+    if (ImGui::MenuItem("Open results folder...")) {
+      state_.panel = Panel::kEvaluation;
+      views_.evaluation.focus_folder_box();
+    }
+    if (ImGui::BeginMenu("Recent")) {
+      for (const auto& path : OpenDialog::recent())
+        if (ImGui::MenuItem(path.c_str())) open(path);
+      ImGui::EndMenu();
+    }
+    ImGui::Separator();
+    const bool can_export = ctx.run != nullptr;
+    if (ImGui::MenuItem("Export this view as PNG", nullptr, false, can_export))
+      capture_requested_ = true, capture_panel_ = state_.panel;
+    if (ImGui::MenuItem("Export this view's data as CSV", nullptr, false,
+                        can_export && state_.panel != Panel::kAll))
+      export_csv(ctx, state_.panel);
+    ImGui::Separator();
+    if (ImGui::MenuItem("Quit", "Ctrl+Q")) quit_ = true;
+    ImGui::EndMenu();
+  }
+  if (ImGui::BeginMenu("View")) {
+    for (const auto& p : kPanels) {
+      const char shortcut[2] = {p.key, 0};
+      if (ImGui::MenuItem(p.title, shortcut, state_.panel == p.panel)) state_.panel = p.panel;
+    }
+    ImGui::Separator();
+    if (ImGui::MenuItem("Help", "F1")) state_.help_open = true;
+    ImGui::EndMenu();
   }
 }
 
 void WorkbenchUi::draw_menu(ViewContext& ctx) {
   if (!ImGui::BeginMenuBar()) return;
-  if (ImGui::BeginMenu("File")) {
-    if (ImGui::MenuItem("Open...", "Ctrl+O")) state_.open_browser = true;
-    if (ImGui::BeginMenu("Recent")) {
-      for (const auto& path : SessionBrowserView::recent())
-        if (ImGui::MenuItem(path.c_str())) open(path);
-      ImGui::EndMenu();
-    }
-    ImGui::Separator();
-    if (ImGui::MenuItem("Quit", "Ctrl+Q")) quit_ = true;
-    ImGui::EndMenu();
-  }
-  if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed('O')) state_.open_browser = true;
-  if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed('Q')) quit_ = true;
+  draw_menus(ctx);
   ImGui::Separator();
   // Run, layer and head selectors: what every view shows.
-  ImGui::SetNextItemWidth(280);
+  // As wide as the run's name needs: a clipped name could be another run's.
   const std::string run_label = ctx.run ? ctx.run->info.name : "(no run)";
+  if (worker_->files().empty()) ImGui::BeginDisabled();
+  ImGui::SetNextItemWidth(
+      std::clamp(ImGui::CalcTextSize(("run: " + run_label).c_str()).x + 40, 240.0f, 520.0f));
   if (ImGui::BeginCombo("##run", ("run: " + run_label).c_str())) {
-    for (const auto& info : model_->runs()) {
-      const std::string label =
-          info.name + "  (" + info.kind + ", #" + std::to_string(info.id) + ")";
-      if (ImGui::Selectable(label.c_str(), info.id == state_.run_id)) {
-        select_run(info.id);
+    for (const auto& f : worker_->files()) {
+      if (worker_->files().size() > 1)
+        ImGui::TextColored(theme::vec(theme::text_dim()), "%s", f->path.c_str());
+      for (const auto& r : f->runs) {
+        const std::string label = r->info.name + "  (" + r->info.kind + ", #" +
+                                  std::to_string(r->info.id) + ")##" + std::to_string(f->index);
+        if (ImGui::Selectable(label.c_str(), r->id == state_.run)) select_run(r->id);
       }
     }
     ImGui::EndCombo();
   }
+  if (worker_->files().empty()) ImGui::EndDisabled();
   if (ctx.run && ctx.run->num_layers > 0) {
-    ImGui::SetNextItemWidth(110);
-    const std::string layer_label = "layer " + std::to_string(state_.layer);
-    if (ImGui::BeginCombo("##layer", layer_label.c_str())) {
+    ImGui::SetNextItemWidth(150);
+    auto layer_name = [&](int l) {
+      return "layer " + std::to_string(l) + (ctx.run->is_dense(l) ? " (dense)" : "");
+    };
+    if (ImGui::BeginCombo("##layer", layer_name(state_.layer).c_str())) {
       for (int l = 0; l < ctx.run->num_layers; ++l)
-        if (ImGui::Selectable(("layer " + std::to_string(l)).c_str(), l == state_.layer))
-          state_.layer = l;
+        if (ImGui::Selectable(layer_name(l).c_str(), l == state_.layer)) state_.layer = l;
       ImGui::EndCombo();
     }
     ImGui::SetNextItemWidth(120);
@@ -233,117 +451,321 @@ void WorkbenchUi::draw_menu(ViewContext& ctx) {
       ImGui::EndCombo();
     }
   }
-  const std::string file = files::filename(model_->path());
-  ImGui::SameLine(ImGui::GetWindowWidth() - ImGui::CalcTextSize(file.c_str()).x - 20);
-  ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(theme::text_dim()), "%s", file.c_str());
+  if (ctx.run && ctx.layout) {
+    const float width = std::clamp(ImGui::GetContentRegionAvail().x * 0.35f, 140.0f, 300.0f);
+    if (const SearchHit* hit = views_.search.draw(ctx, width)) go_to_hit(ctx, *hit);
+  }
+  std::string files;
+  for (const auto& f : worker_->files())
+    files += (files.empty() ? "" : ", ") + std::filesystem::path(f->path).filename().string();
+  files += "   F1 help";
+  const float w = ImGui::CalcTextSize(files.c_str()).x + 20;
+  if (ImGui::GetContentRegionAvail().x > w) {
+    ImGui::SameLine(ImGui::GetWindowWidth() - w);
+    ImGui::TextColored(theme::vec(theme::text_dim()), "%s", files.c_str());
+  }
   ImGui::EndMenuBar();
 }
 
-void WorkbenchUi::draw_status(ViewContext& ctx) {
-  const ImVec4 dim = ImGui::ColorConvertU32ToFloat4(theme::text_dim());
-  std::string text;
-  if (ctx.run) {
-    text = ctx.run->info.kind + " · " + std::to_string(ctx.run->num_layers) + " layers · " +
-           std::to_string(ctx.run->num_heads) + " score heads · " +
-           std::to_string(ctx.last_step - ctx.first_step + 1) + " steps";
-  }
-  bool exact = false;
-  if (ctx.run) model_->head_step(state_.run_id, state_.step, state_.layer, state_.head, &exact);
-  if (!exact) text += " · loading step...";
-  const std::string error = model_->background_error();
-  if (!error.empty()) text += " · " + error;
-  if (!state_.status.empty()) text += " · " + state_.status;
-  ImGui::TextColored(dim, "%s", text.c_str());
+void WorkbenchUi::go_to_hit(ViewContext& ctx, const SearchHit& hit) {
+  if (hit.chunk >= 0) state_.selected_chunk = hit.chunk;
+  views_.mask.focus(hit.position, 8.0f);
+  views_.strip.scroll_to(hit.position);
+  state_.status =
+      "#" + std::to_string(hit.position) + ": \"" +
+      ctx.layout->text_of(hit.position, std::min(hit.position + 24, ctx.layout->length())) + "\"";
+  state_.status_is_error = false;
 }
 
-void WorkbenchUi::draw_all(ViewContext& ctx) {
-  const ImGuiStyle& style = ImGui::GetStyle();
-  const float transport_h = TransportView::height(ctx.run);
-  const float status_h = ImGui::GetTextLineHeight();
-  const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const float main_h = avail.y - transport_h - status_h - 2 * style.ItemSpacing.y;
-  const float left_w = std::floor(avail.x * 0.54f);
-  const float right_w = avail.x - left_w - style.ItemSpacing.x;
+// --- [SECTION] pages and the grid -----------------------------------------------------------
 
+void WorkbenchUi::draw_pages(ViewContext& ctx) {
+  struct Page {
+    const char* label;
+    Panel panel;
+  };
+  const Page pages[] = {
+      {"Workbench", Panel::kAll},
+      {"Compare", Panel::kCompare},
+      {ctx.run && ctx.run->is_training() ? "Training" : "Decode costs", Panel::kTraining},
+      {"Bookmarks", Panel::kBookmarks},
+      {"Evaluation", Panel::kEvaluation}};
+  for (const auto& page : pages) {
+    // Without a recording only the evaluation has something to show.
+    if (!ctx.run && page.panel != Panel::kEvaluation) continue;
+    const bool active =
+        state_.panel == page.panel || (page.panel == Panel::kAll && in_grid(state_.panel));
+    ImGui::PushStyleColor(ImGuiCol_Button,
+                          ImGui::GetStyleColorVec4(active ? ImGuiCol_TabActive : ImGuiCol_Tab));
+    if (ImGui::Button(page.label)) state_.panel = page.panel;
+    ImGui::PopStyleColor();
+    ImGui::SameLine();
+  }
+  if (in_grid(state_.panel)) {
+    ImGui::AlignTextToFramePadding();
+    draw::dim_text(std::string(info(state_.panel).title) +
+                   " maximised: double-click its title, 0 or Escape to go back");
+  } else {
+    ImGui::NewLine();
+  }
+}
+
+void WorkbenchUi::draw_main(ViewContext& ctx, ImVec2 size) {
+  if (state_.panel == Panel::kAll)
+    draw_grid(ctx, size);
+  else
+    draw_panel(ctx, state_.panel, size);
+}
+
+void WorkbenchUi::draw_grid(ViewContext& ctx, ImVec2 size) {
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const float left_w = std::floor(size.x * 0.54f), right_w = size.x - left_w - style.ItemSpacing.x;
+  const float mask_h = std::floor(size.y * 0.58f), hierarchy_h = std::floor(size.y * 0.38f);
   ImGui::BeginGroup();
-  const float mask_h = std::floor(main_h * 0.6f);
-  if (begin_panel("##mask", ImVec2(left_w, mask_h))) timed("mask", [&] { views_->mask.draw(ctx); });
-  ImGui::EndChild();
-  if (begin_panel("##strip", ImVec2(left_w, main_h - mask_h - style.ItemSpacing.y)))
-    timed("strip", [&] { views_->strip.draw(ctx); });
-  ImGui::EndChild();
+  draw_panel(ctx, Panel::kMask, ImVec2(left_w, mask_h));
+  draw_panel(ctx, Panel::kStrip, ImVec2(left_w, size.y - mask_h - style.ItemSpacing.y));
   ImGui::EndGroup();
   ImGui::SameLine();
   ImGui::BeginGroup();
-  const float hierarchy_h = std::floor(main_h * 0.36f);
-  if (begin_panel("##hierarchy", ImVec2(right_w, hierarchy_h)))
-    timed("hierarchy", [&] { views_->hierarchy.draw(ctx); });
-  ImGui::EndChild();
-  if (begin_panel("##tabs", ImVec2(right_w, main_h - hierarchy_h - style.ItemSpacing.y))) {
-    if (ImGui::BeginTabBar("##right_tabs")) {
-      if (ImGui::BeginTabItem("Score timeline")) {
-        timed("timeline", [&] { views_->timeline.draw(ctx); });
-        ImGui::EndTabItem();
-      }
-      if (ImGui::BeginTabItem("Training")) {
-        timed("training", [&] { views_->training.draw(ctx); });
-        ImGui::EndTabItem();
-      }
-      if (ImGui::BeginTabItem("Compare")) {
-        timed("compare", [&] { views_->compare.draw(ctx); });
-        ImGui::EndTabItem();
-      }
-      if (ImGui::BeginTabItem("Bookmarks")) {
-        timed("bookmarks", [&] { views_->bookmarks.draw(ctx); });
-        ImGui::EndTabItem();
-      }
-      ImGui::EndTabBar();
-    }
-  }
-  ImGui::EndChild();
+  draw_panel(ctx, Panel::kHierarchy, ImVec2(right_w, hierarchy_h));
+  draw_panel(ctx, Panel::kTimeline, ImVec2(right_w, size.y - hierarchy_h - style.ItemSpacing.y));
   ImGui::EndGroup();
-
-  if (begin_panel("##transport", ImVec2(avail.x, transport_h)))
-    timed("transport", [&] { views_->transport.draw(ctx); });
-  ImGui::EndChild();
-  draw_status(ctx);
 }
 
-void WorkbenchUi::draw_single(ViewContext& ctx) {
-  const ImGuiStyle& style = ImGui::GetStyle();
-  const float transport_h = TransportView::height(ctx.run);
-  const ImVec2 avail = ImGui::GetContentRegionAvail();
-  if (begin_panel("##single", ImVec2(avail.x, avail.y - transport_h - style.ItemSpacing.y))) {
-    switch (panel_) {
-      case Panel::kMask:
-        timed("mask", [&] { views_->mask.draw(ctx); });
-        break;
-      case Panel::kStrip:
-        timed("strip", [&] { views_->strip.draw(ctx); });
-        break;
-      case Panel::kTimeline:
-        timed("timeline", [&] { views_->timeline.draw(ctx); });
-        break;
-      case Panel::kHierarchy:
-        timed("hierarchy", [&] { views_->hierarchy.draw(ctx); });
-        break;
-      case Panel::kTraining:
-        timed("training", [&] { views_->training.draw(ctx); });
-        break;
-      case Panel::kCompare:
-        timed("compare", [&] { views_->compare.draw(ctx); });
-        break;
-      case Panel::kBookmarks:
-        timed("bookmarks", [&] { views_->bookmarks.draw(ctx); });
-        break;
-      case Panel::kAll:
-        break;
+// --- [SECTION] panel frame: title, maximise, export -------------------------------------------
+
+void WorkbenchUi::draw_panel(ViewContext& ctx, Panel panel, ImVec2 size) {
+  const PanelInfo& p = info(panel);
+  ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(10, 8));
+  const bool visible =
+      ImGui::BeginChild(p.name, size, true,
+                        ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse |
+                            ImGuiWindowFlags_AlwaysUseWindowPadding);
+  ImGui::PopStyleVar();
+  if (visible) {
+    if (capture_requested_ && capture_panel_ == panel) {
+      const ImVec2 pos = ImGui::GetWindowPos(), sz = ImGui::GetWindowSize();
+      capture_ = Capture{static_cast<int>(pos.x), static_cast<int>(pos.y), static_cast<int>(sz.x),
+                         static_cast<int>(sz.y), export_path(ctx, panel, "png")};
+      capture_requested_ = false;
     }
+    // The title row: a double-click on it maximises the view (or brings the grid back).
+    const bool needs_layout = panel != Panel::kCompare && panel != Panel::kTraining &&
+                              panel != Panel::kBookmarks && panel != Panel::kEvaluation;
+    const ImVec2 row = ImGui::GetCursorScreenPos();
+    const ImGuiStyle& style = ImGui::GetStyle();
+    auto button_w = [&](const char* label) {
+      return ImGui::CalcTextSize(label).x + 2 * style.FramePadding.x;
+    };
+    const bool maximised = state_.panel == panel;
+    const char* toggle = maximised ? "back" : "max";
+    const float buttons_w = button_w("PNG") + button_w("CSV") + style.ItemSpacing.x +
+                            (in_grid(panel) ? button_w(toggle) + style.ItemSpacing.x : 0.0f);
+    ImGui::PushFont(theme::fonts().title);
+    ImGui::TextUnformatted(p.title);
+    ImGui::PopFont();
+    View* view = view_of(panel);
+    if (view && (!needs_layout || ctx.layout)) {
+      ImGui::SameLine();
+      draw::dim_text(elide(view->subtitle(ctx), ImGui::GetContentRegionAvail().x - buttons_w - 12));
+    }
+    const float title_h = ImGui::GetItemRectMax().y - row.y;
+    if (ImGui::IsWindowHovered() && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left) &&
+        ImGui::IsMouseHoveringRect(row, ImVec2(row.x + size.x - buttons_w - 20, row.y + title_h)))
+      state_.panel = maximised ? Panel::kAll : panel;
+    ImGui::SameLine(ImGui::GetWindowContentRegionMax().x - buttons_w);
+    if (ImGui::SmallButton("PNG")) capture_requested_ = true, capture_panel_ = panel;
+    ImGui::SameLine();
+    if (ImGui::SmallButton("CSV")) export_csv(ctx, panel);
+    if (in_grid(panel)) {
+      ImGui::SameLine();
+      if (ImGui::SmallButton(toggle)) state_.panel = maximised ? Panel::kAll : panel;
+    }
+    if (!needs_layout || ctx.layout)
+      draw_panel_body(ctx, panel);
+    else
+      draw::dim_text("This run has no token layout.");
   }
   ImGui::EndChild();
-  if (begin_panel("##transport", ImVec2(avail.x, transport_h)))
-    timed("transport", [&] { views_->transport.draw(ctx); });
-  ImGui::EndChild();
+}
+
+void WorkbenchUi::draw_panel_body(ViewContext& ctx, Panel panel) {
+  if (View* view = view_of(panel)) timed(info(panel).name, [&] { view->draw(ctx); });
+}
+
+View* WorkbenchUi::view_of(Panel panel) {
+  switch (panel) {
+    case Panel::kMask:
+      return &views_.mask;
+    case Panel::kStrip:
+      return &views_.strip;
+    case Panel::kHierarchy:
+      return &views_.hierarchy;
+    case Panel::kTimeline:
+      return &views_.timeline;
+    case Panel::kCompare:
+      return &views_.compare;
+    case Panel::kTraining:
+      return &views_.training;
+    case Panel::kBookmarks:
+      return &views_.bookmarks;
+    case Panel::kEvaluation:
+      return &views_.evaluation;
+    case Panel::kAll:
+      break;
+  }
+  return nullptr;
+}
+
+// --- [SECTION] status line --------------------------------------------------------------
+
+// A run still being written: prefilling, its progress (and ETA), or finished.
+void WorkbenchUi::draw_live_state(ViewContext& ctx) {
+  const RunData& run = *ctx.run;
+  const auto& file = worker_->files()[run.id.file];
+  if (run.failed()) {
+    ImGui::SameLine();
+    ImGui::TextColored(theme::vec(theme::error()), "· failed: %s", run.info.failure.c_str());
+  } else if (file->growing() || !run.info.finished) {
+    ImGui::SameLine();
+    const int64_t expected =
+        run.facts.expected_steps > 0 ? run.facts.expected_steps : expected_steps_;
+    std::string live;
+    float progress = -1;
+    if (!run.info.finished && !run.is_decode() && !run.is_training()) {
+      live =
+          "prefilling " + std::to_string(ctx.layout ? ctx.layout->length() : 0) + " positions...";
+    } else if (!run.info.finished) {
+      const size_t recorded = run.is_training() ? run.train_steps.size() : run.steps.size();
+      live = "live: " + std::to_string(recorded) + " steps recorded";
+      if (expected > 0) {
+        live += " of " + std::to_string(expected);
+        progress =
+            std::min(1.0f, static_cast<float>(run.steps.size()) / static_cast<float>(expected));
+        const double seconds = std::chrono::duration<double>(live_last_ - live_first_).count();
+        const size_t done = run.steps.size() - std::min(run.steps.size(), live_first_steps_);
+        if (done > 0 && seconds > 0) {
+          const double left =
+              (static_cast<double>(expected) - static_cast<double>(run.steps.size())) * seconds /
+              done;
+          if (left > 0)
+            live += ", about " + std::to_string(static_cast<int64_t>(std::ceil(left))) + " s left";
+        }
+      }
+    }
+    if (!live.empty()) {
+      if (progress >= 0) {
+        ImGui::ProgressBar(progress, ImVec2(160, 0), "");
+        ImGui::SameLine();
+      }
+      ImGui::TextUnformatted(live.c_str());
+    }
+  } else if (run.is_decode()) {
+    ImGui::SameLine();
+    draw::dim_text("· finished");
+  }
+}
+
+void WorkbenchUi::draw_status(ViewContext& ctx) {
+  const RunData& run = *ctx.run;
+  std::string text = run.info.kind + " · " + std::to_string(run.num_layers) + " layers · " +
+                     std::to_string(run.num_heads) + " score heads · " +
+                     std::to_string(run.steps.size()) + " steps";
+  bool exact = ctx.step_exact;
+  if (ctx.layout && !exact && !ctx.dense()) text += " · loading the step...";
+  ImGui::AlignTextToFramePadding();
+  draw::dim_text(text);
+  draw_live_state(ctx);
+  if (!run.anomalies.empty()) {
+    ImGui::SameLine();
+    ImGui::TextColored(theme::vec(theme::error()), "\xE2\x9A\xA0 %zu problem(s) in the recording",
+                       run.anomalies.size());
+    if (ImGui::IsItemHovered()) {
+      ImGui::BeginTooltip();
+      for (const auto& a : run.anomalies) ImGui::TextUnformatted(a.c_str());
+      ImGui::EndTooltip();
+    }
+  }
+  std::string messages;
+  const std::string error = worker_->background_error();
+  if (!error.empty()) messages += error;
+  const auto& file = worker_->files()[run.id.file];
+  if (!file->error.empty()) messages += (messages.empty() ? "" : " · ") + file->error;
+  if (!messages.empty()) {
+    ImGui::SameLine();
+    ImGui::TextColored(theme::vec(theme::error()), "%s", messages.c_str());
+  }
+  if (!state_.live_note.empty()) {
+    ImGui::SameLine();
+    draw::dim_text("· " + state_.live_note);
+  }
+  if (!state_.status.empty()) {
+    ImGui::SameLine();
+    ImGui::TextColored(theme::vec(state_.status_is_error ? theme::error() : theme::text_dim()),
+                       "· %s", state_.status.c_str());
+  }
+}
+
+// --- [SECTION] dialogs ------------------------------------------------------------------
+
+void WorkbenchUi::draw_dialogs(ViewContext& ctx) {
+  if (state_.open_dialog) {
+    const std::string picked = views_.open_dialog.draw(&state_.open_dialog, key_queue());
+    if (!picked.empty()) open(picked);
+  }
+  if (state_.help_open)
+    draw_help(&state_.help_open, key_queue(), ctx.layout ? ctx.layout->num_levels() : 1);
+}
+
+// --- [SECTION] export ---------------------------------------------------------------------
+
+std::string WorkbenchUi::export_path(const ViewContext& ctx, Panel panel,
+                                     const char* extension) const {
+  namespace fs = std::filesystem;
+  const std::string stem =
+      ctx.run ? fs::path(worker_->files()[ctx.run->id.file]->path).stem().string() : "workbench";
+  const std::string base = stem + "-" + info(panel).name +
+                           (ctx.run ? "-run" + std::to_string(ctx.run->info.id) : "") + "-step" +
+                           std::to_string(state_.step);
+  std::string path = base + "." + extension;
+  std::error_code ec;
+  for (int i = 2; fs::exists(path, ec); ++i)
+    path = base + "-" + std::to_string(i) + "." + extension;
+  return path;
+}
+
+void WorkbenchUi::export_csv(ViewContext& ctx, Panel panel) {
+  const std::string path = export_path(ctx, panel, "csv");
+  // Whole or not at all (app/cli/atomic_output.h), as every command writes.
+  try {
+    cli::AtomicOutput out(path, "export");
+    if (View* view = view_of(panel)) view->write_csv(ctx, out.stream());
+    out.commit();
+    state_.status = "wrote " + path;
+    state_.status_is_error = false;
+  } catch (const std::exception& e) {
+    state_.status = e.what();
+    state_.status_is_error = true;
+  }
+}
+
+std::optional<WorkbenchUi::Capture> WorkbenchUi::take_capture() {
+  auto c = capture_;
+  capture_.reset();
+  if (!c && capture_requested_ && capture_panel_ == Panel::kAll) {
+    // The whole window.
+    const ImVec2 size = ImGui::GetIO().DisplaySize;
+    ViewContext ctx = make_context();
+    c = Capture{0, 0, static_cast<int>(size.x), static_cast<int>(size.y),
+                export_path(ctx, Panel::kAll, "png")};
+    capture_requested_ = false;
+  }
+  return c;
+}
+
+void WorkbenchUi::capture_finished(const std::string& path, const std::string& error) {
+  state_.status = error.empty() ? "wrote " + path : error;
+  state_.status_is_error = !error.empty();
 }
 
 }  // namespace ssa::gui

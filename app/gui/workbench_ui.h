@@ -1,47 +1,60 @@
 // WorkbenchUi: the GUI core. Builds one ImGui frame of the workbench (menu,
-// panels, transport, status bar) from a SessionModel. It knows nothing of
-// GLFW or of how the frame reaches the screen: the window loop and the
-// offscreen screenshot path both call frame() between NewFrame and Render.
+// run header, legend, views, transport, status line) from a Worker. It knows
+// nothing of GLFW or of how the frame reaches the screen: the window loop and
+// the offscreen screenshot path both call frame() between NewFrame and Render.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "app/gui/model/session_model.h"
+#include "app/gui/model/worker.h"
 #include "app/gui/ui_state.h"
 #include "app/gui/views/views.h"
 
 namespace ssa::gui {
 
-// What fills the window: every panel, or one panel alone (screenshots).
-enum class Panel { kAll, kMask, kStrip, kTimeline, kHierarchy, kTraining, kCompare, kBookmarks };
 // "all", "mask", "strip", "timeline", "hierarchy", "training", "compare", "bookmarks".
 std::optional<Panel> parse_panel(const std::string& name);
 const char* panel_names();  // for help texts
 
 class WorkbenchUi {
  public:
-  explicit WorkbenchUi(std::unique_ptr<SessionModel> model);
+  explicit WorkbenchUi(std::unique_ptr<Worker> worker);
   ~WorkbenchUi();
 
   // Builds the whole frame; dt is the time since the previous one (playback).
   void frame(float dt);
-  void set_panel(Panel panel) { panel_ = panel; }
-  // Shows another run of the file: its first step, its answer chunk selected.
-  void select_run(int64_t run_id);
+  void set_panel(Panel panel) { state_.panel = panel; }
+  // Shows a run: its first step, its answer's chunk selected.
+  void select_run(RunId run);
   // Zooms the mask view to `pixels_per_position` around stream position `pos`.
   void focus_mask(int64_t pos, float pixels_per_position) {
-    views_->mask.focus(pos, pixels_per_position);
+    views_.mask.focus(pos, pixels_per_position);
   }
-  void fit_mask() { views_->mask.fit(); }
-  // Opens another recording (session browser, recent files); errors go to the status bar.
+  void fit_mask() { views_.mask.fit(); }
+  // Opens another recording beside the open ones (the dialog, recent files).
   void open(const std::string& path);
-  // Live mode: re-read the file about once a second while a writer adds to it.
-  void set_follow(bool follow) { follow_ = follow; }
-  // Blocks until background loads and rasters requested so far are done.
+  // Opens an evaluation results folder on the Evaluation page; returns the
+  // one-line error ("" when it opened), which the status line shows too.
+  std::string open_results(const std::string& folder);
+  // Live mode: the Worker re-reads the files about twice a second.
+  void set_follow(bool follow);
+  // Live mode: the steps the recorder was asked for (progress and ETA).
+  void set_expected_steps(int64_t steps) { expected_steps_ = steps; }
+  // Blocks until the Worker has loaded and answered everything asked so far.
   void wait_idle();
+
+  // PNG export of a view: after rendering, the frame's owner reads the
+  // rectangle back and writes it (the GUI core has no GL of its own).
+  struct Capture {
+    int x = 0, y = 0, width = 0, height = 0;
+    std::string path;
+  };
+  std::optional<Capture> take_capture();
+  void capture_finished(const std::string& path, const std::string& error);
 
   // Milliseconds each part of the last frame took to build (for `bench gui`).
   struct PartTime {
@@ -51,29 +64,57 @@ class WorkbenchUi {
   const std::vector<PartTime>& last_frame_parts() const { return parts_; }
 
   UiState& state() { return state_; }
-  SessionModel& model() { return *model_; }
+  Worker& worker() { return *worker_; }
   bool quit_requested() const { return quit_; }
 
  private:
+  // Frame parts, in order.
+  void follow_live();
+  void follow_example();
+  void open_example(const EvaluationView::ExampleRequest& example);
+  bool keep_state_valid();
   ViewContext make_context();
+  void apply_keys(ViewContext& ctx);
   void draw_menu(ViewContext& ctx);
+  void draw_menus(ViewContext& ctx);  // File and View
+  void draw_waiting();
+  void draw_pages(ViewContext& ctx);
+  void draw_main(ViewContext& ctx, ImVec2 size);
+  void draw_grid(ViewContext& ctx, ImVec2 size);
+  void draw_panel(ViewContext& ctx, Panel panel, ImVec2 size);
+  void draw_panel_body(ViewContext& ctx, Panel panel);
+  View* view_of(Panel panel);  // null for the grid
   void draw_status(ViewContext& ctx);
-  void draw_all(ViewContext& ctx);
-  void draw_single(ViewContext& ctx);
-  void reset_state_for_run();
-  // Runs draw() and records its time under `name`.
+  void draw_live_state(ViewContext& ctx);
+  void draw_dialogs(ViewContext& ctx);
+  void export_csv(ViewContext& ctx, Panel panel);
+  std::string export_path(const ViewContext& ctx, Panel panel, const char* extension) const;
+  void go_to_hit(ViewContext& ctx, const SearchHit& hit);
   template <class Draw>
   void timed(const char* name, Draw&& draw);
 
-  std::unique_ptr<SessionModel> model_;
+  std::unique_ptr<Worker> worker_;
   UiState state_;
-  Panel panel_ = Panel::kAll;
   bool quit_ = false;
   bool follow_ = false;
-  float follow_clock_ = 0;
   std::vector<PartTime> parts_;
-  bool browser_open_ = false;
-  // Views cache textures per run; a newly opened file gets fresh ones.
+  std::optional<Capture> capture_;
+  Panel capture_panel_ = Panel::kAll;
+  bool capture_requested_ = false;
+  // Live: the run's last step when the user was there (followed as it grows).
+  RunId followed_run_;
+  int64_t followed_last_ = -1;
+  int64_t expected_steps_ = -1;
+  // An example's recording being opened: the run and step to show once loaded.
+  struct PendingExample {
+    RunId run;
+    int64_t step = -1;
+  };
+  std::optional<PendingExample> pending_example_;
+  // Live progress: when the newest step count changed (for an ETA).
+  size_t live_steps_ = 0;
+  std::chrono::steady_clock::time_point live_first_{}, live_last_{};
+  size_t live_first_steps_ = 0;
   struct Views {
     MaskView mask;
     TokenStripView strip;
@@ -83,9 +124,11 @@ class WorkbenchUi {
     TransportView transport;
     CompareView compare;
     BookmarksView bookmarks;
-  };
-  std::unique_ptr<Views> views_ = std::make_unique<Views>();
-  SessionBrowserView browser_;
+    EvaluationView evaluation;
+    RunHeaderView header;
+    SearchBox search;
+    OpenDialog open_dialog;
+  } views_;
 };
 
 }  // namespace ssa::gui

@@ -1,35 +1,40 @@
 // The GUI's data side without a display: the layout index, the mask raster
-// against the spec's per-pair rule, the session model against the Reader.
+// against the spec's per-pair rule, the Worker's snapshots and queries
+// against the Reader, live refreshes, the plain-words summaries and the search.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <set>
 
 #include <unistd.h>
 
 #include "app/gui/core/theme.h"
+#include "app/gui/model/layout_search.h"
 #include "app/gui/model/mask_raster.h"
-#include "app/gui/model/session_model.h"
+#include "app/gui/model/step_story.h"
+#include "app/gui/model/worker.h"
 #include "app/gui/views/views.h"
-#include "app/gui/workbench.h"
 #include "app/summary/recording_summary.h"
 #include "sessions/reader.h"
 #include "sessions/writer.h"
+#include "tests/gui/loaded_worker.h"
 #include "tests/gui/test_recording.h"
 
 namespace ssa::gui {
 namespace {
 
+using testing::Loaded;
 using testing::TempRecording;
 
 TEST(LayoutIndex, SpansCloseWithTheirGistsAndNestInGroups) {
   TempRecording rec(testing::small_hssa());
-  SessionModel model(rec.path());
-  const RunData* run = model.run(model.default_run());
-  ASSERT_TRUE(run && run->layout);
-  const LayoutIndex& index = run->index;
+  Loaded loaded(rec.path());
+  const auto run = loaded.first();
+  ASSERT_TRUE(run && run->has_layout());
+  const LayoutIndex& index = *run->layout;
   ASSERT_EQ(index.num_levels(), 2);
   for (int level = 0; level < 2; ++level) {
     const auto& spans = index.spans(level);
@@ -63,6 +68,42 @@ TEST(LayoutIndex, SpansCloseWithTheirGistsAndNestInGroups) {
     EXPECT_LE(pos, index.spans(0)[chunk].gist);
   }
   EXPECT_EQ(index.span_of(0, 0), -1);  // the sink belongs to no chunk
+  // Out of range, every accessor answers "none" instead of reading past an array.
+  EXPECT_EQ(index.span_of(index.length() + 5, 0), -1);
+  EXPECT_EQ(index.id(-1, 0), -1);
+  EXPECT_EQ(index.id(3, 7), -1);
+  EXPECT_TRUE(index.spans(9).empty());
+  EXPECT_EQ(index.children(1, 1 << 30).second, -1);
+  EXPECT_FALSE(index.mask_allows(index.length(), 0));
+}
+
+// The index derives chunk and group ids and raw indices from the roles; on a
+// sound recording they are exactly the engine's, and nothing is reported.
+TEST(LayoutIndex, DerivedIdsAreTheRecordedOnes) {
+  for (const auto& shape : {testing::small_ssa(), testing::small_hssa()}) {
+    TempRecording rec(shape);
+    Loaded loaded(rec.path());
+    const auto run = loaded.first();
+    sessions::Reader reader(rec.path());
+    const auto layout = *reader.layout(run->info.id);
+    const LayoutIndex& index = *run->layout;
+    EXPECT_TRUE(index.anomalies().empty()) << index.anomalies().front();
+    EXPECT_TRUE(run->anomalies.empty());
+    for (int64_t pos = 0; pos < layout.length(); ++pos) {
+      for (int level = 0; level < layout.num_levels(); ++level)
+        ASSERT_EQ(index.id(pos, level), layout.id(pos, level)) << pos;
+      ASSERT_EQ(index.raw_index(pos), layout.raw_index[pos]);
+    }
+    // Raw ranges of the chunks tile the prompt's raw tokens in order.
+    int64_t next = index.raw_index(index.spans(0)[0].begin);
+    for (int32_t c = 0; c < index.num_chunks(); ++c) {
+      const auto [first, last] = index.raw_range(c);
+      EXPECT_EQ(first, next);
+      EXPECT_EQ(index.chunk_of_raw(first), c);
+      EXPECT_EQ(index.chunk_of_raw(last), c);
+      next = last + 1;
+    }
+  }
 }
 
 // One pixel per cell (and two pixels per cell): the raster shows exactly the
@@ -70,12 +111,13 @@ TEST(LayoutIndex, SpansCloseWithTheirGistsAndNestInGroups) {
 TEST(MaskRaster, MatchesThePerPairRuleCellForCell) {
   for (const auto& shape : {testing::small_ssa(), testing::small_hssa()}) {
     TempRecording rec(shape);
-    SessionModel model(rec.path());
-    const RunData* run = model.run(model.default_run());
-    const LayoutIndex& index = run->index;
+    Loaded loaded(rec.path());
+    const auto run = loaded.first();
+    const LayoutIndex& index = *run->layout;
     for (double cpp : {1.0, 0.5}) {
       MaskRasterKey key;
-      key.run = run;
+      key.layout = run->layout;
+      key.palette = mask_palette();
       key.x0 = 40;
       key.y0 = 100;
       key.cells_per_pixel = cpp;
@@ -90,7 +132,7 @@ TEST(MaskRaster, MatchesThePerPairRuleCellForCell) {
           const int64_t k = static_cast<int64_t>(key.x0 + (px + 0.5) * cpp);
           if (q >= index.length() || k >= index.length()) continue;
           const uint32_t c = raster.rgba[size_t(py) * key.width + px];
-          const bool shown = c != 0 && c != theme::masked() && c != theme::panel_background();
+          const bool shown = c != theme::masked() && c != theme::outside();
           ASSERT_EQ(shown, index.mask_allows(q, k)) << "q " << q << " k " << k << " cpp " << cpp;
           visible += shown;
         }
@@ -100,20 +142,20 @@ TEST(MaskRaster, MatchesThePerPairRuleCellForCell) {
   }
 }
 
-TEST(SessionModel, HeadStepIsWhatTheReaderRecorded) {
+TEST(Worker, HeadStepIsWhatTheReaderRecorded) {
   TempRecording rec(testing::small_hssa());
-  SessionModel model(rec.path());
+  Loaded loaded(rec.path());
   sessions::Reader reader(rec.path());
-  const int64_t run_id = model.default_run();
-  const RunData* run = model.run(run_id);
+  const auto run = loaded.first();
   for (int64_t step : {0, 7, 19}) {
     for (int32_t head : {-1, 1}) {
-      model.head_step(run_id, step, 1, head);
-      model.wait_idle();
+      loaded.worker.head_step(run, step, 1, head);
+      loaded.worker.wait_idle();
       bool exact = false;
-      auto hs = model.head_step(run_id, step, 1, head, &exact);
+      auto hs = loaded.worker.head_step(run, step, 1, head, &exact);
       ASSERT_TRUE(exact && hs && hs->recorded);
-      auto ls = reader.layer_step(run_id, step, 1);
+      EXPECT_EQ(hs->left_out, 0);
+      auto ls = reader.layer_step(run->info.id, step, 1);
       ASSERT_TRUE(ls);
       for (const auto& sel : ls->selections) {
         std::set<int64_t> expected;
@@ -124,74 +166,111 @@ TEST(SessionModel, HeadStepIsWhatTheReaderRecorded) {
         EXPECT_EQ(std::set<int64_t>(got.begin(), got.end()), expected);
         if (sel.level == 0) {
           std::set<int32_t> chunks;
-          for (int64_t g : expected) chunks.insert(run->index.id(g, 0));
+          for (int64_t g : expected) chunks.insert(run->layout->id(g, 0));
           EXPECT_EQ(std::set<int32_t>(hs->unfolded_chunks.begin(), hs->unfolded_chunks.end()),
                     chunks);
+          // Per head: what that head chose.
+          for (size_t r = 0; r < sel.rows(); ++r) {
+            if (head >= 0 && sel.heads[r] != head) continue;
+            for (size_t i = 0; i < sel.row_size(r); ++i) {
+              const auto heads = hs->heads_unfolding(run->layout->id(sel.row_chosen(r)[i], 0));
+              EXPECT_TRUE(std::binary_search(heads.begin(), heads.end(), sel.heads[r]));
+            }
+          }
         }
       }
     }
   }
   // A step without detail answers "not recorded", not an error.
-  model.head_step(run_id, 10000, 0, -1);
-  model.wait_idle();
-  auto none = model.head_step(run_id, 10000, 0, -1);
+  loaded.worker.head_step(run, 10000, 0, -1);
+  loaded.worker.wait_idle();
+  auto none = loaded.worker.head_step(run, 10000, 0, -1);
   ASSERT_TRUE(none);
   EXPECT_FALSE(none->recorded);
 }
 
-TEST(SessionModel, TimelinePaintsEveryPickOfEveryStep) {
+TEST(Worker, TimelinePaintsEveryPickOfEveryStep) {
   TempRecording rec(testing::small_ssa());
-  SessionModel model(rec.path());
+  Loaded loaded(rec.path());
   sessions::Reader reader(rec.path());
-  const int64_t run_id = model.default_run();
-  const RunData* run = model.run(run_id);
-  model.timeline(run_id, 0, 2, 0, 4096);
-  model.wait_idle();
-  auto image = model.timeline(run_id, 0, 2, 0, 4096);
+  const auto run = loaded.first();
+  TimelineRequest request;
+  request.run = run;
+  request.layer = 0;
+  request.head = 2;
+  request.step_count = run->steps.size();
+  request.columns =
+      timeline_columns(0, run->layout->num_chunks(), 0, run->layout->num_chunks(), 4096);
+  request.palette = timeline_palette();  // the view's: picks in the chosen colour
+  loaded.worker.timeline(request);
+  loaded.worker.wait_idle();
+  auto image = loaded.worker.timeline(request);
   ASSERT_TRUE(image);
-  ASSERT_EQ(image->gists_per_column, 1);
-  ASSERT_EQ(image->width, run->index.num_chunks());
-  ASSERT_EQ(image->height, run->detail_steps.count);
+  ASSERT_EQ(request.columns.per_column, 1);
+  ASSERT_EQ(image->width, run->layout->num_chunks());
+  ASSERT_EQ(image->height, static_cast<int>(run->steps.size()));
   EXPECT_EQ(image->rows_done, image->height);
   for (int y = 0; y < image->height; ++y) {
-    auto ls = reader.layer_step(run_id, image->first_step + y, 0);
+    auto ls = reader.layer_step(run->info.id, run->steps[y], 0);
     ASSERT_TRUE(ls);
     std::set<int> picked;
     for (const auto& sel : ls->selections)
       for (size_t r = 0; r < sel.rows(); ++r)
         if (sel.heads[r] == 2)
           for (size_t i = 0; i < sel.row_size(r); ++i)
-            picked.insert(run->index.id(sel.row_chosen(r)[i], 0));
+            picked.insert(run->layout->id(sel.row_chosen(r)[i], 0));
     std::set<int> painted;
     for (int x = 0; x < image->width; ++x)
-      if (image->rgba[size_t(y) * image->width + x] == theme::selected_path()) painted.insert(x);
-    EXPECT_EQ(painted, picked) << "step " << image->first_step + y;
+      if (image->rgba[size_t(y) * image->width + x] == theme::chosen()) painted.insert(x);
+    EXPECT_EQ(painted, picked) << "step " << run->steps[y];
+  }
+  // Fewer rows than steps: each row bins consecutive steps, picks kept.
+  TimelineRequest binned = request;
+  binned.max_rows = 7;
+  loaded.worker.timeline(binned);
+  loaded.worker.wait_idle();
+  auto small = loaded.worker.timeline(binned);
+  ASSERT_TRUE(small);
+  EXPECT_EQ(small->steps_per_row, (run->steps.size() + 6) / 7);
+  EXPECT_LE(small->height, 7);
+  for (int x = 0; x < image->width; ++x) {
+    bool any = false;
+    const auto [s0, s1] = small->row_steps(0);
+    for (size_t i = s0; i <= s1; ++i) any |= image->cell_picked[i * image->width + x] != 0;
+    EXPECT_EQ(small->cell_picked[x] != 0, any) << x;
   }
 }
 
-TEST(SessionModel, BookmarksRoundTripThroughTheRecording) {
+TEST(Worker, BookmarksRoundTripThroughTheRecording) {
   TempRecording rec(testing::small_ssa());
-  SessionModel model(rec.path());
-  const int64_t run_id = model.default_run();
-  EXPECT_TRUE(model.bookmarks(run_id).empty());
+  Loaded loaded(rec.path());
+  const auto run = loaded.first();
+  EXPECT_TRUE(run->bookmarks.empty());
   sessions::Bookmark b;
-  b.run_id = run_id;
+  b.run_id = run->info.id;
   b.step = 12;
   b.name = "needle found";
   b.note = "layer 1 unfolds the passkey chunk";
-  model.add_bookmark(b);
-  ASSERT_EQ(model.bookmarks(run_id).size(), 1u);
-  EXPECT_EQ(model.bookmarks(run_id)[0].name, "needle found");
-  // A fresh model (a later session) sees it in the file.
-  SessionModel reopened(rec.path());
-  ASSERT_EQ(reopened.bookmarks(run_id).size(), 1u);
-  reopened.remove_bookmark(run_id, reopened.bookmarks(run_id)[0].id);
-  EXPECT_TRUE(reopened.bookmarks(run_id).empty());
+  loaded.worker.add_bookmark(0, b);
+  loaded.worker.wait_idle();
+  loaded.worker.poll();
+  const auto after = loaded.worker.run(run->id);
+  ASSERT_EQ(after->bookmarks.size(), 1u);
+  EXPECT_EQ(after->bookmarks[0].name, "needle found");
+  // A fresh Worker (a later session) sees it in the file.
+  Loaded reopened(rec.path());
+  const auto again = reopened.run(run->info.id);
+  ASSERT_EQ(again->bookmarks.size(), 1u);
+  reopened.worker.remove_bookmark(0, again->bookmarks[0].id);
+  reopened.worker.wait_idle();
+  reopened.worker.poll();
+  EXPECT_TRUE(reopened.run(run->info.id)->bookmarks.empty());
 }
 
-// Live mode: a model opened on a file that a Writer is still filling sees the
-// new steps after refresh(), and only then.
-TEST(SessionModel, RefreshFollowsALiveWriter) {
+// Live mode: a Worker following a file that a Writer is still filling sees
+// the new steps after a refresh, and only then; each refresh extends the
+// snapshot (the layout is shared, not read again), and old snapshots go.
+TEST(Worker, RefreshExtendsSnapshotsAndLetsOldOnesGo) {
   TempRecording rec(testing::small_ssa());
   const std::string live = rec.path() + ".live";
   sessions::Reader source(rec.path());
@@ -210,86 +289,177 @@ TEST(SessionModel, RefreshFollowsALiveWriter) {
     writer.flush();
   };
   copy_steps(0, 4);
-  SessionModel model(live);
-  EXPECT_EQ(model.run(run_id)->decode_steps.size(), 5u);
-  EXPECT_EQ(model.run(run_id)->detail_steps.last, 4);
-  EXPECT_FALSE(model.refresh());  // nothing new yet
-  model.head_step(run_id, 9, 0, -1);
-  model.wait_idle();
-  EXPECT_FALSE(model.head_step(run_id, 9, 0, -1)->recorded);
+  Loaded loaded(live);
+  auto first = loaded.run(run_id);
+  EXPECT_EQ(first->decode_steps.size(), 5u);
+  EXPECT_EQ(first->detail_steps.last, 4);
+  EXPECT_EQ(first->steps, std::vector<int64_t>({0, 1, 2, 3, 4}));
+  loaded.worker.refresh_now();
+  loaded.worker.wait_idle();
+  loaded.worker.poll();
+  EXPECT_EQ(loaded.run(run_id), first) << "nothing new: the same snapshot";
+  loaded.worker.head_step(first, 9, 0, -1);
+  loaded.worker.wait_idle();
+  EXPECT_FALSE(loaded.worker.head_step(first, 9, 0, -1)->recorded);
 
+  std::weak_ptr<const RunData> old = first;
+  const LayoutIndex* layout = first->layout.get();
+  first.reset();
   copy_steps(5, 9);
-  EXPECT_TRUE(model.refresh());
-  EXPECT_EQ(model.run(run_id)->decode_steps.size(), 10u);
-  EXPECT_EQ(model.run(run_id)->detail_steps.last, 9);
-  model.head_step(run_id, 9, 0, -1);
-  model.wait_idle();
+  loaded.worker.refresh_now();
+  loaded.worker.wait_idle();
+  loaded.worker.poll();
+  const auto second = loaded.run(run_id);
+  EXPECT_EQ(second->decode_steps.size(), 10u);
+  EXPECT_EQ(second->detail_steps.last, 9);
+  EXPECT_GT(second->generation, 0);
+  EXPECT_EQ(second->layout.get(), layout) << "the layout is shared, not read again";
+  EXPECT_TRUE(old.expired()) << "the replaced snapshot is gone";
   bool exact = false;
-  auto step = model.head_step(run_id, 9, 0, -1, &exact);
+  loaded.worker.head_step(second, 9, 0, -1);
+  loaded.worker.wait_idle();
+  auto step = loaded.worker.head_step(second, 9, 0, -1, &exact);
   ASSERT_TRUE(exact && step);
   EXPECT_TRUE(step->recorded);
-  model.unfolds(run_id, 9);
-  model.wait_idle();
-  EXPECT_FALSE(model.unfolds(run_id, 9)->level0.empty());
+  loaded.worker.unfolds(second, 9);
+  loaded.worker.wait_idle();
+  EXPECT_FALSE(loaded.worker.unfolds(second, 9)->level0.empty());
   writer.close();
-  ::unlink(live.c_str());
+  std::filesystem::remove(live);
 }
 
-TEST(SessionModel, RefusesAFileThatIsNotARecording) {
+// A file that is created only after the Worker was asked to open it (live):
+// it waits, then loads.
+TEST(Worker, WaitsForAFileTheRecorderHasNotCreatedYet) {
+  TempRecording rec(testing::small_ssa());
+  const std::string later = rec.path() + ".later";
+  Worker worker;
+  worker.open(later, /*wait_for_file=*/true);
+  worker.wait_idle();
+  worker.poll();
+  ASSERT_EQ(worker.files().size(), 1u);
+  EXPECT_EQ(worker.files()[0]->status, Worker::FileStatus::kWaiting);
+  std::filesystem::copy_file(rec.path(), later);
+  for (int i = 0; i < 100 && worker.files()[0]->status != Worker::FileStatus::kReady; ++i) {
+    ::usleep(50 * 1000);
+    worker.poll();
+  }
+  EXPECT_EQ(worker.files()[0]->status, Worker::FileStatus::kReady);
+  EXPECT_FALSE(worker.runs().empty());
+  std::filesystem::remove(later);
+}
+
+TEST(Worker, RefusesAFileThatIsNotARecording) {
   const std::string path = "/tmp/ssa_gui_not_a_recording_" + std::to_string(::getpid()) + ".ssarec";
   {
     std::FILE* f = std::fopen(path.c_str(), "w");
     std::fputs("just text, no SQLite here\n", f);
     std::fclose(f);
   }
-  try {
-    SessionModel model(path);
-    FAIL() << "opened a text file";
-  } catch (const sessions::Error& e) {
-    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
-  }
-  ::unlink(path.c_str());
+  Loaded loaded(path);
+  ASSERT_EQ(loaded.worker.files().size(), 1u);
+  EXPECT_EQ(loaded.worker.files()[0]->status, Worker::FileStatus::kFailed);
+  EXPECT_NE(loaded.worker.files()[0]->error.find(path), std::string::npos)
+      << loaded.worker.files()[0]->error;
+  EXPECT_FALSE(loaded.worker.default_run().valid());
+  std::filesystem::remove(path);
 }
 
-TEST(SessionBrowser, RemembersRecentFilesNewestFirstWithoutDuplicates) {
+// Several recordings at once: runs are named by (file, run).
+TEST(Worker, OpensSeveralRecordingsSideBySide) {
+  TempRecording a(testing::small_ssa()), b(testing::small_hssa());
+  Worker worker;
+  worker.open(a.path());
+  worker.open(b.path());
+  worker.wait_idle();
+  worker.poll();
+  ASSERT_EQ(worker.files().size(), 2u);
+  sessions::Reader ra(a.path()), rb(b.path());
+  EXPECT_EQ(worker.runs().size(), ra.runs().size() + rb.runs().size());
+  const auto one = worker.run({0, 1}), two = worker.run({1, 1});
+  ASSERT_TRUE(one && two);
+  EXPECT_EQ(one->layout->num_levels(), 1);
+  EXPECT_EQ(two->layout->num_levels(), 2);
+}
+
+// A run the Recorder marked failed (runs.failure) has ended: never growing,
+// never taken for a live one, and the views say why it has no steps.
+TEST(Worker, FailedRunHasEndedAndSaysWhy) {
+  const std::string path = "/tmp/ssa_gui_failed_" + std::to_string(::getpid()) + ".ssarec";
+  {
+    sessions::Writer writer(path);
+    sessions::RunInfo info;
+    info.name = "cut short";
+    info.kind = "decode";
+    const int64_t id = writer.begin_run(info);
+    writer.fail_run(id, "std::bad_alloc");
+    writer.close();
+  }
+  Loaded loaded(path);
+  ASSERT_EQ(loaded.worker.files().size(), 1u);
+  ASSERT_EQ(loaded.worker.files()[0]->runs.size(), 1u);
+  const auto run = loaded.worker.files()[0]->runs[0];
+  EXPECT_TRUE(run->failed());
+  EXPECT_TRUE(run->ended());
+  EXPECT_FALSE(run->info.finished);
+  EXPECT_FALSE(loaded.worker.files()[0]->growing());
+  UiState state;
+  ViewContext ctx(loaded.worker, state, key_queue());
+  ctx.run = run;
+  EXPECT_EQ(ctx.no_steps_note(), "this run failed before its first decode step: std::bad_alloc");
+  std::filesystem::remove(path);
+}
+
+TEST(OpenDialog, RemembersRecentFilesNewestFirstWithoutDuplicates) {
   const std::string config = "/tmp/ssa_gui_config_" + std::to_string(::getpid());
   ::setenv("XDG_CONFIG_HOME", config.c_str(), 1);
-  SessionBrowserView::remember("/data/a.ssarec");
-  SessionBrowserView::remember("/data/b.ssarec");
-  SessionBrowserView::remember("/data/a.ssarec");
-  const auto recent = SessionBrowserView::recent();
+  std::filesystem::create_directories(config + "/data");
+  auto file = [&](const std::string& name) {
+    const std::string path = config + "/data/" + name;
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    std::fclose(f);
+    return path;
+  };
+  const std::string a = file("a.ssarec"), b = file("b.ssarec");
+  OpenDialog::remember(a);
+  OpenDialog::remember(b);
+  OpenDialog::remember(a);
+  auto recent = OpenDialog::recent();
   ASSERT_EQ(recent.size(), 2u);
-  EXPECT_EQ(recent[0], "/data/a.ssarec");
-  EXPECT_EQ(recent[1], "/data/b.ssarec");
-  for (int i = 0; i < 15; ++i)
-    SessionBrowserView::remember("/data/f" + std::to_string(i) + ".ssarec");
-  EXPECT_EQ(SessionBrowserView::recent().size(), 10u);
+  EXPECT_EQ(recent[0], a);
+  EXPECT_EQ(recent[1], b);
+  for (int i = 0; i < 15; ++i) OpenDialog::remember(file("f" + std::to_string(i) + ".ssarec"));
+  EXPECT_EQ(OpenDialog::recent().size(), 10u);
+  // A file that is gone is not offered.
+  std::filesystem::remove(config + "/data/f14.ssarec");
+  recent = OpenDialog::recent();
+  EXPECT_EQ(recent.size(), 9u);
+  EXPECT_EQ(recent[0], config + "/data/f13.ssarec");
   ::unsetenv("XDG_CONFIG_HOME");
-  files::remove_tree(config);
+  testing::remove_tree(config);
 }
 
 // The numbers the views draw for coverage and the answer flag are the
 // recorded ones, summed up exactly as written here from the Reader's rows.
 TEST(DecodeQuality, SummaryIsWhatTheRunRecorded) {
   TempRecording rec(testing::small_baselines());
-  SessionModel model(rec.path());
+  Loaded loaded(rec.path());
   sessions::Reader reader(rec.path());
   const char* const baselines[] = {"none", "none", "oracle", "recency", "gist-only", "full"};
   const char* const labels[] = {"SSA", "SSA", "oracle", "recency", "gist-only", "full attention"};
-  const auto& runs = model.runs();
+  const auto runs = loaded.worker.runs();
   ASSERT_EQ(runs.size(), 6u);
   for (size_t i = 0; i < runs.size(); ++i) {
-    const RunData* run = model.run(runs[i].id);
-    ASSERT_TRUE(run);
-    const summary::DecodeSummary& q = run->quality;
-    EXPECT_EQ(q.baseline, baselines[i]) << runs[i].name;
-    EXPECT_EQ(run->baseline, labels[i]) << runs[i].name;
+    const RunData& run = *runs[i];
+    const summary::DecodeSummary& q = run.quality;
+    EXPECT_EQ(q.baseline, baselines[i]) << run.info.name;
+    EXPECT_EQ(run.baseline, labels[i]) << run.info.name;
     EXPECT_TRUE(q.shadow_full);
     EXPECT_EQ(q.task, "passkey");
     EXPECT_EQ(q.mode, "head");
     EXPECT_EQ(q.answer, "48213");
     EXPECT_EQ(q.k, i == 1 ? 1 : 3);
-    const auto steps = reader.decode_steps(runs[i].id);
+    const auto steps = reader.decode_steps(run.info.id);
     ASSERT_EQ(q.steps, 12);
     int64_t measured = 0, known = 0, unfolded = 0, first = -1;
     double sum = 0, lo = 2, hi = -1, read = 0, scored = 0;
@@ -318,7 +488,7 @@ TEST(DecodeQuality, SummaryIsWhatTheRunRecorded) {
   // measures nothing and knows no answer flag; gist-only unfolds nothing, so
   // it covers nothing and never reaches the answer; the oracle takes the
   // heaviest chunks, so no selection of the same size covers more.
-  const auto quality = [&](size_t i) { return model.run(runs[i].id)->quality; };
+  const auto quality = [&](size_t i) { return runs[i]->quality; };
   EXPECT_FALSE(quality(5).has_coverage());
   EXPECT_FALSE(quality(5).knows_answer());
   EXPECT_EQ(quality(4).mean_coverage, 0.0);
@@ -328,14 +498,14 @@ TEST(DecodeQuality, SummaryIsWhatTheRunRecorded) {
   EXPECT_GE(quality(2).mean_coverage, quality(0).mean_coverage);
   EXPECT_GT(quality(0).mean_coverage, quality(1).mean_coverage);  // k = 3 covers more than k = 1
   EXPECT_GT(quality(0).answer_unfolded, 0);
-  // Without the shadow nothing is measured, and the model says so.
+  // Without the shadow nothing is measured, and the snapshot says so.
   testing::RecordingShape plain = testing::small_baselines();
   plain.shadow_full = false;
   TempRecording without(plain);
-  SessionModel model2(without.path());
-  for (const auto& info : model2.runs()) {
-    EXPECT_FALSE(model2.run(info.id)->quality.shadow_full);
-    EXPECT_FALSE(model2.run(info.id)->quality.has_coverage()) << info.name;
+  Loaded loaded2(without.path());
+  for (const auto& run : loaded2.worker.runs()) {
+    EXPECT_FALSE(run->quality.shadow_full);
+    EXPECT_FALSE(run->quality.has_coverage()) << run->info.name;
   }
 }
 
@@ -362,8 +532,8 @@ TEST(DecodeQuality, UnreadableConfigLeavesTheBaselineUnknown) {
 // range once, each with the mean coverage and the answer flag of its steps.
 TEST(DecodeQuality, StepBinsSumUpTheirStepsExactly) {
   TempRecording rec(testing::small_baselines());
-  SessionModel model(rec.path());
-  const RunData* run = model.run(model.runs()[1].id);  // ssa k=1: the answer flag varies
+  Loaded loaded(rec.path());
+  const auto run = loaded.worker.runs()[1];  // ssa k=1: the answer flag varies
   const auto& steps = run->decode_steps;
   for (int bins : {1, 5, 7, 12, 400}) {
     const auto out = summary::bin_steps(steps, 0, 11, bins);
@@ -388,14 +558,6 @@ TEST(DecodeQuality, StepBinsSumUpTheirStepsExactly) {
     }
     EXPECT_EQ(next, 12);
   }
-  // One step a bin: exactly the recorded values.
-  const auto single = summary::bin_steps(steps, 0, 11, 12);
-  for (size_t i = 0; i < single.size(); ++i) {
-    EXPECT_EQ(single[i].coverage, steps[i].full_mass_coverage);
-    EXPECT_EQ(single[i].answer(), steps[i].answer_unfolded);
-  }
-  // Steps the run did not record (a longer run beside it in the compare
-  // table) are unknown, not zero.
   const auto wide = summary::bin_steps(steps, 0, 23, 24);
   for (size_t i = 12; i < wide.size(); ++i) {
     EXPECT_EQ(wide[i].coverage, -1.0);
@@ -405,7 +567,8 @@ TEST(DecodeQuality, StepBinsSumUpTheirStepsExactly) {
   EXPECT_EQ(summary::find_step(steps, 99), nullptr);
 }
 
-// Coverage axes and bars zoom to the shares recorded, with headroom, never past 1.
+// Coverage axes zoom to the shares recorded, with headroom, never past 1,
+// and say so when they are a zoom.
 TEST(DecodeQuality, ShareAxisLeavesHeadroomAndStopsAtOne) {
   EXPECT_EQ(draw::share_axis_max(0.0), 0.01);
   EXPECT_EQ(draw::share_axis_max(0.132), 0.2);
@@ -414,26 +577,54 @@ TEST(DecodeQuality, ShareAxisLeavesHeadroomAndStopsAtOne) {
   EXPECT_EQ(draw::share_axis_max(0.45), 0.5);
   EXPECT_EQ(draw::share_axis_max(0.46), 1.0);
   EXPECT_EQ(draw::share_axis_max(1.0), 1.0);
+  EXPECT_EQ(draw::zoom_label(1.0), "");
+  EXPECT_NE(draw::zoom_label(0.2).find("zoom"), std::string::npos);
 }
 
-// The new marks take colours that mean nothing else (theme.h).
-TEST(Theme, CoverageBookmarkAndMetricColoursMeanNothingElse) {
-  std::vector<ImU32> taken = {theme::raw_token(), theme::unfolded(),  theme::selected_path(),
-                              theme::answer(),    theme::compare_a(), theme::compare_b(),
-                              theme::suffix(),    theme::sink(),      theme::masked(),
-                              theme::grid(),      theme::text_dim(),  theme::panel_background()};
-  for (int level = 0; level < 5; ++level) taken.push_back(theme::gist_level(level));
-  for (int i = 0; i <= 64; ++i) taken.push_back(theme::score_colour(i / 64.0f));
+// Axis ticks: round numbers, inside the range, at least two on a short axis.
+TEST(Axes, TicksAreRoundAndInsideTheRange) {
+  const auto t = draw::nice_ticks(0, 4653, 6, true);
+  ASSERT_GE(t.size(), 3u);
+  for (double v : t) EXPECT_TRUE(v >= 0 && v <= 4653 && std::fmod(v, 500) == 0) << v;
+  const auto short_axis = draw::nice_ticks(-24.3, 21.0, 1, false);
+  EXPECT_GE(short_axis.size(), 2u);
+  EXPECT_EQ(draw::tick_label(12800, 100), "12,800");
+  EXPECT_EQ(draw::tick_label(-20, 10),
+            "\xE2\x88\x92"
+            "20");
+  EXPECT_EQ(draw::tick_label(0.05, 0.05), "0.05");
+}
+
+// One colour per meaning: every meaning stands apart from every other and
+// from every colour of the score ramp (sum of channel differences).
+TEST(Theme, EveryMeaningHasItsOwnColour) {
   auto distance = [](ImU32 a, ImU32 b) {
     int d = 0;
     for (int shift : {0, 8, 16}) d += std::abs(int((a >> shift) & 255) - int((b >> shift) & 255));
     return d;
   };
-  for (ImU32 mine : {theme::coverage(), theme::bookmark(), theme::metric()})
-    for (ImU32 other : taken)
-      EXPECT_GT(distance(mine, other), 40) << std::hex << mine << " " << other;
-  EXPECT_GT(distance(theme::coverage(), theme::bookmark()), 40);
-  EXPECT_GT(distance(theme::coverage(), theme::metric()), 40);
+  std::vector<std::pair<const char*, ImU32>> meanings = {
+      {"raw", theme::raw_token()},       {"gist", theme::gist_level(0)},
+      {"meta 1", theme::gist_level(1)},  {"meta 2", theme::gist_level(2)},
+      {"sink", theme::sink()},           {"question", theme::question()},
+      {"generated", theme::generated()}, {"chosen", theme::chosen()},
+      {"answer", theme::answer()},       {"cursor", theme::cursor()},
+      {"coverage", theme::coverage()},   {"run A", theme::run_a()},
+      {"run B", theme::run_b()},         {"bookmark", theme::bookmark()},
+      {"metric", theme::metric()}};
+  for (size_t i = 0; i < meanings.size(); ++i) {
+    for (size_t j = i + 1; j < meanings.size(); ++j)
+      EXPECT_GE(distance(meanings[i].second, meanings[j].second), 70)
+          << meanings[i].first << " vs " << meanings[j].first;
+    for (int r = 0; r <= 16; ++r)
+      EXPECT_GE(distance(meanings[i].second, theme::score_colour(r / 16.0f)), 60)
+          << meanings[i].first << " vs the score ramp at " << r / 16.0;
+  }
+  // The ramp's dark end is not the masked grey (an unscored cell).
+  EXPECT_GE(distance(theme::score_colour(0), theme::masked()), 60);
+  // The legend names every meaning once.
+  std::set<std::string> labels;
+  for (const auto& m : theme::meanings(3)) EXPECT_TRUE(labels.insert(m.label).second) << m.label;
 }
 
 // What `ssa-workbench` prints without a display for the recording at `path`.
@@ -451,10 +642,9 @@ std::string headless_summary(const std::string& path) {
 TEST(HeadlessSummary, NamesBaselinesCoverageAndAnswerSteps) {
   TempRecording rec(testing::small_baselines());
   const std::string text = headless_summary(rec.path());
-  SessionModel model(rec.path());
-  for (const auto& info : model.runs()) {
-    const RunData* run = model.run(info.id);
-    const auto at = text.find("\"" + info.name + "\"");
+  Loaded loaded(rec.path());
+  for (const auto& run : loaded.worker.runs()) {
+    const auto at = text.find("\"" + run->info.name + "\"");
     ASSERT_NE(at, std::string::npos) << text;
     const std::string block = text.substr(at, text.find("run #", at) - at);
     EXPECT_NE(block.find("baseline " + run->baseline), std::string::npos) << block;

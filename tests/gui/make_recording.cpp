@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   app.add_option("--steps", shape.steps)->capture_default_str();
   app.add_option("--k", shape.k)->capture_default_str();
   app.add_option("--seed", shape.seed)->capture_default_str();
+  app.add_option("--dense-layers", shape.dense_layers, "first layers that do not select")
+      ->capture_default_str();
   app.add_flag("--shadow-full", shape.shadow_full,
                "record the full-attention mass the unfolded chunks cover, per step");
   app.add_option("--baselines", shape.baselines, "oracle,recency,gist-only,full")->delimiter(',');

@@ -267,7 +267,7 @@ void write_decode_run(sessions::Writer& writer, int64_t run_id, const GistLayout
     std::vector<std::vector<int32_t>> chunks_per_row;  // per (layer, head)
     int64_t scored = 0;
     const bool detail = baseline == "none" || baseline == "oracle" || baseline == "recency";
-    for (int32_t layer = 0; layer < shape.layers && detail; ++layer) {
+    for (int32_t layer = shape.dense_layers; layer < shape.layers && detail; ++layer) {
       std::vector<std::vector<int32_t>> by_head(shape.heads);
       sessions::LayerStep record;
       if (baseline == "none") {
@@ -356,7 +356,11 @@ std::vector<int64_t> generate_recording(const std::string& path, const Recording
         "{\"task\":\"passkey\",\"k\":" + std::to_string(k) + ",\"answer\":\"48213\"" +
         ",\"answer_chunk\":" + std::to_string(answer_chunk) + ",\"hierarchy\":\"" +
         settings.hierarchy_name() + "\",\"baseline\":\"" + baseline +
-        "\",\"shadow_full\":" + (shape.shadow_full ? "true" : "false") + ",\"mode\":\"head\"}";
+        "\",\"shadow_full\":" + (shape.shadow_full ? "true" : "false") + ",\"mode\":\"head\"" +
+        ",\"budget\":\"fixed\"" +
+        (shape.dense_layers > 0 ? ",\"dense_layers\":" + std::to_string(shape.dense_layers)
+                                : std::string()) +
+        "}";
     info.num_layers = shape.layers;
     info.num_score_heads = shape.heads;
     info.num_levels = layout.num_levels();
@@ -364,6 +368,15 @@ std::vector<int64_t> generate_recording(const std::string& path, const Recording
     writer.write_layout(id, to_record(layout, settings.to_json()));
     writer.write_mask(id, to_record(mask));
     write_decode_run(writer, id, layout, shape, answer_chunk, k, baseline);
+    if (shape.generated_in_layout) {
+      // The tokens steps 0..n-2 produced were fed back; the last one was not.
+      GistLayout final_layout = layout;
+      const std::string answer = kAnswer;
+      for (int64_t step = 0; step + 1 < shape.steps; ++step)
+        final_layout.append(
+            static_cast<unsigned char>(answer[static_cast<size_t>(step) % answer.size()]));
+      writer.write_layout(id, to_record(final_layout, settings.to_json()));
+    }
     writer.end_run(id);
     ids.push_back(id);
   }

@@ -38,6 +38,12 @@ struct RecordingShape {
   // chunks by that mass), "recency" (the last k chunks), "gist-only" (no
   // unfolding, no detail), "full" (every key, no detail, nothing measured).
   std::vector<std::string> baselines;
+  // The first N layers are dense (config_json "dense_layers"): they record
+  // no selection, as the engine's dense layers attend to their training-mask row.
+  int dense_layers = 0;
+  // Write the layout again after decoding with the generated tokens appended,
+  // as `record` does when a run finishes.
+  bool generated_in_layout = false;
   uint32_t seed = 7;
 };
 

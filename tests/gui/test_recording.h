@@ -3,22 +3,38 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
+#include <vector>
 
-#include "app/gui/core/posix_files.h"
 #include "tests/gui/recording_generator.h"
 
 namespace ssa::gui::testing {
 
+// rm -r. Not std::filesystem::remove_all: the torch wheel's libtorch.so exports
+// its own copy of it, which calls through a null pointer (every other
+// std::filesystem function it exports works).
+inline void remove_tree(const std::filesystem::path& root) {
+  std::error_code ec;
+  std::vector<std::filesystem::path> paths;
+  for (std::filesystem::recursive_directory_iterator it(root, ec), end; !ec && it != end;
+       it.increment(ec))
+    paths.push_back(it->path());
+  for (auto p = paths.rbegin(); p != paths.rend(); ++p) std::filesystem::remove(*p, ec);
+  std::filesystem::remove(root, ec);
+}
+
 class TempRecording {
  public:
   explicit TempRecording(const RecordingShape& shape, const std::string& name = "test.ssarec") {
-    dir_ = "/tmp/ssa_gui_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++);
-    files::make_directories(dir_);
-    path_ = files::join(dir_, name);
+    dir_ = (std::filesystem::temp_directory_path() /
+            ("ssa_gui_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++)))
+               .string();
+    std::filesystem::create_directories(dir_);
+    path_ = (std::filesystem::path(dir_) / name).string();
     generate_recording(path_, shape);
   }
-  ~TempRecording() { files::remove_tree(dir_); }
+  ~TempRecording() { remove_tree(dir_); }
   const std::string& path() const { return path_; }
 
  private:

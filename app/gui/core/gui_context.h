@@ -4,11 +4,14 @@
 // The interactive path asks for a visible window and ImGui's GLFW platform
 // backend (input, cursor, clipboard); the offscreen path asks for a hidden
 // window and feeds ImGui its display size itself, so both share every line of
-// drawing code. Failures (no display, no OpenGL 3.3) throw std::runtime_error
-// with a one-line reason.
+// drawing code. Interactive key presses are also counted in key_queue()
+// (core/key_queue.h), so that none is lost between frames. Failures (no display, no OpenGL 3.3)
+// throw std::runtime_error with a one-line reason.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 struct GLFWwindow;
 
@@ -38,6 +41,10 @@ class GuiContext {
   void render_frame(int framebuffer_width, int framebuffer_height);
   // Draws an already ended frame (after the caller's own ImGui::Render()).
   void draw_frame(int framebuffer_width, int framebuffer_height);
+  // RGBA pixels of the rectangle (top-left x, y; ImGui's coordinates) of the
+  // bound framebuffer, top row first: a view exported as PNG.
+  static std::vector<uint8_t> read_pixels(int x, int y, int width, int height,
+                                          int framebuffer_height);
 
  private:
   GLFWwindow* window_ = nullptr;

@@ -1,6 +1,6 @@
-// Texture: an RGBA8 OpenGL texture that views draw with ImGui::Image /
-// ImDrawList::AddImage. Pixels are produced off the frame path (by the
-// session model's workers); only the upload happens on the GUI thread.
+// Texture: an RGBA8 OpenGL texture that views draw with ImDrawList::AddImage.
+// Pixels are produced off the frame path (by the Worker's threads); only the
+// upload happens on the GUI thread.
 #pragma once
 
 #include <imgui.h>
@@ -17,15 +17,13 @@ class Texture {
   Texture(const Texture&) = delete;
   Texture& operator=(const Texture&) = delete;
 
-  // Uploads width x height RGBA pixels, top row first, into a new texture
-  // object: rewriting one the previous frame still draws from would make the
-  // driver wait for that frame to finish. `smooth`: linear filtering instead
-  // of nearest (masks and heatmaps, whose cells must stay crisp).
-  void upload(int width, int height, const std::vector<uint32_t>& rgba, bool smooth = false);
+  // Uploads width x height RGBA pixels, top row first, with nearest
+  // filtering (mask and heatmap cells stay crisp). A texture of the same size
+  // is rewritten in place, so that a picture replaced every frame (a live
+  // timeline) costs no new storage.
+  void upload(int width, int height, const std::vector<uint32_t>& rgba);
   bool valid() const { return id_ != 0; }
   ImTextureID id() const { return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(id_)); }
-  int width() const { return width_; }
-  int height() const { return height_; }
 
  private:
   unsigned id_ = 0;

@@ -1,5 +1,5 @@
 // Theme: colours and fonts (see theme.h). A dark, low-glare base so that the
-// role colours carry the meaning.
+// meaning colours carry the meaning; tests/gui checks that they stay apart.
 #include "app/gui/core/theme.h"
 
 #include <algorithm>
@@ -19,9 +19,9 @@ bool file_exists(const char* path) {
   return std::ifstream(path).good();
 }
 
-// Latin text plus the few symbols the views draw (line-break arrow, bullets, triangles).
-const ImWchar kGlyphRanges[] = {0x0020, 0x00FF, 0x2013, 0x2026, 0x2190, 0x21FF,
-                                0x2500, 0x25FF, 0x2713, 0x2717, 0};
+// Latin text plus the few symbols the views draw (arrows, bullets, triangles, check marks).
+const ImWchar kGlyphRanges[] = {0x0020, 0x00FF, 0x2013, 0x2026, 0x2190, 0x21FF, 0x2212,
+                                0x2212, 0x2500, 0x25FF, 0x2713, 0x2717, 0};
 
 ImFont* load_font(const char* const* candidates, float size) {
   ImGuiIO& io = ImGui::GetIO();
@@ -41,71 +41,67 @@ ImFont* load_font(const char* const* candidates, float size) {
 }  // namespace
 
 ImU32 raw_token() {
-  return rgb(122, 134, 158);
+  return rgb(110, 130, 160);
 }
 ImU32 gist_level(int level) {
-  // Amber for gists, then magenta, violet, teal, ... for meta-gist levels.
-  static const ImU32 levels[] = {rgb(242, 169, 59), rgb(226, 86, 155), rgb(150, 110, 240),
-                                 rgb(56, 193, 181), rgb(230, 230, 90)};
+  // Amber for gists, then violet, teal, olive for meta-gist levels.
+  static const ImU32 levels[] = {rgb(245, 166, 35), rgb(165, 110, 255), rgb(40, 190, 170),
+                                 rgb(170, 170, 60)};
   const int n = static_cast<int>(sizeof(levels) / sizeof(levels[0]));
   return levels[std::clamp(level, 0, n - 1)];
 }
-ImU32 unfolded() {
-  return rgb(76, 195, 138);
+ImU32 sink() {
+  return rgb(200, 110, 90);
 }
-ImU32 selected_path() {
-  return rgb(62, 197, 255);
+ImU32 question() {
+  return rgb(205, 210, 220);
+}
+ImU32 generated() {
+  return rgb(255, 205, 160);
+}
+ImU32 chosen() {
+  return rgb(40, 200, 100);
 }
 ImU32 answer() {
-  return rgb(255, 93, 93);
+  return rgb(255, 80, 170);
+}
+ImU32 cursor() {
+  return rgb(255, 255, 255);
 }
 ImU32 coverage() {
-  // Lime: the one hue the role colours, the compare pair and the score map leave free.
-  return rgb(178, 226, 64);
+  return rgb(185, 235, 40);
+}
+ImU32 run_a() {
+  return rgb(0, 200, 240);
+}
+ImU32 run_b() {
+  return rgb(255, 225, 0);
 }
 ImU32 bookmark() {
-  return rgb(236, 238, 244);
-}
-ImU32 error() {
-  return rgb(255, 120, 120);
+  return rgb(150, 255, 200);
 }
 ImU32 metric() {
-  return rgb(206, 188, 166);
+  return rgb(230, 150, 230);
 }
-ImU32 compare_a() {
-  return rgb(96, 150, 255);
-}
-ImU32 compare_b() {
-  return rgb(255, 150, 70);
-}
-ImU32 suffix() {
-  return rgb(196, 201, 214);
-}
-ImU32 sink() {
-  return rgb(90, 160, 220);
-}
-ImU32 masked() {
-  return rgb(30, 33, 40);
-}
-ImU32 grid() {
-  return rgb(58, 63, 76);
-}
-ImU32 text_dim() {
-  return rgb(140, 147, 163);
-}
-ImU32 panel_background() {
-  return rgb(22, 24, 30);
+ImU32 error() {
+  return rgb(255, 90, 90);
 }
 
-ImU32 role_colour(int role) {
-  return role <= 0 ? raw_token() : gist_level(role - 1);
+ImU32 method_colour(const std::string& method, bool hierarchical) {
+  // Okabe-Ito's colour-blind-safe set, with no blue (the score ramp's).
+  if (method == "ssa") return hierarchical ? rgb(40, 200, 225) : rgb(86, 220, 140);
+  if (method == "full") return rgb(240, 228, 66);
+  if (method == "oracle") return rgb(204, 121, 167);
+  if (method == "gist-only") return rgb(230, 159, 0);
+  if (method == "recency") return rgb(213, 94, 0);
+  return text_dim();
 }
 
 ImU32 score_colour(float t) {
-  // Piecewise-linear "deep blue -> blue -> light cyan -> pale yellow": readable
-  // on the dark base and distinct from the role colours' amber/green.
+  // One hue, dark to light: ranks read as brightness, and no meaning colour
+  // is blue. The dark end stays above the masked cells' grey.
   static const float stops[][3] = {
-      {20, 26, 48}, {36, 72, 150}, {70, 140, 220}, {150, 210, 235}, {250, 245, 200}};
+      {25, 45, 110}, {40, 80, 170}, {60, 125, 225}, {110, 165, 245}, {170, 205, 255}};
   t = std::clamp(std::isfinite(t) ? t : 0.0f, 0.0f, 1.0f) * 4.0f;
   const int i = std::min(static_cast<int>(t), 3);
   const float f = t - static_cast<float>(i);
@@ -115,9 +111,54 @@ ImU32 score_colour(float t) {
   return rgb(mix(0), mix(1), mix(2));
 }
 
+ImU32 masked() {
+  return rgb(34, 37, 46);
+}
+ImU32 outside() {
+  return rgb(18, 20, 25);
+}
+ImU32 grid() {
+  return rgb(70, 76, 92);
+}
+ImU32 text() {
+  return rgb(222, 226, 234);
+}
+ImU32 text_dim() {
+  return rgb(150, 156, 172);
+}
+ImU32 text_on_colour() {
+  return rgb(16, 18, 24);
+}
+ImU32 panel_background() {
+  return rgb(22, 24, 30);
+}
+
+ImU32 role_colour(int role) {
+  return role <= 0 ? raw_token() : gist_level(role - 1);
+}
+
 ImU32 with_alpha(ImU32 colour, float alpha) {
   const ImU32 a = static_cast<ImU32>(std::clamp(alpha, 0.0f, 1.0f) * 255.0f + 0.5f);
   return (colour & ~IM_COL32_A_MASK) | (a << IM_COL32_A_SHIFT);
+}
+
+ImVec4 vec(ImU32 colour) {
+  return ImGui::ColorConvertU32ToFloat4(colour);
+}
+
+std::vector<Meaning> meanings(int levels, bool coverage) {
+  std::vector<Meaning> m = {{raw_token(), "raw token"}, {gist_level(0), "gist"}};
+  static const char* const meta[] = {"", "meta-gist L1", "meta-gist L2", "meta-gist L3+"};
+  for (int l = 1; l < levels && l < 4; ++l) m.push_back({gist_level(l), meta[l]});
+  m.push_back({sink(), "sink"});
+  m.push_back({question(), "question"});
+  m.push_back({generated(), "generated"});
+  m.push_back({chosen(), "chosen / unfolded"});
+  m.push_back({answer(), "answer"});
+  m.push_back({cursor(), "cursor", Meaning::Mark::kOutline});
+  m.push_back({score_colour(1), "score low\xE2\x86\x92high", Meaning::Mark::kRamp});
+  if (coverage) m.push_back({theme::coverage(), "mass covered"});
+  return m;
 }
 
 void apply(float scale) {
@@ -132,6 +173,7 @@ void apply(float scale) {
   g_fonts.ui = load_font(sans, 16.0f * scale);
   g_fonts.mono = load_font(mono, 15.0f * scale);
   g_fonts.title = load_font(sans_bold, 16.0f * scale);
+  g_fonts.small = load_font(sans, 13.0f * scale);
   io.FontDefault = g_fonts.ui;
 
   ImGuiStyle& style = ImGui::GetStyle();
@@ -155,33 +197,34 @@ void apply(float scale) {
   auto v = [](int r, int g, int b, float a = 1.0f) {
     return ImVec4(r / 255.0f, g / 255.0f, b / 255.0f, a);
   };
+  // Widgets in neutral greys: accents would read as meanings.
   c[ImGuiCol_WindowBg] = v(29, 32, 39);
   c[ImGuiCol_ChildBg] = v(24, 27, 33);
-  c[ImGuiCol_PopupBg] = v(34, 37, 46, 0.97f);
-  c[ImGuiCol_Border] = v(52, 57, 70);
+  c[ImGuiCol_PopupBg] = v(34, 37, 46, 0.98f);
+  c[ImGuiCol_Border] = v(56, 61, 74);
   c[ImGuiCol_TitleBg] = v(36, 40, 50);
   c[ImGuiCol_TitleBgActive] = v(42, 48, 62);
   c[ImGuiCol_TitleBgCollapsed] = v(36, 40, 50);
   c[ImGuiCol_MenuBarBg] = v(34, 38, 47);
   c[ImGuiCol_FrameBg] = v(40, 44, 55);
-  c[ImGuiCol_FrameBgHovered] = v(52, 58, 72);
-  c[ImGuiCol_FrameBgActive] = v(60, 67, 84);
-  c[ImGuiCol_Button] = v(48, 54, 68);
-  c[ImGuiCol_ButtonHovered] = v(62, 90, 130);
-  c[ImGuiCol_ButtonActive] = v(62, 120, 180);
-  c[ImGuiCol_Header] = v(48, 58, 78);
-  c[ImGuiCol_HeaderHovered] = v(60, 80, 110);
-  c[ImGuiCol_HeaderActive] = v(62, 110, 160);
-  c[ImGuiCol_SliderGrab] = v(62, 197, 255);
-  c[ImGuiCol_SliderGrabActive] = v(120, 215, 255);
-  c[ImGuiCol_CheckMark] = v(62, 197, 255);
+  c[ImGuiCol_FrameBgHovered] = v(54, 60, 74);
+  c[ImGuiCol_FrameBgActive] = v(64, 71, 88);
+  c[ImGuiCol_Button] = v(50, 56, 70);
+  c[ImGuiCol_ButtonHovered] = v(70, 78, 96);
+  c[ImGuiCol_ButtonActive] = v(88, 98, 120);
+  c[ImGuiCol_Header] = v(50, 58, 74);
+  c[ImGuiCol_HeaderHovered] = v(66, 76, 96);
+  c[ImGuiCol_HeaderActive] = v(80, 92, 116);
+  c[ImGuiCol_SliderGrab] = v(170, 176, 190);
+  c[ImGuiCol_SliderGrabActive] = v(220, 224, 232);
+  c[ImGuiCol_CheckMark] = v(220, 224, 232);
   c[ImGuiCol_Tab] = v(40, 45, 57);
-  c[ImGuiCol_TabHovered] = v(62, 90, 130);
-  c[ImGuiCol_TabActive] = v(56, 72, 100);
+  c[ImGuiCol_TabHovered] = v(70, 78, 96);
+  c[ImGuiCol_TabActive] = v(62, 70, 88);
   c[ImGuiCol_Text] = v(222, 226, 234);
   c[ImGuiCol_TextDisabled] = v(128, 135, 150);
-  c[ImGuiCol_PlotLines] = v(62, 197, 255);
-  c[ImGuiCol_Separator] = v(52, 57, 70);
+  c[ImGuiCol_Separator] = v(56, 61, 74);
+  c[ImGuiCol_ModalWindowDimBg] = v(8, 9, 12, 0.6f);
 }
 
 const Fonts& fonts() {

@@ -3,6 +3,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,7 +11,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "app/gui/core/posix_files.h"
+#include <filesystem>
 
 namespace ssa::gui {
 
@@ -20,7 +21,10 @@ bool VirtualDisplay::installed() {
   for (size_t start = 0, end; start <= dirs.size(); start = end + 1) {
     end = dirs.find(':', start);
     if (end == std::string::npos) end = dirs.size();
-    if (files::is_regular_file(files::join(dirs.substr(start, end - start), "Xvfb"))) return true;
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(
+            std::filesystem::path(dirs.substr(start, end - start)) / "Xvfb", ec))
+      return true;
   }
   return false;
 }
@@ -31,13 +35,20 @@ VirtualDisplay::VirtualDisplay(int width, int height) {
   if (::pipe(fds) != 0) throw std::runtime_error("cannot start Xvfb: no pipe");
   const std::string fd = std::to_string(fds[1]);
   const std::string screen = std::to_string(width) + "x" + std::to_string(height) + "x24";
+  const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ == 0) {
     ::close(fds[0]);
+    // The server dies with us, however we end (a crash, a signal, kill -9):
+    // the kernel sends it SIGTERM when the thread that forked it is gone.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(0);  // we were gone before prctl took effect
     // Xvfb's chatter (keymap warnings) is not ours to show.
     if (FILE* null = std::fopen("/dev/null", "w")) ::dup2(fileno(null), 2);
-    ::execlp("Xvfb", "Xvfb", "-displayfd", fd.c_str(), "-screen", "0", screen.c_str(), "-nolisten",
-             "tcp", static_cast<char*>(nullptr));
+    // -noreset: an X server resets when its last client leaves, and refuses
+    // connections while it does; each screenshot is a client that leaves.
+    ::execlp("Xvfb", "Xvfb", "-displayfd", fd.c_str(), "-screen", "0", screen.c_str(), "-noreset",
+             "-nolisten", "tcp", static_cast<char*>(nullptr));
     ::_exit(127);
   }
   ::close(fds[1]);

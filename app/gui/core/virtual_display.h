@@ -1,7 +1,10 @@
 // VirtualDisplay: a private Xvfb server for offscreen rendering on machines
 // without a display (tests, `screenshot`, `bench gui`). Xvfb picks a free
 // display number itself (-displayfd), so concurrent runs never collide the way
-// `xvfb-run -a` can; DISPLAY is set for this process while it lives.
+// `xvfb-run -a` can; DISPLAY is set for this process while it lives. The
+// server dies with the thread that started it, also when that thread's
+// process crashes or is killed (PR_SET_PDEATHSIG): start it from the main
+// thread.
 #pragma once
 
 #include <sys/types.h>

@@ -4,74 +4,71 @@
 #include <algorithm>
 #include <cmath>
 
-#include "app/gui/core/theme.h"
-
 namespace ssa::gui {
 namespace {
 
-// Blends `colour` over the masked background by `t` in [0, 1].
-uint32_t blend(ImU32 colour, float t) {
-  const ImU32 base = theme::masked();
-  auto channel = [&](int shift) {
-    const float a = static_cast<float>((base >> shift) & 0xFF);
-    const float b = static_cast<float>((colour >> shift) & 0xFF);
-    return static_cast<uint32_t>(a + (b - a) * t + 0.5f) << shift;
-  };
-  return channel(IM_COL32_R_SHIFT) | channel(IM_COL32_G_SHIFT) | channel(IM_COL32_B_SHIFT) |
-         (0xFFu << IM_COL32_A_SHIFT);
+uint32_t channel(uint32_t c, int shift) {
+  return (c >> shift) & 0xFFu;
+}
+
+// Blends `colour` over `base` by `t` in [0, 1] (RGBA packed as ImGui's ImU32).
+uint32_t blend(uint32_t base, uint32_t colour, float t) {
+  uint32_t out = 0xFFu << 24;
+  for (int shift : {0, 8, 16}) {
+    const float a = static_cast<float>(channel(base, shift));
+    const float b = static_cast<float>(channel(colour, shift));
+    out |= static_cast<uint32_t>(a + (b - a) * t + 0.5f) << shift;
+  }
+  return out;
+}
+
+// The role colours of a pixel's visible keys mixed by their counts (raw,
+// gist, meta-gist levels), brightened by the share of visible keys.
+uint32_t mixed_cell_colour(const MaskPalette& palette, const float* counts, int roles,
+                           float cells) {
+  float total = 0, rgb[3] = {0, 0, 0};
+  for (int role = 0; role < roles; ++role) {
+    if (counts[role] <= 0) continue;
+    const uint32_t c = palette.role(role);
+    for (int i = 0; i < 3; ++i) rgb[i] += counts[role] * static_cast<float>(channel(c, 8 * i));
+    total += counts[role];
+  }
+  const uint32_t mixed = (0xFFu << 24) | (static_cast<uint32_t>(rgb[2] / total) << 16) |
+                         (static_cast<uint32_t>(rgb[1] / total) << 8) |
+                         static_cast<uint32_t>(rgb[0] / total);
+  return blend(palette.masked, mixed, 0.22f + 0.78f * std::clamp(total / cells, 0.0f, 1.0f));
 }
 
 }  // namespace
 
-// The role colours of a pixel's visible keys mixed by their counts (raw,
-// gist, meta-gist levels), brightened by the share of visible keys.
-static uint32_t mixed_cell_colour(const float* counts, int roles, float cells) {
-  float total = 0, r = 0, g = 0, b = 0;
-  for (int role = 0; role < roles; ++role) {
-    if (counts[role] <= 0) continue;
-    const ImU32 c = theme::role_colour(role);
-    r += counts[role] * ((c >> IM_COL32_R_SHIFT) & 0xFF);
-    g += counts[role] * ((c >> IM_COL32_G_SHIFT) & 0xFF);
-    b += counts[role] * ((c >> IM_COL32_B_SHIFT) & 0xFF);
-    total += counts[role];
-  }
-  const ImU32 mixed = IM_COL32(static_cast<int>(r / total), static_cast<int>(g / total),
-                               static_cast<int>(b / total), 255);
-  return blend(mixed, 0.22f + 0.78f * std::clamp(total / cells, 0.0f, 1.0f));
-}
-
-BlockImage block_image(const RunData& run) {
+BlockImage block_image(const BlockImageKey& key) {
   BlockImage image;
-  if (!run.mask || !run.layout) return image;
-  const auto& mask = *run.mask;
-  const int64_t length = run.index.length();
+  image.key = key;
+  if (!key.mask || !key.layout || !key.palette) return image;
+  const auto& mask = *key.mask;
+  const MaskPalette& palette = *key.palette;
   const int block = std::max(1, mask.block_size);
-  image.size = static_cast<int>((length + block - 1) / block);
-  image.rgba.assign(static_cast<size_t>(image.size) * image.size, 0);
+  image.block_size = block;
+  image.size = static_cast<int>((key.layout->length() + block - 1) / block);
+  image.rgba.assign(static_cast<size_t>(image.size) * image.size, palette.outside);
   // Gists-only blocks are mostly empty (one visible key in c + 1): dim; the
   // blocks near the diagonal, where raw tokens are visible too, stand out.
-  const uint32_t full = blend(theme::raw_token(), 0.9f);
-  const uint32_t gists = blend(theme::gist_level(0), 0.4f);
-  const uint32_t mixed = blend(theme::raw_token(), 0.75f);
+  const uint32_t full = blend(palette.masked, palette.role(0), 0.9f);
+  const uint32_t gists = blend(palette.masked, palette.role(1), 0.4f);
+  const uint32_t mixed = blend(palette.masked, palette.role(0), 0.75f);
+  const int64_t entries = static_cast<int64_t>(mask.key_blocks.size());
   for (int b = 0; b < image.size; ++b) {
     uint32_t* row = &image.rgba[static_cast<size_t>(b) * image.size];
-    // Causal region first (masked), then the recorded non-empty blocks.
-    for (int k = 0; k <= b; ++k) row[k] = theme::masked();
+    // Causal region first (masked), then the recorded non-empty blocks. The
+    // mask was checked when loaded; the bounds are checked again here anyway.
+    for (int k = 0; k <= b; ++k) row[k] = palette.masked;
     if (b + 1 >= static_cast<int>(mask.row_offsets.size())) continue;
-    for (int64_t e = mask.row_offsets[b]; e < mask.row_offsets[b + 1]; ++e) {
+    const int64_t e0 = std::clamp<int64_t>(mask.row_offsets[b], 0, entries);
+    const int64_t e1 = std::clamp<int64_t>(mask.row_offsets[b + 1], e0, entries);
+    for (int64_t e = e0; e < e1; ++e) {
       const int32_t k = mask.key_blocks[e];
-      if (k < 0 || k >= image.size) continue;
-      switch (mask.kinds[e]) {
-        case 1:
-          row[k] = full;
-          break;
-        case 2:
-          row[k] = gists;
-          break;
-        default:
-          row[k] = mixed;
-          break;
-      }
+      if (k < 0 || k >= image.size || e >= static_cast<int64_t>(mask.kinds.size())) continue;
+      row[k] = mask.kinds[e] == 1 ? full : mask.kinds[e] == 2 ? gists : mixed;
     }
   }
   return image;
@@ -80,7 +77,9 @@ BlockImage block_image(const RunData& run) {
 MaskRaster rasterize(const MaskRasterKey& key, const std::function<bool()>& cancelled) {
   MaskRaster raster;
   raster.key = key;
-  const LayoutIndex& index = key.run->index;
+  if (!key.layout || !key.palette || key.width <= 0 || key.height <= 0) return raster;
+  const LayoutIndex& index = *key.layout;
+  const MaskPalette& palette = *key.palette;
   const int64_t length = index.length();
   const double cpp = key.cells_per_pixel;
   const int w = key.width, h = key.height;
@@ -97,7 +96,10 @@ MaskRaster rasterize(const MaskRasterKey& key, const std::function<bool()>& canc
     if ((py & 15) == 0 && cancelled()) return MaskRaster{};
     const int64_t q = static_cast<int64_t>(std::floor(key.y0 + (py + 0.5) * cpp));
     uint32_t* out = &raster.rgba[static_cast<size_t>(py) * w];
-    if (q < 0 || q >= length) continue;
+    if (q < 0 || q >= length) {
+      std::fill(out, out + w, palette.outside);
+      continue;
+    }
     if (q == last_q) {  // zoomed in: several pixel rows show the same query
       std::copy_n(out - w, w, out);
       continue;
@@ -116,10 +118,10 @@ MaskRaster rasterize(const MaskRasterKey& key, const std::function<bool()>& canc
     // its own and p previous chunks, and the gists of every level before it.
     for (int64_t k = 0; k < std::min<int64_t>(index.sink_length(), q + 1); ++k) visit(k);
     const int64_t chunk_lo = static_cast<int64_t>(index.id(q, 0)) - p;
+    const auto& chunks = index.spans(0);
     int64_t lo = index.sink_length();
-    if (chunk_lo > 0 && chunk_lo < index.num_chunks()) lo = index.spans(0)[chunk_lo].begin;
-    if (chunk_lo >= index.num_chunks() && index.num_chunks() > 0)
-      lo = index.spans(0).back().gist + 1;
+    if (chunk_lo > 0 && chunk_lo < index.num_chunks()) lo = chunks[chunk_lo].begin;
+    if (chunk_lo >= index.num_chunks() && index.num_chunks() > 0) lo = chunks.back().gist + 1;
     for (int64_t k = std::max(lo, k_lo); k <= std::min(q, k_hi - 1); ++k)
       if (index.role(k) <= 1) visit(k);
     for (int level = 0; level < index.num_levels(); ++level) {
@@ -135,12 +137,15 @@ MaskRaster rasterize(const MaskRasterKey& key, const std::function<bool()>& canc
     const float cells = static_cast<float>(std::max(1.0, cpp));
     for (int x = 0; x < w; ++x) {
       const double k = key.x0 + (x + 0.5) * cpp;
-      if (k < 0 || k >= length) continue;
+      if (k < 0 || k >= length) {
+        out[x] = palette.outside;
+        continue;
+      }
       const float* c = &counts[static_cast<size_t>(x) * roles];
       bool any = false;
       for (int role = 0; role < roles; ++role) any |= c[role] > 0;
-      out[x] = any ? mixed_cell_colour(c, roles, cells)
-                   : (k <= q + 0.5 ? theme::masked() : theme::panel_background());
+      out[x] = any ? mixed_cell_colour(palette, c, roles, cells)
+                   : (k <= q + 0.5 ? palette.masked : palette.outside);
     }
   }
   return raster;

@@ -1,15 +1,25 @@
-// Compare view: every decode run of the recording in one table (baseline,
-// mean full-attention mass covered, answer-unfolded steps, keys read and
-// scored per step, a step lane each), then the current run against a second
-// one (same prompt, e.g. SSA k=4 vs oracle), steps aligned. For the current
-// step, one row of chunks per run: green where both unfolded a chunk, blue or
-// orange where only one did; below, the overlap of their choices over steps
-// and the text each generated.
-#include <imgui.h>
-
+// Compare view: every run of every open recording in one table (baseline,
+// budget, what it generated and whether that is right, the mass covered, the
+// steps that unfolded the answer's chunk, keys read and scored per step, a
+// step lane each), then the current run against a second one, from any open
+// file. Runs with different layouts (chunk 4 against chunk 8) are compared on
+// the prompt's raw tokens, the axis every layout of one prompt shares: for
+// the current step, one row per run of the raw tokens it unfolded, solid
+// where both runs unfolded them, outlined where only that run did; below,
+// the overlap over the steps, the mass each covered, the text each generated.
+//
+// [SECTION] small helpers
+// [SECTION] draw: the panel body
+// [SECTION] runs table
+// [SECTION] second run
+// [SECTION] raw-token rows of the current step
+// [SECTION] plots over the steps
+// [SECTION] generated text
+// [SECTION] CSV
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,337 +27,410 @@
 #include "app/gui/views/views.h"
 
 namespace ssa::gui {
+namespace {
+
+// --- [SECTION] small helpers ------------------------------------------------------------
+
+std::string run_label(const ViewContext& ctx, const RunData& run) {
+  std::string s = run.info.name;
+  if (ctx.worker.files().size() > 1)
+    s += "  [" + std::to_string(run.id.file + 1) + "]";  // which open recording
+  return s;
+}
+
+std::string printable(const std::string& text, size_t most = 40) {
+  std::string out;
+  for (char c : text) out += c == '\n' ? std::string("\\n") : std::string(1, c);
+  if (out.size() > most) out = out.substr(0, most - 3) + "...";
+  return out;
+}
+
+ImU32 verdict_colour(AnswerCheck::Verdict v) {
+  return v == AnswerCheck::Verdict::kWrong ? theme::error() : theme::text();
+}
+
+}  // namespace
+
+// --- [SECTION] draw: the panel body -------------------------------------------------------
+
+std::string CompareView::subtitle(const ViewContext& ctx) const {
+  std::string s = std::to_string(ctx.worker.runs().size()) + " runs";
+  if (ctx.worker.files().size() > 1)
+    s += " in " + std::to_string(ctx.worker.files().size()) + " recordings";
+  return s + " · steps aligned by number";
+}
+
+void CompareView::draw(ViewContext& ctx) {
+  // Scrolls when the panel is short: nothing is cut off.
+  ImGui::BeginChild("##compare_body", ImVec2(0, 0), false);
+  draw_runs_table(ctx);
+  ImGui::Spacing();
+  draw_second_run_choice(ctx);
+  if (ctx.other && ctx.other->id != ctx.run->id) {
+    draw_raw_rows(ctx);
+    draw_plots(ctx);
+    draw_generated(ctx);
+  }
+  ImGui::EndChild();
+}
+
+// --- [SECTION] runs table ----------------------------------------------------------------
 
 namespace {
 
-// Every decode run of the recording, one row each: its baseline, budget, the
-// mean full-attention mass covered, the steps that unfolded the answer chunk,
-// keys read and scored per step, and a step lane (steps aligned across rows).
-// A click on a run's name makes it the second run.
-void draw_runs_table(ViewContext& ctx) {
-  UiState& s = ctx.state;
-  std::vector<const RunData*> runs;
+// The steps every lane of the table spans, so that they line up.
+struct StepSpan {
   int64_t first = 0, last = -1;
-  for (const auto& info : ctx.model.runs()) {
-    const RunData* run = ctx.model.run(info.id);
-    if (!run || run->decode_steps.empty()) continue;
+  bool coverage = false;  // some run measured the mass covered
+};
+
+void cell(const char* dim_text_when_empty, bool known, const std::function<void()>& draw_known) {
+  ImGui::TableNextColumn();
+  ImGui::AlignTextToFramePadding();
+  if (known)
+    draw_known();
+  else
+    ImGui::TextColored(theme::vec(theme::text_dim()), "%s", dim_text_when_empty);
+}
+
+void tooltip(const std::function<void()>& lines) {
+  if (!ImGui::IsItemHovered()) return;
+  ImGui::BeginTooltip();
+  lines();
+  ImGui::EndTooltip();
+}
+
+// The run's name in its compare colour; a click makes it the second run.
+void name_cell(ViewContext& ctx, const RunData& run) {
+  UiState& s = ctx.state;
+  ImGui::TableNextColumn();
+  ImGui::AlignTextToFramePadding();
+  const bool current = run.id == s.run, second = run.id == s.compare_run;
+  ImGui::PushStyleColor(ImGuiCol_Text, theme::vec(current  ? theme::run_a()
+                                                  : second ? theme::run_b()
+                                                           : theme::text()));
+  const std::string name = (current ? "A  " : second ? "B  " : "   ") + run_label(ctx, run);
+  if (ImGui::Selectable(name.c_str(), second) && !current) s.compare_run = run.id;
+  ImGui::PopStyleColor();
+  tooltip([&] {
+    ImGui::TextUnformatted(current  ? "A: the current run (the run menu changes it)"
+                           : second ? "B: the second run below"
+                                    : "click: compare with this run below");
+    draw::dim_text(ctx.worker.files()[run.id.file]->path);
+  });
+}
+
+// What the run generated (whole run) and whether it is the expected answer.
+void answer_cells(const RunData& run) {
+  const AnswerCheck check = check_answer(run, run.steps.empty() ? 0 : run.steps.back());
+  ImGui::TableNextColumn();
+  ImGui::AlignTextToFramePadding();
+  ImGui::PushFont(theme::fonts().mono);
+  ImGui::TextColored(theme::vec(theme::generated()), "%s", printable(check.generated, 18).c_str());
+  ImGui::PopFont();
+  ImGui::TableNextColumn();
+  ImGui::AlignTextToFramePadding();
+  if (run.failed()) {
+    // Whatever it generated before it stopped is no answer.
+    ImGui::TextColored(theme::vec(theme::error()), "run failed");
+    tooltip([&] { ImGui::Text("the run stopped: %s", run.info.failure.c_str()); });
+    return;
+  }
+  ImGui::TextColored(theme::vec(verdict_colour(check.verdict)), "%s",
+                     describe_verdict(check).c_str());
+  if (check.expected.empty()) return;
+  tooltip([&] {
+    ImGui::Text("expected \"%s\", generated \"%s\"", check.expected.c_str(),
+                printable(check.generated, 80).c_str());
+  });
+}
+
+// Mean mass covered, the steps that unfolded the answer's chunk, keys per step.
+void number_cells(const RunData& run) {
+  const summary::DecodeSummary& q = run.quality;
+  cell(q.baseline == "full" ? "all" : "-", q.has_coverage(), [&] {
+    ImGui::Text("%.3f", q.mean_coverage);
+    tooltip([&] {
+      ImGui::Text("mean share of the full-attention mass covered: %.4f of 1", q.mean_coverage);
+      ImGui::Text("min %.4f, max %.4f over %lld measured of %lld steps", q.min_coverage,
+                  q.max_coverage, static_cast<long long>(q.coverage_steps),
+                  static_cast<long long>(q.steps));
+    });
+  });
+  cell("-", q.knows_answer(), [&] {
+    // A count, not a verdict: plain text.
+    ImGui::Text("%lld of %lld steps", static_cast<long long>(q.answer_unfolded),
+                static_cast<long long>(q.answer_steps));
+    if (q.first_answer_step >= 0)
+      tooltip([&] {
+        ImGui::Text("unfolded first at step %lld", static_cast<long long>(q.first_answer_step));
+      });
+  });
+  cell("", true, [&] { ImGui::Text("%.1f", q.mean_keys_read); });
+  cell("", true, [&] { ImGui::Text("%.1f", q.mean_keys_scored); });
+}
+
+void lane_cell(ViewContext& ctx, const RunData& run, const StepSpan& span, float row_h) {
+  ImGui::TableNextColumn();
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  const float w = ImGui::GetContentRegionAvail().x;
+  ImGui::Dummy(ImVec2(w, row_h));
+  draw::StepLane lane;
+  lane.run = &run;
+  lane.first = span.first;
+  lane.last = span.last;
+  lane.current = ctx.state.step;
+  lane.coverage_bars = span.coverage;
+  lane.coverage_top = ctx.coverage_top;
+  lane.empty_note = run.quality.baseline == "full"
+                        ? "full attention: reads every key, nothing measured"
+                        : "nothing measured";
+  const int64_t clicked = draw::step_lane(ImGui::GetWindowDrawList(), ImVec2(p.x, p.y + 2),
+                                          ImVec2(p.x + w, p.y + row_h - 2), lane);
+  if (clicked >= 0) ctx.go_to_step(clicked);
+}
+
+}  // namespace
+
+void CompareView::draw_runs_table(ViewContext& ctx) {
+  std::vector<std::shared_ptr<const RunData>> runs;
+  StepSpan span;
+  for (const auto& run : ctx.worker.runs()) {
+    if (run->decode_steps.empty()) continue;
     runs.push_back(run);
     const int64_t a = run->decode_steps.front().step, b = run->decode_steps.back().step;
-    if (last < first) first = a, last = b;
-    first = std::min(first, a), last = std::max(last, b);
+    if (span.last < span.first) span.first = a, span.last = b;
+    span.first = std::min(span.first, a), span.last = std::max(span.last, b);
+    span.coverage = span.coverage || run->quality.has_coverage();
   }
-  if (runs.size() < 2) return;
-  // One coverage scale for every row, so that the bars compare.
-  bool any_coverage = false;
-  double largest = 0;
-  for (const RunData* run : runs) {
-    any_coverage = any_coverage || run->quality.has_coverage();
-    largest = std::max(largest, run->quality.max_coverage);
+  if (runs.empty()) {
+    draw::dim_text("No decode runs in the open recordings.");
+    return;
   }
-  const double coverage_top = draw::share_axis_max(largest);
-  char lane_header[64];
-  std::snprintf(lane_header, sizeof lane_header, "per step: answer, coverage (bar 0..%.2g)",
-                coverage_top);
-  const ImVec4 dim = ImGui::ColorConvertU32ToFloat4(theme::text_dim());
   const float row_h = ImGui::GetFrameHeight();
+  const float line_h = row_h + 2 * ImGui::GetStyle().CellPadding.y;
+  const float table_h =
+      std::min(line_h * (runs.size() + 1) + 6, ImGui::GetContentRegionAvail().y * 0.45f);
   const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
-                                ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_NoHostExtendX;
-  if (!ImGui::BeginTable("runs", 7, flags, ImVec2(ImGui::GetContentRegionAvail().x, 0))) return;
-  ImGui::TableSetupColumn("run", ImGuiTableColumnFlags_WidthFixed);
-  ImGui::TableSetupColumn("baseline", ImGuiTableColumnFlags_WidthFixed);
-  ImGui::TableSetupColumn("coverage", ImGuiTableColumnFlags_WidthFixed);
-  ImGui::TableSetupColumn("answer", ImGuiTableColumnFlags_WidthFixed);
-  ImGui::TableSetupColumn("read/step", ImGuiTableColumnFlags_WidthFixed);
-  ImGui::TableSetupColumn("scored/step", ImGuiTableColumnFlags_WidthFixed);
-  ImGui::TableSetupColumn(any_coverage ? lane_header : "per step: answer",
+                                ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_ScrollY;
+  if (!ImGui::BeginTable("runs", 10, flags,
+                         ImVec2(ImGui::GetContentRegionAvail().x, std::max(table_h, row_h * 3))))
+    return;
+  ImGui::TableSetupScrollFreeze(0, 1);
+  for (const char* name : {"run", "baseline", "budget", "generated", "correct", "covered",
+                           "answer's chunk", "read/step", "scored/step"})
+    ImGui::TableSetupColumn(name, ImGuiTableColumnFlags_WidthFixed);
+  // Short, so that ImGui never clips it; the lane's tooltip says what it shows.
+  ImGui::TableSetupColumn(span.coverage ? "per step: unfolded / covered" : "per step: unfolded",
                           ImGuiTableColumnFlags_WidthStretch);
   ImGui::TableHeadersRow();
-  for (const RunData* run : runs) {
+  for (const auto& run : runs) {
     const summary::DecodeSummary& q = run->quality;
-    const int64_t id = run->info.id;
-    ImGui::PushID(static_cast<int>(id));
+    ImGui::PushID(static_cast<int>(run->id.file * 100000 + run->id.run));
     ImGui::TableNextRow(ImGuiTableRowFlags_None, row_h);
-    ImGui::TableNextColumn();
-    ImGui::AlignTextToFramePadding();
-    const bool current = id == s.run_id, second = id == s.compare_run;
-    const std::string name = (current ? "\u25B6 " : second ? "\u25B7 " : "   ") + run->info.name;
-    if (ImGui::Selectable(name.c_str(), second, ImGuiSelectableFlags_None) && !current)
-      s.compare_run = id;
-    if (ImGui::IsItemHovered()) {
-      ImGui::BeginTooltip();
-      ImGui::TextUnformatted(current  ? "the current run (the run menu changes it)"
-                             : second ? "the second run below"
-                                      : "click: compare with this run below");
-      ImGui::EndTooltip();
-    }
-    ImGui::TableNextColumn();
-    ImGui::AlignTextToFramePadding();
-    ImGui::TextUnformatted(run->baseline.c_str());
-    ImGui::TableNextColumn();
-    ImGui::AlignTextToFramePadding();
-    if (q.has_coverage()) {
-      ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(theme::coverage()), "%.3f",
-                         q.mean_coverage);
-      if (ImGui::IsItemHovered()) {
-        ImGui::BeginTooltip();
-        ImGui::Text("mean share of the full-attention mass covered: %.4f", q.mean_coverage);
-        ImGui::Text("min %.4f, max %.4f over %lld measured of %lld steps", q.min_coverage,
-                    q.max_coverage, static_cast<long long>(q.coverage_steps),
-                    static_cast<long long>(q.steps));
-        ImGui::EndTooltip();
-      }
-    } else {
-      ImGui::TextColored(dim, "%s", q.baseline == "full" ? "all" : "-");
-    }
-    ImGui::TableNextColumn();
-    ImGui::AlignTextToFramePadding();
-    if (q.knows_answer()) {
-      const std::string text =
-          std::to_string(q.answer_unfolded) + " of " + std::to_string(q.answer_steps);
-      if (q.answer_unfolded > 0)
-        ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(theme::answer()), "%s", text.c_str());
-      else
-        ImGui::TextUnformatted(text.c_str());
-      if (ImGui::IsItemHovered()) {
-        ImGui::BeginTooltip();
-        ImGui::Text("answer chunk unfolded at %lld of %lld steps",
-                    static_cast<long long>(q.answer_unfolded),
-                    static_cast<long long>(q.answer_steps));
-        if (q.first_answer_step >= 0)
-          ImGui::Text("first at step %lld", static_cast<long long>(q.first_answer_step));
-        ImGui::EndTooltip();
-      }
-    } else {
-      ImGui::TextColored(dim, "-");
-    }
-    ImGui::TableNextColumn();
-    ImGui::AlignTextToFramePadding();
-    ImGui::Text("%.1f", q.mean_keys_read);
-    ImGui::TableNextColumn();
-    ImGui::AlignTextToFramePadding();
-    ImGui::Text("%.1f", q.mean_keys_scored);
-    ImGui::TableNextColumn();
-    const ImVec2 p = ImGui::GetCursorScreenPos();
-    const float w = ImGui::GetContentRegionAvail().x;
-    ImGui::Dummy(ImVec2(w, row_h));
-    draw::StepLane lane;
-    lane.run = run;
-    lane.first = first;
-    lane.last = last;
-    lane.current = s.step;
-    lane.coverage_bars = any_coverage;
-    lane.coverage_top = coverage_top;
-    lane.empty_note = q.baseline == "full" ? "full attention: reads every key, nothing measured"
-                                           : "nothing measured";
-    const int64_t clicked = draw::step_lane(ImGui::GetWindowDrawList(), ImVec2(p.x, p.y + 2),
-                                            ImVec2(p.x + w, p.y + row_h - 2), lane);
-    if (clicked >= 0)
-      s.step = std::clamp(clicked, ctx.first_step, ctx.last_step), s.playing = false;
+    name_cell(ctx, *run);
+    cell("", true, [&] { ImGui::TextUnformatted(run->baseline.c_str()); });
+    cell("-", run->facts.k > 0 && q.baseline != "full" && q.baseline != "gist-only",
+         [&] { ImGui::Text("%s k=%d", run->facts.budget.c_str(), run->facts.k); });
+    answer_cells(*run);
+    number_cells(*run);
+    lane_cell(ctx, *run, span, row_h);
     ImGui::PopID();
   }
   ImGui::EndTable();
 }
 
-// Mass covered per step by the current run (compare_a) and the second run
-// (compare_b) on one 0..1 axis, exact values on hover.
-void draw_coverage_pair(ViewContext& ctx, const RunData& other, ImVec2 min, ImVec2 max) {
+// --- [SECTION] second run ----------------------------------------------------------------
+
+void CompareView::draw_second_run_choice(ViewContext& ctx) {
+  UiState& s = ctx.state;
+  ImGui::TextColored(theme::vec(theme::run_a()), "A  %s", run_label(ctx, *ctx.run).c_str());
+  ImGui::SameLine();
+  draw::dim_text("against");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(320);
+  const std::string current =
+      ctx.other ? "B  " + run_label(ctx, *ctx.other) : "(choose a second run)";
+  if (ImGui::BeginCombo("##second_run", current.c_str())) {
+    for (const auto& run : ctx.worker.runs())
+      if (run->id != s.run && run->is_decode() &&
+          ImGui::Selectable(run_label(ctx, *run).c_str(), run->id == s.compare_run))
+        s.compare_run = run->id;
+    ImGui::EndCombo();
+  }
+  if (!ctx.other || ctx.other->id == ctx.run->id)
+    draw::dim_text(
+        "Open or record a second run of the same prompt (e.g. full attention) to compare.");
+}
+
+// --- [SECTION] raw-token rows of the current step ---------------------------------------------
+
+void CompareView::draw_raw_rows(ViewContext& ctx) {
+  const RunData* runs[2] = {ctx.run.get(), ctx.other.get()};
   ImDrawList* dl = ImGui::GetWindowDrawList();
-  const RunData* runs[2] = {ctx.run, &other};
-  const ImU32 colours[2] = {theme::compare_a(), theme::compare_b()};
-  std::vector<double> xs[2], ys[2];
+  const int64_t raw = std::max(runs[0]->layout ? runs[0]->layout->raw_count() : 0,
+                               runs[1]->layout ? runs[1]->layout->raw_count() : 0);
+  auto step = ctx.worker.compare_step(ctx.run, ctx.other, ctx.state.step);
+  const ImVec2 origin = ImGui::GetCursorScreenPos();
+  const float width = ImGui::GetContentRegionAvail().x;
+  const float label_w = std::min(260.0f, width * 0.25f), row_h = 24.0f;
+  const draw::Axis axis{origin.x + label_w, origin.x + width, 0.0,
+                        static_cast<double>(std::max<int64_t>(1, raw)), true};
+  const RawRanges both = step ? intersect(step->raw_a, step->raw_b) : RawRanges{};
+  for (int row = 0; row < 2; ++row) {
+    const RunData& run = *runs[row];
+    const float y = origin.y + row * (row_h + 6);
+    const std::string name = (row == 0 ? "A  " : "B  ") + run_label(ctx, run);
+    draw::fitted_text(dl, ImVec2(origin.x, y + 3), ImVec2(origin.x + label_w - 8, y + row_h),
+                      {name, name.substr(0, 3)}, row == 0 ? theme::run_a() : theme::run_b());
+    const ImVec2 a(axis.a0, y), b(axis.a1, y + row_h);
+    dl->AddRectFilled(a, b, theme::panel_background(), 3.0f);
+    // The answer's raw tokens, in this run's own layout.
+    if (run.layout)
+      for (int32_t c : run.facts.answer_chunks) {
+        const auto [r0, r1] = run.layout->raw_range(c);
+        const float x0 = axis.at(static_cast<double>(r0)),
+                    x1 = std::max(axis.at(static_cast<double>(r1 + 1)), x0 + 3);
+        dl->AddRectFilled(ImVec2(x0, y + row_h - 4), ImVec2(x1, y + row_h), theme::answer());
+      }
+    if (!(run.layout && run.detail_steps.count > 0)) {
+      const bool gists_only = run.quality.baseline == "gist-only";
+      draw::centered_note(dl, a, b,
+                          gists_only ? "gist-only: unfolds no chunk, reads the gists"
+                          : run.quality.baseline == "full" ? "full attention: reads every position"
+                                                           : "no choices recorded");
+      continue;
+    }
+    if (!step) continue;
+    const RawRanges& mine = row == 0 ? step->raw_a : step->raw_b;
+    for (const auto& [r0, r1] : mine) {
+      const float x0 = axis.at(static_cast<double>(r0)),
+                  x1 = std::max(axis.at(static_cast<double>(r1 + 1)), x0 + 2);
+      dl->AddRect(ImVec2(x0, y + 2), ImVec2(x1, y + row_h - 5), theme::chosen());
+    }
+    for (const auto& [r0, r1] : both) {
+      const float x0 = axis.at(static_cast<double>(r0)),
+                  x1 = std::max(axis.at(static_cast<double>(r1 + 1)), x0 + 2);
+      dl->AddRectFilled(ImVec2(x0, y + 2), ImVec2(x1, y + row_h - 5), theme::chosen());
+    }
+  }
+  const float axis_y = origin.y + 2 * (row_h + 6) - 4;
+  draw::axis_below(dl, axis, axis_y, "raw token of the prompt");
+  ImGui::Dummy(ImVec2(width, 2 * (row_h + 6) + ImGui::GetFontSize() * 2));
+  if (step && runs[0]->detail_steps.count > 0 && runs[1]->detail_steps.count > 0) {
+    const RawOverlap& o = step->overlap;
+    ImGui::Text(
+        "step %lld: %lld raw tokens unfolded by both (solid), %lld only by A, %lld only by B "
+        "(outlined); "
+        "Jaccard %.2f",
+        static_cast<long long>(ctx.state.step), static_cast<long long>(o.both),
+        static_cast<long long>(o.only_a), static_cast<long long>(o.only_b), o.jaccard());
+  }
+}
+
+// --- [SECTION] plots over the steps ---------------------------------------------------------
+
+void CompareView::draw_plots(ViewContext& ctx) {
+  const RunData* runs[2] = {ctx.run.get(), ctx.other.get()};
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float plot_h = std::clamp(avail.y * 0.55f, 110.0f, 320.0f);
+  const ImVec2 pa = ImGui::GetCursorScreenPos();
+  const float half = std::floor((avail.x - 8) / 2);
+  ImGui::Dummy(ImVec2(avail.x, plot_h));
+  const double x_min = std::min(runs[0]->steps.empty() ? 0 : runs[0]->steps.front(),
+                                runs[1]->steps.empty() ? 0 : runs[1]->steps.front());
+  const double x_max = std::max(runs[0]->steps.empty() ? 0 : runs[0]->steps.back(),
+                                runs[1]->steps.empty() ? 0 : runs[1]->steps.back());
+  // Overlap of what both unfolded, on raw tokens.
+  auto series = ctx.worker.compare_series(ctx.run, ctx.other);
+  std::vector<double> xs, ys;
+  if (series)
+    for (size_t i = 0; i < series->steps.size(); ++i)
+      xs.push_back(static_cast<double>(series->steps[i])), ys.push_back(series->jaccard[i]);
+  draw::PlotStyle overlap_style;
+  overlap_style.y_min = 0, overlap_style.y_max = 1;
+  overlap_style.x_min = x_min, overlap_style.x_max = x_max;
+  overlap_style.dots = true;
+  const bool both_chose = runs[0]->detail_steps.count > 0 && runs[1]->detail_steps.count > 0;
+  overlap_style.empty_note = both_chose ? "aggregating..." : "needs the choices of both runs";
+  const auto r =
+      draw::line_plot(dl, pa, ImVec2(pa.x + half, pa.y + plot_h), xs, ys, theme::chosen(),
+                      "overlap of the unfolded raw tokens (Jaccard) per step", overlap_style);
+  r.marker(dl, static_cast<double>(ctx.state.step), theme::with_alpha(theme::cursor(), 0.5f));
+  // The mass each covered, on the one coverage scale.
+  std::vector<double> cx[2], cy[2];
   for (int i = 0; i < 2; ++i)
     for (const auto& d : runs[i]->decode_steps)
       if (d.full_mass_coverage >= 0)
-        xs[i].push_back(static_cast<double>(d.step)), ys[i].push_back(d.full_mass_coverage);
-  // The axis spans both runs' steps: plot the first, then draw the second into its range.
-  const int base = xs[0].empty() ? 1 : 0;
-  std::vector<double> axis = xs[base];
-  if (!xs[1 - base].empty()) {
-    axis.push_back(std::min(xs[1 - base].front(), axis.front()));
-    axis.push_back(std::max(xs[1 - base].back(), axis.back()));
-  }
+        cx[i].push_back(static_cast<double>(d.step)), cy[i].push_back(d.full_mass_coverage);
   draw::PlotStyle style;
-  style.y_min = 0;
-  style.y_max =
-      draw::share_axis_max(std::max(ctx.run->quality.max_coverage, other.quality.max_coverage));
-  std::vector<double> axis_ys = ys[base];
-  axis_ys.resize(axis.size(), ys[base].empty() ? 0.0 : ys[base].back());
-  // The legend (run names in their colours) right-aligned on the label line
-  // when it fits; the compare legend above names the colours too.
-  const float font = ImGui::GetFontSize();
-  const float names_w = ImGui::CalcTextSize(runs[0]->info.name.c_str()).x +
-                        ImGui::CalcTextSize(runs[1]->info.name.c_str()).x + 2 * font;
-  const char* label = "full-attention mass covered per step";
-  const float room = max.x - min.x - 16 - names_w;
-  if (ImGui::CalcTextSize(label).x > room) label = "mass covered";
-  // An invisible axis series (the panel colour) sets the range; both runs on top.
-  const auto r =
-      draw::line_plot(dl, min, max, axis, axis_ys, theme::panel_background(), label, style);
-  if (ImGui::CalcTextSize(label).x <= room) {
-    float x = max.x - 8;
-    for (int i = 1; i >= 0; --i) {
-      const std::string& name = runs[i]->info.name;
-      x -= ImGui::CalcTextSize(name.c_str()).x;
-      dl->AddText(ImVec2(x, min.y + 3), colours[i], name.c_str());
-      x -= font;
-    }
-  }
-  for (int i = 0; i < 2; ++i) {
-    std::vector<ImVec2> points;
-    for (size_t j = 0; j < xs[i].size(); ++j) points.push_back(r.at(xs[i][j], ys[i][j]));
-    dl->AddPolyline(points.data(), static_cast<int>(points.size()), colours[i], 0, 1.5f);
-    if (points.size() * 6 < max.x - min.x)
-      for (const ImVec2& p : points) dl->AddCircleFilled(p, 3.0f, colours[i]);
-  }
-  r.marker(dl, static_cast<double>(ctx.state.step), IM_COL32(255, 255, 255, 140));
-  const int hovered[2] = {draw::hovered_point(r, xs[0]), draw::hovered_point(r, xs[1])};
-  if ((hovered[0] >= 0 || hovered[1] >= 0) && ImGui::IsMouseHoveringRect(min, max)) {
+  style.y_min = 0, style.y_max = ctx.coverage_top;
+  style.x_min = x_min, style.x_max = x_max;
+  const std::string zoom = draw::zoom_label(ctx.coverage_top);
+  if (!zoom.empty()) style.zoom_note = zoom.c_str();
+  style.empty_note = "neither run measured it (record with --shadow-full)";
+  const ImVec2 qa(pa.x + half + 8, pa.y), qb(pa.x + avail.x, pa.y + plot_h);
+  const auto rc =
+      draw::plot_frame(dl, qa, qb, "full-attention mass covered per step (A cyan, B yellow)",
+                       {&cx[0], &cx[1]}, {&cy[0], &cy[1]}, style);
+  const ImU32 colours[2] = {theme::run_a(), theme::run_b()};
+  for (int i = 0; i < 2; ++i) draw::plot_line(dl, rc, cx[i], cy[i], colours[i], 1.5f, true);
+  rc.marker(dl, static_cast<double>(ctx.state.step), theme::with_alpha(theme::cursor(), 0.5f));
+  const int hovered[2] = {draw::hovered_point(rc, cx[0]), draw::hovered_point(rc, cx[1])};
+  if ((hovered[0] >= 0 || hovered[1] >= 0) && ImGui::IsMouseHoveringRect(qa, qb)) {
     ImGui::BeginTooltip();
     for (int i = 0; i < 2; ++i) {
       if (hovered[i] < 0) continue;
-      ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(colours[i]), "%s",
-                         runs[i]->info.name.c_str());
+      ImGui::TextColored(theme::vec(colours[i]), "%s", i == 0 ? "A" : "B");
       ImGui::SameLine();
-      ImGui::Text("step %.0f: %.4f", xs[i][hovered[i]], ys[i][hovered[i]]);
+      ImGui::Text("step %.0f: %.4f of the mass", cx[i][hovered[i]], cy[i][hovered[i]]);
     }
     ImGui::EndTooltip();
   }
 }
 
-// The current run against the second one: chunks of the step, overlap and
-// coverage over the steps, the text each generated.
-void draw_pair(ViewContext& ctx) {
-  UiState& s = ctx.state;
-  ImGui::SetNextItemWidth(260);
-  const RunData* other = s.compare_run >= 0 ? ctx.model.run(s.compare_run) : nullptr;
-  if (ImGui::BeginCombo("second run", other ? other->info.name.c_str() : "(choose)")) {
-    for (const auto& info : ctx.model.runs())
-      if (info.id != s.run_id && ImGui::Selectable(info.name.c_str(), info.id == s.compare_run))
-        s.compare_run = info.id;
-    ImGui::EndCombo();
-  }
-  if (!other) {
-    ImGui::TextColored(
-        ImGui::ColorConvertU32ToFloat4(theme::text_dim()),
-        "This recording holds one run; record a second (e.g. full attention) to compare.");
+// --- [SECTION] generated text ------------------------------------------------------------------
+
+void CompareView::draw_generated(ViewContext& ctx) {
+  const RunData* runs[2] = {ctx.run.get(), ctx.other.get()};
+  if (!ImGui::BeginTable("generated", 2,
+                         ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingStretchSame))
     return;
+  for (int i = 0; i < 2; ++i)
+    ImGui::TableSetupColumn(i == 0 ? "A: generated up to this step"
+                                   : "B: generated up to this step");
+  ImGui::TableHeadersRow();
+  ImGui::TableNextRow();
+  for (int i = 0; i < 2; ++i) {
+    ImGui::TableSetColumnIndex(i);
+    const AnswerCheck check = check_answer(*runs[i], ctx.state.step);
+    ImGui::PushFont(theme::fonts().mono);
+    ImGui::PushStyleColor(ImGuiCol_Text, theme::vec(theme::generated()));
+    ImGui::TextWrapped(
+        "%s", check.generated.empty() ? "(nothing generated yet)" : check.generated.c_str());
+    ImGui::PopStyleColor();
+    ImGui::PopFont();
+    if (!check.expected.empty())
+      ImGui::TextColored(theme::vec(verdict_colour(check.verdict)), "%s (expected \"%s\")",
+                         verdict_text(check.verdict), check.expected.c_str());
   }
-  draw::swatch(theme::unfolded(), "both");
-  ImGui::SameLine();
-  draw::swatch(theme::compare_a(), ("only " + ctx.run->info.name).c_str());
-  ImGui::SameLine();
-  draw::swatch(theme::compare_b(), ("only " + other->info.name).c_str());
-
-  const LayoutIndex& index = ctx.run->index;
-  const int64_t chunks = std::max<int64_t>(1, index.num_chunks());
-  const ImVec2 origin = ImGui::GetCursorScreenPos();
-  const float width = ImGui::GetContentRegionAvail().x;
-  const float label_w = 150.0f, row_h = 26.0f;
-  ImDrawList* dl = ImGui::GetWindowDrawList();
-  auto step = ctx.model.compare_step(s.run_id, s.compare_run, s.step);
-  const float x0 = origin.x + label_w, x1 = origin.x + width;
-  auto chunk_x = [&](int64_t c) { return x0 + (x1 - x0) * static_cast<float>(c) / chunks; };
-  const std::string names[2] = {ctx.run->info.name, other->info.name};
-  for (int row = 0; row < 2; ++row) {
-    const float y = origin.y + row * (row_h + 6);
-    dl->AddText(ImVec2(origin.x, y + (row_h - ImGui::GetFontSize()) / 2), theme::text_dim(),
-                names[row].c_str());
-    dl->AddRectFilled(ImVec2(x0, y), ImVec2(x1, y + row_h), theme::panel_background(), 3.0f);
-    // A run without recorded choices (the full-attention baseline) reads everything.
-    const RunData* row_run = row == 0 ? ctx.run : other;
-    if (row_run->detail_steps.count == 0) {
-      const bool gists_only = row_run->quality.baseline == "gist-only";
-      dl->AddRectFilled(ImVec2(x0, y + 2), ImVec2(x1, y + row_h - 2),
-                        theme::with_alpha(theme::suffix(), gists_only ? 0.08f : 0.25f));
-      draw::centered_note(dl, ImVec2(x0, y), ImVec2(x1, y + row_h),
-                          gists_only ? "gist-only: unfolds no chunk, reads the gists"
-                          : row_run->quality.baseline == "full"
-                              ? "full attention: reads every position"
-                              : "no choices recorded");
-      continue;
-    }
-    if (!step) continue;
-    const auto& mine = row == 0 ? step->a : step->b;
-    const auto& theirs = row == 0 ? step->b : step->a;
-    for (int32_t c : mine) {
-      const bool both = std::binary_search(theirs.begin(), theirs.end(), c);
-      const ImU32 colour = both       ? theme::unfolded()
-                           : row == 0 ? theme::compare_a()
-                                      : theme::compare_b();
-      dl->AddRectFilled(ImVec2(chunk_x(c), y + 2),
-                        ImVec2(std::max(chunk_x(c + 1), chunk_x(c) + 2.0f), y + row_h - 2), colour);
-    }
-    for (int32_t c : ctx.run->answer_chunks)
-      dl->AddRect(ImVec2(chunk_x(c) - 1, y),
-                  ImVec2(std::max(chunk_x(c + 1), chunk_x(c) + 2.0f) + 1, y + row_h),
-                  theme::answer(), 0, 0, 1.5f);
-  }
-  ImGui::Dummy(ImVec2(width, 2 * row_h + 12));
-  if (step && ctx.run->detail_steps.count > 0 && other->detail_steps.count > 0) {
-    std::vector<int32_t> both, only_a, only_b;
-    std::set_intersection(step->a.begin(), step->a.end(), step->b.begin(), step->b.end(),
-                          std::back_inserter(both));
-    std::set_difference(step->a.begin(), step->a.end(), step->b.begin(), step->b.end(),
-                        std::back_inserter(only_a));
-    std::set_difference(step->b.begin(), step->b.end(), step->a.begin(), step->a.end(),
-                        std::back_inserter(only_b));
-    ImGui::Text("step %lld: %zu chunks in common, %zu only in %s, %zu only in %s",
-                static_cast<long long>(s.step), both.size(), only_a.size(), names[0].c_str(),
-                only_b.size(), names[1].c_str());
-  }
-
-  // Overlap over the steps; beside it, when either run measured it, the
-  // full-attention mass each run covered (in its compare colour).
-  const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const float plot_h = std::max(90.0f, avail.y * 0.5f);
-  const bool coverage = ctx.run->quality.has_coverage() || other->quality.has_coverage();
-  const ImVec2 pa = ImGui::GetCursorScreenPos();
-  const ImVec2 pb(coverage ? pa.x + std::floor((avail.x - 8) / 2) : pa.x + avail.x, pa.y + plot_h);
-  ImGui::Dummy(ImVec2(avail.x, plot_h));
-  if (coverage)
-    draw_coverage_pair(ctx, *other, ImVec2(pb.x + 8, pa.y), ImVec2(pa.x + avail.x, pb.y));
-  auto series = ctx.model.compare(s.run_id, s.compare_run);
-  std::vector<double> xs, ys;
-  if (series)
-    for (size_t i = 0; i < series->steps.size(); ++i)
-      xs.push_back(static_cast<double>(series->steps[i])), ys.push_back(series->jaccard[i]);
-  const bool both_chose = ctx.run->detail_steps.count > 0 && other->detail_steps.count > 0;
-  const auto r = draw::line_plot(dl, pa, pb, xs, ys, theme::unfolded(),
-                                 both_chose ? "overlap of unfolded chunks (Jaccard) per step"
-                                            : "overlap per step: needs choices from both runs");
-  if (!xs.empty()) r.marker(dl, static_cast<double>(s.step), IM_COL32(255, 255, 255, 140));
-
-  // What each run generated up to this step.
-  const RunData* runs[2] = {ctx.run, other};
-  if (ImGui::BeginTable("generated", 2,
-                        ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingStretchSame)) {
-    for (int i = 0; i < 2; ++i) ImGui::TableSetupColumn(names[i].c_str());
-    ImGui::TableHeadersRow();
-    ImGui::TableNextRow();
-    for (int i = 0; i < 2; ++i) {
-      ImGui::TableSetColumnIndex(i);
-      std::string text;
-      for (const auto& d : runs[i]->decode_steps) {
-        if (d.step > s.step) break;
-        text += d.text;
-      }
-      ImGui::PushFont(theme::fonts().mono);
-      ImGui::TextWrapped("%s", text.empty() ? "(nothing generated yet)" : text.c_str());
-      ImGui::PopFont();
-    }
-    ImGui::EndTable();
-  }
+  ImGui::EndTable();
 }
 
-}  // namespace
+// --- [SECTION] CSV ----------------------------------------------------------------------------
 
-void CompareView::draw(ViewContext& ctx) {
-  draw::title("Compare", "runs of this recording, steps aligned");
-  // Scrolls when the panel is short (the workbench's tab): nothing is cut off.
-  ImGui::BeginChild("##compare_body", ImVec2(0, 0), false);
-  draw_runs_table(ctx);
-  draw_pair(ctx);
-  ImGui::EndChild();
+void CompareView::write_csv(const ViewContext& ctx, std::ostream& out) const {
+  out << "file,run,name,baseline,step,text,keys_read,keys_scored,full_mass_coverage,answer_"
+         "unfolded\n";
+  for (const auto& run : ctx.worker.runs())
+    for (const auto& d : run->decode_steps) {
+      std::string text = "\"";
+      for (char c : d.text) text += c == '"' ? std::string("\"\"") : std::string(1, c);
+      out << run->id.file << "," << run->id.run << ",\"" << run->info.name << "\"," << run->baseline
+          << "," << d.step << "," << text << "\"," << d.keys_read << "," << d.keys_scored << ","
+          << d.full_mass_coverage << "," << d.answer_unfolded << "\n";
+    }
 }
 
 }  // namespace ssa::gui

@@ -1,56 +1,234 @@
 // Hierarchy view: the levels as an icicle for the current step. Each row is
 // one level's scored candidates (top level first), coloured by score, the
-// chosen ones outlined in the selected-path colour and joined to the
-// candidates they opened one level down; the last row shows the unfolded
-// chunks with the start of their text.
-#include <imgui.h>
-
+// chosen ones outlined in the chosen colour and joined to the candidates
+// they opened one level down; the last row shows the unfolded chunks with the
+// start of their text. Labels are drawn only where they fit whole.
+//
+// [SECTION] geometry
+// [SECTION] draw: the panel body
+// [SECTION] level row: candidates, scores, choices
+// [SECTION] connectors between levels
+// [SECTION] chunk row: the unfolded chunks
+// [SECTION] CSV
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 #include "app/gui/core/theme.h"
+#include "app/gui/model/step_story.h"
 #include "app/gui/views/views.h"
 
 namespace ssa::gui {
 namespace {
 
-constexpr float kLabelWidth = 86.0f;
+// --- [SECTION] geometry --------------------------------------------------------------
 
-// x extent of candidate i of n in a row [x0, x1].
+constexpr float kLabelWidth = 92.0f;
+constexpr float kGap = 22.0f;  // room for the parent-child connectors
+
+// x extent of cell i of n in a row [x0, x1].
 struct RowGeometry {
-  float x0, x1;
-  size_t n;
+  float x0 = 0, x1 = 0, y = 0, h = 0;
+  size_t n = 0;
   float left(size_t i) const { return x0 + (x1 - x0) * i / std::max<size_t>(1, n); }
   float right(size_t i) const { return x0 + (x1 - x0) * (i + 1) / std::max<size_t>(1, n); }
 };
 
-}  // namespace
+std::string score_text(float s) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f", s);
+  return text;
+}
 
-void HierarchyView::draw(ViewContext& ctx) {
-  const LayoutIndex& index = ctx.run->index;
-  const HeadStep* step = ctx.step.get();
-  // The chosen path in words: top level down to the unfolded chunks.
-  std::string path;
-  if (step && step->recorded) {
-    for (int level = index.top_level(); level >= 0; --level) {
-      const auto& chosen = step->levels[level].chosen;
-      if (chosen.empty()) continue;
-      if (!path.empty()) path += " \xE2\x86\x92 ";  // arrow
-      path += LayoutIndex::gist_label(level) + " ";
-      for (size_t i = 0; i < chosen.size() && i < 4; ++i)
-        path += (i ? "," : "") + std::to_string(index.id(chosen[i], level));
-      if (chosen.size() > 4) path += ",+" + std::to_string(chosen.size() - 4);
+// --- [SECTION] level row: candidates, scores, choices --------------------------------------
+
+void draw_level_row(ViewContext& ctx, ImDrawList* dl, const HeadStep& step, int level,
+                    const RowGeometry& g) {
+  const LayoutIndex& index = *ctx.layout;
+  const auto& cand = step.levels[level];
+  const char* name = level == 0 ? "L0 gists" : nullptr;
+  const std::string meta = "L" + std::to_string(level) + " meta";
+  dl->AddText(ImVec2(g.x0 - kLabelWidth, g.y + (g.h - ImGui::GetFontSize()) / 2),
+              theme::gist_level(level), name ? name : meta.c_str());
+  if (cand.candidates.empty()) {
+    dl->AddRectFilled(ImVec2(g.x0, g.y), ImVec2(g.x1, g.y + g.h), theme::panel_background(), 3.0f);
+    draw::centered_note(dl, ImVec2(g.x0, g.y), ImVec2(g.x1, g.y + g.h), "not scored at this level");
+    return;
+  }
+  const float range = cand.hi > cand.lo ? cand.hi - cand.lo : 1.0f;
+  const float cell_w = (g.x1 - g.x0) / static_cast<float>(g.n);
+  const ImVec2 mouse = ImGui::GetIO().MousePos;
+  for (size_t i = 0; i < g.n; ++i) {
+    const float a = g.left(i), b = std::max(g.right(i) - (cell_w > 6 ? 1.0f : 0.0f), a + 1.0f);
+    const float t = (cand.scores[i] - cand.lo) / range;
+    dl->AddRectFilled(ImVec2(a, g.y), ImVec2(b, g.y + g.h), theme::score_colour(t),
+                      cell_w > 6 ? 3.0f : 0.0f);
+    const int32_t id = index.id(cand.candidates[i], level);
+    const ImU32 ink = t > 0.55f ? theme::text_on_colour() : theme::text();
+    draw::fitted_text(dl, ImVec2(a + 4, g.y + 3), ImVec2(b - 2, g.y + g.h), {std::to_string(id)},
+                      ink);
+    draw::fitted_text(dl, ImVec2(a + 4, g.y + g.h - ImGui::GetFontSize() - 3),
+                      ImVec2(b - 2, g.y + g.h), {score_text(cand.scores[i])}, ink);
+    if (mouse.x >= a && mouse.x < b && mouse.y >= g.y && mouse.y < g.y + g.h &&
+        ImGui::IsWindowHovered()) {
+      ImGui::BeginTooltip();
+      ImGui::Text("%s %d, its gist at #%lld",
+                  level == 0 ? "chunk" : ("level-" + std::to_string(level) + " group").c_str(), id,
+                  static_cast<long long>(cand.candidates[i]));
+      ImGui::Text("score %.4f (%.2f of the way from this step's lowest to its highest)",
+                  cand.scores[i], t);
+      ImGui::TextUnformatted(step.is_chosen(level, cand.candidates[i]) ? "chosen" : "not chosen");
+      if (level == 0 && ctx.run->is_answer_chunk(id))
+        ImGui::TextColored(theme::vec(theme::answer()), "holds the answer");
+      draw::dim_text("click: select it in every view");
+      ImGui::EndTooltip();
+      if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) {
+        const auto& spans = index.spans(level);
+        if (id >= 0 && id < static_cast<int32_t>(spans.size()))
+          ctx.state.selected_chunk = index.span_of(spans[id].begin, 0);
+      }
     }
   }
-  draw::title("Hierarchy",
-              "step " + std::to_string(ctx.state.step) + (path.empty() ? "" : " · " + path));
+  // Answer marks and chosen outlines last, so they sit above neighbouring cells.
+  for (size_t i = 0; i < g.n; ++i) {
+    const float a = g.left(i), b = std::max(g.right(i), a + 2);
+    if (level == 0 && ctx.run->is_answer_chunk(index.id(cand.candidates[i], 0)))
+      dl->AddRectFilled(ImVec2(a, g.y + g.h + 1), ImVec2(b, g.y + g.h + 5), theme::answer());
+    if (step.is_chosen(level, cand.candidates[i]))
+      dl->AddRect(ImVec2(a - 1, g.y - 1), ImVec2(b + 1, g.y + g.h + 1), theme::chosen(), 3.0f, 0,
+                  2.5f);
+  }
+}
 
+// --- [SECTION] connectors between levels ----------------------------------------------------
+
+void draw_connectors(ViewContext& ctx, ImDrawList* dl, const HeadStep& step, int level,
+                     const RowGeometry& parent, const RowGeometry& g) {
+  const LayoutIndex& index = *ctx.layout;
+  const int parent_level = level + 1;
+  const auto& parents = step.levels[parent_level];
+  const auto& cand = step.levels[level];
+  for (size_t pi = 0; pi < parents.candidates.size(); ++pi) {
+    if (!step.is_chosen(parent_level, parents.candidates[pi])) continue;
+    const int32_t group = index.id(parents.candidates[pi], parent_level);
+    size_t first = g.n, last = 0;
+    for (size_t i = 0; i < g.n; ++i)
+      if (index.id(cand.candidates[i], parent_level) == group) first = std::min(first, i), last = i;
+    if (first > last) continue;
+    const float pa = parent.left(pi), pb = std::max(parent.right(pi), pa + 2);
+    const float py = parent.y + parent.h;
+    const ImVec2 poly[] = {ImVec2(pa, py), ImVec2(pb, py), ImVec2(g.right(last), g.y),
+                           ImVec2(g.left(first), g.y)};
+    dl->AddConvexPolyFilled(poly, 4, theme::with_alpha(theme::chosen(), 0.16f));
+    dl->AddLine(poly[0], poly[3], theme::with_alpha(theme::chosen(), 0.7f));
+    dl->AddLine(poly[1], poly[2], theme::with_alpha(theme::chosen(), 0.7f));
+  }
+}
+
+// --- [SECTION] chunk row: the unfolded chunks --------------------------------------------------
+
+void draw_chunk_row(ViewContext& ctx, ImDrawList* dl, const HeadStep& step, const RowGeometry& g0,
+                    const RowGeometry& g) {
+  const LayoutIndex& index = *ctx.layout;
+  dl->AddText(ImVec2(g.x0 - kLabelWidth, g.y + (g.h - ImGui::GetFontSize()) / 2), theme::chosen(),
+              "unfolded");
+  const auto& unfolded = step.unfolded_chunks;
+  if (unfolded.empty()) {
+    draw::centered_note(dl, ImVec2(g.x0, g.y), ImVec2(g.x1, g.y + g.h), "no chunk unfolded");
+    return;
+  }
+  const auto& gists = step.levels[0];
+  const ImVec2 mouse = ImGui::GetIO().MousePos;
+  ImGui::PushFont(theme::fonts().mono);
+  for (size_t i = 0; i < g.n; ++i) {
+    const int32_t chunk = unfolded[i];
+    if (!index.valid_chunk(chunk)) continue;
+    const Span& span = index.spans(0)[chunk];
+    const float a = g.left(i), b = std::max(g.right(i) - 2, a + 2);
+    const bool answer = ctx.run->is_answer_chunk(chunk);
+    dl->AddRectFilled(ImVec2(a, g.y), ImVec2(b, g.y + g.h),
+                      theme::with_alpha(theme::chosen(), 0.85f), 3.0f);
+    if (answer)
+      dl->AddRectFilled(ImVec2(a, g.y + g.h + 1), ImVec2(b, g.y + g.h + 5), theme::answer());
+    if (chunk == ctx.state.selected_chunk)
+      dl->AddRect(ImVec2(a - 2, g.y - 2), ImVec2(b + 2, g.y + g.h + 2), theme::cursor(), 3.0f, 0,
+                  2.0f);
+    const std::string text = index.text_of(span.begin, span.gist);
+    draw::fitted_text(dl, ImVec2(a + 4, g.y + 3), ImVec2(b - 2, g.y + g.h),
+                      {"chunk " + std::to_string(chunk), std::to_string(chunk)},
+                      theme::text_on_colour());
+    // The text, cut only at a whole token boundary that fits.
+    for (int64_t stop = span.gist; stop > span.begin; --stop) {
+      if (draw::fitted_text(dl, ImVec2(a + 4, g.y + g.h - ImGui::GetFontSize() - 3),
+                            ImVec2(b - 2, g.y + g.h), {index.text_of(span.begin, stop)},
+                            theme::text_on_colour()))
+        break;
+      if (span.gist - stop > 12) break;
+    }
+    // Joined to its gist in the level-0 row when that gist was a candidate.
+    auto it = std::lower_bound(gists.candidates.begin(), gists.candidates.end(), span.gist);
+    if (it != gists.candidates.end() && *it == span.gist) {
+      const size_t gi = static_cast<size_t>(it - gists.candidates.begin());
+      const float gx = (g0.left(gi) + std::max(g0.right(gi), g0.left(gi) + 2)) / 2;
+      dl->AddLine(ImVec2(gx, g0.y + g0.h), ImVec2((a + b) / 2, g.y),
+                  theme::with_alpha(theme::chosen(), 0.8f), 1.5f);
+    }
+    if (mouse.x >= a && mouse.x < b && mouse.y >= g.y && mouse.y < g.y + g.h &&
+        ImGui::IsWindowHovered()) {
+      ImGui::PopFont();
+      ImGui::BeginTooltip();
+      ImGui::Text("chunk %d (positions %lld-%lld)", chunk, static_cast<long long>(span.begin),
+                  static_cast<long long>(span.gist));
+      ImGui::PushFont(theme::fonts().mono);
+      ImGui::Text("\"%s\"", text.c_str());
+      ImGui::PopFont();
+      const auto heads = step.heads_unfolding(chunk);
+      ImGui::Text("unfolded by %s %s", heads.size() == 1 ? "head" : "heads",
+                  id_list(heads, 16).c_str());
+      if (answer) ImGui::TextColored(theme::vec(theme::answer()), "holds the answer");
+      draw::dim_text("click: select it in every view");
+      ImGui::EndTooltip();
+      if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) ctx.state.selected_chunk = chunk;
+      ImGui::PushFont(theme::fonts().mono);
+    }
+  }
+  ImGui::PopFont();
+}
+
+}  // namespace
+
+// --- [SECTION] draw: the panel body ----------------------------------------------------------
+
+std::string HierarchyView::subtitle(const ViewContext& ctx) const {
+  const std::string s =
+      "step " + std::to_string(ctx.state.step) + ", layer " + std::to_string(ctx.state.layer);
+  return ctx.dense() ? s + " (dense)" : s;
+}
+
+void HierarchyView::draw(ViewContext& ctx) {
+  const LayoutIndex& index = *ctx.layout;
+  const HeadStep* step = ctx.step.get();
+  // What each level chose, in words, above the picture (wrapped, never cut).
+  if (step && step->recorded && !ctx.dense()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, theme::vec(theme::text_dim()));
+    ImGui::TextWrapped("%s", describe_levels(index, *step).c_str());
+    ImGui::PopStyleColor();
+  }
   const ImVec2 origin = ImGui::GetCursorScreenPos();
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   ImGui::Dummy(avail);
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImVec2 end(origin.x + avail.x, origin.y + avail.y);
+  if (!ctx.no_steps_note().empty()) {
+    draw::centered_note(dl, origin, end, ctx.no_steps_note());
+    return;
+  }
+  if (ctx.dense()) {
+    draw::centered_note(dl, origin, end,
+                        "layer " + std::to_string(ctx.state.layer) +
+                            " is dense: it attends to its training-mask row and selects nothing");
+    return;
+  }
   if (!step) {
     draw::centered_note(dl, origin, end, "loading the step...");
     return;
@@ -60,135 +238,38 @@ void HierarchyView::draw(ViewContext& ctx) {
     return;
   }
   const int rows = index.num_levels() + 1;
-  const float gap = 22.0f;  // room for the parent-child connectors
-  const float row_h = std::min(84.0f, (avail.y - gap * (rows - 1)) / rows);
-  const float x0 = origin.x + kLabelWidth, x1 = end.x - 4;
-  const ImVec2 mouse = ImGui::GetIO().MousePos;
-
-  std::vector<RowGeometry> geometry(index.num_levels());
+  const float row_h = std::clamp((avail.y - kGap * (rows - 1) - 6) / rows, 8.0f, 150.0f);
+  std::vector<RowGeometry> geometry(static_cast<size_t>(index.num_levels()));
   for (int r = 0; r < index.num_levels(); ++r) {
     const int level = index.top_level() - r;
-    const auto& cand = step->levels[level];
-    const float y = origin.y + r * (row_h + gap);
-    char label[32];
-    std::snprintf(label, sizeof label, "%s %s",
-                  level == 0 ? "L0" : ("L" + std::to_string(level)).c_str(),
-                  level == 0 ? "gists" : "meta");
-    dl->AddText(ImVec2(origin.x, y + (row_h - ImGui::GetFontSize()) / 2), theme::gist_level(level),
-                label);
-    RowGeometry& g = geometry[r];
-    g = {x0, x1, cand.candidates.size()};
-    if (cand.candidates.empty()) {
-      dl->AddRectFilled(ImVec2(x0, y), ImVec2(x1, y + row_h), theme::panel_background(), 3.0f);
-      draw::centered_note(dl, ImVec2(x0, y), ImVec2(x1, y + row_h), "not scored at this level");
-      continue;
-    }
-    const auto [lo, hi] = std::minmax_element(cand.scores.begin(), cand.scores.end());
-    const float range = *hi > *lo ? *hi - *lo : 1.0f;
-    const float cell_w = (x1 - x0) / g.n;
-    for (size_t i = 0; i < g.n; ++i) {
-      const float a = g.left(i), b = std::max(g.right(i) - (cell_w > 6 ? 1.0f : 0.0f), a + 1.0f);
-      const float t = (cand.scores[i] - *lo) / range;
-      dl->AddRectFilled(ImVec2(a, y), ImVec2(b, y + row_h), theme::score_colour(t),
-                        cell_w > 6 ? 3.0f : 0.0f);
-      if (cell_w > 46) {
-        char text[32];
-        std::snprintf(text, sizeof text, "%d", index.id(cand.candidates[i], level));
-        dl->AddText(ImVec2(a + 4, y + 3),
-                    t > 0.6f ? IM_COL32(20, 22, 28, 255) : IM_COL32(230, 233, 240, 255), text);
-        std::snprintf(text, sizeof text, "%.2f", cand.scores[i]);
-        dl->AddText(ImVec2(a + 4, y + row_h - ImGui::GetFontSize() - 3),
-                    t > 0.6f ? IM_COL32(20, 22, 28, 200) : IM_COL32(200, 205, 215, 200), text);
-      }
-      if (mouse.x >= a && mouse.x < b && mouse.y >= y && mouse.y < y + row_h &&
-          ImGui::IsWindowHovered()) {
-        ImGui::BeginTooltip();
-        ImGui::Text("%s %d at #%lld",
-                    level == 0 ? "gist of chunk" : ("L" + std::to_string(level) + " group").c_str(),
-                    index.id(cand.candidates[i], level),
-                    static_cast<long long>(cand.candidates[i]));
-        ImGui::Text("score %.4f%s", cand.scores[i],
-                    step->is_chosen(level, cand.candidates[i]) ? "  (chosen)" : "");
-        ImGui::EndTooltip();
-        if (ImGui::IsMouseClicked(ImGuiMouseButton_Left))
-          ctx.state.selected_chunk =
-              index.span_of(index.spans(level)[index.id(cand.candidates[i], level)].begin, 0);
-      }
-    }
-    // Chosen outlines drawn last so they sit above the neighbouring cells.
-    for (size_t i = 0; i < g.n; ++i)
-      if (step->is_chosen(level, cand.candidates[i]))
-        dl->AddRect(ImVec2(g.left(i) - 1, y - 1),
-                    ImVec2(std::max(g.right(i), g.left(i) + 2) + 1, y + row_h + 1),
-                    theme::selected_path(), 3.0f, 0, 2.5f);
-    // Connect each chosen candidate of the row above to the candidates it opened here.
-    if (r > 0) {
-      const int parent_level = level + 1;
-      const auto& parents = step->levels[parent_level];
-      const RowGeometry& pg = geometry[r - 1];
-      const float py = y - gap;
-      for (size_t pi = 0; pi < parents.candidates.size(); ++pi) {
-        if (!step->is_chosen(parent_level, parents.candidates[pi])) continue;
-        const int32_t group = index.id(parents.candidates[pi], parent_level);
-        size_t first = g.n, last = 0;
-        for (size_t i = 0; i < g.n; ++i)
-          if (index.id(cand.candidates[i], parent_level) == group)
-            first = std::min(first, i), last = i;
-        if (first > last) continue;
-        const float pa = pg.left(pi), pb = std::max(pg.right(pi), pa + 2);
-        const ImVec2 poly[] = {ImVec2(pa, py), ImVec2(pb, py), ImVec2(g.right(last), y),
-                               ImVec2(g.left(first), y)};
-        dl->AddConvexPolyFilled(poly, 4, theme::with_alpha(theme::selected_path(), 0.18f));
-        dl->AddLine(poly[0], poly[3], theme::with_alpha(theme::selected_path(), 0.7f));
-        dl->AddLine(poly[1], poly[2], theme::with_alpha(theme::selected_path(), 0.7f));
-      }
-    }
+    RowGeometry& g = geometry[static_cast<size_t>(r)];
+    g = {origin.x + kLabelWidth, end.x - 4, origin.y + r * (row_h + kGap), row_h,
+         step->levels[level].candidates.size()};
+    draw_level_row(ctx, dl, *step, level, g);
+    if (r > 0) draw_connectors(ctx, dl, *step, level, geometry[static_cast<size_t>(r - 1)], g);
   }
+  const RowGeometry chunks{origin.x + kLabelWidth, end.x - 4,
+                           origin.y + index.num_levels() * (row_h + kGap), row_h,
+                           step->unfolded_chunks.size()};
+  draw_chunk_row(ctx, dl, *step, geometry.back(), chunks);
+}
 
-  // Last row: the unfolded chunks and their text.
-  const float y = origin.y + index.num_levels() * (row_h + gap);
-  dl->AddText(ImVec2(origin.x, y + (row_h - ImGui::GetFontSize()) / 2), theme::unfolded(),
-              "chunks");
-  const auto& unfolded = step->unfolded_chunks;
-  if (unfolded.empty()) {
-    draw::centered_note(dl, ImVec2(x0, y), ImVec2(x1, y + row_h), "no chunk unfolded");
-    return;
-  }
-  const RowGeometry cg{x0, x1, unfolded.size()};
-  const RowGeometry& g0 = geometry.back();
-  const auto& gists = step->levels[0];
-  ImGui::PushFont(theme::fonts().mono);
-  for (size_t i = 0; i < unfolded.size(); ++i) {
-    const Span& span = index.spans(0)[unfolded[i]];
-    const float a = cg.left(i), b = std::max(cg.right(i) - 2, a + 2);
-    const bool answer = std::binary_search(ctx.run->answer_chunks.begin(),
-                                           ctx.run->answer_chunks.end(), unfolded[i]);
-    dl->AddRectFilled(ImVec2(a, y), ImVec2(b, y + row_h),
-                      theme::with_alpha(theme::unfolded(), 0.8f), 3.0f);
-    if (answer) dl->AddRect(ImVec2(a, y), ImVec2(b, y + row_h), theme::answer(), 3.0f, 0, 2.5f);
-    if (unfolded[i] == ctx.state.selected_chunk)
-      dl->AddRect(ImVec2(a - 2, y - 2), ImVec2(b + 2, y + row_h + 2), theme::selected_path(), 3.0f,
-                  0, 2.0f);
-    if (b - a > 28) {
-      std::string text;
-      for (int64_t p = span.begin; p < span.gist; ++p) text += index.text(p);
-      dl->PushClipRect(ImVec2(a + 3, y), ImVec2(b - 3, y + row_h), true);
-      dl->AddText(ImVec2(a + 4, y + 3), IM_COL32(16, 30, 22, 255),
-                  ((b - a > 90 ? "chunk " : "#") + std::to_string(unfolded[i])).c_str());
-      dl->AddText(ImVec2(a + 4, y + row_h - ImGui::GetFontSize() - 3), IM_COL32(10, 20, 14, 255),
-                  text.c_str());
-      dl->PopClipRect();
-    }
-    // Joined to its gist in the level-0 row when that gist was a candidate.
-    auto it = std::lower_bound(gists.candidates.begin(), gists.candidates.end(), span.gist);
-    if (it != gists.candidates.end() && *it == span.gist) {
-      const size_t gi = static_cast<size_t>(it - gists.candidates.begin());
-      const float gx = (g0.left(gi) + std::max(g0.right(gi), g0.left(gi) + 2)) / 2;
-      dl->AddLine(ImVec2(gx, y - gap), ImVec2((a + b) / 2, y),
-                  theme::with_alpha(theme::selected_path(), 0.8f), 1.5f);
+// --- [SECTION] CSV ---------------------------------------------------------------------------
+
+void HierarchyView::write_csv(const ViewContext& ctx, std::ostream& out) const {
+  out << "step,layer,head,level,gist_position,id,score,chosen,answer\n";
+  if (!ctx.step || !ctx.layout) return;
+  const HeadStep& s = *ctx.step;
+  for (size_t level = 0; level < s.levels.size(); ++level) {
+    const auto& l = s.levels[level];
+    for (size_t i = 0; i < l.candidates.size(); ++i) {
+      const int32_t id = ctx.layout->id(l.candidates[i], static_cast<int>(level));
+      out << s.step << "," << s.layer << "," << s.head << "," << level << "," << l.candidates[i]
+          << "," << id << "," << l.scores[i] << ","
+          << s.is_chosen(static_cast<int>(level), l.candidates[i]) << ","
+          << (level == 0 && ctx.run->is_answer_chunk(id)) << "\n";
     }
   }
-  ImGui::PopFont();
 }
 
 }  // namespace ssa::gui

@@ -1,150 +1,274 @@
-// The workbench's panels, one class per file (views/<name>_view.cpp).
+// The workbench's views, one class per file (views/<name>_view.cpp).
 //
-// Every view draws from the SessionModel and the shared UiState handed in a
-// ViewContext each frame; none opens files or talks to the Reader. Views that
-// need heavy pixels (mask raster, timeline) get them from background workers
-// and only upload textures on the frame path.
+// Every view draws from the Worker's snapshots and the shared UiState handed
+// in a ViewContext each frame; none opens files or talks to a Reader. Heavy
+// pixels (mask raster, timeline) come from the Worker's threads; views only
+// upload textures. Each view file opens with an index of its sections, one
+// function each (as imgui_demo.cpp does). A view draws its panel's body; the
+// panel frame (title, maximise, export buttons) is the workbench's.
 #pragma once
 
 #include <imgui.h>
 
-#include <cmath>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "app/gui/core/key_queue.h"
 #include "app/gui/core/texture.h"
-#include "app/gui/model/async_slot.h"
-#include "app/gui/model/mask_raster.h"
-#include "app/gui/model/session_model.h"
+#include "app/gui/model/eval_results.h"
+#include "app/gui/model/layout_search.h"
+#include "app/gui/model/worker.h"
 #include "app/gui/ui_state.h"
+#include "app/gui/views/draw_helpers.h"
 
 namespace ssa::gui {
 
 // What a view may read this frame.
 struct ViewContext {
-  ViewContext(SessionModel& m, UiState& s) : model(m), state(s) {}
-  SessionModel& model;
+  ViewContext(Worker& w, UiState& s, KeyQueue& k) : worker(w), state(s), keys(k) {}
+  Worker& worker;
   UiState& state;
-  const RunData* run = nullptr;                // the current run (never null while drawing)
+  KeyQueue& keys;
+  std::shared_ptr<const RunData> run;          // the current run (set while views draw)
+  const LayoutIndex* layout = nullptr;         // run->layout, null when the run has none
   std::shared_ptr<const HeadStep> step;        // current (step, layer, head), maybe stale
+  bool step_exact = false;                     // `step` is for the current (step, layer, head)
   std::shared_ptr<const StepUnfolds> unfolds;  // current step, every layer
-  int64_t first_step = 0, last_step = -1;      // the transport's range
+  std::shared_ptr<const RunData> other;        // the compare view's second run, may be null
+  double coverage_top = 1.0;       // the one coverage scale of every view (a zoom below 1)
+  bool coverage_measured = false;  // some open run measured the full-attention mass
+
+  bool dense() const { return run && run->is_dense(state.layer); }
+  // Stream position of the query at the current step (the last token fed).
+  int64_t query_position() const;
+  // "" when the run has steps; else why not ("prefilling: no decode step yet").
+  std::string no_steps_note() const;
+  void go_to_step(int64_t step) {
+    state.step = step;
+    state.playing = false;
+  }
 };
 
-// 1. The gist training mask as a zoomable heatmap, with the current step's
-//    selective-attention row beneath it.
-class MaskView {
+// What every panel's view offers the workbench: its body, a subtitle for the
+// panel's title row, and its data as CSV (the export of the panel).
+class View {
  public:
-  MaskView();
-  ~MaskView();
-  void draw(ViewContext& ctx);
+  virtual ~View() = default;
+  virtual void draw(ViewContext& ctx) = 0;
+  virtual std::string subtitle(const ViewContext& ctx) const = 0;
+  virtual void write_csv(const ViewContext& ctx, std::ostream& out) const = 0;
+};
+
+// A query's training-mask row as screen bands: what a dense layer attends to.
+// Calls band(first, last_exclusive, colour) for the keys visible to `query`.
+void training_row_bands(const LayoutIndex& index, int64_t query, int64_t first, int64_t last,
+                        int64_t max_bands,
+                        const std::function<void(int64_t, int64_t, ImU32)>& band);
+
+// 1. The gist training mask as a zoomable heatmap with position axes, and
+//    the current step's selective-attention row beneath it.
+class MaskView : public View {
+ public:
+  void draw(ViewContext& ctx) override;
+  std::string subtitle(const ViewContext& ctx) const override;
+  void write_csv(const ViewContext& ctx, std::ostream& out) const override;
   void fit() { fit_requested_ = true; }
   // Zooms to `pixels_per_position` centred on the diagonal at stream position `pos`.
   void focus(int64_t pos, float pixels_per_position) {
     focus_pos_ = pos;
     focus_zoom_ = pixels_per_position;
   }
-  void wait_idle() { rasterizer_->wait_idle(); }  // screenshots: let the raster finish
 
  private:
+  void update_view(ViewContext& ctx, ImVec2 size);
+  void handle_input(ViewContext& ctx, ImVec2 origin, ImVec2 size);
+  void draw_picture(ViewContext& ctx, ImDrawList* dl, ImVec2 origin, ImVec2 size);
   void draw_cells(ViewContext& ctx, ImDrawList* dl, ImVec2 origin, ImVec2 size);
   void draw_overlays(ViewContext& ctx, ImDrawList* dl, ImVec2 origin, ImVec2 size);
-  void draw_selection_row(ViewContext& ctx, ImDrawList* dl, ImVec2 origin, float width);
-  void handle_input(ViewContext& ctx, ImVec2 origin, ImVec2 size);
-  void ensure_block_texture(const RunData& run);
+  void draw_axes(ViewContext& ctx, ImDrawList* dl, ImVec2 origin, ImVec2 size);
+  void draw_tooltip(ViewContext& ctx, ImVec2 origin);
+  void draw_query_row(ViewContext& ctx, ImDrawList* dl, ImVec2 origin, float width);
 
   float zoom_ = 1.0f;               // screen pixels per stream position
   double view_x_ = 0, view_y_ = 0;  // stream coordinates at the canvas' top-left
   bool fit_requested_ = true;
+  bool user_moved_ = false;  // zoomed or panned since the last fit (a resize then keeps the view)
+  ImVec2 fitted_size_{0, 0};
   int64_t focus_pos_ = -1;
   float focus_zoom_ = 0;
-  int64_t fitted_run_ = -1;  // run id: a live refresh keeps the user's zoom
-  const RunData* block_run_ = nullptr;
-  Texture block_texture_;  // one texel per (query block, key block)
-  Texture raster_texture_;
+  const void* fitted_layout_ = nullptr;  // a live refresh keeps the user's zoom
+  int32_t selection_before_click_ = -1;  // a double-click (fit) restores it
+  bool swallow_release_ = false;         // the release that ends a double-click selects nothing
+  Texture block_texture_, raster_texture_;
+  std::shared_ptr<const BlockImage> shown_blocks_;
   std::shared_ptr<const MaskRaster> shown_raster_;
-  std::unique_ptr<AsyncSlot<MaskRasterKey, MaskRaster>> rasterizer_;
+  std::shared_ptr<const MaskPalette> palette_;
 };
 
-// 2. The context as wrapped text with chunk boundaries, gist markers, score tints.
-class TokenStripView {
+// 2. The prompt as wrapped text (chunk boundaries, gist markers, score tints),
+//    then what the run generated up to the current step, never beyond it.
+class TokenStripView : public View {
  public:
-  void draw(ViewContext& ctx);
+  void draw(ViewContext& ctx) override;
+  std::string subtitle(const ViewContext& ctx) const override;
+  void write_csv(const ViewContext& ctx, std::ostream& out) const override;
+  void scroll_to(int64_t position) { scroll_to_ = position, scroll_frames_ = 3; }
 
  private:
-  void lay_out(const RunData& run, float width);  // wraps tokens into lines (on resize only)
+  void lay_out(const LayoutIndex& index, int64_t end, float width);
+  std::vector<float> chunk_tints(const ViewContext& ctx) const;
+  void draw_line(ViewContext& ctx, ImDrawList* dl, int line, const std::vector<float>& tints,
+                 int64_t* hovered);
+  void draw_generated(ViewContext& ctx, float width);
+  void draw_tooltip(ViewContext& ctx, int64_t hovered, const std::vector<float>& tints);
 
-  int32_t last_scrolled_chunk_ = -1;
-  int scroll_frames_ = 0;  // frames left to keep scrolling to the selected chunk
-  const RunData* laid_run_ = nullptr;
+  int32_t last_selected_ = -1;
+  int64_t scroll_to_ = -1;
+  int scroll_frames_ = 0;  // ImGui clamps a scroll to last frame's content: retry a few frames
+  const void* laid_layout_ = nullptr;
   float laid_width_ = 0;
+  int64_t laid_end_ = 0;
   std::vector<int64_t> line_begin_;       // first stream position of every line
   std::vector<float> token_x_, token_w_;  // per position, within its line
 };
 
-// 3. Steps x gists heatmap of scores, picks marked; the selected chunk's score over steps.
-class ScoreTimelineView {
+// 3. Steps x gists heatmap of scores, picks marked, with step and chunk axes
+//    and a colour bar; the selected chunk's score over the steps.
+class ScoreTimelineView : public View {
  public:
-  void draw(ViewContext& ctx);
+  void draw(ViewContext& ctx) override;
+  std::string subtitle(const ViewContext& ctx) const override;
+  void write_csv(const ViewContext& ctx, std::ostream& out) const override;
 
  private:
-  Texture texture_;
+  void draw_level_choice(ViewContext& ctx);
+  void handle_zoom(ViewContext& ctx, ImVec2 origin, ImVec2 size);
+  void draw_image(ViewContext& ctx, ImDrawList* dl, ImVec2 origin, ImVec2 size);
+  void draw_marks(ViewContext& ctx, ImDrawList* dl, ImVec2 origin, ImVec2 size);
+  void draw_axes(ViewContext& ctx, ImDrawList* dl, ImVec2 origin, ImVec2 size);
+  void draw_scale(ViewContext& ctx, ImDrawList* dl, ImVec2 min, ImVec2 max);
+  void draw_tooltip(ViewContext& ctx, ImVec2 origin, ImVec2 size);
+  void draw_series(ViewContext& ctx, ImVec2 min, ImVec2 max);
+
+  // Zoom window (indices into run->steps, gists of the level); count 0: all.
+  size_t first_step_ = 0, step_count_ = 0;
+  int64_t first_gist_ = 0, gist_count_ = 0;
+  // What a click changed, so that the double-click it starts (reset zoom) undoes it.
+  int32_t selection_before_click_ = -1;
+  int64_t step_before_click_ = -1;
   std::shared_ptr<const TimelineImage> image_;  // the image in texture_
+  Texture texture_;
+  std::shared_ptr<const TimelinePalette> palette_;
 };
 
-// 4. The levels as an icicle: candidates scored and the path chosen per level.
-class HierarchyView {
+// 4. The levels as an icicle for the current step: candidates scored and the
+//    path chosen per level, then the unfolded chunks.
+class HierarchyView : public View {
  public:
-  void draw(ViewContext& ctx);
+  void draw(ViewContext& ctx) override;
+  std::string subtitle(const ViewContext& ctx) const override;
+  void write_csv(const ViewContext& ctx, std::ostream& out) const override;
 };
 
-// 5. Loss, learning rate, tokens/s (training runs) and per-step decode costs.
-class TrainingView {
+// 5. Training curves (smoothed, the raw curve faint behind), or a decode
+//    run's costs per step with the prefill apart.
+class TrainingView : public View {
  public:
-  void draw(ViewContext& ctx);
+  void draw(ViewContext& ctx) override;
+  std::string subtitle(const ViewContext& ctx) const override;
+  void write_csv(const ViewContext& ctx, std::ostream& out) const override;
+
+ private:
+  void draw_training(ViewContext& ctx);
+  void draw_decode_costs(ViewContext& ctx);
+  float smoothing_ = 0.6f;
 };
 
-// 6. Step scrubber, play/pause, speed, step keys, jump, bookmarks.
+// 6. Every run of every open recording in one table (generated text and
+//    whether it is right), then the current run against a second one, on the
+//    raw-token axis that runs with different layouts share.
+class CompareView : public View {
+ public:
+  void draw(ViewContext& ctx) override;
+  std::string subtitle(const ViewContext& ctx) const override;
+  void write_csv(const ViewContext& ctx, std::ostream& out) const override;
+
+ private:
+  void draw_runs_table(ViewContext& ctx);
+  void draw_second_run_choice(ViewContext& ctx);
+  void draw_raw_rows(ViewContext& ctx);
+  void draw_plots(ViewContext& ctx);
+  void draw_generated(ViewContext& ctx);
+};
+
+// 7. Step scrubber, play/pause, speed, step keys, go to a step, step lane.
 class TransportView {
  public:
   void draw(ViewContext& ctx);
-  // Advances playback and applies keyboard shortcuts; call once per frame.
+  // Advances playback and applies the step keys; call once per frame.
   void update(ViewContext& ctx, float dt);
   // The panel height the transport needs for `run` (taller with a step lane).
   static float height(const RunData* run);
-  // Whether the run has a step lane: coverage measured or the answer flag known.
   static bool has_lane(const RunData* run);
-  static float lane_height(const RunData* run);
 
  private:
-  char bookmark_name_[96] = "";
-  char bookmark_note_[256] = "";
-  int64_t jump_to_ = 0;
+  void draw_buttons(ViewContext& ctx);
+  void draw_scrubber(ViewContext& ctx);
+  void draw_go_box(ViewContext& ctx);
+  void draw_lane(ViewContext& ctx);
+  char go_text_[24] = "";
+  bool go_editing_ = false;
+  ImVec2 scrubber_min_, scrubber_max_;
 };
 
-// 7. Two runs side by side, steps aligned, differing choices highlighted.
-class CompareView {
+// Bookmarks and notes of the current run (stored in its recording).
+class BookmarksView : public View {
  public:
-  void draw(ViewContext& ctx);
-};
-
-// Bookmarks and notes of the current run (stored in the recording).
-class BookmarksView {
- public:
-  void draw(ViewContext& ctx);
+  void draw(ViewContext& ctx) override;
+  std::string subtitle(const ViewContext& ctx) const override;
+  void write_csv(const ViewContext& ctx, std::ostream& out) const override;
+  // A bookmark at the current step with `name` ("" for a made-up one) unless
+  // the same place is bookmarked already; the status line says which.
+  static void add(ViewContext& ctx, const std::string& name, const std::string& note);
 
  private:
   char name_[96] = "";
   char note_[256] = "";
 };
 
-// Open-file dialog drawn with ImGui: .ssarec files of a folder, recent files.
-class SessionBrowserView {
+// The run, its task and whether it is right; the current step in plain words.
+class RunHeaderView {
  public:
-  // Draws the browser as a popup while open; returns a path when the user picks one.
-  std::string draw(bool* open);
+  void draw(ViewContext& ctx);
+  static float height();
+};
+
+// The search box (text, #position, chunk N) and its matches.
+class SearchBox {
+ public:
+  // Draws the box in the menu bar; returns the hit to go to, if any.
+  const SearchHit* draw(ViewContext& ctx, float width);
+
+ private:
+  char query_[128] = "";
+  std::string searched_;
+  const void* searched_layout_ = nullptr;
+  SearchResult result_;
+  size_t current_ = 0;
+};
+
+// The open-recording dialog: .ssarec files of a folder, recent files.
+class OpenDialog {
+ public:
+  // Draws the dialog while *open; returns a path when the user picks one.
+  // Escape closes it.
+  std::string draw(bool* open, KeyQueue& keys);
   static void remember(const std::string& path);  // adds to the recent list
   static std::vector<std::string> recent();
 
@@ -153,62 +277,48 @@ class SessionBrowserView {
   bool initialised_ = false;
 };
 
-// Small drawing helpers shared by the views.
-namespace draw {
-// A panel title line in the title font with an optional dim subtitle.
-void title(const char* text, const std::string& subtitle = "");
-// Centered dim text inside a rectangle ("loading...", "no data").
-void centered_note(ImDrawList* dl, ImVec2 min, ImVec2 max, const char* text);
-// A legend swatch followed by its label, on the current line.
-void swatch(ImU32 colour, const char* label);
-// Line plot of ys over xs into [min, max] (auto y range); returns the y range used.
-struct PlotRange {
-  double x0, x1, y0, y1;                 // data range shown (y in log10 when log_y)
-  ImVec2 area_min, area_max;             // the plotting area inside the frame
-  ImVec2 at(double x, double y) const {  // screen position of a data point (linear y)
-    return ImVec2(
-        area_min.x + static_cast<float>((x - x0) / (x1 - x0)) * (area_max.x - area_min.x),
-        area_max.y - static_cast<float>((y - y0) / (y1 - y0)) * (area_max.y - area_min.y));
-  }
-  // A vertical marker at x (the current step), when inside the range.
-  void marker(ImDrawList* dl, double x, ImU32 colour) const;
-};
-struct PlotStyle {
-  bool log_y = false;
-  double y_min = NAN, y_max = NAN;   // a fixed y range (both set), else the data's
-  bool dots = false;                 // a dot on every point (few points)
-  const char* empty_note = nullptr;  // shown when there are no points
-};
-PlotRange line_plot(ImDrawList* dl, ImVec2 min, ImVec2 max, const std::vector<double>& xs,
-                    const std::vector<double>& ys, ImU32 colour, const char* label,
-                    const PlotStyle& style = {});
-// The top of a 0-based axis for shares (coverage): 1, or the smallest of
-// 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5 above the largest value with some
-// headroom, so that small shares are not flattened against zero.
-double share_axis_max(double largest);
-// Index of the point whose x is nearest the mouse when it is over the plot area, else -1.
-int hovered_point(const PlotRange& r, const std::vector<double>& xs);
-// Keeps the next item on this line when `width` pixels still fit, else starts a new line.
-void same_line_if_fits(float width);
+// 8. An evaluation results folder (`ssa-workbench eval`): the chart, the
+//    table of results, the examples; a click on a failed example with a
+//    recording opens it at its run and answer step.
+class EvaluationView : public View {
+ public:
+  void draw(ViewContext& ctx) override;
+  std::string subtitle(const ViewContext& ctx) const override;
+  void write_csv(const ViewContext& ctx, std::ostream& out) const override;
+  void set_results(std::shared_ptr<const EvalResults> results) { results_ = std::move(results); }
+  const EvalResults* results() const { return results_.get(); }
+  // What the user asked for this frame: a folder to open, an example's recording.
+  std::string take_folder_request() { return std::exchange(folder_request_, std::string()); }
+  struct ExampleRequest {
+    std::string recording;  // a path the Worker opens
+    int64_t run = -1, step = -1;
+  };
+  std::optional<ExampleRequest> take_example_request() { return std::exchange(example_, {}); }
+  void focus_folder_box() { focus_box_ = true; }
 
-// A step lane: the decode steps [first, last] along one axis of [min, max]
-// (x, or y when vertical), each step (or pixel bin of steps) showing the
-// full-attention mass its unfolded chunks covered as a bar (0..coverage_top
-// across the other axis, in the coverage colour) and a mark in the answer colour where
-// the answer chunk was unfolded (dim where known and not). Hovering shows the
-// exact values; returns the step clicked, -1 when none.
-struct StepLane {
-  const RunData* run = nullptr;
-  int64_t first = 0, last = -1;
-  int64_t current = -1;  // outlined, -1 none
-  bool vertical = false;
-  const char* empty_note = nullptr;  // shown when no step has either value
-  bool coverage_bars = true;  // false: the answer marks take the whole lane (nothing measured)
-  double coverage_top = 1.0;  // the coverage a full bar stands for (share_axis_max)
+ private:
+  void draw_folder_box();
+  void draw_results_table(float height);
+  void draw_examples_table();
+  std::shared_ptr<const EvalResults> results_;
+  char folder_[512] = "";
+  bool focus_box_ = false;
+  bool failed_only_ = true;
+  std::string folder_request_;
+  std::optional<ExampleRequest> example_;
 };
-int64_t step_lane(ImDrawList* dl, ImVec2 min, ImVec2 max, const StepLane& lane);
-// The tooltip lines of one step of a run (coverage, answer, keys, token).
-void step_tooltip(const RunData& run, int64_t step);
-}  // namespace draw
+// The chart of an evaluation (exact match against context, one plot per
+// task, one colour per method, a marker per k, axes and a legend) in
+// [min, max]; `tooltips`: a point under the mouse shows its figures. Drawn by
+// the Evaluation panel and, offscreen, by `ssa-workbench chart`.
+void draw_eval_chart(ImDrawList* dl, ImVec2 min, ImVec2 max, const EvalResults& results,
+                     bool tooltips);
+
+// Keys, mouse and the legend (F1 or ?); Escape closes it.
+void draw_help(bool* open, KeyQueue& keys, int levels);
+
+// The palettes the views hand the Worker's painters (one colour per meaning).
+std::shared_ptr<const MaskPalette> mask_palette();
+std::shared_ptr<const TimelinePalette> timeline_palette();
 
 }  // namespace ssa::gui

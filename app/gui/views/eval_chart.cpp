@@ -1,0 +1,229 @@
+// The evaluation chart (see views.h): exact-match accuracy against context,
+// one plot per task, one line per configuration (method, levels, k), the
+// method's colour from the one palette and a marker shape per k. The
+// Evaluation panel draws it live; `ssa-workbench chart` draws it offscreen.
+//
+// [SECTION] series
+// [SECTION] markers and legend
+// [SECTION] the chart
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <tuple>
+
+#include "app/gui/core/theme.h"
+#include "app/gui/views/views.h"
+
+namespace ssa::gui {
+namespace {
+
+// --- [SECTION] series ------------------------------------------------------------------------
+
+struct Series {
+  const EvalConfig* config = nullptr;  // its first row: method, levels, k
+  std::vector<double> x, y;            // log2(context), exact
+  std::vector<const EvalResult*> rows;
+};
+
+int method_rank(const std::string& m) {
+  static const char* order[] = {"ssa", "full", "oracle", "gist-only", "recency"};
+  for (int i = 0; i < 5; ++i)
+    if (m == order[i]) return i;
+  return 5;
+}
+
+// The series of one task, in legend order; rows without an exact figure are left out.
+std::vector<Series> series_of(const EvalResults& results, const std::string& task) {
+  using Key = std::tuple<int, std::string, int32_t>;
+  std::map<Key, Series> by_key;
+  for (const auto& r : results.results) {
+    if (r.config.task != task || !r.exact) continue;
+    Series& s = by_key[Key{method_rank(r.config.method), r.config.levels, r.config.k}];
+    if (!s.config) s.config = &r.config;
+    s.rows.push_back(&r);
+  }
+  std::vector<Series> out;
+  for (auto& [key, s] : by_key) {
+    std::sort(s.rows.begin(), s.rows.end(), [](const EvalResult* a, const EvalResult* b) {
+      return a->config.context < b->config.context;
+    });
+    for (const EvalResult* r : s.rows) {
+      s.x.push_back(std::log2(static_cast<double>(r->config.context)));
+      s.y.push_back(*r->exact);
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// "512", "4K", "1.5K", "2M": a context in bytes, short.
+std::string context_label(int64_t bytes) {
+  char text[32];
+  if (bytes >= 1 << 20 && bytes % (1 << 20) == 0)
+    std::snprintf(text, sizeof text, "%lldM", static_cast<long long>(bytes >> 20));
+  else if (bytes >= 1024 && bytes % 512 == 0)
+    std::snprintf(text, sizeof text, "%gK", static_cast<double>(bytes) / 1024);
+  else
+    std::snprintf(text, sizeof text, "%lld", static_cast<long long>(bytes));
+  return text;
+}
+
+// --- [SECTION] markers and legend -----------------------------------------------------------
+
+void marker(ImDrawList* dl, ImVec2 c, int shape, ImU32 colour) {
+  const float r = 4.5f;
+  switch (shape % 4) {
+    case 0:
+      dl->AddCircleFilled(c, r, colour);
+      break;
+    case 1:
+      dl->AddRectFilled(ImVec2(c.x - r, c.y - r), ImVec2(c.x + r, c.y + r), colour);
+      break;
+    case 2:
+      dl->AddTriangleFilled(ImVec2(c.x, c.y - r - 1), ImVec2(c.x + r + 1, c.y + r),
+                            ImVec2(c.x - r - 1, c.y + r), colour);
+      break;
+    default:
+      dl->AddQuadFilled(ImVec2(c.x, c.y - r - 1), ImVec2(c.x + r + 1, c.y),
+                        ImVec2(c.x, c.y + r + 1), ImVec2(c.x - r - 1, c.y), colour);
+      break;
+  }
+}
+
+// Every k of the folder, ascending: the marker of a k is its index here.
+std::vector<int32_t> all_ks(const EvalResults& results) {
+  std::vector<int32_t> ks;
+  for (const auto& r : results.results) ks.push_back(r.config.k);
+  std::sort(ks.begin(), ks.end());
+  ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
+  return ks;
+}
+
+int shape_of(const std::vector<int32_t>& ks, int32_t k) {
+  return static_cast<int>(std::lower_bound(ks.begin(), ks.end(), k) - ks.begin());
+}
+
+ImU32 colour_of(const EvalConfig& c) {
+  return theme::method_colour(c.method, !c.levels.empty());
+}
+
+struct LegendEntry {
+  std::string name;
+  ImU32 colour;
+  int shape;
+};
+
+std::vector<LegendEntry> legend_entries(const EvalResults& results) {
+  const auto ks = all_ks(results);
+  std::vector<LegendEntry> out;
+  for (const auto& task : results.tasks())
+    for (const auto& s : series_of(results, task)) {
+      const std::string name = s.config->series_name();
+      if (std::none_of(out.begin(), out.end(),
+                       [&](const LegendEntry& e) { return e.name == name; }))
+        out.push_back({name, colour_of(*s.config), shape_of(ks, s.config->k)});
+    }
+  return out;
+}
+
+float legend_width(const std::vector<LegendEntry>& entries) {
+  float w = ImGui::CalcTextSize("method (marker: k)").x;
+  for (const auto& e : entries) w = std::max(w, ImGui::CalcTextSize(e.name.c_str()).x + 34);
+  return w + 16;
+}
+
+void draw_legend(ImDrawList* dl, ImVec2 at, const std::vector<LegendEntry>& entries) {
+  const float h = ImGui::GetTextLineHeightWithSpacing();
+  dl->AddText(at, theme::text_dim(), "method (marker: k)");
+  at.y += h + 2;
+  for (const auto& e : entries) {
+    const ImVec2 mid(at.x + 12, at.y + h * 0.45f);
+    dl->AddLine(ImVec2(at.x, mid.y), ImVec2(at.x + 24, mid.y), e.colour, 2.0f);
+    marker(dl, mid, e.shape, e.colour);
+    dl->AddText(ImVec2(at.x + 32, at.y), theme::text(), e.name.c_str());
+    at.y += h;
+  }
+}
+
+}  // namespace
+
+// --- [SECTION] the chart ----------------------------------------------------------------------
+
+void draw_eval_chart(ImDrawList* dl, ImVec2 min, ImVec2 max, const EvalResults& results,
+                     bool tooltips) {
+  const auto tasks = results.tasks();
+  const auto entries = legend_entries(results);
+  if (tasks.empty() || entries.empty()) {
+    dl->AddRectFilled(min, max, theme::panel_background(), 3.0f);
+    draw::centered_note(dl, min, max,
+                        results.results.empty() ? "results.csv has no rows"
+                                                : "no row of results.csv has an exact figure");
+    return;
+  }
+  const float legend_w = legend_width(entries);
+  const float plots_w = max.x - min.x - legend_w;
+  draw_legend(dl, ImVec2(max.x - legend_w + 12, min.y + 6), entries);
+  const auto ks = all_ks(results);
+  // Small multiples: the tasks side by side, in rows of at most three.
+  const int per_row = std::min<int>(3, static_cast<int>(tasks.size()));
+  const int rows = (static_cast<int>(tasks.size()) + per_row - 1) / per_row;
+  const float gap = 8, cell_w = (plots_w - gap * (per_row - 1)) / per_row,
+              cell_h = (max.y - min.y - gap * (rows - 1)) / rows;
+  for (size_t t = 0; t < tasks.size(); ++t) {
+    const int col = static_cast<int>(t) % per_row, row = static_cast<int>(t) / per_row;
+    const ImVec2 a(min.x + col * (cell_w + gap), min.y + row * (cell_h + gap));
+    const ImVec2 b(a.x + cell_w, a.y + cell_h);
+    const auto series = series_of(results, tasks[t]);
+    std::vector<const std::vector<double>*> xs, ys;
+    std::vector<int64_t> contexts;
+    for (const auto& s : series) {
+      xs.push_back(&s.x), ys.push_back(&s.y);
+      for (const EvalResult* r : s.rows) contexts.push_back(r->config.context);
+    }
+    std::sort(contexts.begin(), contexts.end());
+    contexts.erase(std::unique(contexts.begin(), contexts.end()), contexts.end());
+    std::vector<std::pair<double, std::string>> ticks;
+    for (int64_t c : contexts)
+      ticks.emplace_back(std::log2(static_cast<double>(c)), context_label(c));
+    draw::PlotStyle style;
+    style.y_min = 0, style.y_max = 1;
+    style.integer_x = false;
+    style.x_ticks = &ticks;
+    style.x_title = "context (bytes, log scale)";
+    // A little room either side, so that the first and last markers show whole.
+    const double lo = std::log2(static_cast<double>(contexts.front())),
+                 hi = std::log2(static_cast<double>(contexts.back()));
+    const double pad = std::max(0.25, (hi - lo) * 0.05);
+    style.x_min = lo - pad, style.x_max = hi + pad;
+    const draw::PlotRange r = draw::plot_frame(
+        dl, a, b, "exact match (share of examples) \xC2\xB7 task " + tasks[t], xs, ys, style);
+    for (const auto& s : series) {
+      const ImU32 colour = colour_of(*s.config);
+      draw::plot_line(dl, r, s.x, s.y, colour, 2.0f);
+      for (size_t i = 0; i < s.x.size(); ++i)
+        marker(dl, r.at(s.x[i], s.y[i]), shape_of(ks, s.config->k), colour);
+    }
+    if (!tooltips || !ImGui::IsWindowHovered()) continue;
+    // The nearest point under the mouse: its figures.
+    const ImVec2 m = ImGui::GetIO().MousePos;
+    const EvalResult* best = nullptr;
+    float best_d = 12.0f;
+    for (const auto& s : series)
+      for (size_t i = 0; i < s.x.size(); ++i) {
+        const ImVec2 p = r.at(s.x[i], s.y[i]);
+        const float d = std::hypot(p.x - m.x, p.y - m.y);
+        if (d < best_d) best_d = d, best = s.rows[i];
+      }
+    if (!best) continue;
+    ImGui::BeginTooltip();
+    ImGui::Text("%s, task %s, context %lld bytes", best->config.series_name().c_str(),
+                best->config.task.c_str(), static_cast<long long>(best->config.context));
+    ImGui::Text("exact %.3f over %lld examples", *best->exact, static_cast<long long>(best->n));
+    if (best->char_accuracy) ImGui::Text("characters right %.3f", *best->char_accuracy);
+    if (best->compression) ImGui::Text("compression %.1fx", *best->compression);
+    ImGui::EndTooltip();
+  }
+}
+
+}  // namespace ssa::gui
