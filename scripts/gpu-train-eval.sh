@@ -228,6 +228,8 @@ do_eval() {
       --fortunes "$text/fortunes" || echo "== recorded eval $task: exit $?"
   done
   find "$out" -name '*.ssarec.part*' -delete # recordings of configurations cut short
+  # A device call returns only a few files: everything in one archive too.
+  tar czf "$out/gpu-train-eval.tgz" -C "$out" eval train 2>/dev/null || true
   du -sh "$out"
 }
 
