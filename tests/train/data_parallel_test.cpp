@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "engine/model/checkpoint.h"
+#include "engine/train/distributed/data_parallel.h"
 
 namespace {
 
@@ -150,6 +151,12 @@ double max_difference(const std::string& a, const std::string& b) {
 
 class DataParallelTrain : public ::testing::Test {
  protected:
+  // Every case but the flags' runs ranks over Gloo on the CPU.
+  void SetUp() override {
+    const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    if (!ssa::have_gloo() && name.find("Flags") == std::string::npos)
+      GTEST_SKIP() << "this build has no Gloo (libgloo-dev)";
+  }
   static void SetUpTestSuite() {
     dir = scratch("");
     fs::create_directories(dir);
