@@ -162,6 +162,7 @@ class DataParallelTrain : public ::testing::Test {
     fs::create_directories(dir);
     // The single-process reference of the exact cases: batch 2 x grad_accum 2.
     write_config(dir + "/b2a2.json", 2, 2, 4);
+    write_config(dir + "/long.json", 2, 2, 100000);  // runs until stopped
     train({"train", "--config", dir + "/b2a2.json", "--out", dir + "/one"}, dir + "/one");
   }
   static std::string dir;
@@ -177,6 +178,10 @@ TEST_F(DataParallelTrain, TwoRanksEqualOneProcessBitForBit) {
   EXPECT_EQ(one, two);  // the loss of each step, averaged over ranks
   // Rank 0 alone wrote the run: one summary, and nothing from rank 1.
   EXPECT_EQ(lines(read(dir + "/two.stdout")).size(), 3u) << read(dir + "/two.stdout");
+  // A world of one (the path scripts/gpu-ddp.sh takes on one GPU) is one process.
+  train({"train", "--config", dir + "/b2a2.json", "--nproc", "1", "--out", dir + "/world1"},
+        dir + "/world1");
+  EXPECT_EQ(max_difference(dir + "/one/model", dir + "/world1/model"), 0.0);
 }
 
 TEST_F(DataParallelTrain, SplitBatchEqualsAccumulationAndIsWithinRoundingOfTheWholeBatch) {
@@ -261,7 +266,6 @@ TEST_F(DataParallelTrain, ARankWithBadDataEndsTheOtherWithinSeconds) {
 }
 
 TEST_F(DataParallelTrain, AKilledRankEndsTheRunWithOneLine) {
-  write_config(dir + "/long.json", 2, 2, 100000);
   const Process run =
       start({"train", "--config", dir + "/long.json", "--nproc", "2", "--out", dir + "/killed"},
             dir + "/killed");
@@ -288,6 +292,34 @@ TEST_F(DataParallelTrain, AKilledRankEndsTheRunWithOneLine) {
   EXPECT_EQ(e[0], "ssa-workbench: rank 1 was killed by SIGKILL");
   // No rank is left behind.
   EXPECT_NE(::kill(pids[0], 0), 0);
+}
+
+TEST_F(DataParallelTrain, AFrozenRankIsNoticedByItsHeartbeat) {
+  // Started by hand (no launcher to see it die), rank 1 is stopped (SIGSTOP):
+  // its connections stay open, so no collective fails; its heartbeat stops,
+  // and rank 0 gives up on it after 10 s instead of waiting for the timeout.
+  const std::string port = std::to_string(free_port());
+  const Process r0 = start({"train", "--config", dir + "/long.json", "--out", dir + "/frozen",
+                            "--rank", "0", "--world-size", "2", "--master-port", port},
+                           dir + "/frozen0");
+  const Process r1 = start({"train", "--config", dir + "/long.json", "--out", dir + "/frozen1",
+                            "--rank", "1", "--world-size", "2", "--master-port", port},
+                           dir + "/frozen1");
+  const auto limit = Clock::now() + std::chrono::seconds(120);
+  while (Clock::now() < limit && lines(read(dir + "/frozen/train_log.jsonl")).empty())
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ::kill(r1.pid, SIGSTOP);
+  const auto t0 = Clock::now();
+  const int code = finish(r0, std::chrono::seconds(60));
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  ::kill(r1.pid, SIGKILL);
+  finish(r1);
+  std::printf("rank 1 frozen: rank 0 ended after %.1f s\n", seconds);
+  EXPECT_EQ(code, 1) << read(r0.err);
+  EXPECT_LT(seconds, 20);
+  const auto e = errors(read(r0.err));
+  ASSERT_EQ(e.size(), 1u) << read(r0.err);
+  EXPECT_NE(e[0].find("rank 0: rank 1 stopped responding"), std::string::npos) << e[0];
 }
 
 TEST_F(DataParallelTrain, InterruptStopsEveryRankWithACheckpoint) {
