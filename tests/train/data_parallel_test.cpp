@@ -89,6 +89,14 @@ Process start(std::vector<std::string> args, const std::string& tag,
   return run;
 }
 
+// One rank of a 2-rank run started by hand (launcher flags, no --nproc).
+Process start_rank(int rank, const std::string& config, const std::string& out,
+                   const std::string& port, const std::string& tag) {
+  return start({"train", "--config", config, "--out", out, "--rank", std::to_string(rank),
+                "--world-size", "2", "--master-port", port},
+               tag);
+}
+
 // The exit code (128 + signal when killed), or -1 after `limit`.
 int finish(const Process& run, std::chrono::seconds limit = std::chrono::seconds(300)) {
   const auto end = Clock::now() + limit;
@@ -225,9 +233,7 @@ int free_port() {
 TEST_F(DataParallelTrain, LauncherFlagsAndTorchrunEnvironmentTrainTheSameRun) {
   // Rank 0 from flags, rank 1 from torchrun's variables: the run of --nproc 2.
   const std::string port = std::to_string(free_port());
-  const Process r0 = start({"train", "--config", dir + "/b2a2.json", "--out", dir + "/env",
-                            "--rank", "0", "--world-size", "2", "--master-port", port},
-                           dir + "/env0");
+  const Process r0 = start_rank(0, dir + "/b2a2.json", dir + "/env", port, dir + "/env0");
   const Process r1 = start(
       {"train", "--config", dir + "/b2a2.json", "--out", dir + "/env1"}, dir + "/env1",
       {"RANK=1", "WORLD_SIZE=2", "LOCAL_RANK=1", "MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + port});
@@ -244,12 +250,8 @@ TEST_F(DataParallelTrain, ARankWithBadDataEndsTheOtherWithinSeconds) {
                R"("mix": {"passkey": 1, "fortunes": 1}, "fortunes_dir": "/nonexistent/fortunes")");
   const std::string port = std::to_string(free_port());
   const auto t0 = Clock::now();
-  const Process r0 = start({"train", "--config", dir + "/b2a2.json", "--out", dir + "/bad0",
-                            "--rank", "0", "--world-size", "2", "--master-port", port},
-                           dir + "/bad0");
-  const Process r1 = start({"train", "--config", dir + "/bad.json", "--out", dir + "/bad1",
-                            "--rank", "1", "--world-size", "2", "--master-port", port},
-                           dir + "/bad1");
+  const Process r0 = start_rank(0, dir + "/b2a2.json", dir + "/bad0", port, dir + "/bad0");
+  const Process r1 = start_rank(1, dir + "/bad.json", dir + "/bad1", port, dir + "/bad1");
   const int c1 = finish(r1, std::chrono::seconds(60)), c0 = finish(r0, std::chrono::seconds(60));
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   std::printf("rank 1 failed, both ended after %.1f s\n", seconds);
@@ -299,12 +301,8 @@ TEST_F(DataParallelTrain, AFrozenRankIsNoticedByItsHeartbeat) {
   // its connections stay open, so no collective fails; its heartbeat stops,
   // and rank 0 gives up on it after 10 s instead of waiting for the timeout.
   const std::string port = std::to_string(free_port());
-  const Process r0 = start({"train", "--config", dir + "/long.json", "--out", dir + "/frozen",
-                            "--rank", "0", "--world-size", "2", "--master-port", port},
-                           dir + "/frozen0");
-  const Process r1 = start({"train", "--config", dir + "/long.json", "--out", dir + "/frozen1",
-                            "--rank", "1", "--world-size", "2", "--master-port", port},
-                           dir + "/frozen1");
+  const Process r0 = start_rank(0, dir + "/long.json", dir + "/frozen", port, dir + "/frozen0");
+  const Process r1 = start_rank(1, dir + "/long.json", dir + "/frozen1", port, dir + "/frozen1");
   const auto limit = Clock::now() + std::chrono::seconds(120);
   while (Clock::now() < limit && lines(read(dir + "/frozen/train_log.jsonl")).empty())
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

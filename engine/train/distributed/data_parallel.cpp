@@ -29,7 +29,7 @@
 namespace ssa {
 namespace {
 
-bool loopback(const std::string& host) {
+[[maybe_unused]] bool loopback(const std::string& host) {
   return host == "localhost" || host.rfind("127.", 0) == 0;
 }
 
@@ -44,7 +44,8 @@ c10::intrusive_ptr<c10d::Store> connect_store(const DistSettings& s, bool host) 
   return c10::make_intrusive<c10d::PrefixStore>("ssa/" + s.key_prefix, tcp);
 }
 
-c10::intrusive_ptr<c10d::Backend> make_group(const DistSettings& s, c10::Device device,
+c10::intrusive_ptr<c10d::Backend> make_group([[maybe_unused]] const DistSettings& s,
+                                             c10::Device device,
                                              const c10::intrusive_ptr<c10d::Store>& store) {
   auto pg_store = c10::make_intrusive<c10d::PrefixStore>("pg", store);
   if (device.is_cuda()) {
