@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -166,7 +167,16 @@ class DataParallelTrain : public ::testing::Test {
       GTEST_SKIP() << "this build has no Gloo (libgloo-dev)";
   }
   static void SetUpTestSuite() {
-    dir = scratch("");
+    // CTest runs each case in a process of its own, two at a time: a folder
+    // per filter keeps them apart.
+#ifdef GTEST_FLAG_GET
+    std::string name = GTEST_FLAG_GET(filter);
+#else
+    std::string name = ::testing::GTEST_FLAG(filter);
+#endif
+    for (char& ch : name)
+      if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+    dir = scratch(name.substr(0, 120));
     fs::create_directories(dir);
     // The single-process reference of the exact cases: batch 2 x grad_accum 2.
     write_config(dir + "/b2a2.json", 2, 2, 4);
