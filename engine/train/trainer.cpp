@@ -18,6 +18,9 @@
 #include "engine/model/message.h"
 #include "engine/tokenizer/byte_tokenizer.h"
 #include "engine/trace/layout_trace.h"
+#include "engine/train/distributed/data_parallel.h"
+#include "engine/train/distributed/replicate.h"
+#include "engine/train/distributed/step_shard.h"
 #include "engine/train/progress_bar.h"
 #include "engine/train/run_folder.h"
 #include "engine/train/training_batch.h"
@@ -124,9 +127,15 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
   if (device_name == "cuda" && !torch::cuda::is_available())
     throw std::invalid_argument("--device cuda: no CUDA device is available to this LibTorch");
   RunFolder folder(options.out_dir);
-  check_folder(folder, options);
-  const int64_t resumed_at = options.resume ? resume_step(folder, c) : 0;
-  const c10::Device device(device_name);
+  DataParallel* const dp = options.parallel;
+  const bool leader = !dp || dp->leader();  // the rank that owns the run folder
+  if (leader) check_folder(folder, options);
+  int64_t resumed_at = leader && options.resume ? resume_step(folder, c) : 0;
+  if (dp) resumed_at = dp->broadcast(resumed_at);
+  const c10::Device device = dp ? dp->device() : c10::Device(device_name);
+  // This rank's examples of each step (all of them in a single process).
+  const StepShard shard =
+      shard_step(c.batch_size, c.grad_accum, dp ? dp->rank() : 0, dp ? dp->world_size() : 1);
   const bool bf16 = device.is_cuda();
   if (c.threads > 0) at::set_num_threads(c.threads);
   at::manual_seed(c.seed);
@@ -138,13 +147,23 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
 
   // Everything that can fail on a bad input loads before a file is touched.
   const DataMix mix(c.data);
-  DecoderModel model = resuming ? load_checkpoint(folder.checkpoint_dir()) : initial_model(c, bar);
-  const std::shared_ptr<const ModelText> text = prepare_training_text(c, model);  // tokenizer
+  // The text is prepared inside `load`, so that rank 0 adds any gist rows
+  // before the other ranks copy its shape.
+  std::shared_ptr<const ModelText> text;
+  const auto load = [&] {
+    DecoderModel m = resuming ? load_checkpoint(folder.checkpoint_dir()) : initial_model(c, bar);
+    text = prepare_training_text(c, m);  // tokenizer
+    return m;
+  };
+  DecoderModel model = dp ? model_from_leader(*dp, load) : load();
+  if (!text) text = prepare_training_text(c, model);  // the other ranks: the rows are there
   model.to(device, at::kFloat);
+  if (dp) broadcast_parameters(*dp, model);
   model.set_requires_grad(true);
+  if (dp) dp->attach(trainable_parameters(model));
   auto optimizer = make_optimizer(model, c.optim);
   int64_t step = resumed_at;
-  if (resuming) {
+  if (resuming && leader) {
     const std::string state = folder.checkpoint_dir() + "/optimizer.pt";
     try {
       torch::load(*optimizer, state, device);
@@ -155,12 +174,13 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
     }
     bar.note(message("resuming from ", folder.checkpoint_dir(), " at step ", step));
   }
+  if (dp && resuming) broadcast_optimizer(*dp, *optimizer);
   try {
-    if (!resuming) {
+    if (leader && !resuming) {
       if (options.force) folder.clear();
       folder.start(c.text);
     }
-    folder.open_log(resuming ? step : -1);
+    if (leader) folder.open_log(resuming ? step : -1);
   } catch (const std::exception& e) {
     throw TrainingFailure(e.what());
   }
@@ -180,6 +200,7 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
                                    bf16, c.decode_eval};
   const std::vector<at::Tensor> params = model.parameters();
   auto log = [&](const std::string& line) {
+    if (!leader) return;
     try {
       folder.log(line);
     } catch (const std::exception& e) {
@@ -194,6 +215,7 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
     result.evals.push_back(e);
   };
   auto save = [&](int64_t at_step) {
+    if (!leader) return;
     try {
       folder.save_checkpoint(
           at_step, [&](const std::string& dir) { write_resumable(model, *optimizer, dir); });
@@ -201,7 +223,10 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
       throw TrainingFailure(message("saving the checkpoint of step ", at_step, ": ", e.what()));
     }
   };
-  auto stop_signal = [&] { return options.stop_signal ? options.stop_signal->load() : 0; };
+  auto stop_signal = [&] {
+    const int own = options.stop_signal ? options.stop_signal->load() : 0;
+    return dp ? dp->max(own) : own;  // every rank stops at the same step
+  };
 
   if (observer && c.ssa.enabled) {  // the first example's stream and mask, for the GUI
     const GistLayout layout = example_layout(seq, sizer.sample(Split::kTrain, step, 0));
@@ -223,13 +248,18 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
     // grad_accum x batch_size equals one batch of that size.
     std::vector<TrainingBatch> batches;
     double step_weight = 0;
-    for (int64_t micro = 0; micro < c.grad_accum; ++micro) {
+    for (const std::vector<int64_t>& micro : shard.micro_batches) {
       const std::vector<Example> examples =
-          sizer.sample_many(Split::kTrain, step, micro * c.batch_size, c.batch_size);
+          sizer.sample_many(Split::kTrain, step, micro.front(), static_cast<int64_t>(micro.size()));
       batches.push_back(make_batch(examples, seq));
       step_weight += batches.back().loss_weights.sum().item<double>();
     }
+    // Ranks normalise by the whole step's weight; the all-reduce averages
+    // over ranks, so each rank's share of the normaliser is 1 / world size.
+    const int world = dp ? dp->world_size() : 1;
+    if (dp) step_weight = dp->sum({step_weight})[0] / world;
     for (const TrainingBatch& batch : batches) {
+      if (dp) dp->gradients().sync_next_backward(&batch == &batches.back());
       at::Tensor loss;
       if (c.selective.enabled) {
         const DecoderModel::AttentionHook attend =
@@ -241,6 +271,12 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
       loss.backward();
       step_loss += loss.item<double>();
       step_tokens += batch.real_tokens;
+    }
+    if (dp) {
+      dp->gradients().finish();
+      const std::vector<double> sums = dp->sum({step_loss, static_cast<double>(step_tokens)});
+      step_loss = sums[0] / world;
+      step_tokens = static_cast<int64_t>(sums[1]);
     }
     const double max_norm =
         c.optim.clip > 0 ? c.optim.clip : std::numeric_limits<double>::infinity();
@@ -283,7 +319,7 @@ TrainResult train(const TrainConfig& c, const TrainOptions& options, trace::Obse
   }
   if (result.losses.size() > 0) run_eval(step);
   save(step);
-  if (step == c.steps) {
+  if (step == c.steps && leader) {
     try {
       folder.save_model([&](const std::string& dir) {
         save_checkpoint(model, dir, c.save_dtype == "bfloat16" ? at::kBFloat16 : at::kFloat);

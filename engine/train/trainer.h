@@ -26,6 +26,8 @@
 
 namespace ssa {
 
+class DataParallel;  // engine/train/distributed/data_parallel.h
+
 struct TrainOptions {
   std::string out_dir;      // required
   std::string device;       // "cpu" / "cuda"; empty: the config's train.device
@@ -36,6 +38,9 @@ struct TrainOptions {
   // Set (to the signal's number) by a SIGINT/SIGTERM handler: the run stops
   // after the step in progress, saves a checkpoint there and returns.
   const std::atomic<int>* stop_signal = nullptr;
+  // One rank of a data-parallel run (null: this process trains alone). Rank 0
+  // alone reads and writes out_dir; each rank trains on its share of a step.
+  DataParallel* parallel = nullptr;
 };
 
 struct TrainResult {
