@@ -12,6 +12,8 @@
 #   2 bench kernels  one Qwen2-7B layer: dense SDPA vs device SSA / H-SSA (v2),
 #                    a short v1 row set, the grid, the sweeps
 #   3 bench model    ms per token of a Qwen2-7B-shaped random model
+#   - cli            record, info and generate on the shipped model with --device cuda
+#   - bench-load     load_checkpoint of a Qwen2-7B-shaped random bf16 checkpoint in 4 shards
 #   4 sanitizer      compute-sanitizer memcheck, racecheck, synccheck on a small case
 #   5 resources      registers, spills, shared memory, tensor-core instructions
 #   6 ctest          every other CTest test (CUDA cases of other rooms too)
@@ -44,6 +46,11 @@ if [ "${1:-}" = "--committed-only" ]; then
   sort .carry/tracked.txt | comm -23 /tmp/all-files - | xargs -r rm -f
 fi
 
+# The fortunes the tasks take their filler text from (Debian's package here;
+# scripts/make-training-text.sh copies them into .carry/text for that machine).
+if [ ! -e /usr/share/games/fortunes ] && [ -d .carry/text/fortunes ]; then
+  mkdir -p /usr/share/games && ln -s "$PWD/.carry/text/fortunes" /usr/share/games/fortunes
+fi
 out=${OUT:-$PWD/gpu-out}
 mkdir -p "$out"
 exec > >(tee "$out/gpu-check.log") 2>&1
@@ -117,6 +124,17 @@ gpu_tests() {
 }
 export -f gpu_tests
 run kernel_tests "$out/tests.log" 220 gpu_tests
+# --- the headless binary's decode commands on the GPU (the GPU decode path) ----
+cli() {
+  local m=assets/models/ssa-small r=$out/record-cuda.ssarec
+  rm -f "$r"
+  "$app" record --model "$m" --task passkey --context 2048 --k 4 --steps 8 --device cuda --out "$r" &&
+    "$app" info "$r" | head -20 &&
+    "$app" generate --model "$m" --prompt "The pass key is 31415. Remember it. The grass is green." \
+      --question " The pass key is" --max-tokens 8 --device cuda --stats
+}
+export -f cli
+run cli "$out/cli.log" 40 cli
 # --- 2 one layer: dense vs SSA / H-SSA ---------------------------------------
 bench_kernels() {
   # The headline rows first (they must survive a timeout), then version 1 for
@@ -135,6 +153,8 @@ export -f bench_kernels
 run bench-kernels "$out/bench-kernels.log" 180 bench_kernels
 # --- 3 the whole model -------------------------------------------------------
 run bench-model "$out/bench-model.log" 120 "$app" bench decode-model
+# --- loading a Qwen2-7B-shaped random bf16 checkpoint in 4 shards, made here ----
+run bench-load "$out/bench-load.log" 150 build-gpu/tests/model/bench_checkpoint_load --shape 7b --device cuda
 # --- 4 compute-sanitizer on a small case (both kernel versions, every mode) --
 sanitize() {
   local status=0
@@ -177,6 +197,10 @@ grep -E "^--- compute|ERROR SUMMARY|RACECHECK SUMMARY|Error|error" "$out/sanitiz
 echo "--- bench kernels (128K, k 16: version 2, then version 1)"
 grep -E "^copy bandwidth|^ *context" "$out/bench-kernels.log" 2>/dev/null | head -2
 grep -E "^ *131072 .* 16 +(head|group) " "$out/bench-kernels.log" 2>/dev/null | head -16
+echo "--- record / generate on cuda"
+grep -E "generated|SSA|ms" "$out/cli.log" 2>/dev/null | head -6
+echo "--- bench checkpoint load (7B, 4 shards)"
+tail -8 "$out/bench-load.log" 2>/dev/null
 echo "--- bench decode-model"
 grep -E "^ *(context|[0-9]+ +[0-9]+ )" "$out/bench-model.log" 2>/dev/null | head -6
 grep -iE "error|what\(\)|terminate" "$out/bench-kernels.log" "$out/bench-model.log" 2>/dev/null | head -5
