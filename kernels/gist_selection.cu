@@ -28,6 +28,7 @@
 #include "kernels/cuda_check.h"
 #include "kernels/launch.h"
 #include "kernels/mma_bf16.cuh"
+#include "kernels/phase_clock.cuh"
 #include "kernels/selection_primitives.cuh"
 
 namespace ssa::kernels {
@@ -344,13 +345,14 @@ __device__ void choose_units(const SelectionParams& p, int level, int b, int g,
 
 // The candidates of level - 1: children of the chosen gists, then open gists.
 __device__ void build_candidates(const SelectionParams& p, int level, int b, int g, Smem& sm,
-                                 const UnionBuffers& global) {
+                                 const UnionBuffers& global, unsigned long long* stamps) {
   const int U = units_per_group(p.mode, p.group_size);
   const uint32_t all = U >= 32 ? 0xFFFFFFFFu : (1u << U) - 1u;
   const int bg = b * p.kv_heads + g;
   const SequenceStep& step = p.steps[b];
   UnionBuffers buf;
   const int32_t parents = block_union(p, level, b, g, all, sm, global, &buf);
+  record_phase(stamps, kSelUnion);
   const int32_t* child_begin = p.hierarchy.child_begin[level] +
                                static_cast<int64_t>(b) * (p.hierarchy.gist_capacity[level] + 1);
   for (int32_t i = threadIdx.x; i < parents; i += blockDim.x) {
@@ -385,7 +387,7 @@ __device__ void build_candidates(const SelectionParams& p, int level, int b, int
 
 // Level 0 done: the visible list of every attention unit of the group.
 __device__ void build_visible(const SelectionParams& p, int b, int g, Smem& sm,
-                              const UnionBuffers& global) {
+                              const UnionBuffers& global, unsigned long long* stamps) {
   const int G = p.group_size;
   const int A = attention_units_per_group(p.mode, G);
   const int attention_total = p.kv_heads * A;
@@ -401,6 +403,7 @@ __device__ void build_visible(const SelectionParams& p, int b, int g, Smem& sm,
     for (int level = p.num_levels - 1; level >= 0; --level) {
       UnionBuffers buf;
       const int32_t n = block_union(p, level, b, g, members, sm, global, &buf);
+      if (a == 0 && level == p.num_levels - 1) record_phase(stamps, kSelUnion);
       const int32_t* positions =
           h.gist_position[level] + static_cast<int64_t>(b) * h.gist_capacity[level];
       for (int32_t i = threadIdx.x; i < n; i += blockDim.x) {
@@ -443,6 +446,9 @@ __global__ void __launch_bounds__(kThreads) select_level_kernel(SelectionParams 
   const SequenceStep& step = p.steps[b];
   const bool top = level == p.num_levels - 1;
   wait_for_previous_grid();  // the level above wrote this level's candidates
+  unsigned long long* const stamps =
+      p.phase_clock ? p.phase_clock + kPhasesPerLevel * level : nullptr;
+  record_phase(stamps, kSelStart);
   const int32_t n_candidates = top ? step.count[level] : p.candidate_count[level][bg];
   const int32_t* list =
       top ? nullptr : p.candidates[level] + static_cast<int64_t>(bg) * p.candidate_capacity[level];
@@ -480,6 +486,7 @@ __global__ void __launch_bounds__(kThreads) select_level_kernel(SelectionParams 
     }
     __syncthreads();
   }
+  record_phase(stamps, kSelScored);
   const int score_row0 = p.mode == kGroupUnits ? kMaxGroupSize : 0;
   if (p.scores[level]) {
     const int units_total = p.kv_heads * U;
@@ -522,6 +529,7 @@ __global__ void __launch_bounds__(kThreads) select_level_kernel(SelectionParams 
   // The last block of the group to finish merges.
   __threadfence();
   __syncthreads();
+  record_phase(stamps, kSelSliceTop);
   if (threadIdx.x == 0) {
     const unsigned done = atomicAdd(p.counters + level * p.batch * p.kv_heads + bg, 1u);
     sm.flag = done == gridDim.x - 1;
@@ -529,17 +537,20 @@ __global__ void __launch_bounds__(kThreads) select_level_kernel(SelectionParams 
   __syncthreads();
   if (!sm.flag) return;
   __threadfence();
+  record_phase(stamps, kSelTail);
   if (threadIdx.x == 0) p.counters[level * p.batch * p.kv_heads + bg] = 0;
   // Slot -> gist index for the merge (the list, not only this slice's part).
   const UnionBuffers global{p.sort_scratch + static_cast<int64_t>(bg) * 2 * p.sort_capacity,
                             p.scan_scratch + static_cast<int64_t>(bg) * p.sort_capacity,
                             p.sort_capacity};
   choose_units(p, level, b, g, list, top, gridDim.x, sm, merge_smem);
+  record_phase(stamps, kSelMerged);
   if (level > 0) {
-    build_candidates(p, level, b, g, sm, global);
+    build_candidates(p, level, b, g, sm, global, stamps);
   } else {
-    build_visible(p, b, g, sm, global);
+    build_visible(p, b, g, sm, global, stamps);
   }
+  record_phase(stamps, kSelEnd);  // both end with a barrier
 }
 
 template <int D, int Version>

@@ -26,6 +26,7 @@
 #include "kernels/cuda_check.h"
 #include "kernels/launch.h"
 #include "kernels/mma_bf16.cuh"
+#include "kernels/phase_clock.cuh"
 
 namespace ssa::kernels {
 namespace {
@@ -351,6 +352,7 @@ template <int D, int Version>
 __global__ void __launch_bounds__(kThreads) sparse_attention_kernel(AttendParams p) {
   __shared__ int32_t last;
   wait_for_previous_grid();  // the selection wrote the visible lists
+  record_phase(p.phase_clock, kAttStart);
   const Unit u = unit_of_block(p);
   if (Version == 1) {
     attend_simple<D>(p, u);
@@ -359,12 +361,16 @@ __global__ void __launch_bounds__(kThreads) sparse_attention_kernel(AttendParams
   }
   __threadfence();
   __syncthreads();
+  record_phase(p.phase_clock, kAttSplitsDone);
   if (threadIdx.x == 0) last = atomicAdd(p.counters + u.index, 1u) == gridDim.x - 1;
   __syncthreads();
   if (!last) return;
   __threadfence();
+  record_phase(p.phase_clock, kAttCombine);
   if (threadIdx.x == 0) p.counters[u.index] = 0;
   combine_partials<D>(p, u);
+  if (p.phase_clock) __syncthreads();  // every thread's output is written
+  record_phase(p.phase_clock, kAttEnd);
 }
 
 template <int D>
