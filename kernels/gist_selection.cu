@@ -28,6 +28,7 @@
 #include "kernels/cuda_check.h"
 #include "kernels/launch.h"
 #include "kernels/mma_bf16.cuh"
+#include "kernels/phase_clock.cuh"
 #include "kernels/selection_primitives.cuh"
 
 namespace ssa::kernels {
@@ -133,8 +134,27 @@ struct UnionBuffers {
   int32_t capacity;
 };
 
+// Number of entries of the ascending list[0 .. n) below x.
+__device__ __forceinline__ int32_t count_below(const uint64_t* list, int32_t n, uint64_t x) {
+  int32_t lo = 0;
+  while (n > 0) {
+    const int32_t half = n >> 1;
+    if (list[lo + half] < x) {
+      lo += half + 1;
+      n -= half + 1;
+    } else {
+      n = half;
+    }
+  }
+  return lo;
+}
+
 // Sorted unique union of chosen[level] over the group's units in `members`,
 // as (gist index << 32 | unit bits), left at buf.sort + P; returns the count.
+// Each unit's chosen list is ascending, so in shared memory the union is a
+// merge by rank (every entry counts the smaller ones of the other lists:
+// two barriers); the larger unions in global scratch keep the bitonic sort.
+// Either way the sorted entries are the same: (gist, unit) pairs are distinct.
 __device__ int32_t block_union(const SelectionParams& p, int level, int b, int g, uint32_t members,
                                Smem& sm, const UnionBuffers& global, UnionBuffers* used) {
   const int U = units_per_group(p.mode, p.group_size);
@@ -142,13 +162,13 @@ __device__ int32_t block_union(const SelectionParams& p, int level, int b, int g
   const int32_t cap = p.chosen_capacity[level];
   const int32_t* chosen = p.chosen[level] + (static_cast<int64_t>(b) * units_total + g * U) * cap;
   const int32_t* counts = p.chosen_count[level] + b * units_total + g * U;
-  if (threadIdx.x == 0) {
-    int32_t m = 0;
-    for (int u = 0; u < U; ++u) {
-      sm.tail.offsets[u] = m;
-      if ((members >> u) & 1u) m += counts[u];
-    }
-    sm.tail.offsets[U] = m;
+  // Every unit's count in one round trip, offsets by a warp scan (U <= 16).
+  if (threadIdx.x < 32) {
+    const int u = threadIdx.x;
+    const uint32_t n = u < U && ((members >> u) & 1u) ? static_cast<uint32_t>(counts[u]) : 0u;
+    const uint32_t inclusive = warp_inclusive_scan(n);
+    if (u < U) sm.tail.offsets[u] = static_cast<int32_t>(inclusive - n);
+    if (u == U - 1) sm.tail.offsets[U] = static_cast<int32_t>(inclusive);
   }
   __syncthreads();
   int32_t m = sm.tail.offsets[U];
@@ -160,16 +180,33 @@ __device__ int32_t block_union(const SelectionParams& p, int level, int b, int g
     m = 0;
   }
   const int32_t Pm = next_pow2(max32(m, 1));
-  for (int32_t i = m + threadIdx.x; i < Pm; i += blockDim.x) buf.sort[i] = ~0ull;
-  for (int u = 0; u < U; ++u) {
-    if (!((members >> u) & 1u) || m == 0) continue;
-    const int32_t n = counts[u], at = sm.tail.offsets[u];
-    for (int32_t j = threadIdx.x; j < n; j += blockDim.x)
-      buf.sort[at + j] = (static_cast<uint64_t>(chosen[u * cap + j]) << 32) | (1u << u);
+  const bool several = __popc(members) > 1;
+  const bool by_rank = several && buf.sort == sm.tail.sort;
+  // Entries in unit order: where they are merged from (by rank: the upper
+  // half, which the unique entries overwrite later), else in place.
+  uint64_t* staged = by_rank ? buf.sort + Pm : buf.sort;
+  if (!by_rank)
+    for (int32_t i = m + threadIdx.x; i < Pm; i += blockDim.x) buf.sort[i] = ~0ull;
+  for (int32_t i = threadIdx.x; i < m; i += blockDim.x) {
+    int u = 0;
+    while (i >= sm.tail.offsets[u + 1]) ++u;  // units outside `members` hold nothing
+    staged[i] = (static_cast<uint64_t>(chosen[u * cap + i - sm.tail.offsets[u]]) << 32) | (1u << u);
   }
   __syncthreads();
-  // One unit's list is sorted and unique already.
-  if (__popc(members) > 1) block_bitonic_sort(buf.sort, Pm);
+  if (by_rank) {
+    for (int32_t i = threadIdx.x; i < m; i += blockDim.x) {
+      const uint64_t x = staged[i];
+      int32_t rank = 0;
+      for (int v = 0; v < U; ++v) {
+        const int32_t first = sm.tail.offsets[v], n = sm.tail.offsets[v + 1] - first;
+        rank += (i >= first && i < first + n) ? i - first : count_below(staged + first, n, x);
+      }
+      buf.sort[rank] = x;
+    }
+    __syncthreads();
+  } else if (several) {
+    block_bitonic_sort(buf.sort, Pm);
+  }
   for (int32_t i = threadIdx.x; i < m; i += blockDim.x)
     buf.scan[i] = (i == 0 || (buf.sort[i] >> 32) != (buf.sort[i - 1] >> 32)) ? 1 : 0;
   __syncthreads();
@@ -278,25 +315,35 @@ __device__ void choose_units(const SelectionParams& p, int level, int b, int g,
   uint64_t* keys = reinterpret_cast<uint64_t*>(merge_smem);
   int32_t* counts = reinterpret_cast<int32_t*>(keys + static_cast<int64_t>(entries) * pc);
   int32_t* valid = counts + entries;
+  const int32_t flat = slices * pc;  // keys on offer per unit
   if (shared) {
-    const uint64_t* src = p.partial_keys + region * pc;
-    const int32_t n = entries * pc;
-    for (int32_t i = threadIdx.x; i < n; i += 4 * blockDim.x) {
-      uint64_t v[4];
-#pragma unroll
-      for (int j = 0; j < 4; ++j) {
-        const int32_t at = i + j * blockDim.x;
-        v[j] = at < n ? __ldcg(src + at) : 0;
-      }
-#pragma unroll
-      for (int j = 0; j < 4; ++j) {
-        const int32_t at = i + j * blockDim.x;
-        if (at < n) keys[at] = v[j];
-      }
-    }
     for (int32_t i = threadIdx.x; i < entries; i += blockDim.x) {
       counts[i] = __ldcg(p.partial_count + region + i);
       valid[i] = __ldcg(p.partial_valid + region + i);
+    }
+    __syncthreads();
+    // Unit-major and masked: key f of unit u at keys[u * flat + f], zero
+    // (not a candidate) past its slice's count, so that the walks below read
+    // one word per key. 16 loads in flight per thread: one round trip for
+    // 4096 keys (32 slices of 7 units of 16), where 4 in flight took four.
+    const uint64_t* src = p.partial_keys + region * pc;
+    const int32_t n = entries * pc;
+    constexpr int kInFlight = 16;
+    for (int32_t i = threadIdx.x; i < n; i += kInFlight * blockDim.x) {
+      uint64_t v[kInFlight];
+#pragma unroll
+      for (int j = 0; j < kInFlight; ++j) {
+        const int32_t at = i + j * blockDim.x;
+        const int32_t u = at / flat, f = at - u * flat, s = f / pc, k = f - s * pc;
+        const int32_t row = s * U + u;
+        v[j] = at < n && k < counts[row] ? __ldcg(src + static_cast<int64_t>(row) * pc + k)
+                                         : kNotCandidate;
+      }
+#pragma unroll
+      for (int j = 0; j < kInFlight; ++j) {
+        const int32_t at = i + j * blockDim.x;
+        if (at < n) keys[at] = v[j];
+      }
     }
     __syncthreads();
   }
@@ -306,17 +353,14 @@ __device__ void choose_units(const SelectionParams& p, int level, int b, int g,
     for (int32_t s = lane; s < slices; s += 32)
       offered += shared ? valid[s * U + u] : __ldcg(p.partial_valid + unit_row + s * U);
     offered = warp_sum(offered);
+    const uint64_t* unit_keys = keys + static_cast<int64_t>(u) * flat;
     auto key_at = [&](int32_t f) -> uint64_t {
+      if (shared) return unit_keys[f];
       const int32_t s = f / pc, i = f - s * pc;
-      if (shared) {
-        const int32_t row = s * U + u;
-        return i < counts[row] ? keys[static_cast<int64_t>(row) * pc + i] : kNotCandidate;
-      }
       const int64_t row = unit_row + static_cast<int64_t>(s) * U;
       return i < __ldcg(p.partial_count + row) ? __ldcg(p.partial_keys + row * pc + i)
                                                : kNotCandidate;
     };
-    const int32_t flat = slices * pc;
     uint64_t threshold;
     if (p.top_p > 0) {
       threshold = warp_top_p_threshold(key_at, flat, p.top_p);
@@ -344,13 +388,14 @@ __device__ void choose_units(const SelectionParams& p, int level, int b, int g,
 
 // The candidates of level - 1: children of the chosen gists, then open gists.
 __device__ void build_candidates(const SelectionParams& p, int level, int b, int g, Smem& sm,
-                                 const UnionBuffers& global) {
+                                 const UnionBuffers& global, unsigned long long* stamps) {
   const int U = units_per_group(p.mode, p.group_size);
   const uint32_t all = U >= 32 ? 0xFFFFFFFFu : (1u << U) - 1u;
   const int bg = b * p.kv_heads + g;
   const SequenceStep& step = p.steps[b];
   UnionBuffers buf;
   const int32_t parents = block_union(p, level, b, g, all, sm, global, &buf);
+  record_phase(stamps, kSelUnion);
   const int32_t* child_begin = p.hierarchy.child_begin[level] +
                                static_cast<int64_t>(b) * (p.hierarchy.gist_capacity[level] + 1);
   for (int32_t i = threadIdx.x; i < parents; i += blockDim.x) {
@@ -385,7 +430,7 @@ __device__ void build_candidates(const SelectionParams& p, int level, int b, int
 
 // Level 0 done: the visible list of every attention unit of the group.
 __device__ void build_visible(const SelectionParams& p, int b, int g, Smem& sm,
-                              const UnionBuffers& global) {
+                              const UnionBuffers& global, unsigned long long* stamps) {
   const int G = p.group_size;
   const int A = attention_units_per_group(p.mode, G);
   const int attention_total = p.kv_heads * A;
@@ -401,6 +446,7 @@ __device__ void build_visible(const SelectionParams& p, int b, int g, Smem& sm,
     for (int level = p.num_levels - 1; level >= 0; --level) {
       UnionBuffers buf;
       const int32_t n = block_union(p, level, b, g, members, sm, global, &buf);
+      if (a == 0 && level == p.num_levels - 1) record_phase(stamps, kSelUnion);
       const int32_t* positions =
           h.gist_position[level] + static_cast<int64_t>(b) * h.gist_capacity[level];
       for (int32_t i = threadIdx.x; i < n; i += blockDim.x) {
@@ -443,6 +489,9 @@ __global__ void __launch_bounds__(kThreads) select_level_kernel(SelectionParams 
   const SequenceStep& step = p.steps[b];
   const bool top = level == p.num_levels - 1;
   wait_for_previous_grid();  // the level above wrote this level's candidates
+  unsigned long long* const stamps =
+      p.phase_clock ? p.phase_clock + kPhasesPerLevel * level : nullptr;
+  record_phase(stamps, kSelStart);
   const int32_t n_candidates = top ? step.count[level] : p.candidate_count[level][bg];
   const int32_t* list =
       top ? nullptr : p.candidates[level] + static_cast<int64_t>(bg) * p.candidate_capacity[level];
@@ -480,6 +529,7 @@ __global__ void __launch_bounds__(kThreads) select_level_kernel(SelectionParams 
     }
     __syncthreads();
   }
+  record_phase(stamps, kSelScored);
   const int score_row0 = p.mode == kGroupUnits ? kMaxGroupSize : 0;
   if (p.scores[level]) {
     const int units_total = p.kv_heads * U;
@@ -522,6 +572,7 @@ __global__ void __launch_bounds__(kThreads) select_level_kernel(SelectionParams 
   // The last block of the group to finish merges.
   __threadfence();
   __syncthreads();
+  record_phase(stamps, kSelSliceTop);
   if (threadIdx.x == 0) {
     const unsigned done = atomicAdd(p.counters + level * p.batch * p.kv_heads + bg, 1u);
     sm.flag = done == gridDim.x - 1;
@@ -529,17 +580,20 @@ __global__ void __launch_bounds__(kThreads) select_level_kernel(SelectionParams 
   __syncthreads();
   if (!sm.flag) return;
   __threadfence();
+  record_phase(stamps, kSelTail);
   if (threadIdx.x == 0) p.counters[level * p.batch * p.kv_heads + bg] = 0;
   // Slot -> gist index for the merge (the list, not only this slice's part).
   const UnionBuffers global{p.sort_scratch + static_cast<int64_t>(bg) * 2 * p.sort_capacity,
                             p.scan_scratch + static_cast<int64_t>(bg) * p.sort_capacity,
                             p.sort_capacity};
   choose_units(p, level, b, g, list, top, gridDim.x, sm, merge_smem);
+  record_phase(stamps, kSelMerged);
   if (level > 0) {
-    build_candidates(p, level, b, g, sm, global);
+    build_candidates(p, level, b, g, sm, global, stamps);
   } else {
-    build_visible(p, b, g, sm, global);
+    build_visible(p, b, g, sm, global, stamps);
   }
+  record_phase(stamps, kSelEnd);  // both end with a barrier
 }
 
 template <int D, int Version>

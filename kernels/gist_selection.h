@@ -78,6 +78,8 @@ struct SelectionParams {
   int32_t* scan_scratch = nullptr;   // [B*Hkv][sort_capacity]
   int32_t sort_capacity = 0;         // a power of two
   int32_t* errors = nullptr;         // DecodeError bits, or null
+  // Non-null: per-phase timestamps (kernels/phase_clock.h, `bench kernels --phases`).
+  unsigned long long* phase_clock = nullptr;
 };
 
 // Scoring versions: 1 plain fp32 loops (the simplest correct kernel), 2 bf16

@@ -26,6 +26,7 @@
 #include "kernels/cuda_check.h"
 #include "kernels/launch.h"
 #include "kernels/mma_bf16.cuh"
+#include "kernels/phase_clock.cuh"
 
 namespace ssa::kernels {
 namespace {
@@ -248,22 +249,36 @@ __device__ void attend_mma(const AttendParams& p, const Unit& u) {
     }
   }
   __syncthreads();
-  const int64_t slot = u.index * p.splits + blockIdx.x;
-  for (int pair = threadIdx.x; pair < kRows * D; pair += blockDim.x) {
-    const int r = pair / D, d = pair % D;
+  // Per head row: the block's max logit, each warp's weight and the sum, once
+  // (not again for every column), and only the unit's rows (the combine
+  // reads no other): the same arithmetic in the same order as per column.
+  __shared__ float row_best[kRows], row_sum[kRows], row_weight[kWarps][kRows];
+  if (static_cast<int>(threadIdx.x) < u.heads) {
+    const int r = threadIdx.x;
     float best = -INFINITY;
 #pragma unroll
     for (int w = 0; w < kWarps; ++w) best = fmaxf(best, warp_stats[w][r][0]);
-    float sum = 0, acc = 0;
+    float sum = 0;
 #pragma unroll
     for (int w = 0; w < kWarps; ++w) {
       const float weight = partial_weight(warp_stats[w][r][0], best);
       sum += weight * warp_stats[w][r][1];
-      acc += weight * warp_values[w][r][d];
+      row_weight[w][r] = weight;
     }
+    row_best[r] = best;
+    row_sum[r] = sum;
+  }
+  __syncthreads();
+  const int64_t slot = u.index * p.splits + blockIdx.x;
+  for (int pair = threadIdx.x; pair < u.heads * D; pair += blockDim.x) {
+    const int r = pair / D, d = pair % D;
+    float acc = 0;
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w) acc += row_weight[w][r] * warp_values[w][r][d];
+    const float sum = row_sum[r];
     p.partial_values[(slot * kRows + r) * D + d] = half_bits(sum > 0 ? acc / sum : 0.f);
     if (d == 0) {
-      p.partial_stats[(slot * kRows + r) * 2] = best;
+      p.partial_stats[(slot * kRows + r) * 2] = row_best[r];
       p.partial_stats[(slot * kRows + r) * 2 + 1] = sum;
     }
   }
@@ -301,16 +316,26 @@ __device__ void combine_partials(const AttendParams& p, const Unit& u) {
     }
   }
   __syncthreads();
+  // Per head the max over the splits, then every (split, head) weight in
+  // parallel (the exponentials), then per head the sum in split order.
+  __shared__ float best[kRows];
   if (static_cast<int>(threadIdx.x) < u.heads) {
     const int r = threadIdx.x;
-    float best = -INFINITY;
-    for (int s = 0; s < p.splits; ++s) best = fmaxf(best, weight[s][r]);
+    float m = -INFINITY;
+    for (int s = 0; s < p.splits; ++s) m = fmaxf(m, weight[s][r]);
+    best[r] = m;
+  }
+  __syncthreads();
+  for (int i = threadIdx.x; i < pairs; i += blockDim.x) {
+    const int s = i / u.heads, r = i % u.heads;
+    const float w = partial_weight(weight[s][r], best[r]);
+    weight[s][r] = w == 0.f ? 0.f : w * sums[s][r];
+  }
+  __syncthreads();
+  if (static_cast<int>(threadIdx.x) < u.heads) {
+    const int r = threadIdx.x;
     float sum = 0;
-    for (int s = 0; s < p.splits; ++s) {
-      const float w = partial_weight(weight[s][r], best);
-      weight[s][r] = w == 0.f ? 0.f : w * sums[s][r];
-      sum += weight[s][r];
-    }
+    for (int s = 0; s < p.splits; ++s) sum += weight[s][r];
     total[r] = sum;
   }
   __syncthreads();
@@ -351,6 +376,7 @@ template <int D, int Version>
 __global__ void __launch_bounds__(kThreads) sparse_attention_kernel(AttendParams p) {
   __shared__ int32_t last;
   wait_for_previous_grid();  // the selection wrote the visible lists
+  record_phase(p.phase_clock, kAttStart);
   const Unit u = unit_of_block(p);
   if (Version == 1) {
     attend_simple<D>(p, u);
@@ -359,12 +385,16 @@ __global__ void __launch_bounds__(kThreads) sparse_attention_kernel(AttendParams
   }
   __threadfence();
   __syncthreads();
+  record_phase(p.phase_clock, kAttSplitsDone);
   if (threadIdx.x == 0) last = atomicAdd(p.counters + u.index, 1u) == gridDim.x - 1;
   __syncthreads();
   if (!last) return;
   __threadfence();
+  record_phase(p.phase_clock, kAttCombine);
   if (threadIdx.x == 0) p.counters[u.index] = 0;
   combine_partials<D>(p, u);
+  if (p.phase_clock) __syncthreads();  // every thread's output is written
+  record_phase(p.phase_clock, kAttEnd);
 }
 
 template <int D>

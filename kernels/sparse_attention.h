@@ -47,6 +47,8 @@ struct AttendParams {
   uint32_t* counters = nullptr;    // [B*units], zero between launches
   float* out = nullptr;            // [B][H][D] fp32
   int32_t* errors = nullptr;
+  // Non-null: per-phase timestamps (kernels/phase_clock.h, `bench kernels --phases`).
+  unsigned long long* phase_clock = nullptr;
 };
 
 // Versions: 1 plain fp32 loops over shared memory, 2 bf16 mma for q.k and

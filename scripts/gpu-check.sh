@@ -137,12 +137,15 @@ export -f cli
 run cli "$out/cli.log" 40 cli
 # --- 2 one layer: dense vs SSA / H-SSA ---------------------------------------
 bench_kernels() {
-  # The headline rows first (they must survive a timeout), then version 1 for
-  # comparison, then the whole grid with the split / overlap sweep and the
-  # H-SSA log-N table.
+  # The headline rows first (they must survive a timeout), then the phase
+  # tables of the B 1 rows, then version 1 for comparison, then the whole
+  # grid with the split / overlap sweep and the H-SSA log-N table.
   echo "=== headline: 128K, k 16"
   "$app" bench kernels --contexts 131072 --batches 1,8,32 --ks 16 --modes head,group \
     --no-tables || return 1
+  echo "=== phases: where a step's time goes (device timestamps), 8K and 128K, B 1, k 16"
+  "$app" bench kernels --contexts 8192,131072 --batches 1 --ks 16 --modes head,group \
+    --hierarchies chunk16,chunk4-chunk4 --no-tables --phases || return 1
   echo "=== version 1 (plain loops), for comparison"
   "$app" bench kernels --version 1 --contexts 131072 --batches 1,8 --ks 16 \
     --modes head --hierarchies chunk16,chunk4-chunk4 --no-tables || return 1

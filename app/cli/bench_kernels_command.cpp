@@ -29,6 +29,7 @@
 #include "engine/decode/device_decoder.h"
 #include "engine/decode/device_plan.h"
 #include "kernels/cuda_check.h"
+#include "kernels/phase_clock.h"
 #endif
 
 #include <algorithm>
@@ -55,6 +56,7 @@ struct KernelBenchOptions {
   int keys_per_split = 64;
   bool overlap = false;  // programmatic dependent launches between a layer's kernels
   bool tables = true;    // the split and overlap sweep, the H-SSA log N table
+  bool phases = false;   // after each SSA row, its per-phase device timestamps
 };
 
 struct ModelBenchOptions {
@@ -189,14 +191,91 @@ int rotation_sets(int64_t touched, int64_t set_bytes) {
   return static_cast<int>(std::clamp<int64_t>(want, 1, std::min<int64_t>(budget, 64)));
 }
 
+// Where one step's time goes: the kernels' phase timestamps
+// (kernels/phase_clock.h) from a graph of one step after a reset of the
+// slots, median over the replays of each point's time since the selection's
+// first block started, and the time since the point before it.
+std::string phase_table(DeviceAttention& a, const Inputs& in, const at::Tensor& out, int levels,
+                        int replays) {
+  using namespace kernels;
+  std::vector<int64_t> first(kPhaseSlots);
+  for (int i = 0; i < kPhaseSlots; ++i) first[i] = phase_is_first(i) ? -1 : 0;  // ~0 or 0
+  const auto longs = at::TensorOptions(at::kLong).device(at::kCUDA);
+  const at::Tensor init = at::tensor(first, at::TensorOptions(at::kLong)).to(at::kCUDA);
+  const at::Tensor slots = at::empty({kPhaseSlots}, longs);
+  a.set_phase_clock(reinterpret_cast<unsigned long long*>(slots.data_ptr<int64_t>()));
+  const auto step = [&] {
+    slots.copy_(init);
+    a.attend(0, in.q, in.cache, kSelectedKeys, out, current_stream());
+  };
+  CUDA_CHECK(cudaDeviceSynchronize());
+  std::vector<std::vector<double>> at_us(kPhaseSlots);
+  {
+    at::cuda::CUDAStreamGuard guard(at::cuda::getStreamFromPool());
+    step();  // warm up outside the capture
+    at::cuda::CUDAGraph graph;
+    graph.capture_begin();
+    step();
+    graph.capture_end();
+    graph.replay();
+    for (int r = 0; r < replays; ++r) {
+      graph.replay();
+      const at::Tensor t = slots.cpu();  // syncs with the replay
+      const auto* v = reinterpret_cast<const uint64_t*>(t.data_ptr<int64_t>());
+      const uint64_t t0 = v[(levels - 1) * kPhasesPerLevel + kSelStart];
+      for (int i = 0; i < kPhaseSlots; ++i) {
+        const bool unset = phase_is_first(i) ? v[i] == ~0ull : v[i] == 0;
+        if (!unset) at_us[i].push_back((static_cast<double>(v[i]) - static_cast<double>(t0)) / 1e3);
+      }
+    }
+  }
+  a.set_phase_clock(nullptr);
+  struct Row {
+    std::string name;
+    int slot;
+  };
+  std::vector<Row> rows;
+  for (int l = levels - 1; l >= 0; --l) {
+    const int b = l * kPhasesPerLevel;
+    const std::string lv = fmt::format("level {} ", l);
+    rows.push_back({lv + "selection: first block starts", b + kSelStart});
+    rows.push_back({lv + "scores in shared memory (last block)", b + kSelScored});
+    rows.push_back({lv + "slice top-k written (last block)", b + kSelSliceTop});
+    rows.push_back({lv + "merge starts (last group)", b + kSelTail});
+    rows.push_back({lv + "units' choices written", b + kSelMerged});
+    rows.push_back({lv + (l > 0 ? "union of the chosen" : "first visible union"), b + kSelUnion});
+    rows.push_back(
+        {lv + (l > 0 ? "next candidates written" : "visible lists written"), b + kSelEnd});
+  }
+  rows.push_back({"attention: first split starts", kAttStart});
+  rows.push_back({"attention: splits' partials written (last)", kAttSplitsDone});
+  rows.push_back({"combine starts (last unit)", kAttCombine});
+  rows.push_back({"combine done: output written", kAttEnd});
+  std::string table = fmt::format(
+      "  phases (device %globaltimer, median of {} replays of a one-step graph)\n", replays);
+  table += fmt::format("  {:<46} {:>9} {:>9}\n", "point", "at us", "+us");
+  double before = 0;
+  for (const Row& r : rows) {
+    if (at_us[r.slot].empty()) {
+      table += fmt::format("  {:<46} {:>9} {:>9}\n", r.name, "-", "-");
+      continue;
+    }
+    const double t = median(at_us[r.slot]);
+    table += fmt::format("  {:<46} {:>9.2f} {:>9.2f}\n", r.name, t, t - before);
+    before = t;
+  }
+  return table;
+}
+
 struct SsaFigures {
   double us = 0, scored = 0, read = 0, bytes = 0;
+  std::string phase_table;  // with `phases`
 };
 
 // The device SSA over every rotation set: time, and per step the gist keys
 // scored and the keys read per KV group, and the bytes they are.
 SsaFigures run_ssa(const BenchStream& s, int64_t batch, std::vector<Inputs>& sets,
-                   DeviceSelectionSettings settings, int replays) {
+                   DeviceSelectionSettings settings, int replays, bool phases = false) {
   DeviceAttention a(bench_shape(s, batch), settings, at::kCUDA);
   const cudaStream_t stream = current_stream();
   const std::vector<int> budgets(s.layout.num_levels(), settings.k_max);
@@ -228,6 +307,7 @@ SsaFigures run_ssa(const BenchStream& s, int64_t batch, std::vector<Inputs>& set
     Inputs& in = sets[i % n];
     a.attend(0, in.q, in.cache, kernels::kSelectedKeys, out, current_stream());
   });
+  if (phases) f.phase_table = phase_table(a, sets[0], out, levels, replays);
   return f;
 }
 
@@ -330,13 +410,14 @@ void run_bench_kernels(const KernelBenchOptions& o) {
             settings.version = o.version;
             settings.keys_per_split = o.keys_per_split;
             settings.overlap_launches = o.overlap;
-            const SsaFigures f = run_ssa(s, batch, sets, settings, o.replays);
+            const SsaFigures f = run_ssa(s, batch, sets, settings, o.replays, o.phases);
             const double gbs = f.bytes / (f.us * 1e-6) / 1e9;
             fmt::print(
                 "{:>7} {:>14} {:>3} {:>3} {:>6} {:>10.1f} {:>10.1f} {:>10.1f} {:>7.1f}x "
                 "{:>8.0f} {:>9.0f} {:>8.2f} {:>8.0f} {:>6.0f}%\n",
                 context, hierarchy, batch, k, o.modes[m], sdpa, flash, f.us, sdpa / f.us, f.scored,
                 f.read, f.bytes / 1e6, gbs, 100 * gbs * 1e9 / bandwidth);
+            fmt::print("{}", f.phase_table);
             std::fflush(stdout);
           }
         }
@@ -562,6 +643,8 @@ void register_bench_kernels_commands(CLI::App& bench) {
   kernels->add_option("--keys-per-split", k->keys_per_split, "Attention keys per block");
   kernels->add_flag("--overlap", k->overlap,
                     "Programmatic dependent launches between a layer's kernels");
+  kernels->add_flag("--phases", k->phases,
+                    "After each SSA row, where its step's time goes (device timestamps)");
   kernels->add_flag("!--no-tables", k->tables,
                     "Leave out the split / overlap sweep and the H-SSA table");
   auto m = std::make_shared<ModelBenchOptions>();

@@ -257,6 +257,7 @@ kernels::SelectionParams DeviceAttention::selection_params(int layer, const at::
   p.scan_scratch = ptr<int32_t>(scan_scratch_);
   p.sort_capacity = sort_capacity_;
   p.errors = ptr<int32_t>(errors_);
+  p.phase_clock = phase_clock_;
   return p;
 }
 
@@ -307,6 +308,7 @@ void DeviceAttention::attend(int layer, const at::Tensor& q, const DeviceLayerCa
   p.counters = ptr<uint32_t>(attend_counters_);
   p.out = ptr<float>(out);
   p.errors = ptr<int32_t>(errors_);
+  p.phase_clock = phase_clock_;
   kernels::launch_sparse_attention(p, settings_.version, stream);
 }
 

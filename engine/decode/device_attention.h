@@ -122,6 +122,10 @@ class DeviceAttention {
   int32_t errors() const;
   void clear_errors();
   int32_t attention_splits(kernels::KeySource source) const;
+  // Every attend records per-phase device timestamps into `slots`
+  // (kernels::kPhaseSlots words of device memory, initialised as
+  // kernels/phase_clock.h says); null (the default): no recording.
+  void set_phase_clock(unsigned long long* slots) { phase_clock_ = slots; }
 
  private:
   kernels::SelectionParams selection_params(int layer, const at::Tensor& q,
@@ -152,6 +156,7 @@ class DeviceAttention {
   at::Tensor attend_values_, attend_stats_, attend_counters_;
   int32_t max_splits_ = 1;
   at::Tensor errors_;
+  unsigned long long* phase_clock_ = nullptr;
 };
 
 }  // namespace ssa

@@ -22,6 +22,7 @@
 #define SSA_WITH_CUDA 1  // DeviceAttention is declared where the emulator runs it
 #endif
 #include "kernels/kv_append.h"
+#include "kernels/phase_clock.h"
 #include "tests/kernels/device_layer_check.h"
 
 namespace ssa {
@@ -103,6 +104,59 @@ TEST(EmulatedKernels, AllKeysAndTrainingRowMatchTheCpu) {
       if (HasFailure()) return;
     }
   }
+}
+
+// `bench kernels --phases`: recording the phase timestamps changes no result,
+// and every point is stamped in the order the kernels pass them (blocks run
+// one after another here). H-SSA, head mode: both tails (descent, visible).
+TEST(EmulatedKernels, PhaseStampsChangeNothingAndComeInOrder) {
+  const LayerCase c = testing::qwen_layer_case("chunk4-chunk4", GqaMode::kHead, 1400, 2, 1);
+  const testing::Stream s = testing::make_stream(c);
+  const testing::LayerData d = testing::random_data(c, s.layout.length(), 17, at::kCPU);
+  DeviceSelectionSettings settings;
+  settings.mode = c.mode;
+  settings.k_max = c.select.k;
+  settings.keys_per_split = 48;
+  DeviceAttention a(testing::shape_for(c, s), settings, at::kCPU);
+  const DeviceLayerCache cache = testing::filled_cache(a, d, s.hierarchy);
+  const std::vector<int> budgets(s.layout.num_levels(), c.select.k);
+  a.set_hierarchy(0, s.hierarchy, nullptr);
+  a.set_step(0, sequence_step(s.layout, s.hierarchy, c.mask, s.query, budgets, 0));
+  a.upload_steps(nullptr);
+  struct Results {
+    at::Tensor out, choices, visible_count;
+  };
+  const auto run = [&] {
+    const at::Tensor out = at::full({1, c.kv_heads * c.group, c.head_dim}, NAN);
+    a.attend(0, d.q, cache, kernels::kSelectedKeys, out, nullptr);
+    return Results{out, a.choice_buffer(0).clone(), a.visible_count().clone()};
+  };
+  const Results plain = run();
+  std::vector<unsigned long long> stamps(kernels::kPhaseSlots);
+  for (int i = 0; i < kernels::kPhaseSlots; ++i) stamps[i] = kernels::phase_is_first(i) ? ~0ull : 0;
+  a.set_phase_clock(stamps.data());
+  const Results timed = run();
+  a.set_phase_clock(nullptr);
+  ASSERT_EQ(a.errors(), 0);
+  EXPECT_TRUE(at::equal(plain.out, timed.out));
+  EXPECT_TRUE(at::equal(plain.choices, timed.choices));
+  EXPECT_TRUE(at::equal(plain.visible_count, timed.visible_count));
+  std::vector<int> order;
+  for (int level = s.layout.num_levels() - 1; level >= 0; --level)
+    for (int phase = 0; phase < kernels::kPhasesPerLevel; ++phase)
+      order.push_back(level * kernels::kPhasesPerLevel + phase);
+  for (int slot = kernels::kAttStart; slot <= kernels::kAttEnd; ++slot) order.push_back(slot);
+  for (size_t i = 0; i < order.size(); ++i) {
+    const unsigned long long t = stamps[order[i]];
+    ASSERT_TRUE(t != 0 && t != ~0ull) << "slot " << order[i] << " not stamped";
+    if (i > 0) {
+      EXPECT_LE(stamps[order[i - 1]], t) << "slot " << order[i];
+    }
+  }
+  // The levels the layout lacks stay untouched.
+  for (int slot = s.layout.num_levels() * kernels::kPhasesPerLevel; slot < kernels::kAttStart;
+       ++slot)
+    EXPECT_EQ(stamps[slot], kernels::phase_is_first(slot) ? ~0ull : 0ull) << "slot " << slot;
 }
 
 // The emulator's fp16 conversions (the attention's partials) are IEEE's, as c10::Half's.
