@@ -135,6 +135,8 @@ cli() {
 }
 export -f cli
 run cli "$out/cli.log" 40 cli
+# --- loading a Qwen2-7B-shaped random bf16 checkpoint in 4 shards, made here ----
+run bench-load "$out/bench-load.log" 150 build-gpu/tests/model/bench_checkpoint_load --shape 7b --device cuda
 # --- 2 one layer: dense vs SSA / H-SSA ---------------------------------------
 bench_kernels() {
   # The headline rows first (they must survive a timeout), then the phase
@@ -156,8 +158,6 @@ export -f bench_kernels
 run bench-kernels "$out/bench-kernels.log" 180 bench_kernels
 # --- 3 the whole model -------------------------------------------------------
 run bench-model "$out/bench-model.log" 120 "$app" bench decode-model
-# --- loading a Qwen2-7B-shaped random bf16 checkpoint in 4 shards, made here ----
-run bench-load "$out/bench-load.log" 150 build-gpu/tests/model/bench_checkpoint_load --shape 7b --device cuda
 # --- 4 compute-sanitizer on a small case (both kernel versions, every mode) --
 sanitize() {
   local status=0
