@@ -136,7 +136,7 @@ cli() {
 export -f cli
 run cli "$out/cli.log" 40 cli
 # --- loading a Qwen2-7B-shaped random bf16 checkpoint in 4 shards, made here ----
-run bench-load "$out/bench-load.log" 150 build-gpu/tests/model/bench_checkpoint_load --shape 7b --device cuda
+run bench-load "$out/bench-load.log" "${GPU_CHECK_LOAD_SECONDS:-150}" build-gpu/tests/model/bench_checkpoint_load --shape 7b --device cuda
 # --- 2 one layer: dense vs SSA / H-SSA ---------------------------------------
 bench_kernels() {
   # The headline rows first (they must survive a timeout), then the phase
