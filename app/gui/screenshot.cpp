@@ -262,8 +262,10 @@ Image render_chart(const std::string& folder, int width, int height) {
     ImGui::PushFont(theme::fonts().title);
     ImGui::TextUnformatted("Evaluation");
     ImGui::PopFont();
-    ImGui::SameLine();
-    draw::dim_text(results.command.empty() ? results.folder : results.command);
+    // The whole command, wrapped: a cut one would not say what was run.
+    ImGui::PushStyleColor(ImGuiCol_Text, theme::text_dim());
+    ImGui::TextWrapped("%s", (results.command.empty() ? results.folder : results.command).c_str());
+    ImGui::PopStyleColor();
     const ImVec2 at = ImGui::GetCursorScreenPos(), avail = ImGui::GetContentRegionAvail();
     draw_eval_chart(ImGui::GetWindowDrawList(), at, ImVec2(at.x + avail.x, at.y + avail.y), results,
                     false);

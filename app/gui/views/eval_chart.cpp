@@ -190,7 +190,7 @@ void draw_eval_chart(ImDrawList* dl, ImVec2 min, ImVec2 max, const EvalResults& 
     style.y_min = 0, style.y_max = 1;
     style.integer_x = false;
     style.x_ticks = &ticks;
-    style.x_title = "context (bytes, log scale)";
+    style.x_title = "context (model tokens, log scale; bytes for byte-level models)";
     // A little room either side, so that the first and last markers show whole.
     const double lo = std::log2(static_cast<double>(contexts.front())),
                  hi = std::log2(static_cast<double>(contexts.back()));
@@ -198,26 +198,36 @@ void draw_eval_chart(ImDrawList* dl, ImVec2 min, ImVec2 max, const EvalResults& 
     style.x_min = lo - pad, style.x_max = hi + pad;
     const draw::PlotRange r = draw::plot_frame(
         dl, a, b, "exact match (share of examples) \xC2\xB7 task " + tasks[t], xs, ys, style);
-    for (const auto& s : series) {
+    // Series that score alike would hide one another: each is drawn a little
+    // to the side of its context (a dodge of at most a tenth of the padding),
+    // so coincident points stand side by side; y stays exact.
+    const double dodge = pad * 0.1;
+    std::vector<std::vector<double>> shifted(series.size());
+    for (size_t i = 0; i < series.size(); ++i) {
+      const double by = (static_cast<double>(i) - (series.size() - 1) / 2.0) * dodge;
+      for (double x : series[i].x) shifted[i].push_back(x + by);
+    }
+    for (size_t i = 0; i < series.size(); ++i) {
+      const auto& s = series[i];
       const ImU32 colour = colour_of(*s.config);
-      draw::plot_line(dl, r, s.x, s.y, colour, 2.0f);
-      for (size_t i = 0; i < s.x.size(); ++i)
-        marker(dl, r.at(s.x[i], s.y[i]), shape_of(ks, s.config->k), colour);
+      draw::plot_line(dl, r, shifted[i], s.y, colour, 2.0f);
+      for (size_t j = 0; j < s.x.size(); ++j)
+        marker(dl, r.at(shifted[i][j], s.y[j]), shape_of(ks, s.config->k), colour);
     }
     if (!tooltips || !ImGui::IsWindowHovered()) continue;
     // The nearest point under the mouse: its figures.
     const ImVec2 m = ImGui::GetIO().MousePos;
     const EvalResult* best = nullptr;
     float best_d = 12.0f;
-    for (const auto& s : series)
-      for (size_t i = 0; i < s.x.size(); ++i) {
-        const ImVec2 p = r.at(s.x[i], s.y[i]);
+    for (size_t i = 0; i < series.size(); ++i)
+      for (size_t j = 0; j < series[i].x.size(); ++j) {
+        const ImVec2 p = r.at(shifted[i][j], series[i].y[j]);
         const float d = std::hypot(p.x - m.x, p.y - m.y);
-        if (d < best_d) best_d = d, best = s.rows[i];
+        if (d < best_d) best_d = d, best = series[i].rows[j];
       }
     if (!best) continue;
     ImGui::BeginTooltip();
-    ImGui::Text("%s, task %s, context %lld bytes", best->config.series_name().c_str(),
+    ImGui::Text("%s, task %s, context %lld tokens", best->config.series_name().c_str(),
                 best->config.task.c_str(), static_cast<long long>(best->config.context));
     ImGui::Text("exact %.3f over %lld examples", *best->exact, static_cast<long long>(best->n));
     if (best->char_accuracy) ImGui::Text("characters right %.3f", *best->char_accuracy);
