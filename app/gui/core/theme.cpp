@@ -81,7 +81,7 @@ ImU32 bookmark() {
   return rgb(150, 255, 200);
 }
 ImU32 metric() {
-  return rgb(230, 150, 230);
+  return rgb(175, 160, 225);  // lavender grey: no SSA meaning, far from the answer's pink
 }
 ImU32 error() {
   return rgb(255, 90, 90);

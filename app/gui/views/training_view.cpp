@@ -58,7 +58,8 @@ std::vector<draw::PlotRange> draw_grid(const std::vector<Curve>& curves, double 
       draw::plot_line(dl, r, c.xs, c.ys, c.colour, 1.5f, c.style.dots);
     }
     for (size_t j = 0; j < c.extra_xs.size(); ++j)
-      dl->AddCircleFilled(r.at(c.extra_xs[j], c.extra_ys[j]), 3.5f, theme::cursor());
+      // Hollow rings in the curve's colour: white is the cursor's alone.
+      dl->AddCircle(r.at(c.extra_xs[j], c.extra_ys[j]), 4.0f, c.colour, 0, 2.0f);
     ranges.push_back(r);
     if (c.xs.empty()) continue;
     if (marker_x >= 0) r.marker(dl, marker_x, theme::with_alpha(theme::cursor(), 0.5f));
@@ -121,7 +122,7 @@ void TrainingView::draw_training(ViewContext& ctx) {
   ImGui::SameLine();
   draw::dim_text("(a moving average as TensorBoard's; the raw curve is drawn faint behind)");
   // Training curves have no SSA meaning: one neutral colour (see theme.h).
-  Curve loss("loss (train; eval: white dots)"), lr("learning rate"), tps("tokens / s"),
+  Curve loss("loss (train: line; held-out eval: rings)"), lr("learning rate"), tps("tokens / s"),
       grad("gradient norm");
   for (Curve* c : {&loss, &lr, &tps, &grad}) c->colour = theme::metric(), c->smoothing = smoothing_;
   lr.smoothing = -1;  // a schedule, not a noisy measurement
