@@ -19,6 +19,21 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, LlamaForCausalLM
 
 
+def bf16_llama(loaded, config):
+    """The GGUF-loaded model's weights in a fresh LlamaForCausalLM of `config`,
+    in bf16 (the GGUF model refuses save_pretrained); None, with a line on
+    stderr, when the state dicts do not match."""
+    model = LlamaForCausalLM(config)
+    missing, unexpected = model.load_state_dict(loaded.state_dict(), strict=False)
+    # A tied head has no weight of its own in the state dict.
+    missing = [m for m in missing if not (config.tie_word_embeddings and m == "lm_head.weight")]
+    if missing or unexpected:
+        print(f"{os.path.basename(sys.argv[0])}: state_dict mismatch: missing {missing}, "
+              f"unexpected {unexpected}", file=sys.stderr)
+        return None
+    return model.to(torch.bfloat16)
+
+
 def main() -> int:
     if len(sys.argv) != 2:
         print("usage: convert_smollm2.py OUT_DIR", file=sys.stderr)
@@ -41,15 +56,9 @@ def main() -> int:
     # The weights are dequantised: the GGUF quantisation entry no longer applies.
     if hasattr(config, "quantization_config"):
         del config.quantization_config
-    model = LlamaForCausalLM(config)
-    missing, unexpected = model.load_state_dict(loaded.state_dict(), strict=False)
-    # A tied head has no weight of its own in the state dict.
-    missing = [m for m in missing if not (config.tie_word_embeddings and m == "lm_head.weight")]
-    if missing or unexpected:
-        print(f"convert_smollm2: state_dict mismatch: missing {missing}, unexpected {unexpected}",
-              file=sys.stderr)
+    model = bf16_llama(loaded, config)
+    if model is None:
         return 1
-    model = model.to(torch.bfloat16)
     model.generation_config = GenerationConfig(
         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id)

@@ -49,7 +49,10 @@ def main() -> int:
     if a.gguf_package:
         sys.path.insert(0, a.gguf_package)
     import torch
-    from transformers import AutoConfig, AutoModelForCausalLM, LlamaForCausalLM
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from convert_smollm2 import bf16_llama
 
     out = a.out.rstrip("/")
     tmp = out + ".tmp"
@@ -57,14 +60,9 @@ def main() -> int:
     folder, name = os.path.split(os.path.abspath(a.gguf))
     loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, torch_dtype=torch.float32)
     config = AutoConfig.from_pretrained(a.files)
-    model = LlamaForCausalLM(config)
-    missing, unexpected = model.load_state_dict(loaded.state_dict(), strict=False)
-    missing = [m for m in missing if not (config.tie_word_embeddings and m == "lm_head.weight")]
-    if missing or unexpected:
-        print(f"rebuild_smollm2: state_dict mismatch: missing {missing}, unexpected {unexpected}",
-              file=sys.stderr)
+    model = bf16_llama(loaded, config)
+    if model is None:
         return 1
-    model = model.to(torch.bfloat16)
     model.save_pretrained(tmp, safe_serialization=True)
     for f in SMALL_FILES:  # the carried files win over what save_pretrained wrote
         if os.path.exists(os.path.join(a.files, f)):

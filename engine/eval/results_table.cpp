@@ -5,14 +5,12 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "sessions/eval_results_format.h"
+
 namespace ssa::eval {
 
-const char* const kResultsHeader =
-    "method,task,context,k,levels,n,exact,char_accuracy,compression,recall,coverage_mean,"
-    "coverage_p10,keys_scored_per_step,keys_read_per_step,ms_per_step";
-const char* const kExamplesHeader =
-    "method,task,context,k,levels,example,exact,char_accuracy,answer_unfolded,expected,generated,"
-    "recording,run,answer_step";
+const char* const kResultsHeader = sessions::kEvalResultsColumns;
+const char* const kExamplesHeader = sessions::kEvalExamplesColumns;
 
 std::vector<std::string> ConfigKey::columns() const {
   return {method, task, std::to_string(context), k ? std::to_string(*k) : "", levels};

@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "app/gui/model/csv_table.h"
+#include "sessions/eval_results_format.h"
 
 namespace ssa::gui {
 namespace {
@@ -143,30 +144,28 @@ std::string EvalResults::recording_path(const EvalExample& e) const {
   return e.recording.empty() ? "" : folder + "/" + e.recording;
 }
 
+namespace {
+
+std::vector<std::string> split_columns(const char* line) {
+  std::vector<std::string> columns(1);
+  for (const char* c = line; *c; ++c) {
+    if (*c == ',')
+      columns.emplace_back();
+    else
+      columns.back() += *c;
+  }
+  return columns;
+}
+
+}  // namespace
+
 const std::vector<std::string>& results_header() {
-  static const std::vector<std::string> h = {"method",
-                                             "task",
-                                             "context",
-                                             "k",
-                                             "levels",
-                                             "n",
-                                             "exact",
-                                             "char_accuracy",
-                                             "compression",
-                                             "recall",
-                                             "coverage_mean",
-                                             "coverage_p10",
-                                             "keys_scored_per_step",
-                                             "keys_read_per_step",
-                                             "ms_per_step"};
+  static const std::vector<std::string> h = split_columns(sessions::kEvalResultsColumns);
   return h;
 }
 
 const std::vector<std::string>& examples_header() {
-  static const std::vector<std::string> h = {
-      "method", "task",          "context",         "k",        "levels",    "example",
-      "exact",  "char_accuracy", "answer_unfolded", "expected", "generated", "recording",
-      "run",    "answer_step"};
+  static const std::vector<std::string> h = split_columns(sessions::kEvalExamplesColumns);
   return h;
 }
 
