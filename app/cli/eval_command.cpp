@@ -37,6 +37,7 @@
 #include "engine/eval/eval_progress.h"
 #include "engine/eval/eval_run.h"
 #include "engine/eval/results_table.h"
+#include "sessions/csv_reader.h"
 #include "sessions/writer.h"
 
 extern char** environ;
@@ -213,19 +214,15 @@ std::string read_file(const fs::path& path) {
 // Rows of a table of ours (header checked), keyed by their first five columns.
 std::vector<std::vector<std::string>> read_rows(const fs::path& path, const char* header) {
   if (!fs::exists(path)) return {};
-  std::vector<std::vector<std::string>> rows;
+  sessions::CsvTable table;
   try {
-    rows = eval::parse_csv(read_file(path));
-  } catch (const std::invalid_argument& e) {
-    throw InputError(path.string() + ": " + e.what());
+    table = sessions::parse_csv(read_file(path), path.string());  // every row as wide as the header
+  } catch (const sessions::CsvError& e) {
+    throw InputError(e.what());
   }
-  if (rows.empty() || eval::csv_line(rows.front()) != header)
+  if (eval::csv_line(table.header) != header)
     throw InputError(path.string() + ": not an eval table (its header differs)");
-  rows.erase(rows.begin());
-  const size_t columns = eval::parse_csv(header).front().size();
-  for (const auto& row : rows)
-    if (row.size() != columns) throw InputError(path.string() + ": a row has the wrong columns");
-  return rows;
+  return std::move(table.rows);
 }
 
 std::vector<std::string> key_of(const std::vector<std::string>& row) {
@@ -246,7 +243,8 @@ void write_text(const fs::path& path, const std::string& text) {
 
 // The table for a terminal: numbers to 4 significant digits.
 std::string display_table(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::vector<std::string>> shown{eval::parse_csv(eval::kResultsHeader).front()};
+  std::vector<std::vector<std::string>> shown{
+      sessions::parse_csv(eval::kResultsHeader, "results header").header};
   for (std::vector<std::string> row : rows) {
     for (size_t i = 6; i < row.size(); ++i) {
       if (!row[i].empty()) row[i] = fmt::format("{:.4g}", std::stod(row[i]));

@@ -1,7 +1,8 @@
 // The results folder's two tables (results.csv, examples.csv) as text: the
-// headers the GUI's Evaluation panel reads, rows in RFC 4180 CSV, and the
-// reading back that resuming needs. The columns and their meaning are the
-// contract between `ssa-workbench eval` and that panel; empty = not measured.
+// headers the GUI's Evaluation panel reads and rows in RFC 4180 CSV (read
+// back by sessions/csv_reader.h, the project's one reader). The columns and
+// their meaning are the contract between `ssa-workbench eval` and that panel;
+// empty = not measured.
 #pragma once
 
 #include <cstdint>
@@ -33,8 +34,6 @@ extern const char* const kExamplesHeader;
 std::string csv_field(const std::string& text);
 // The fields joined into one line (no line break).
 std::string csv_line(const std::vector<std::string>& fields);
-// Records of `text`; throws std::invalid_argument for an unterminated quote.
-std::vector<std::vector<std::string>> parse_csv(const std::string& text);
 
 // Shortest text that reads back as the same double; "" for nullopt.
 std::string number(std::optional<double> value);

@@ -13,7 +13,6 @@
 #include "app/gui/core/gui_context.h"
 #include "app/gui/core/theme.h"
 #include "app/gui/core/virtual_display.h"
-#include "app/gui/model/csv_table.h"
 #include "app/gui/model/eval_results.h"
 #include "app/gui/screenshot.h"
 #include "app/gui/workbench_ui.h"
@@ -176,16 +175,6 @@ TEST(EvalResults, DamagedCsvsAreRefusedInOneLineNamingTheCell) {
       EXPECT_NE(m.find(d.where), std::string::npos) << m;
     }
   }
-}
-
-TEST(CsvTable, QuotesLineBreaksAndBlankLines) {
-  const CsvTable t = parse_csv("a,b\r\n\"x,\"\"y\"\"\",\"1\n2\"\n\n,\n", "t.csv");
-  ASSERT_EQ(t.rows.size(), 2u);
-  EXPECT_EQ(t.rows[0][0], "x,\"y\"");
-  EXPECT_EQ(t.rows[0][1], "1\n2");
-  EXPECT_EQ(t.rows[1], (std::vector<std::string>{"", ""}));
-  EXPECT_EQ(t.lines[0], 2);
-  EXPECT_EQ(t.lines[1], 5) << "a row's line counts the line breaks inside quotes";
 }
 
 TEST(EvaluationPanel, ScreenshotShowsTheChartInEachMethodsColour) {

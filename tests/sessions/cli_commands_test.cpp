@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "app/cli/commands.h"
+#include "sessions/csv_reader.h"
 #include "sessions/reader.h"
 #include "sessions/writer.h"
 #include "tests/sessions/damaged_recording.h"
@@ -32,18 +33,11 @@ void run_cli(std::vector<std::string> args) {
   app.parse(int(argv.size()), const_cast<char**>(argv.data()));
 }
 
+// The export read back by the project's CSV reader: the header, then the rows.
 std::vector<std::vector<std::string>> read_csv(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::vector<std::string>> rows;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> fields;
-    std::stringstream ss(line);
-    std::string f;
-    while (std::getline(ss, f, ',')) fields.push_back(f);
-    if (!line.empty() && line.back() == ',') fields.push_back("");
-    rows.push_back(fields);
-  }
+  sessions::CsvTable table = sessions::read_csv(path);
+  std::vector<std::vector<std::string>> rows{std::move(table.header)};
+  for (auto& row : table.rows) rows.push_back(std::move(row));
   return rows;
 }
 
@@ -216,7 +210,8 @@ TEST(ExportCommand, UnmeasuredValuesAreLeftEmpty) {
   EXPECT_EQ(rows[1][8], "");
   EXPECT_EQ(rows[2][7], "0.51");
   EXPECT_EQ(rows[2][8], "0");
-  EXPECT_EQ(rows[4][7], "");  // step 3 (step 2's text holds a quoted comma)
+  EXPECT_EQ(rows[3][3], "a, \"quoted\" piece") << "step 2's text, quoted";
+  EXPECT_EQ(rows[4][7], "");
   EXPECT_EQ(rows[4][8], "");
   EXPECT_EQ(rows[5][7], "0.54");
 }

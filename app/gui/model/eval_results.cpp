@@ -10,7 +10,7 @@
 #include <fstream>
 #include <functional>
 
-#include "app/gui/model/csv_table.h"
+#include "sessions/csv_reader.h"
 #include "sessions/eval_results_format.h"
 
 namespace ssa::gui {
@@ -108,10 +108,10 @@ EvalConfig read_config(const Row& row) {
 void read_table(const std::string& folder, const char* file, const std::vector<std::string>& header,
                 const std::function<void(const Row&)>& row) {
   const std::string path = folder + "/" + file;
-  CsvTable table;
+  sessions::CsvTable table;
   try {
-    table = read_csv(path);
-  } catch (const CsvError& e) {
+    table = sessions::read_csv(path);
+  } catch (const sessions::CsvError& e) {
     throw EvalFormatError(e.what());
   }
   if (table.header != header) {
