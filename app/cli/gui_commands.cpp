@@ -96,8 +96,8 @@ void add_screenshot(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("recording", args->recording,
-                  "the .ssarec file, or an evaluation results folder (view evaluation)")
-      ->required();
+                  "the .ssarec file, or an evaluation results folder (view evaluation); none "
+                  "for --view demos (the first screen)");
   cmd->add_option("--view", args->view, std::string("what to render: ") + gui::panel_names())
       ->capture_default_str();
   cmd->add_option("--step", args->step, "decode step to show (default: the first)");
@@ -115,7 +115,12 @@ void add_screenshot(CLI::App& app) {
       throw UsageError("--view " + args->view + ": expected one of " + gui::panel_names());
     const auto [w, h] = parse_size(args->size);
     gui::ShotOptions options;
-    if (is_results_folder(args->recording)) {
+    if (args->recording.empty()) {
+      if (args->view != "demos")
+        throw UsageError("screenshot --view " + args->view +
+                         ": needs a recording or a results folder (only --view demos needs none)");
+      check_png_output(args->out, {});
+    } else if (is_results_folder(args->recording)) {
       options.results = args->recording;
       if (args->view == "all") args->view = "evaluation";
       check_png_output(args->out,
@@ -334,9 +339,13 @@ void add_gui(CLI::App& app) {
       app.add_subcommand("gui", "Open recordings in the workbench window (several side by side)");
   auto paths = std::make_shared<std::vector<std::string>>();
   cmd->add_option("recordings", *paths,
-                  "the .ssarec files, or an evaluation results folder (holds results.csv)")
-      ->required();
+                  "the .ssarec files, or an evaluation results folder (holds results.csv); none: "
+                  "the demos, as `ssa-workbench` alone");
   cmd->callback([paths] {
+    if (paths->empty()) {
+      if (const int rc = gui::run_default_workbench(); rc != 0) std::exit(rc);
+      return;
+    }
     gui::WorkbenchOptions options;
     for (const auto& path : *paths) {
       if (!is_results_folder(path)) {

@@ -225,6 +225,12 @@ Image render_view(const ShotOptions& options) {
     ui = std::make_unique<WorkbenchUi>(std::make_unique<Worker>());
     const std::string error = ui->open_results(options.results);
     if (!error.empty()) throw EvalFormatError(error);
+  } else if (options.recording.empty()) {
+    // The first screen as the window opens on it: nothing loaded but the demo list.
+    if (*panel != Panel::kStart)
+      throw OptionError("--view " + options.view + ": needs a recording (only demos needs none)");
+    ui = std::make_unique<WorkbenchUi>(std::make_unique<Worker>());
+    ui->set_panel(Panel::kStart);
   } else {
     if (*panel == Panel::kEvaluation)
       throw OptionError(

@@ -11,8 +11,10 @@
 namespace ssa::gui {
 
 // What fills the window's main area: the workbench grid, or one view alone
-// (maximised, the Compare / Training / Bookmarks pages, screenshots).
+// (maximised, the Compare / Training / Bookmarks pages, screenshots), or the
+// first screen's demos.
 enum class Panel {
+  kStart,
   kAll,
   kMask,
   kStrip,

@@ -36,6 +36,7 @@ int run_workbench(const WorkbenchOptions& options) {
       const std::string error = ui.open_results(options.results);
       if (!error.empty()) throw std::runtime_error(error);
     }
+    if (options.recordings.empty() && options.results.empty()) ui.set_panel(Panel::kStart);
     auto last = std::chrono::steady_clock::now();
     while (!glfwWindowShouldClose(context.window()) && !ui.quit_requested()) {
       // Idle politely: wait for input unless something plays or loads.
@@ -76,6 +77,7 @@ int run_workbench(const WorkbenchOptions& options) {
 }
 
 int run_default_workbench() {
+  if (display_available()) return run_workbench(WorkbenchOptions{});  // the demos first
   const std::string path = summary::default_demo_path();
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
@@ -85,21 +87,16 @@ int run_default_workbench() {
                path);
     return 1;
   }
-  if (!display_available()) {
-    try {
-      fmt::print(
-          "No display: a headless summary of the demo recording (`ssa-workbench screenshot` "
-          "renders views to PNG).\n");
-      summary::print_headless_summary(path, stdout);
-      return 0;
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "ssa-workbench: {}\n", e.what());
-      return 1;
-    }
+  try {
+    fmt::print(
+        "No display: a headless summary of the demo recording (`ssa-workbench screenshot` "
+        "renders views to PNG).\n");
+    summary::print_headless_summary(path, stdout);
+    return 0;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "ssa-workbench: {}\n", e.what());
+    return 1;
   }
-  WorkbenchOptions options;
-  options.recordings = {path};
-  return run_workbench(options);
 }
 
 }  // namespace ssa::gui

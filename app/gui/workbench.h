@@ -1,9 +1,10 @@
 // The workbench's entry points, used by app/main.cpp and app/cli/gui_commands.cpp.
 //
-// run_default_workbench(): what `ssa-workbench` with no arguments does. With a
-// display it opens the window on the shipped demo recording; without one it
-// prints the headless summary of that recording (app/summary/recording_summary.h).
-// A missing or unreadable demo is reported in one line.
+// run_default_workbench(): what `ssa-workbench` (or `gui`) with no arguments
+// does. With a display it opens the window on the first screen, the demos
+// (demo_list.h: the toy demo, the real-model demo); without one it prints the
+// headless summary of the toy demo (app/summary/recording_summary.h). A
+// missing or unreadable demo is reported in one line.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +24,8 @@ struct WorkbenchOptions {
 };
 
 int run_default_workbench();
-// Opens the window (exit code 0, or 1 with a one-line error).
+// Opens the window (exit code 0, or 1 with a one-line error); with neither
+// recordings nor results, on the demos.
 int run_workbench(const WorkbenchOptions& options);
 
 }  // namespace ssa::gui

@@ -1,5 +1,7 @@
-// WorkbenchUi (see workbench_ui.h): the frame's layout. Under the menu, the
-// run header and the one legend; then pages: the workbench grid (mask above
+// WorkbenchUi (see workbench_ui.h): the frame's layout. With nothing open,
+// the first screen: the demos (views/demo_page.cpp), a page of its own after
+// that. Under the menu, the run header and the one legend (on the Evaluation
+// page its methods); then pages: the workbench grid (mask above
 // the token strip, hierarchy above the score timeline), Compare, Costs /
 // Training and Bookmarks, each a full view; any view maximised by a
 // double-click on its title or a key (1-7, 0 or Escape back). The transport
@@ -44,7 +46,8 @@ struct PanelInfo {
   const char* title;  // the panel's title
   char key;           // maximises it
 };
-const PanelInfo kPanels[] = {{Panel::kAll, "all", "Workbench", '0'},
+const PanelInfo kPanels[] = {{Panel::kStart, "demos", "Demos", '9'},
+                             {Panel::kAll, "all", "Workbench", '0'},
                              {Panel::kMask, "mask", "Mask", '1'},
                              {Panel::kStrip, "strip", "Token strip", '2'},
                              {Panel::kHierarchy, "hierarchy", "Hierarchy", '3'},
@@ -85,7 +88,7 @@ std::optional<Panel> parse_panel(const std::string& name) {
 }
 
 const char* panel_names() {
-  return "all|mask|strip|timeline|hierarchy|training|compare|bookmarks|evaluation";
+  return "all|mask|strip|timeline|hierarchy|training|compare|bookmarks|evaluation|demos";
 }
 
 // --- [SECTION] construction and runs ----------------------------------------------------------
@@ -188,6 +191,45 @@ void WorkbenchUi::follow_example() {
   state_.status_is_error = false;
 }
 
+// A demo of the first screen: opened once (a file already open is reused),
+// shown at its first decode run as soon as it has loaded.
+void WorkbenchUi::open_demo(const std::string& path) {
+  int32_t file = -1;
+  std::error_code ec;
+  for (const auto& f : worker_->files())
+    if (f->path == path || std::filesystem::equivalent(f->path, path, ec)) file = f->index;
+  if (file < 0) file = worker_->open(path);
+  pending_demo_ = file;
+  state_.status = "opening the demo " + path;
+  state_.status_is_error = false;
+}
+
+void WorkbenchUi::follow_demo() {
+  if (pending_demo_ < 0 || pending_demo_ >= static_cast<int32_t>(worker_->files().size())) return;
+  const auto& file = worker_->files()[pending_demo_];
+  if (file->status == Worker::FileStatus::kFailed) {
+    state_.status = file->error;
+    state_.status_is_error = true;
+    pending_demo_ = -1;
+    return;
+  }
+  if (file->status != Worker::FileStatus::kReady) return;
+  pending_demo_ = -1;
+  RunId pick;
+  for (const auto& r : file->runs)
+    if (!pick.valid() && r->has_layout() && r->is_decode()) pick = r->id;
+  if (!pick.valid() && !file->runs.empty()) pick = file->runs.front()->id;
+  if (!pick.valid()) {
+    state_.status = file->path + ": no run to show";
+    state_.status_is_error = true;
+    return;
+  }
+  select_run(pick);
+  if (state_.panel == Panel::kStart) state_.panel = Panel::kAll;
+  state_.status = "opened the demo " + file->path;
+  state_.status_is_error = false;
+}
+
 void WorkbenchUi::set_follow(bool follow) {
   follow_ = follow;
   worker_->set_follow(follow);
@@ -244,10 +286,11 @@ void WorkbenchUi::frame(float dt) {
   worker_->poll();
   const bool have_run = keep_state_valid();
   follow_example();
+  follow_demo();
   follow_live();
   ViewContext ctx = make_context();
+  apply_keys(ctx);
   if (have_run) {
-    apply_keys(ctx);
     views_.transport.update(ctx, dt);
     if (ctx.layout) {
       ctx.step =
@@ -262,20 +305,28 @@ void WorkbenchUi::frame(float dt) {
   ImGui::Begin("SSA Workbench", nullptr, kRootFlags);
   ImGui::PopStyleVar();
   draw_menu(ctx);
-  if (!ctx.run && state_.panel == Panel::kEvaluation) {
-    // An evaluation needs no recording: its page alone, and the status line.
+  // With nothing open (and no evaluation asked for) the first screen: the demos.
+  if (state_.panel == Panel::kStart ||
+      (!ctx.run && worker_->files().empty() && state_.panel != Panel::kEvaluation)) {
+    draw_start(ctx);
+  } else if (!ctx.run && state_.panel == Panel::kEvaluation) {
+    // An evaluation needs no recording: its page, its legend, and the status line.
+    draw::legend(views_.evaluation.legend());
     draw_pages(ctx);
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     draw_main(ctx, ImVec2(avail.x, avail.y - ImGui::GetFrameHeightWithSpacing()));
-    ImGui::AlignTextToFramePadding();
-    ImGui::TextColored(theme::vec(state_.status_is_error ? theme::error() : theme::text_dim()),
-                       "%s", state_.status.c_str());
+    draw_plain_status();
   } else if (!ctx.run) {
     draw_waiting();
   } else {
     const ImGuiStyle& style = ImGui::GetStyle();
     timed("header", [&] { views_.header.draw(ctx); });
-    draw::legend(theme::meanings(ctx.layout ? ctx.layout->num_levels() : 1, ctx.coverage_measured));
+    // The one legend: what this page's colours mean.
+    if (state_.panel == Panel::kEvaluation)
+      draw::legend(views_.evaluation.legend());
+    else
+      draw::legend(
+          theme::meanings(ctx.layout ? ctx.layout->num_levels() : 1, ctx.coverage_measured));
     draw_pages(ctx);
     const float transport_h = TransportView::height(ctx.run.get());
     const float status_h = ImGui::GetFrameHeight();
@@ -294,6 +345,28 @@ void WorkbenchUi::frame(float dt) {
   const std::string folder = views_.evaluation.take_folder_request();
   if (!folder.empty()) open_results(folder);
   if (auto example = views_.evaluation.take_example_request()) open_example(*example);
+}
+
+// The first screen: the demos, above the status line.
+void WorkbenchUi::draw_start(ViewContext& ctx) {
+  if (!demos_loaded_) demos_ = list_demos(), demos_loaded_ = true;
+  draw_pages(ctx);
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  std::string note;
+  if (pending_demo_ >= 0 && pending_demo_ < static_cast<int32_t>(worker_->files().size()))
+    note = "Opening " + worker_->files()[pending_demo_]->path + " ...";
+  std::string picked;
+  if (ImGui::BeginChild("##demos", ImVec2(avail.x, avail.y - ImGui::GetFrameHeightWithSpacing())))
+    timed("demos", [&] { picked = views_.demos.draw(demos_, note); });
+  ImGui::EndChild();
+  draw_plain_status();
+  if (!picked.empty()) open_demo(picked);
+}
+
+void WorkbenchUi::draw_plain_status() {
+  ImGui::AlignTextToFramePadding();
+  ImGui::TextColored(theme::vec(state_.status_is_error ? theme::error() : theme::text_dim()), "%s",
+                     state_.status.c_str());
 }
 
 // Before any run is there: what the window waits for, in words.
@@ -358,11 +431,11 @@ void WorkbenchUi::apply_keys(ViewContext& ctx) {
   if (keys.pressed(Key::kCtrlQ)) quit_ = true;
   if (keys.pressed(Key::kF1)) state_.help_open = !state_.help_open;
   const bool dialog = state_.open_dialog || state_.help_open;
-  if (!dialog && keys.pressed(Key::kEscape) && state_.panel != Panel::kAll) {
+  if (!dialog && ctx.run && keys.pressed(Key::kEscape) && state_.panel != Panel::kAll) {
     state_.panel = Panel::kAll;
     keys.consume(Key::kEscape);
   }
-  if (io.WantTextInput || dialog) return;
+  if (io.WantTextInput || dialog || !ctx.run) return;
   for (ImWchar c : io.InputQueueCharacters) {
     if (c == '?') state_.help_open = true;
     if (c == 'b' || c == 'B') BookmarksView::add(ctx, "", "");
@@ -386,7 +459,7 @@ void WorkbenchUi::draw_menus(ViewContext& ctx) {
       ImGui::EndMenu();
     }
     ImGui::Separator();
-    const bool can_export = ctx.run != nullptr;
+    const bool can_export = ctx.run != nullptr && state_.panel != Panel::kStart;
     if (ImGui::MenuItem("Export this view as PNG", nullptr, false, can_export))
       capture_requested_ = true, capture_panel_ = state_.panel;
     if (ImGui::MenuItem("Export this view's data as CSV", nullptr, false,
@@ -489,10 +562,11 @@ void WorkbenchUi::draw_pages(ViewContext& ctx) {
       {"Compare", Panel::kCompare},
       {ctx.run && ctx.run->is_training() ? "Training" : "Decode costs", Panel::kTraining},
       {"Bookmarks", Panel::kBookmarks},
-      {"Evaluation", Panel::kEvaluation}};
+      {"Evaluation", Panel::kEvaluation},
+      {"Demos", Panel::kStart}};
   for (const auto& page : pages) {
-    // Without a recording only the evaluation has something to show.
-    if (!ctx.run && page.panel != Panel::kEvaluation) continue;
+    // Without a recording only the demos and the evaluation have something to show.
+    if (!ctx.run && page.panel != Panel::kEvaluation && page.panel != Panel::kStart) continue;
     const bool active =
         state_.panel == page.panel || (page.panel == Panel::kAll && in_grid(state_.panel));
     ImGui::PushStyleColor(ImGuiCol_Button,
@@ -612,6 +686,7 @@ View* WorkbenchUi::view_of(Panel panel) {
     case Panel::kEvaluation:
       return &views_.evaluation;
     case Panel::kAll:
+    case Panel::kStart:
       break;
   }
   return nullptr;

@@ -16,7 +16,8 @@
 
 namespace ssa::gui {
 
-// "all", "mask", "strip", "timeline", "hierarchy", "training", "compare", "bookmarks".
+// "all", "mask", "strip", "timeline", "hierarchy", "training", "compare", "bookmarks",
+// "evaluation", "demos".
 std::optional<Panel> parse_panel(const std::string& name);
 const char* panel_names();  // for help texts
 
@@ -37,6 +38,9 @@ class WorkbenchUi {
   void fit_mask() { views_.mask.fit(); }
   // Opens another recording beside the open ones (the dialog, recent files).
   void open(const std::string& path);
+  // Opens a demo of the first screen (beside what is open) and shows its
+  // first decode run once it has loaded.
+  void open_demo(const std::string& path);
   // Opens an evaluation results folder on the Evaluation page; returns the
   // one-line error ("" when it opened), which the status line shows too.
   std::string open_results(const std::string& folder);
@@ -72,6 +76,9 @@ class WorkbenchUi {
   void follow_live();
   void follow_example();
   void open_example(const EvaluationView::ExampleRequest& example);
+  void follow_demo();
+  void draw_start(ViewContext& ctx);
+  void draw_plain_status();
   bool keep_state_valid();
   ViewContext make_context();
   void apply_keys(ViewContext& ctx);
@@ -111,6 +118,11 @@ class WorkbenchUi {
     int64_t step = -1;
   };
   std::optional<PendingExample> pending_example_;
+  // The first screen's demos (read once, when it is first shown), and the
+  // file of the one being opened (-1 none).
+  std::vector<Demo> demos_;
+  bool demos_loaded_ = false;
+  int32_t pending_demo_ = -1;
   // Live progress: when the newest step count changed (for an ETA).
   size_t live_steps_ = 0;
   std::chrono::steady_clock::time_point live_first_{}, live_last_{};
@@ -128,6 +140,7 @@ class WorkbenchUi {
     RunHeaderView header;
     SearchBox search;
     OpenDialog open_dialog;
+    DemoPage demos;
   } views_;
 };
 

@@ -7,6 +7,10 @@ cd "$(dirname "$0")/../.."
 W=${1:-${SSA_BUILD_DIR:-build}/app/ssa-workbench}
 R=assets/demo/demo.ssarec
 D=docs/screenshots
+# The first screen: the demos of assets/demo (the real-model one disabled
+# with its reason while assets/demo/smollm2-passkey.ssarec is not there).
+"$W" screenshot --view demos --out $D/demos.png
+"$W" screenshot --view demos --size 1280x720 --out $D/demos-1280x720.png
 # Step 2 of the SSA run (run 1): layer 1 unfolds the two chunks holding the
 # passkey (heads 0 and 1 choose them) while the model writes its second digit.
 # Run 6 is the H-SSA run.

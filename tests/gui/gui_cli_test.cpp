@@ -315,6 +315,21 @@ std::pair<int, int> png_size(const std::string& path) {
   return {be(16), be(20)};
 }
 
+// The first screen needs no recording; every other view does (one line, exit 2).
+TEST_F(GuiCli, ScreenshotOfTheDemosNeedsNoRecording) {
+  if (!have_xvfb()) GTEST_SKIP() << "no Xvfb";
+  const std::string png = fs::path(GuiCli::folder()) / "demos.png";
+  const Result r = run({"screenshot", "--view", "demos", "--size", "1280x720", "--out", png});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(png_size(png), std::make_pair(1280, 720));
+  const std::string never = fs::path(GuiCli::folder()) / "never-mask.png";
+  const Result mask = run({"screenshot", "--view", "mask", "--out", never});
+  EXPECT_EQ(mask.code, 2) << mask.err;
+  EXPECT_EQ(lines(mask.err), 1u) << mask.err;
+  EXPECT_NE(mask.err.find("--view mask"), std::string::npos) << mask.err;
+  EXPECT_FALSE(fs::exists(never));
+}
+
 // A results folder as `eval` writes it (the contract), tiny.
 std::string results_folder(const std::string& name, const std::string& results_rows) {
   const fs::path dir = fs::path(GuiCli::folder()) / name;

@@ -208,6 +208,23 @@ TEST(EvaluationPanel, MethodColoursAreDistinct) {
     for (size_t j = i + 1; j < colours.size(); ++j) EXPECT_NE(colours[i], colours[j]) << i << j;
 }
 
+// The page's legend: the folder's methods (SSA, H-SSA, full), each in the
+// colour its lines are drawn in; no entry for a method the folder lacks.
+TEST(EvaluationPanel, LegendNamesTheFoldersMethodsInTheirColours) {
+  const Folder f;
+  EvaluationView view;
+  EXPECT_TRUE(view.legend().empty()) << "no folder, no methods";
+  view.set_results(std::make_shared<const EvalResults>(load_eval_results(f.dir.string())));
+  const auto legend = view.legend();
+  ASSERT_EQ(legend.size(), 3u);
+  EXPECT_STREQ(legend[0].label, "SSA");
+  EXPECT_EQ(legend[0].colour, theme::method_colour("ssa"));
+  EXPECT_STREQ(legend[1].label, "H-SSA");
+  EXPECT_EQ(legend[1].colour, theme::method_colour("ssa", true));
+  EXPECT_STREQ(legend[2].label, "full attention");
+  EXPECT_EQ(legend[2].colour, theme::method_colour("full"));
+}
+
 // A click on the failed example's row opens its recording at its run and step.
 TEST(EvaluationPanel, ClickOnAFailedExampleOpensItsRecordingAtTheAnswerStep) {
   REQUIRE_DISPLAY();
@@ -232,12 +249,7 @@ TEST(EvaluationPanel, ClickOnAFailedExampleOpensItsRecordingAtTheAnswerStep) {
   ASSERT_EQ(ui.open_results(folder.string()), "");
   EXPECT_EQ(ui.state().panel, Panel::kEvaluation);
   auto frame = [&](float x, float y, bool down) {
-    ImGuiIO& io = ImGui::GetIO();
-    io.MousePos = ImVec2(x, y);
-    io.MouseDown[0] = down;
-    context.begin_frame(w, h);
-    ui.frame(1.0f / 60.0f);
-    ImGui::Render();
+    testing::mouse_frame(context, ui, w, h, x, y, down);
   };
   for (int i = 0; i < 3; ++i) frame(-1, -1, false);
   bool opened = false;

@@ -604,14 +604,29 @@ TEST(Theme, EveryMeaningHasItsOwnColour) {
     return d;
   };
   std::vector<std::pair<const char*, ImU32>> meanings = {
-      {"raw", theme::raw_token()},       {"gist", theme::gist_level(0)},
-      {"meta 1", theme::gist_level(1)},  {"meta 2", theme::gist_level(2)},
-      {"sink", theme::sink()},           {"question", theme::question()},
-      {"generated", theme::generated()}, {"chosen", theme::chosen()},
-      {"answer", theme::answer()},       {"cursor", theme::cursor()},
-      {"coverage", theme::coverage()},   {"run A", theme::run_a()},
-      {"run B", theme::run_b()},         {"bookmark", theme::bookmark()},
-      {"metric", theme::metric()}};
+      {"raw", theme::raw_token()},
+      {"gist", theme::gist_level(0)},
+      {"meta 1", theme::gist_level(1)},
+      {"meta 2", theme::gist_level(2)},
+      {"sink", theme::sink()},
+      {"question", theme::question()},
+      {"generated", theme::generated()},
+      {"chosen", theme::chosen()},
+      {"answer", theme::answer()},
+      {"cursor", theme::cursor()},
+      {"coverage", theme::coverage()},
+      {"run A", theme::run_a()},
+      {"run B", theme::run_b()},
+      {"bookmark", theme::bookmark()},
+      {"metric", theme::metric()},
+      {"error", theme::error()},
+      // The evaluation methods are meanings too: none reuses a view's colour.
+      {"SSA", theme::method_colour("ssa")},
+      {"H-SSA", theme::method_colour("ssa", true)},
+      {"full attention", theme::method_colour("full")},
+      {"oracle", theme::method_colour("oracle")},
+      {"gist-only", theme::method_colour("gist-only")},
+      {"recency", theme::method_colour("recency")}};
   for (size_t i = 0; i < meanings.size(); ++i) {
     for (size_t j = i + 1; j < meanings.size(); ++j)
       EXPECT_GE(distance(meanings[i].second, meanings[j].second), 70)
@@ -625,6 +640,12 @@ TEST(Theme, EveryMeaningHasItsOwnColour) {
   // The legend names every meaning once.
   std::set<std::string> labels;
   for (const auto& m : theme::meanings(3)) EXPECT_TRUE(labels.insert(m.label).second) << m.label;
+  // The Evaluation page's legend: every method once, in the colour the chart draws it.
+  const auto methods = theme::method_meanings();
+  ASSERT_EQ(methods.size(), 6u);
+  EXPECT_EQ(methods[0].colour, theme::method_colour("ssa"));
+  EXPECT_EQ(methods[1].colour, theme::method_colour("ssa", true));
+  for (const auto& m : methods) EXPECT_TRUE(labels.insert(m.label).second) << m.label;
 }
 
 // What `ssa-workbench` prints without a display for the recording at `path`.

@@ -11,6 +11,7 @@
 #include "app/gui/core/gui_context.h"
 #include "app/gui/core/virtual_display.h"
 #include "app/gui/screenshot.h"
+#include "app/gui/workbench_ui.h"
 
 namespace ssa::gui::testing {
 
@@ -35,6 +36,18 @@ inline size_t pixels_of(const Image& image, ImU32 colour) {
   for (size_t i = 0; i + 3 < image.rgba.size(); i += 4)
     n += image.rgba[i] == r && image.rgba[i + 1] == g && image.rgba[i + 2] == b;
   return n;
+}
+
+// One frame of `ui` built (not drawn) at w x h with the mouse at (x, y), its
+// left button down or up: three of them make a click.
+inline void mouse_frame(GuiContext& context, WorkbenchUi& ui, int w, int h, float x, float y,
+                        bool down) {
+  ImGuiIO& io = ImGui::GetIO();
+  io.MousePos = ImVec2(x, y);
+  io.MouseDown[0] = down;
+  context.begin_frame(w, h);
+  ui.frame(1.0f / 60.0f);
+  ImGui::Render();
 }
 
 }  // namespace ssa::gui::testing

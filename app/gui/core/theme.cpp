@@ -88,13 +88,25 @@ ImU32 error() {
 }
 
 ImU32 method_colour(const std::string& method, bool hierarchical) {
-  // Okabe-Ito's colour-blind-safe set, with no blue (the score ramp's).
-  if (method == "ssa") return hierarchical ? rgb(40, 200, 225) : rgb(86, 220, 140);
-  if (method == "full") return rgb(240, 228, 66);
-  if (method == "oracle") return rgb(204, 121, 167);
-  if (method == "gist-only") return rgb(230, 159, 0);
-  if (method == "recency") return rgb(213, 94, 0);
+  // Hues no other meaning has (tests/gui measures the distances): the two
+  // SSA methods in magenta and purple, the baselines in bronze, rose, plum and
+  // vermilion; never the selection's green, the gists' amber or the runs' cyan
+  // and yellow, which mean something else on every other page.
+  if (method == "ssa") return hierarchical ? rgb(140, 40, 255) : rgb(240, 40, 240);
+  if (method == "full") return rgb(175, 115, 30);
+  if (method == "oracle") return rgb(250, 160, 200);
+  if (method == "gist-only") return rgb(170, 70, 120);
+  if (method == "recency") return rgb(255, 95, 0);
   return text_dim();
+}
+
+std::vector<Meaning> method_meanings() {
+  return {{method_colour("ssa"), "SSA"},
+          {method_colour("ssa", true), "H-SSA"},
+          {method_colour("full"), "full attention"},
+          {method_colour("oracle"), "oracle"},
+          {method_colour("gist-only"), "gist-only"},
+          {method_colour("recency"), "recency"}};
 }
 
 ImU32 score_colour(float t) {

@@ -5,9 +5,10 @@
 // the timeline; what the selection chose (a picked gist, an unfolded chunk,
 // a chosen group) is green in every view; the task's answer is pink; the
 // user's cursor (selected chunk, current step, crosshair) is white; scores
-// run through one blue ramp that no other meaning uses. The window's one
-// legend (views/legend.cpp) is drawn from meanings(). Views never invent
-// colours of their own.
+// run through one blue ramp that no other meaning uses; each evaluation
+// method has a hue of its own too. The window's one legend (draw::legend) is
+// drawn from meanings(), on the Evaluation page from method_meanings(). Views
+// never invent colours of their own.
 #pragma once
 
 #include <imgui.h>
@@ -32,8 +33,8 @@ ImU32 run_b();                // compare: the second run
 ImU32 bookmark();             // a user's bookmark on the step axis
 ImU32 metric();               // a plotted quantity without an SSA meaning (ms, loss, ...)
 ImU32 error();                // an error or warning message
-// An evaluation method (the Evaluation page and `ssa-workbench chart`, where
-// no other meaning colour is drawn): one colour each; "ssa" with levels is H-SSA.
+// An evaluation method (the Evaluation page and `ssa-workbench chart`): one
+// colour each, none of them any other meaning's; "ssa" with levels is H-SSA.
 ImU32 method_colour(const std::string& method, bool hierarchical = false);
 // Scores: one sequential blue ramp from low to high; t in [0, 1].
 ImU32 score_colour(float t);
@@ -63,6 +64,9 @@ struct Meaning {
 // run shown (meta-gist entries only for H-SSA); `coverage`: whether any open
 // run measured the full-attention mass.
 std::vector<Meaning> meanings(int levels, bool coverage = true);
+// The evaluation methods' entries (their colours are method_colour()'s), in
+// the chart's legend order: what the Evaluation page's legend shows.
+std::vector<Meaning> method_meanings();
 
 // --- fonts ---------------------------------------------------------------------
 struct Fonts {

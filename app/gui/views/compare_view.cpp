@@ -2,11 +2,13 @@
 // budget, what it generated and whether that is right, the mass covered, the
 // steps that unfolded the answer's chunk, keys read and scored per step, a
 // step lane each), then the current run against a second one, from any open
-// file. Runs with different layouts (chunk 4 against chunk 8) are compared on
-// the prompt's raw tokens, the axis every layout of one prompt shares: for
-// the current step, one row per run of the raw tokens it unfolded, solid
-// where both runs unfolded them, outlined where only that run did; below,
-// the overlap over the steps, the mass each covered, the text each generated.
+// file. The page fits its panel (1280x720 included): the table scrolls
+// within a share of the height, the plots take what is left above one line
+// of generated text, so their axes show without scrolling. Runs with different layouts (chunk 4
+// against chunk 8) are compared on the prompt's raw tokens, the axis every layout of one prompt
+// shares: for the current step, one row per run of the raw tokens it unfolded, solid where both
+// runs unfolded them, outlined where only that run did; below, the overlap over the steps, the mass
+// each covered, the text each generated up to the current step.
 //
 // [SECTION] small helpers
 // [SECTION] draw: the panel body
@@ -61,8 +63,9 @@ std::string CompareView::subtitle(const ViewContext& ctx) const {
 }
 
 void CompareView::draw(ViewContext& ctx) {
-  // Scrolls when the panel is short: nothing is cut off.
+  // Scrolls only when the panel is shorter than the smallest layout.
   ImGui::BeginChild("##compare_body", ImVec2(0, 0), false);
+  body_height_ = ImGui::GetContentRegionAvail().y;
   draw_runs_table(ctx);
   ImGui::Spacing();
   draw_second_run_choice(ctx);
@@ -209,8 +212,10 @@ void CompareView::draw_runs_table(ViewContext& ctx) {
   }
   const float row_h = ImGui::GetFrameHeight();
   const float line_h = row_h + 2 * ImGui::GetStyle().CellPadding.y;
+  // At most 30% of the page (header and two rows at the least): the rest is
+  // the comparison's, whose plots need their height.
   const float table_h =
-      std::min(line_h * (runs.size() + 1) + 6, ImGui::GetContentRegionAvail().y * 0.45f);
+      std::min(line_h * (runs.size() + 1) + 6, std::max(line_h * 3 + 6, body_height_ * 0.30f));
   const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
                                 ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_ScrollY;
   if (!ImGui::BeginTable("runs", 10, flags,
@@ -334,7 +339,9 @@ void CompareView::draw_plots(ViewContext& ctx) {
   const RunData* runs[2] = {ctx.run.get(), ctx.other.get()};
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const float plot_h = std::clamp(avail.y * 0.55f, 110.0f, 320.0f);
+  // What is left above the line of generated text, within reason.
+  const float below = ImGui::GetFrameHeightWithSpacing() + ImGui::GetStyle().ItemSpacing.y;
+  const float plot_h = std::clamp(avail.y - below, 90.0f, 320.0f);
   const ImVec2 pa = ImGui::GetCursorScreenPos();
   const float half = std::floor((avail.x - 8) / 2);
   ImGui::Dummy(ImVec2(avail.x, plot_h));
@@ -392,30 +399,42 @@ void CompareView::draw_plots(ViewContext& ctx) {
 
 // --- [SECTION] generated text ------------------------------------------------------------------
 
+// One line: what each run generated up to the current step and whether it is
+// right so far, cut to its half of the width (the whole text in a tooltip).
 void CompareView::draw_generated(ViewContext& ctx) {
   const RunData* runs[2] = {ctx.run.get(), ctx.other.get()};
-  if (!ImGui::BeginTable("generated", 2,
-                         ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingStretchSame))
-    return;
-  for (int i = 0; i < 2; ++i)
-    ImGui::TableSetupColumn(i == 0 ? "A: generated up to this step"
-                                   : "B: generated up to this step");
-  ImGui::TableHeadersRow();
-  ImGui::TableNextRow();
+  ImGui::AlignTextToFramePadding();
+  const std::string label = "generated up to step " + std::to_string(ctx.state.step) + ":";
+  draw::dim_text(label);
+  const float half = std::max(
+      80.0f, (ImGui::GetContentRegionAvail().x - ImGui::CalcTextSize(label.c_str()).x) / 2 - 16);
+  ImGui::PushFont(theme::fonts().mono);
+  const float char_w = std::max(1.0f, ImGui::CalcTextSize("M").x);
+  ImGui::PopFont();
   for (int i = 0; i < 2; ++i) {
-    ImGui::TableSetColumnIndex(i);
     const AnswerCheck check = check_answer(*runs[i], ctx.state.step);
+    const char* verdict = check.expected.empty() ? "" : verdict_text(check.verdict);
+    const float room = half - ImGui::CalcTextSize(verdict).x - ImGui::CalcTextSize("A  ").x - 24;
+    const size_t chars = static_cast<size_t>(std::max(6.0f, room / char_w));
+    ImGui::SameLine(0, i == 0 ? 8.0f : 20.0f);
+    ImGui::TextColored(theme::vec(i == 0 ? theme::run_a() : theme::run_b()), i == 0 ? "A" : "B");
+    ImGui::SameLine();
     ImGui::PushFont(theme::fonts().mono);
-    ImGui::PushStyleColor(ImGuiCol_Text, theme::vec(theme::generated()));
-    ImGui::TextWrapped(
-        "%s", check.generated.empty() ? "(nothing generated yet)" : check.generated.c_str());
-    ImGui::PopStyleColor();
+    ImGui::TextColored(
+        theme::vec(theme::generated()), "%s",
+        check.generated.empty() ? "(nothing yet)" : printable(check.generated, chars).c_str());
     ImGui::PopFont();
-    if (!check.expected.empty())
-      ImGui::TextColored(theme::vec(verdict_colour(check.verdict)), "%s (expected \"%s\")",
-                         verdict_text(check.verdict), check.expected.c_str());
+    tooltip([&] {
+      ImGui::Text("%s generated up to step %lld:", i == 0 ? "A" : "B",
+                  static_cast<long long>(ctx.state.step));
+      ImGui::TextUnformatted(check.generated.c_str());
+      if (!check.expected.empty()) ImGui::Text("expected \"%s\"", check.expected.c_str());
+    });
+    if (*verdict) {
+      ImGui::SameLine();
+      ImGui::TextColored(theme::vec(verdict_colour(check.verdict)), "%s", verdict);
+    }
   }
-  ImGui::EndTable();
 }
 
 // --- [SECTION] CSV ----------------------------------------------------------------------------

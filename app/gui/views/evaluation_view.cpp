@@ -225,6 +225,18 @@ void EvaluationView::draw_examples_table() {
 
 // --- [SECTION] draw, subtitle, CSV -----------------------------------------------------------
 
+std::vector<theme::Meaning> EvaluationView::legend() const {
+  std::vector<theme::Meaning> shown;
+  if (!results_) return shown;
+  for (const auto& m : theme::method_meanings())
+    for (const auto& r : results_->results)
+      if (theme::method_colour(r.config.method, !r.config.levels.empty()) == m.colour) {
+        shown.push_back(m);
+        break;
+      }
+  return shown;
+}
+
 void EvaluationView::draw(ViewContext&) {
   draw_folder_box();
   if (!results_) {

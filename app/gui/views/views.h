@@ -21,6 +21,7 @@
 
 #include "app/gui/core/key_queue.h"
 #include "app/gui/core/texture.h"
+#include "app/gui/demo_list.h"
 #include "app/gui/model/eval_results.h"
 #include "app/gui/model/layout_search.h"
 #include "app/gui/model/worker.h"
@@ -205,6 +206,7 @@ class CompareView : public View {
   void draw_raw_rows(ViewContext& ctx);
   void draw_plots(ViewContext& ctx);
   void draw_generated(ViewContext& ctx);
+  float body_height_ = 0;  // the page's height this frame: what its parts share
 };
 
 // 7. Step scrubber, play/pause, speed, step keys, go to a step, step lane.
@@ -277,6 +279,16 @@ class OpenDialog {
   bool initialised_ = false;
 };
 
+// The first screen: the demos (demo_list.h) as cards, each its name, its file,
+// one line on what it is (model, task, context, layout) and its runs; a click
+// opens one. A demo that cannot be opened is shown disabled with the reason.
+class DemoPage {
+ public:
+  // Returns the path of the demo picked this frame ("" none); `note` (a
+  // demo being opened, why it failed) is shown under the cards.
+  std::string draw(const std::vector<Demo>& demos, const std::string& note);
+};
+
 // 8. An evaluation results folder (`ssa-workbench eval`): the chart, the
 //    table of results, the examples; a click on a failed example with a
 //    recording opens it at its run and answer step.
@@ -295,6 +307,8 @@ class EvaluationView : public View {
   };
   std::optional<ExampleRequest> take_example_request() { return std::exchange(example_, {}); }
   void focus_folder_box() { focus_box_ = true; }
+  // The page's legend: the methods of the folder shown, in their colours.
+  std::vector<theme::Meaning> legend() const;
 
  private:
   void draw_folder_box();

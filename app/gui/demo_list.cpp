@@ -1,0 +1,169 @@
+// The demo list (see demo_list.h): each recording's first decode run says
+// what the demo is. Nothing here is typed per demo but the two titles.
+#include "app/gui/demo_list.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+#include "app/summary/recording_summary.h"
+#include "sessions/reader.h"
+
+namespace ssa::gui {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// "4096" -> "4,096".
+std::string with_commas(int64_t n) {
+  std::string digits = std::to_string(n < 0 ? -n : n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+// A model's name from its folder: "assets/models/ssa-small" -> "ssa-small";
+// a folder with a generic name ("out/smollm2-ssa/model") is named by its parent.
+std::string model_name(const std::string& path) {
+  fs::path p = fs::path(path).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  const std::string name = p.filename().string();
+  const bool generic = name == "model" || name == "final" || name == "hf" ||
+                       name.rfind("checkpoint", 0) == 0 || name.rfind("step", 0) == 0;
+  if (generic && !p.parent_path().filename().empty()) return p.parent_path().filename().string();
+  return name.empty() ? path : name;
+}
+
+template <class T>
+T get(const json& j, const char* key, T fallback) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  try {
+    return it->get<T>();
+  } catch (const json::exception&) {
+    return fallback;
+  }
+}
+
+// Whether the model had gists trained in (its config's ssa block gave the
+// layout), only given a layout by flags (a base checkpoint), or byte-level.
+std::string training_note(const json& c) {
+  if (!c.contains("tokenizer")) return "byte-level, trained with gists";
+  const std::string from = get<std::string>(c, "layout_from", "");
+  if (from == "ssa block") return "trained with gists";
+  if (from == "flags") return "base checkpoint, gists not trained";
+  if (!from.empty()) return "trained with gists, layout from " + from;
+  return "";
+}
+
+// "SSA chunk8, sink 3, previous 1, k=4" (H-SSA when the layout has levels).
+std::string layout_text(const json& c) {
+  const json layout = c.value("layout", json::object());
+  const bool levels = !layout.value("group_sizes", json::array()).empty();
+  std::string s = std::string(levels ? "H-SSA " : "SSA ") +
+                  get<std::string>(layout, "hierarchy", "layout unknown");
+  if (layout.contains("sink")) s += ", sink " + std::to_string(get<int64_t>(layout, "sink", 0));
+  if (c.contains("previous_chunks"))
+    s += ", previous " + std::to_string(get<int64_t>(c, "previous_chunks", 0));
+  const std::string budget = get<std::string>(c, "budget", "fixed");
+  if (budget == "fixed")
+    s += ", k=" + std::to_string(get<int64_t>(c, "k", 0));
+  else
+    s += ", k " + budget;
+  return s;
+}
+
+json config_of(const sessions::RunInfo& run) {
+  try {
+    const json j = json::parse(run.config_json);
+    return j.is_object() ? j : json::object();
+  } catch (const json::exception&) {
+    return json::object();
+  }
+}
+
+}  // namespace
+
+std::string demo_folder() {
+  if (const char* dir = std::getenv("SSA_DEMO_DIR"); dir && *dir) return dir;
+  return fs::path(summary::default_demo_path()).parent_path().string();
+}
+
+Demo describe_demo(const std::string& path, const std::string& title) {
+  Demo demo;
+  demo.path = path;
+  demo.title = title;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    demo.problem = "not in this checkout: " + path + " is missing";
+    return demo;
+  }
+  std::vector<sessions::RunInfo> runs;
+  try {
+    sessions::Reader reader(path);
+    runs = reader.runs();
+  } catch (const std::exception& e) {
+    demo.problem = e.what();
+    return demo;
+  }
+  // The demo is its first decode run that selects (else its first decode run).
+  const sessions::RunInfo* main = nullptr;
+  std::vector<std::string> names, models;
+  for (const auto& run : runs) {
+    if (run.kind != "decode") continue;
+    names.push_back(run.name);
+    const json c = config_of(run);
+    const std::string model = model_name(get<std::string>(c, "model", "model unknown"));
+    if (std::find(models.begin(), models.end(), model) == models.end()) models.push_back(model);
+    if (!main || (get<std::string>(config_of(*main), "baseline", "none") != "none" &&
+                  get<std::string>(c, "baseline", "none") == "none"))
+      main = &run;
+  }
+  if (!main) {
+    demo.problem = path + " has no decode run to show";
+    return demo;
+  }
+  const json c = config_of(*main);
+  const bool byte_level = !c.contains("tokenizer");
+  demo.title = byte_level ? "Toy demo" : "Real-model demo";
+  std::string model;
+  for (const auto& m : models) model += (model.empty() ? "" : ", ") + m;
+  const std::string note = training_note(c);
+  if (!note.empty()) model += " (" + note + ")";
+  demo.description = model + " \xC2\xB7 " + get<std::string>(c, "task", "task unknown") + ", " +
+                     with_commas(get<int64_t>(c, "context", 0)) +
+                     (byte_level ? " bytes" : " tokens") + " of context \xC2\xB7 " + layout_text(c);
+  demo.runs = std::to_string(names.size()) + (names.size() == 1 ? " run: " : " runs: ");
+  for (size_t i = 0; i < names.size(); ++i) demo.runs += (i ? " \xC2\xB7 " : "") + names[i];
+  return demo;
+}
+
+std::vector<Demo> list_demos() {
+  const char* dir = std::getenv("SSA_DEMO_DIR");
+  const bool dir_given = dir && *dir;
+  const std::string folder = demo_folder();
+  const std::string toy =
+      dir_given ? (fs::path(folder) / kToyDemoFile).string() : summary::default_demo_path();
+  const std::string real = (fs::path(folder) / kRealModelDemoFile).string();
+  std::vector<Demo> demos = {describe_demo(toy, "Toy demo"),
+                             describe_demo(real, "Real-model demo")};
+  std::vector<fs::path> others;
+  std::error_code ec;
+  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path& p = it->path();
+    std::error_code e2;
+    if (p.extension() == ".ssarec" && fs::is_regular_file(p, e2) && !fs::equivalent(p, toy, e2) &&
+        p.filename() != kRealModelDemoFile)
+      others.push_back(p);
+  }
+  std::sort(others.begin(), others.end());
+  for (const auto& p : others) demos.push_back(describe_demo(p.string(), p.stem().string()));
+  return demos;
+}
+
+}  // namespace ssa::gui
