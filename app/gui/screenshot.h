@@ -12,7 +12,7 @@
 namespace ssa::gui {
 
 struct ShotOptions {
-  std::string recording;
+  std::string recording;     // "" only for view "demos" (the first screen)
   std::string results;       // an evaluation results folder instead (view "evaluation")
   std::string view = "all";  // see panel_names()
   int64_t run = -1;          // -1: the default run
