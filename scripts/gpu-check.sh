@@ -7,7 +7,8 @@
 # There it builds with the machine's PyTorch LibTorch 2.11 + CUDA 13 for
 # sm_90a (ssa-workbench without the GUI: no GLFW/ImGui there),
 # then, each step logged under $OUT and the next step run whatever the last
-# one gave, within a 9-minute budget (steps that no longer fit are skipped):
+# one gave, within a 9-minute budget (steps that no longer fit are skipped;
+# GPU_CHECK_SKIP="bench-load ctest" skips steps by name):
 #   1 kernel_tests   the GPU decode path against the CPU reference
 #   2 bench kernels  one Qwen2-7B layer: dense SDPA vs device SSA / H-SSA (v2),
 #                    a short v1 row set, the grid, the sweeps
@@ -65,6 +66,11 @@ run() {
   local name=$1 log=$2 max=$3
   shift 3
   local left=$((budget - SECONDS - 10))
+  if [[ " ${GPU_CHECK_SKIP:-} " == *" $name "* ]]; then
+    summary+=("$(printf '%-16s %-8s %6s  %s' "$name" SKIPPED - "GPU_CHECK_SKIP")")
+    echo "== $name: skipped (GPU_CHECK_SKIP)"
+    return
+  fi
   if [ "$left" -lt 20 ]; then
     summary+=("$(printf '%-16s %-8s %6s  %s' "$name" SKIPPED - "no time left")")
     echo "== $name: skipped, ${SECONDS}s of ${budget}s used"

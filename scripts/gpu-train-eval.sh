@@ -82,6 +82,8 @@ base=.cache/models/smollm2-135m-instruct
 text=.carry/text
 train_config=${SSA_TRAIN_CONFIG:-assets/configs/smollm2-gist.json}
 hssa_hierarchy=${SSA_HSSA_HIERARCHY:-chunk8-chunk4}
+hssa_init=${SSA_HSSA_INIT:-selective} # or base: the pretrained checkpoint, no SSA phases first
+hssa_ks=${SSA_HSSA_KS:-8,16}           # at 4K-8K tokens: 16-32x compression
 
 if [ "$smoke" = 1 ]; then
   bin=${SSA_BIN:-build/app/ssa-workbench}
@@ -141,14 +143,14 @@ do_build() {
 # make_config PHASE SOURCE DEST [STEPS]: the phase's config with this machine's
 # paths; phase "selective" continues phase "ssa" with selective training.
 make_config() {
-  $python - "$@" "$text" "$runs" "$device" "$smoke" "$hssa_hierarchy" <<'PY'
+  $python - "$@" "$text" "$runs" "$device" "$smoke" "$hssa_hierarchy" "$hssa_init" <<'PY'
 import json, sys
-phase, source, dest, steps, text, runs, device, smoke, hssa = sys.argv[1:10]
+phase, source, dest, steps, text, runs, device, smoke, hssa, hssa_init = sys.argv[1:11]
 c = json.load(open(source))
 c.pop("model", None)
 c["init"] = ".cache/models/smollm2-135m-instruct" if phase == "ssa" else runs + "/ssa/model"
 if phase == "hssa":  # a second level over the trained SSA model's gists: new meta-gist rows
-    c["init"] = runs + "/selective/model"
+    c["init"] = runs + "/selective/model" if hssa_init == "selective" else ".cache/models/smollm2-135m-instruct"
     c["ssa"]["hierarchy"] = hssa
 d = c.setdefault("data", {})
 d["fortunes_dir"] = text + "/fortunes"
@@ -164,8 +166,9 @@ if phase == "selective":
     d["seq_len"] = 3072
     t["batch_size"] = 2
     t["grad_accum"] = 2
-if phase == "hssa":  # continued from the trained model: its contexts reach 8K
-    c.setdefault("optim", {})["lr"] = c.get("optim", {}).get("lr", 1e-4) * 0.5
+if phase == "hssa":  # its eval contexts reach 8K; from the trained model, half the lr
+    if hssa_init == "selective":
+        c.setdefault("optim", {})["lr"] = c.get("optim", {}).get("lr", 1e-4) * 0.5
     d["seq_len"] = 4096
     t["batch_size"] = 2
     t["grad_accum"] = 2
@@ -225,7 +228,10 @@ do_train() {
 }
 
 do_train_hssa() {
-  [ -f "$runs/selective/model/config.json" ] || { echo "gpu-train-eval: no selective phase model in $runs/selective/model (stage train)"; exit 2; }
+  if [ "$hssa_init" = selective ] && [ ! -f "$runs/selective/model/config.json" ]; then
+    echo "gpu-train-eval: no selective phase model in $runs/selective/model (stage train, or SSA_HSSA_INIT=base)"
+    exit 2
+  fi
   train_phase hssa "$hssa_seconds"
   pack
 }
@@ -255,9 +261,11 @@ do_eval() {
   done
   # H-SSA at 16-32x against the SSA model it continues, at the same contexts.
   if [ -f "$runs/hssa/model/config.json" ]; then
-    eval_contexts=$hssa_contexts eval_ks=2,4 evaluate smollm2-hssa "$runs/hssa/model" passkey 10
-    eval_contexts=$hssa_contexts eval_ks=2,4 eval_methods=ssa,gist-only \
-      evaluate smollm2-ssa-long "$trained" passkey 6
+    eval_contexts=$hssa_contexts eval_ks=$hssa_ks evaluate smollm2-hssa "$runs/hssa/model" passkey 10
+    if [ -f "$trained/config.json" ]; then
+      eval_contexts=$hssa_contexts eval_ks=$hssa_ks eval_methods=ssa,gist-only \
+        evaluate smollm2-ssa-long "$trained" passkey 6
+    fi
   fi
   # A few recorded examples of the trained model: each failure opens at its answering step.
   for task in passkey multidoc; do
