@@ -154,14 +154,16 @@ __device__ __forceinline__ int32_t count_below(const uint64_t* list, int32_t n, 
   return lo;
 }
 
-// Sorted unique union of chosen[level] over the group's units in `members`,
-// as (gist index << 32 | unit bits), left at buf.sort + P; returns the count.
+// chosen[level] of the group's units in `members`, sorted, duplicates kept:
+// (gist index << 32 | unit bit) at buf->sort[0 .. m); returns m, *padded the
+// power of two above it (buf->sort + *padded is free for the caller).
 // Each unit's chosen list is ascending, so in shared memory the union is a
 // merge by rank (every entry counts the smaller ones of the other lists:
 // two barriers); the larger unions in global scratch keep the bitonic sort.
 // Either way the sorted entries are the same: (gist, unit) pairs are distinct.
-__device__ int32_t block_union(const SelectionParams& p, int level, int b, int g, uint32_t members,
-                               Smem& sm, const UnionBuffers& global, UnionBuffers* used) {
+__device__ int32_t block_sorted_choices(const SelectionParams& p, int level, int b, int g,
+                                        uint32_t members, Smem& sm, const UnionBuffers& global,
+                                        UnionBuffers* sorted, int32_t* padded) {
   const int U = units_per_group(p.mode, p.group_size);
   const int units_total = p.kv_heads * U;
   const int32_t cap = p.chosen_capacity[level];
@@ -219,6 +221,18 @@ __device__ int32_t block_union(const SelectionParams& p, int level, int b, int g
   } else if (several) {
     block_bitonic_sort(buf.sort, Pm);
   }
+  *sorted = buf;
+  *padded = Pm;
+  return m;
+}
+
+// Sorted unique union of chosen[level] over the group's units in `members`,
+// as (gist index << 32 | unit bits), left at used->sort; returns the count.
+__device__ int32_t block_union(const SelectionParams& p, int level, int b, int g, uint32_t members,
+                               Smem& sm, const UnionBuffers& global, UnionBuffers* used) {
+  UnionBuffers buf;
+  int32_t Pm = 1;
+  const int32_t m = block_sorted_choices(p, level, b, g, members, sm, global, &buf, &Pm);
   for (int32_t i = threadIdx.x; i < m; i += blockDim.x)
     buf.scan[i] = (i == 0 || (buf.sort[i] >> 32) != (buf.sort[i - 1] >> 32)) ? 1 : 0;
   __syncthreads();
@@ -532,18 +546,26 @@ __device__ void build_visible(const SelectionParams& p, int b, int g, Smem& sm,
     int32_t* out = p.visible + unit * p.visible_capacity;
     int32_t written = 0;
     for (int level = p.num_levels - 1; level >= 0; --level) {
+      // The sorted choices with their duplicates: one scan gives each
+      // gist's place (a duplicate adds no keys), not a unique pass first.
       UnionBuffers buf;
-      const int32_t n = block_union(p, level, b, g, members, sm, global, &buf);
+      int32_t padded = 1;
+      const int32_t n = block_sorted_choices(p, level, b, g, members, sm, global, &buf, &padded);
       if (a == 0 && level == p.num_levels - 1) record_phase(stamps, kSelUnion);
       const int32_t* positions =
           h.gist_position[level] + static_cast<int64_t>(b) * h.gist_capacity[level];
+      auto repeated = [&](int32_t i) {
+        return i > 0 && (buf.sort[i] >> 32) == (buf.sort[i - 1] >> 32);
+      };
       for (int32_t i = threadIdx.x; i < n; i += blockDim.x) {
         const int32_t j = static_cast<int32_t>(buf.sort[i] >> 32);
-        buf.scan[i] = chosen_span(level, j, step, chunk_begin, gist0, positions).length();
+        buf.scan[i] =
+            repeated(i) ? 0 : chosen_span(level, j, step, chunk_begin, gist0, positions).length();
       }
       __syncthreads();
       const int32_t keys = block_exclusive_scan(buf.scan, n, sm.scan_scratch);
       for (int32_t i = threadIdx.x; i < n; i += blockDim.x) {
+        if (repeated(i)) continue;
         const int32_t j = static_cast<int32_t>(buf.sort[i] >> 32);
         const Span span = chosen_span(level, j, step, chunk_begin, gist0, positions);
         int32_t at = written + buf.scan[i];
