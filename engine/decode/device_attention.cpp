@@ -38,6 +38,11 @@ void upload(void* dst, const void* src, size_t bytes, cudaStream_t stream) {
 
 }  // namespace
 
+bool uses_register_top_k(const DeviceSelectionSettings& settings) {
+  const char* topk = std::getenv("SSA_SELECT_TOPK");
+  return settings.register_top_k && !(topk && std::string(topk) == "radix");
+}
+
 DeviceAttention::DeviceAttention(DeviceDecodeShape shape, DeviceSelectionSettings settings,
                                  c10::Device device)
     : shape_(std::move(shape)), settings_(settings), device_(device) {
@@ -55,8 +60,7 @@ DeviceAttention::DeviceAttention(DeviceDecodeShape shape, DeviceSelectionSetting
     throw std::invalid_argument("GPU decode: one gist capacity per level");
   if (settings_.version < 1 || settings_.version > 2)
     throw std::invalid_argument("GPU decode: kernel version 1 or 2");
-  if (const char* topk = std::getenv("SSA_SELECT_TOPK"); topk && std::string(topk) == "radix")
-    settings_.register_top_k = false;
+  settings_.register_top_k = uses_register_top_k(settings_);
   const int32_t mode = mode_units(settings_.mode);
   const int64_t U = kernels::units_per_group(mode, static_cast<int32_t>(G));
   const int64_t A = kernels::attention_units_per_group(mode, static_cast<int32_t>(G));

@@ -62,6 +62,9 @@ struct DeviceSelectionSettings {
   bool register_top_k = true;
 };
 
+// settings.register_top_k unless SSA_SELECT_TOPK=radix is in the environment.
+bool uses_register_top_k(const DeviceSelectionSettings& settings);
+
 // One layer's cache: bf16 [B, Hkv, kv_capacity, D] and per level [B, Hkv, gist_capacity, D].
 struct DeviceLayerCache {
   at::Tensor keys, values;
