@@ -27,6 +27,11 @@ constexpr int kMaxGroupSize = 16;     // query heads per KV head: rows of one mm
 constexpr int kSliceSize = 256;       // candidates scored by one block
 constexpr int kAttendTile = 16;       // keys per mma step of the attention
 constexpr int kMaxAttendSplits = 64;  // attention blocks per unit
+// The register top-k (selection_primitives.cuh): one warp-wide arg-max
+// round per chosen key, so k up to this (beyond, the radix walk is cheaper),
+// and the merge holds up to this many slice keys per unit (16 per lane).
+constexpr int kRegisterTopK = 32;
+constexpr int kRegisterMergeKeys = 512;
 
 // GQA modes, as ssa::GqaMode (selective_attention.h), by value.
 enum GqaUnits : int32_t { kHeadUnits = 0, kGroupUnits = 1, kIndependentUnits = 2 };

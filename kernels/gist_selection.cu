@@ -46,6 +46,11 @@ struct TailSmem {
   uint64_t sort[kSmemSort];
   int32_t scan[kSmemSort / 2];
   int32_t offsets[kMaxGroupSize + 1];
+  // The register merge leaves its choices here too, so that the union of
+  // this level reads them without two round trips to global memory.
+  int32_t staged[kMaxGroupSize][kRegisterTopK];
+  int32_t staged_count[kMaxGroupSize];
+  int32_t staged_level;  // the level staged, or -1
 };
 struct Smem {
   union {
@@ -149,23 +154,29 @@ __device__ __forceinline__ int32_t count_below(const uint64_t* list, int32_t n, 
   return lo;
 }
 
-// Sorted unique union of chosen[level] over the group's units in `members`,
-// as (gist index << 32 | unit bits), left at buf.sort + P; returns the count.
+// chosen[level] of the group's units in `members`, sorted, duplicates kept:
+// (gist index << 32 | unit bit) at buf->sort[0 .. m); returns m, *padded the
+// power of two above it (buf->sort + *padded is free for the caller).
 // Each unit's chosen list is ascending, so in shared memory the union is a
 // merge by rank (every entry counts the smaller ones of the other lists:
 // two barriers); the larger unions in global scratch keep the bitonic sort.
 // Either way the sorted entries are the same: (gist, unit) pairs are distinct.
-__device__ int32_t block_union(const SelectionParams& p, int level, int b, int g, uint32_t members,
-                               Smem& sm, const UnionBuffers& global, UnionBuffers* used) {
+__device__ int32_t block_sorted_choices(const SelectionParams& p, int level, int b, int g,
+                                        uint32_t members, Smem& sm, const UnionBuffers& global,
+                                        UnionBuffers* sorted, int32_t* padded) {
   const int U = units_per_group(p.mode, p.group_size);
   const int units_total = p.kv_heads * U;
   const int32_t cap = p.chosen_capacity[level];
   const int32_t* chosen = p.chosen[level] + (static_cast<int64_t>(b) * units_total + g * U) * cap;
   const int32_t* counts = p.chosen_count[level] + b * units_total + g * U;
+  // The level the register merge just chose is in shared memory.
+  const bool staged = sm.tail.staged_level == level;
   // Every unit's count in one round trip, offsets by a warp scan (U <= 16).
   if (threadIdx.x < 32) {
     const int u = threadIdx.x;
-    const uint32_t n = u < U && ((members >> u) & 1u) ? static_cast<uint32_t>(counts[u]) : 0u;
+    const uint32_t n = u < U && ((members >> u) & 1u)
+                           ? static_cast<uint32_t>(staged ? sm.tail.staged_count[u] : counts[u])
+                           : 0u;
     const uint32_t inclusive = warp_inclusive_scan(n);
     if (u < U) sm.tail.offsets[u] = static_cast<int32_t>(inclusive - n);
     if (u == U - 1) sm.tail.offsets[U] = static_cast<int32_t>(inclusive);
@@ -184,22 +195,25 @@ __device__ int32_t block_union(const SelectionParams& p, int level, int b, int g
   const bool by_rank = several && buf.sort == sm.tail.sort;
   // Entries in unit order: where they are merged from (by rank: the upper
   // half, which the unique entries overwrite later), else in place.
-  uint64_t* staged = by_rank ? buf.sort + Pm : buf.sort;
+  uint64_t* staging = by_rank ? buf.sort + Pm : buf.sort;
   if (!by_rank)
     for (int32_t i = m + threadIdx.x; i < Pm; i += blockDim.x) buf.sort[i] = ~0ull;
   for (int32_t i = threadIdx.x; i < m; i += blockDim.x) {
     int u = 0;
     while (i >= sm.tail.offsets[u + 1]) ++u;  // units outside `members` hold nothing
-    staged[i] = (static_cast<uint64_t>(chosen[u * cap + i - sm.tail.offsets[u]]) << 32) | (1u << u);
+    const int32_t at = i - sm.tail.offsets[u];
+    staging[i] =
+        (static_cast<uint64_t>(staged ? sm.tail.staged[u][at] : chosen[u * cap + at]) << 32) |
+        (1u << u);
   }
   __syncthreads();
   if (by_rank) {
     for (int32_t i = threadIdx.x; i < m; i += blockDim.x) {
-      const uint64_t x = staged[i];
+      const uint64_t x = staging[i];
       int32_t rank = 0;
       for (int v = 0; v < U; ++v) {
         const int32_t first = sm.tail.offsets[v], n = sm.tail.offsets[v + 1] - first;
-        rank += (i >= first && i < first + n) ? i - first : count_below(staged + first, n, x);
+        rank += (i >= first && i < first + n) ? i - first : count_below(staging + first, n, x);
       }
       buf.sort[rank] = x;
     }
@@ -207,6 +221,18 @@ __device__ int32_t block_union(const SelectionParams& p, int level, int b, int g
   } else if (several) {
     block_bitonic_sort(buf.sort, Pm);
   }
+  *sorted = buf;
+  *padded = Pm;
+  return m;
+}
+
+// Sorted unique union of chosen[level] over the group's units in `members`,
+// as (gist index << 32 | unit bits), left at used->sort; returns the count.
+__device__ int32_t block_union(const SelectionParams& p, int level, int b, int g, uint32_t members,
+                               Smem& sm, const UnionBuffers& global, UnionBuffers* used) {
+  UnionBuffers buf;
+  int32_t Pm = 1;
+  const int32_t m = block_sorted_choices(p, level, b, g, members, sm, global, &buf, &Pm);
   for (int32_t i = threadIdx.x; i < m; i += blockDim.x)
     buf.scan[i] = (i == 0 || (buf.sort[i] >> 32) != (buf.sort[i - 1] >> 32)) ? 1 : 0;
   __syncthreads();
@@ -296,20 +322,96 @@ __device__ uint64_t warp_top_p_threshold(const KeyAt& key_at, int32_t n, float t
   return prefix > 0 ? prefix : 1;
 }
 
+constexpr int kMergePerLane = kRegisterMergeKeys / 32;
+
+// Where a merge finds a group's units and their slice rows.
+struct GroupMerge {
+  int lane, warp, U, units_total;
+  int32_t pc, cap;  // keys per slice row, chosen per unit
+  int64_t region;   // the group's first slice row
+};
+__device__ __forceinline__ GroupMerge group_merge(const SelectionParams& p, int level, int b,
+                                                  int g) {
+  GroupMerge m;
+  m.lane = threadIdx.x & 31;
+  m.warp = threadIdx.x >> 5;
+  m.U = units_per_group(p.mode, p.group_size);
+  m.units_total = p.kv_heads * m.U;
+  m.pc = p.partial_capacity;
+  m.cap = p.chosen_capacity[level];
+  m.region = static_cast<int64_t>(b * p.kv_heads + g) * p.max_slices * m.U;
+  return m;
+}
+
+// The register merge (warp_top_threshold_registers): warp u loads unit u's
+// slice keys straight into registers in one round trip (the slices padded
+// their rows with kNotCandidate, so no count is needed), no block-wide copy
+// and no barrier; one arg-max round per chosen key. True when it ran.
+__device__ bool choose_units_in_registers(const SelectionParams& p, int level, int b, int g,
+                                          const int32_t* slot_index, bool top, int32_t slices,
+                                          Smem& sm) {
+  const GroupMerge m = group_merge(p, level, b, g);
+  const SequenceStep& step = p.steps[b];
+  const int32_t flat = slices * m.pc;
+  if (!p.register_top_k || p.top_p > 0 || flat > kRegisterMergeKeys ||
+      capped_budget(step.k_request[level], p.quarter_cap, step.count[level]) > kRegisterTopK)
+    return false;
+  // Key f = lane + 32 j is key f % pc of slice f / pc: stepped, not divided.
+  const int32_t slice_step = 32 / m.pc, index_step = 32 % m.pc;
+  for (int u = m.warp; u < m.U; u += kWarps) {
+    const int64_t unit_row = m.region + u;
+    const uint64_t* unit_keys = p.partial_keys + unit_row * m.pc;  // slice s: + s * U * pc
+    uint64_t key[kMergePerLane];
+    int32_t sl = m.lane / m.pc, at = m.lane - sl * m.pc;
+#pragma unroll
+    for (int j = 0; j < kMergePerLane; ++j) {
+      const bool present = 32 * j + m.lane < flat;
+      key[j] = present ? __ldcg(unit_keys + (sl * m.U * m.pc + at)) : kNotCandidate;
+      sl += slice_step;
+      at += index_step;
+      if (at >= m.pc) at -= m.pc, ++sl;
+    }
+    uint32_t offered = 0;
+    for (int32_t sv = m.lane; sv < slices; sv += 32)
+      offered += static_cast<uint32_t>(__ldcg(p.partial_valid + unit_row + sv * m.U));
+    offered = warp_sum(offered);
+    const int32_t k = level_budget(step.k_request[level], p.quarter_cap, step.count[level],
+                                   static_cast<int32_t>(offered));
+    const TopThreshold top_k = warp_top_threshold_registers(key, k);
+    int32_t* chosen =
+        p.chosen[level] + (static_cast<int64_t>(b) * m.units_total + g * m.U + u) * m.cap;
+    // min(k, valid) <= kRegisterTopK keys pass: every one fits the staging.
+    const int32_t n =
+        warp_compact_registers(key, top_k.threshold, [&](int32_t, uint64_t kept, int32_t rank) {
+          if (rank < m.cap) {
+            const uint32_t slot = key_slot(kept);
+            const int32_t gist = top ? static_cast<int32_t>(slot) : slot_index[slot];
+            chosen[rank] = gist;
+            sm.tail.staged[u][rank] = gist;
+          }
+        });
+    if (m.lane == 0) {
+      if (n > m.cap) raise_error(p, kChosenOverflow);
+      p.chosen_count[level][b * m.units_total + g * m.U + u] = min32(n, m.cap);
+      sm.tail.staged_count[u] = min32(n, m.cap);
+    }
+  }
+  if (threadIdx.x == 0) sm.tail.staged_level = level;
+  __syncthreads();
+  return true;
+}
+
 // Every unit of the group: merge the slices' keys into the level's choice.
 __device__ void choose_units(const SelectionParams& p, int level, int b, int g,
                              const int32_t* slot_index, bool top, int32_t slices, Smem& sm,
                              unsigned char* merge_smem) {
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  const int U = units_per_group(p.mode, p.group_size);
-  const int units_total = p.kv_heads * U;
-  const int bg = b * p.kv_heads + g;
+  const GroupMerge m = group_merge(p, level, b, g);
+  const int lane = m.lane, warp = m.warp, U = m.U, units_total = m.units_total;
   const SequenceStep& step = p.steps[b];
-  const int32_t pc = p.partial_capacity;
-  const int32_t cap = p.chosen_capacity[level];
+  const int32_t pc = m.pc, cap = m.cap;
   // The group's slice results in shared memory when they fit: one bulk copy
   // with many loads in flight, instead of a chain of L2 round trips per key.
-  const int64_t region = static_cast<int64_t>(bg) * p.max_slices * U;
+  const int64_t region = m.region;
   const int32_t entries = slices * U;
   const bool shared = p.merge_shared_bytes > 0;
   uint64_t* keys = reinterpret_cast<uint64_t*>(merge_smem);
@@ -444,18 +546,26 @@ __device__ void build_visible(const SelectionParams& p, int b, int g, Smem& sm,
     int32_t* out = p.visible + unit * p.visible_capacity;
     int32_t written = 0;
     for (int level = p.num_levels - 1; level >= 0; --level) {
+      // The sorted choices with their duplicates: one scan gives each
+      // gist's place (a duplicate adds no keys), not a unique pass first.
       UnionBuffers buf;
-      const int32_t n = block_union(p, level, b, g, members, sm, global, &buf);
+      int32_t padded = 1;
+      const int32_t n = block_sorted_choices(p, level, b, g, members, sm, global, &buf, &padded);
       if (a == 0 && level == p.num_levels - 1) record_phase(stamps, kSelUnion);
       const int32_t* positions =
           h.gist_position[level] + static_cast<int64_t>(b) * h.gist_capacity[level];
+      auto repeated = [&](int32_t i) {
+        return i > 0 && (buf.sort[i] >> 32) == (buf.sort[i - 1] >> 32);
+      };
       for (int32_t i = threadIdx.x; i < n; i += blockDim.x) {
         const int32_t j = static_cast<int32_t>(buf.sort[i] >> 32);
-        buf.scan[i] = chosen_span(level, j, step, chunk_begin, gist0, positions).length();
+        buf.scan[i] =
+            repeated(i) ? 0 : chosen_span(level, j, step, chunk_begin, gist0, positions).length();
       }
       __syncthreads();
       const int32_t keys = block_exclusive_scan(buf.scan, n, sm.scan_scratch);
       for (int32_t i = threadIdx.x; i < n; i += blockDim.x) {
+        if (repeated(i)) continue;
         const int32_t j = static_cast<int32_t>(buf.sort[i] >> 32);
         const Span span = chosen_span(level, j, step, chunk_begin, gist0, positions);
         int32_t at = written + buf.scan[i];
@@ -477,7 +587,7 @@ __device__ void build_visible(const SelectionParams& p, int b, int g, Smem& sm,
 // --- the kernel -------------------------------------------------------------
 
 template <int D, int Version>
-__global__ void __launch_bounds__(kThreads) select_level_kernel(SelectionParams p, int level) {
+__global__ void __launch_bounds__(kThreads, 2) select_level_kernel(SelectionParams p, int level) {
   __shared__ Smem sm;
   __shared__ int32_t slot_index[kSliceSize];
   SSA_DYNAMIC_SMEM(merge_smem);
@@ -549,18 +659,37 @@ __global__ void __launch_bounds__(kThreads) select_level_kernel(SelectionParams 
                           capped_budget(step.k_request[level], p.quarter_cap, step.count[level]));
   if (k_slice > p.partial_capacity && threadIdx.x == 0) raise_error(p, kChosenOverflow);
   const int32_t keep = min32(k_slice, p.partial_capacity);
+  const bool registers = p.register_top_k && keep <= kRegisterTopK;
   for (int u = warp; u < U; u += kWarps) {
     auto key_at = [&](int32_t i) -> uint64_t {
       return ((sm.slice.units[i] >> u) & 1u) ? candidate_key(sm.slice.scores[score_row0 + u][i],
                                                              static_cast<uint32_t>(base + i))
                                              : kNotCandidate;
     };
-    const TopThreshold top_k = warp_top_threshold(key_at, n_slice, keep, sm.hist[warp]);
     const int64_t row = (static_cast<int64_t>(bg) * p.max_slices + s) * U + u;
     uint64_t* out = p.partial_keys + row * p.partial_capacity;
-    const int32_t n = warp_compact(
-        n_slice, [&](int32_t i) { return key_at(i) >= top_k.threshold; },
-        [&](int32_t i, int32_t rank) { out[rank] = key_at(i); });
+    TopThreshold top_k;
+    int32_t n;
+    if (registers) {
+      uint64_t key[kSliceSize / 32];
+#pragma unroll
+      for (int j = 0; j < kSliceSize / 32; ++j) {
+        const int32_t i = 32 * j + (threadIdx.x & 31);
+        key[j] = i < n_slice ? key_at(i) : kNotCandidate;
+      }
+      top_k = warp_top_threshold_registers(key, keep);
+      n = warp_compact_registers(key, top_k.threshold,
+                                 [&](int32_t, uint64_t k, int32_t rank) { out[rank] = k; });
+    } else {
+      top_k = warp_top_threshold(key_at, n_slice, keep, sm.hist[warp]);
+      n = warp_compact(
+          n_slice, [&](int32_t i) { return key_at(i) >= top_k.threshold; },
+          [&](int32_t i, int32_t rank) { out[rank] = key_at(i); });
+    }
+    // The register merge reads whole rows: the rest of this one is no key.
+    if (p.register_top_k)
+      for (int32_t i = n + (threadIdx.x & 31); i < p.partial_capacity; i += 32)
+        out[i] = kNotCandidate;
     if ((threadIdx.x & 31) == 0) {
       p.partial_count[row] = n;
       p.partial_valid[row] = top_k.valid;
@@ -586,7 +715,9 @@ __global__ void __launch_bounds__(kThreads) select_level_kernel(SelectionParams 
   const UnionBuffers global{p.sort_scratch + static_cast<int64_t>(bg) * 2 * p.sort_capacity,
                             p.scan_scratch + static_cast<int64_t>(bg) * p.sort_capacity,
                             p.sort_capacity};
-  choose_units(p, level, b, g, list, top, gridDim.x, sm, merge_smem);
+  if (threadIdx.x == 0) sm.tail.staged_level = -1;  // nothing staged (yet)
+  if (!choose_units_in_registers(p, level, b, g, list, top, gridDim.x, sm))
+    choose_units(p, level, b, g, list, top, gridDim.x, sm, merge_smem);
   record_phase(stamps, kSelMerged);
   if (level > 0) {
     build_candidates(p, level, b, g, sm, global, stamps);

@@ -58,6 +58,10 @@ struct SelectionParams {
   // Launch the levels below the top as programmatic dependent launches
   // (each may start while the level above merges: kernels/launch.h).
   bool overlap_launches = false;
+  // k up to kRegisterTopK (no top-p): the slices' and the merge's top-k by
+  // warp arg-max rounds over keys in registers (selection_primitives.cuh);
+  // false: the radix walk everywhere (the earlier path, same choices).
+  bool register_top_k = true;
   uint32_t* counters = nullptr;  // [kMaxLevels][B*Hkv], zero between launches
 
   // The choices, ascending gist indices per unit (unit = head, or group in group mode).

@@ -1,6 +1,7 @@
 // Warp- and block-wide building blocks of the selection kernels: the top-k
 // threshold (a byte-by-byte radix walk, reference_top_threshold in
-// decode_types.h is the same walk on one thread), order-keeping compaction,
+// decode_types.h is the same walk on one thread; for small k over keys in
+// registers, rounds of warp arg-max), order-keeping compaction,
 // an exclusive scan and a bitonic sort. Every collective is called by all 32
 // lanes of a warp (warp functions) or all threads of the block (block ones).
 #pragma once
@@ -113,6 +114,107 @@ __device__ TopThreshold warp_top_threshold(const KeyAt& key_at, int32_t n, int32
   }
   out.threshold = prefix;
   return out;
+}
+
+// --- the register top-k ------------------------------------------------------
+
+// The same contract as warp_top_threshold, for keys the warp holds in
+// registers: lane L holds key[j] of index L + 32 j (0: not a candidate; the
+// nonzero keys are candidate_key's, distinct, their score half never 0).
+// Rounds of warp arg-max over the score half (the upper 32 bits): a lane's
+// largest remaining score, one __reduce_max_sync, then every lane drops its
+// keys of that score; k rounds leave the top k when no two keys of the top
+// share a score, the common case: no shared memory, no atomics, one redux
+// per round on the critical path (the radix walk: 2-4 rounds of 256-bin
+// shared-memory histograms, whose atomics conflict when scores are close).
+// Ties of the score at the threshold settle by slot in counted rounds.
+template <int PER>
+__device__ TopThreshold warp_top_threshold_registers(const uint64_t (&key)[PER], int32_t k) {
+  static_assert(PER <= 32, "one bit per register key");
+  auto score = [&](int j) { return static_cast<uint32_t>(key[j] >> 32); };
+  uint32_t valid = 0;
+#pragma unroll
+  for (int j = 0; j < PER; ++j) valid += key[j] != kNotCandidate ? 1u : 0u;
+  TopThreshold out;
+  out.valid = static_cast<int32_t>(warp_sum(valid));
+  if (k <= 0 || out.valid == 0) return out;
+  if (k >= out.valid) {
+    out.threshold = 1;
+    return out;
+  }
+  // Fast rounds: each takes every key of the largest remaining score (bit j
+  // of `taken`: key[j] is taken; a bit mask, not a copy of the scores, keeps
+  // the registers down). A taken key's score is above every later round's.
+  uint32_t last = 0, taken = 0;
+  for (int32_t r = 0; r < k; ++r) {
+    uint32_t mine = 0;
+#pragma unroll
+    for (int j = 0; j < PER; ++j) mine = (taken >> j) & 1u ? mine : max(mine, score(j));
+    last = __reduce_max_sync(kFullWarp, mine);
+#pragma unroll
+    for (int j = 0; j < PER; ++j) taken |= last != 0 && score(j) == last ? 1u << j : 0u;
+  }
+  // Keys of a score above `last` were all taken: exactly k taken means the
+  // keys >= (last, slot 0) are the top k (0: nothing left, ties took all).
+  if (warp_sum(static_cast<uint32_t>(__popc(taken))) == static_cast<uint32_t>(k)) {
+    out.threshold = static_cast<uint64_t>(last) << 32;
+    return out;
+  }
+  // A tie: count the keys score by score to the one where k is reached,
+  // then take that score's keys by slot (lower slot = larger low half).
+  uint32_t above = 0;
+  taken = 0;
+  for (;;) {
+    uint32_t mine = 0;
+#pragma unroll
+    for (int j = 0; j < PER; ++j) mine = (taken >> j) & 1u ? mine : max(mine, score(j));
+    const uint32_t best = __reduce_max_sync(kFullWarp, mine);
+    uint32_t hits = 0;
+#pragma unroll
+    for (int j = 0; j < PER; ++j) {
+      const bool hit = best != 0 && score(j) == best;
+      hits += hit ? 1u : 0u;
+      taken |= hit ? 1u << j : 0u;
+    }
+    const uint32_t equal = warp_sum(hits);
+    if (above + equal >= static_cast<uint32_t>(k)) {
+      const uint32_t wanted = static_cast<uint32_t>(k) - above;
+      if (wanted == equal) {
+        out.threshold = static_cast<uint64_t>(best) << 32;
+        return out;
+      }
+      uint32_t low = ~0u;  // below every low half taken so far
+      for (uint32_t t = 0; t < wanted; ++t) {
+        uint32_t top = 0;
+#pragma unroll
+        for (int j = 0; j < PER; ++j) {
+          const uint32_t lo = static_cast<uint32_t>(key[j]);
+          if (score(j) == best && lo < low) top = max(top, lo);
+        }
+        low = __reduce_max_sync(kFullWarp, top);
+      }
+      out.threshold = (static_cast<uint64_t>(best) << 32) | low;
+      return out;
+    }
+    above += equal;
+  }
+}
+
+// warp_compact over keys in registers (lane L, key[j]: index L + 32 j):
+// emit(i, key, rank) for every key >= threshold, rank in index order.
+template <int PER, typename Emit>
+__device__ int32_t warp_compact_registers(const uint64_t (&key)[PER], uint64_t threshold,
+                                          const Emit& emit) {
+  const int lane = lane_id();
+  int32_t kept = 0;
+#pragma unroll
+  for (int j = 0; j < PER; ++j) {
+    const bool k = key[j] != kNotCandidate && key[j] >= threshold;
+    const unsigned ballot = __ballot_sync(kFullWarp, k);
+    if (k) emit(32 * j + lane, key[j], kept + __popc(ballot & ((1u << lane) - 1u)));
+    kept += __popc(ballot);
+  }
+  return kept;
 }
 
 // Calls emit(i, rank) for every i < n with keep(i), rank = its position among

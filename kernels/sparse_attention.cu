@@ -287,7 +287,10 @@ __device__ void attend_mma(const AttendParams& p, const Unit& u) {
 // --- combine ----------------------------------------------------------------
 
 // The unit's output from the splits' partials: weights per (split, head)
-// once in shared memory, then every (head, d) sums its column.
+// once in shared memory, then every (head, d) sums its column. Each thread's
+// first kBatch splits of values are loaded with the statistics (every split
+// writes its unit's rows, 0 when empty, so no load waits for a weight): one
+// round trip for both; the per-head max and sum are warp reductions.
 template <int D>
 __device__ void combine_partials(const AttendParams& p, const Unit& u) {
   constexpr int kBatch = 16;                         // value loads in flight per thread
@@ -296,8 +299,18 @@ __device__ void combine_partials(const AttendParams& p, const Unit& u) {
   __shared__ float total[kRows];
   const int H = p.kv_heads * p.group_size;
   const int64_t first = u.index * p.splits;
-  // Every split's statistics at once (one round trip), then per head the
-  // weight of each split: its share of the softmax sum (outputs are normalized).
+  const int tasks = u.heads * (D / 8);  // (head, 8 consecutive columns)
+  auto value_at = [&](int s, int task) {
+    const int r = task / (D / 8), d0 = (task % (D / 8)) * 8;
+    return __ldcg(
+        reinterpret_cast<const uint4*>(p.partial_values + ((first + s) * kRows + r) * D + d0));
+  };
+  uint4 v[kBatch];  // the thread's first task's first splits, then each batch in turn
+  const bool prefetch = static_cast<int>(threadIdx.x) < tasks;
+#pragma unroll
+  for (int j = 0; j < kBatch; ++j)
+    v[j] = prefetch && j < p.splits ? value_at(j, threadIdx.x) : make_uint4(0, 0, 0, 0);
+  // Every split's statistics at once.
   const int pairs = p.splits * u.heads;
   for (int i0 = 0; i0 < pairs; i0 += 8 * kThreads) {
     float m[8], l[8];
@@ -316,48 +329,45 @@ __device__ void combine_partials(const AttendParams& p, const Unit& u) {
     }
   }
   __syncthreads();
-  // Per head the max over the splits, then every (split, head) weight in
-  // parallel (the exponentials), then per head the sum in split order.
-  __shared__ float best[kRows];
-  if (static_cast<int>(threadIdx.x) < u.heads) {
-    const int r = threadIdx.x;
-    float m = -INFINITY;
-    for (int s = 0; s < p.splits; ++s) m = fmaxf(m, weight[s][r]);
-    best[r] = m;
-  }
-  __syncthreads();
-  for (int i = threadIdx.x; i < pairs; i += blockDim.x) {
-    const int s = i / u.heads, r = i % u.heads;
-    const float w = partial_weight(weight[s][r], best[r]);
-    weight[s][r] = w == 0.f ? 0.f : w * sums[s][r];
-  }
-  __syncthreads();
-  if (static_cast<int>(threadIdx.x) < u.heads) {
-    const int r = threadIdx.x;
-    float sum = 0;
-    for (int s = 0; s < p.splits; ++s) sum += weight[s][r];
-    total[r] = sum;
+  // Per head (a warp each): the max over the splits, each split's weight
+  // (its share of the softmax sum: outputs are normalized) and the total.
+  {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    for (int r = warp; r < u.heads; r += kWarps) {
+      float m = -INFINITY;
+      for (int s = lane; s < p.splits; s += 32) m = fmaxf(m, weight[s][r]);
+#pragma unroll
+      for (int d = 16; d > 0; d >>= 1) m = fmaxf(m, __shfl_xor_sync(kFullWarpMask, m, d));
+      float sum = 0;
+      for (int s = lane; s < p.splits; s += 32) {
+        const float w = partial_weight(weight[s][r], m);
+        weight[s][r] = w == 0.f ? 0.f : w * sums[s][r];
+        sum += weight[s][r];
+      }
+#pragma unroll
+      for (int d = 16; d > 0; d >>= 1) sum += __shfl_xor_sync(kFullWarpMask, sum, d);
+      if (lane == 0) total[r] = sum;
+    }
   }
   __syncthreads();
   // Each thread sums 8 consecutive columns of one head over the splits:
   // 16-byte loads, kBatch splits in flight at a time.
-  for (int task = threadIdx.x; task < u.heads * (D / 8); task += blockDim.x) {
+  for (int task = threadIdx.x; task < tasks; task += blockDim.x) {
     const int r = task / (D / 8), d0 = (task % (D / 8)) * 8;
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     for (int s0 = 0; s0 < p.splits; s0 += kBatch) {
-      uint4 v[kBatch];
+      if (s0 > 0 || task != static_cast<int>(threadIdx.x)) {
 #pragma unroll
-      for (int j = 0; j < kBatch; ++j) {
-        const int s = s0 + j;
-        const bool used = s < p.splits && weight[s < p.splits ? s : 0][r] != 0.f;
-        v[j] = used ? __ldcg(reinterpret_cast<const uint4*>(p.partial_values +
-                                                            ((first + s) * kRows + r) * D + d0))
-                    : make_uint4(0, 0, 0, 0);
+        for (int j = 0; j < kBatch; ++j) {
+          const int s = s0 + j;
+          v[j] = s < p.splits ? value_at(s, task) : make_uint4(0, 0, 0, 0);
+        }
       }
 #pragma unroll
       for (int j = 0; j < kBatch; ++j) {
         const int s = s0 + j;
         const float w = s < p.splits ? weight[s][r] : 0.f;
+        if (w == 0.f) continue;  // an empty split, or one the softmax zeroes
 #pragma unroll
         for (int e = 0; e < 8; ++e) {
           const uint32_t bits = word(v[j], e / 2);

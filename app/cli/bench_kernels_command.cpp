@@ -57,6 +57,7 @@ struct KernelBenchOptions {
   bool overlap = false;  // programmatic dependent launches between a layer's kernels
   bool tables = true;    // the split and overlap sweep, the H-SSA log N table
   bool phases = false;   // after each SSA row, its per-phase device timestamps
+  bool radix = false;    // the selection's radix-walk top-k (as SSA_SELECT_TOPK=radix)
 };
 
 struct ModelBenchOptions {
@@ -362,6 +363,13 @@ void print_kernel_header(double bandwidth) {
       "read/grp", "MB", "GB/s", "%copy");
 }
 
+// The selection settings every row starts from: the top-k --radix-top-k picks.
+DeviceSelectionSettings topk_settings(const KernelBenchOptions& o) {
+  DeviceSelectionSettings settings;
+  settings.register_top_k = !o.radix;
+  return settings;
+}
+
 void run_bench_kernels(const KernelBenchOptions& o) {
   if (!torch::cuda::is_available()) throw UsageError("bench kernels: no CUDA device");
   if (o.version < 1 || o.version > 2) throw UsageError("--version must be 1 or 2");
@@ -390,8 +398,9 @@ void run_bench_kernels(const KernelBenchOptions& o) {
   const double bandwidth = copy_bandwidth();
   fmt::print(
       "bench kernels: Qwen2-7B layer ({} query heads, {} KV heads, d {}), bf16, sink 3, "
-      "p 1, kernel version {}, median of {} graph replays\n",
-      kHeads, kKvHeads, kHeadDim, o.version, o.replays);
+      "p 1, kernel version {}, {} top-k, median of {} graph replays\n",
+      kHeads, kKvHeads, kHeadDim, o.version,
+      uses_register_top_k(topk_settings(o)) ? "register" : "radix", o.replays);
   print_kernel_header(bandwidth);
   for (int64_t context : o.contexts) {
     for (const std::string& hierarchy : o.hierarchies) {
@@ -404,7 +413,7 @@ void run_bench_kernels(const KernelBenchOptions& o) {
         const auto [sdpa, flash] = run_dense(s, batch, sets, o.version, o.replays);
         for (int k : o.ks) {
           for (size_t m = 0; m < modes.size(); ++m) {
-            DeviceSelectionSettings settings;
+            DeviceSelectionSettings settings = topk_settings(o);
             settings.mode = modes[m];
             settings.k_max = k;
             settings.version = o.version;
@@ -432,7 +441,7 @@ void run_bench_kernels(const KernelBenchOptions& o) {
     const BenchStream s = bench_stream(hierarchy, 131072);
     std::vector<Inputs> sets = make_sets(s, 1, 8);
     for (int per : {16, 32, 64, 128, 256, 1024}) {
-      DeviceSelectionSettings settings;
+      DeviceSelectionSettings settings = topk_settings(o);
       settings.k_max = 16;
       settings.version = o.version;
       settings.keys_per_split = per;
@@ -454,7 +463,7 @@ void run_bench_kernels(const KernelBenchOptions& o) {
       {524288, "chunk4-chunk4-chunk4-chunk4-chunk4"}};
   for (const auto& [context, hierarchy] : ladder) {
     const BenchStream h = bench_stream(hierarchy, context), s = bench_stream("chunk16", context);
-    DeviceSelectionSettings settings;
+    DeviceSelectionSettings settings = topk_settings(o);
     settings.k_max = 16;
     settings.version = o.version;
     settings.keys_per_split = o.keys_per_split;
@@ -645,6 +654,9 @@ void register_bench_kernels_commands(CLI::App& bench) {
                     "Programmatic dependent launches between a layer's kernels");
   kernels->add_flag("--phases", k->phases,
                     "After each SSA row, where its step's time goes (device timestamps)");
+  kernels->add_flag("--radix-top-k", k->radix,
+                    "The selection's radix-walk top-k, not the register one (as "
+                    "SSA_SELECT_TOPK=radix)");
   kernels->add_flag("!--no-tables", k->tables,
                     "Leave out the split / overlap sweep and the H-SSA table");
   auto m = std::make_shared<ModelBenchOptions>();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -37,6 +38,11 @@ void upload(void* dst, const void* src, size_t bytes, cudaStream_t stream) {
 
 }  // namespace
 
+bool uses_register_top_k(const DeviceSelectionSettings& settings) {
+  const char* topk = std::getenv("SSA_SELECT_TOPK");
+  return settings.register_top_k && !(topk && std::string(topk) == "radix");
+}
+
 DeviceAttention::DeviceAttention(DeviceDecodeShape shape, DeviceSelectionSettings settings,
                                  c10::Device device)
     : shape_(std::move(shape)), settings_(settings), device_(device) {
@@ -54,6 +60,7 @@ DeviceAttention::DeviceAttention(DeviceDecodeShape shape, DeviceSelectionSetting
     throw std::invalid_argument("GPU decode: one gist capacity per level");
   if (settings_.version < 1 || settings_.version > 2)
     throw std::invalid_argument("GPU decode: kernel version 1 or 2");
+  settings_.register_top_k = uses_register_top_k(settings_);
   const int32_t mode = mode_units(settings_.mode);
   const int64_t U = kernels::units_per_group(mode, static_cast<int32_t>(G));
   const int64_t A = kernels::attention_units_per_group(mode, static_cast<int32_t>(G));
@@ -245,9 +252,15 @@ kernels::SelectionParams DeviceAttention::selection_params(int layer, const at::
   p.max_slices = max_slices_;
   const int64_t merge =
       kernels::merge_shared_bytes(max_slices_, units_per_group(), partial_capacity_);
-  p.merge_shared_bytes = settings_.merge_in_shared && merge <= kernels::kMaxMergeSharedBytes
-                             ? static_cast<int32_t>(merge)
-                             : 0;
+  // The register merge needs no buffer: without it more blocks fit an SM.
+  const bool register_merge = settings_.register_top_k && settings_.top_p <= 0 &&
+                              settings_.k_max <= kernels::kRegisterTopK &&
+                              max_slices_ * partial_capacity_ <= kernels::kRegisterMergeKeys;
+  p.merge_shared_bytes =
+      settings_.merge_in_shared && !register_merge && merge <= kernels::kMaxMergeSharedBytes
+          ? static_cast<int32_t>(merge)
+          : 0;
+  p.register_top_k = settings_.register_top_k;
   p.overlap_launches = settings_.overlap_launches;
   p.counters = ptr<uint32_t>(selection_counters_);
   p.visible = ptr<int32_t>(visible_);

@@ -55,7 +55,15 @@ struct DeviceSelectionSettings {
   // Programmatic dependent launches between the layer's kernels (each starts
   // while the one before merges): kernels/launch.h.
   bool overlap_launches = false;
+  // The slices' and the merge's top-k by warp arg-max rounds in registers
+  // (k <= 32, no top-p); false, or SSA_SELECT_TOPK=radix in the environment:
+  // the radix walk of the earlier kernels (same choices), should the new
+  // path misbehave on a GPU.
+  bool register_top_k = true;
 };
+
+// settings.register_top_k unless SSA_SELECT_TOPK=radix is in the environment.
+bool uses_register_top_k(const DeviceSelectionSettings& settings);
 
 // One layer's cache: bf16 [B, Hkv, kv_capacity, D] and per level [B, Hkv, gist_capacity, D].
 struct DeviceLayerCache {

@@ -115,6 +115,9 @@ inline unsigned __ballot_sync(unsigned, int predicate) {
 inline unsigned __reduce_add_sync(unsigned, unsigned v) {
   return ssa_emu::reduce(v, [](unsigned a, unsigned b) { return a + b; });
 }
+inline unsigned __reduce_max_sync(unsigned, unsigned v) {
+  return ssa_emu::reduce(v, [](unsigned a, unsigned b) { return a > b ? a : b; });
+}
 inline unsigned __reduce_and_sync(unsigned, unsigned v) {
   return ssa_emu::reduce(v, [](unsigned a, unsigned b) { return a & b; });
 }

@@ -47,11 +47,12 @@ using testing::random_data;
 using testing::shape_for;
 
 void check_layer_case(const LayerCase& c, int version, uint64_t seed, Agreement* agreement,
-                      bool overlap = false) {
+                      bool overlap = false, bool register_top_k = true) {
   LayerRun run;
   run.version = version;
   run.seed = seed;
   run.overlap_launches = overlap;
+  run.register_top_k = register_top_k;
   testing::check_selection(c, run, agreement);
 }
 
@@ -62,7 +63,8 @@ TEST(DeviceSelection, MatchesTheCpuReferenceOnRandomCases) {
     Agreement agreement;
     for (int trial = 0; trial < 36; ++trial) {
       const LayerCase c = testing::random_layer_case(rng);
-      check_layer_case(c, version, 7000 + trial, &agreement);
+      // Every other trial with the radix walk (SSA_SELECT_TOPK=radix).
+      check_layer_case(c, version, 7000 + trial, &agreement, false, trial % 2 == 1);
       if (HasFailure()) return;
     }
     // Ties must stay rare, or the comparison proves little.
@@ -81,6 +83,8 @@ TEST(DeviceSelection, EveryModeAtQwenShape) {
         check_layer_case(c, version, 99, &agreement);
         // The same with programmatic dependent launches between the kernels.
         check_layer_case(c, version, 99, &agreement, /*overlap=*/true);
+        // And with the radix walk instead of the register top-k.
+        check_layer_case(c, version, 99, &agreement, false, /*register_top_k=*/false);
         if (HasFailure()) return;
         EXPECT_GE(agreement.compared, agreement.units * 8 / 10) << hierarchy;
       }

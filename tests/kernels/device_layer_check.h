@@ -70,6 +70,7 @@ struct LayerRun {
   int version = 2;
   bool merge_in_shared = true;
   bool overlap_launches = false;
+  bool register_top_k = true;
   uint64_t seed = 1;
 };
 
@@ -86,6 +87,7 @@ inline void check_selection(const LayerCase& c, const LayerRun& run, Agreement* 
   settings.record_scores = true;
   settings.merge_in_shared = run.merge_in_shared;
   settings.overlap_launches = run.overlap_launches;
+  settings.register_top_k = run.register_top_k;
   settings.keys_per_split = 48;
   DeviceAttention a(shape_for(c, s), settings, run.device);
   a.poison();

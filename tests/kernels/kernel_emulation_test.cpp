@@ -24,6 +24,7 @@
 #include "kernels/kv_append.h"
 #include "kernels/phase_clock.h"
 #include "tests/kernels/device_layer_check.h"
+#include "tests/kernels/emulated_top_k.h"
 
 namespace ssa {
 namespace {
@@ -33,12 +34,13 @@ using testing::LayerRun;
 
 // DeviceAttention on CPU tensors drives the emulated kernels.
 void check_selection(const LayerCase& c, int version, uint64_t seed, testing::Agreement* agreement,
-                     bool merge_in_shared = true) {
+                     bool merge_in_shared = true, bool register_top_k = true) {
   LayerRun run;
   run.device = at::kCPU;
   run.version = version;
   run.seed = seed;
   run.merge_in_shared = merge_in_shared;
+  run.register_top_k = register_top_k;
   testing::check_selection(c, run, agreement);
 }
 
@@ -49,7 +51,9 @@ TEST(EmulatedKernels, SelectionMatchesTheCpuReference) {
     for (int trial = 0; trial < 14; ++trial) {
       LayerCase c = testing::random_layer_case(rng, 900, false);
       c.batch = std::min<int64_t>(c.batch, 2);
-      check_selection(c, version, 100 + trial, &agreement, trial % 3 != 0);
+      // Every third trial merges from global memory; every other one takes
+      // the radix walk (SSA_SELECT_TOPK=radix) instead of the register top-k.
+      check_selection(c, version, 100 + trial, &agreement, trial % 3 != 0, trial % 2 == 0);
       if (HasFailure()) return;
     }
     EXPECT_GE(agreement.compared, agreement.units * 8 / 10) << "version " << version;
@@ -61,10 +65,12 @@ TEST(EmulatedKernels, QwenShapedHeadsEveryMode) {
   for (const char* hierarchy : {"chunk16", "chunk4-chunk4"}) {
     for (GqaMode mode : {GqaMode::kHead, GqaMode::kGroup, GqaMode::kIndependent}) {
       const LayerCase c = testing::qwen_layer_case(hierarchy, mode, 1400, 2, 1);
-      testing::Agreement agreement;
-      check_selection(c, 2, 5, &agreement);
-      if (HasFailure()) return;
-      EXPECT_GE(agreement.compared, agreement.units * 8 / 10) << hierarchy;
+      for (bool registers : {true, false}) {
+        testing::Agreement agreement;
+        check_selection(c, 2, 5, &agreement, true, registers);
+        if (HasFailure()) return;
+        EXPECT_GE(agreement.compared, agreement.units * 8 / 10) << hierarchy;
+      }
     }
   }
 }
@@ -157,6 +163,43 @@ TEST(EmulatedKernels, PhaseStampsChangeNothingAndComeInOrder) {
   for (int slot = s.layout.num_levels() * kernels::kPhasesPerLevel; slot < kernels::kAttStart;
        ++slot)
     EXPECT_EQ(stamps[slot], kernels::phase_is_first(slot) ? ~0ull : 0ull) << "slot " << slot;
+}
+
+// The register top-k (rounds of warp arg-max) chooses exactly the keys the
+// radix walk and reference_top_threshold choose, also where scores tie (a
+// few distinct scores: the counted rounds, then slots), with holes (keys
+// that are not candidates), for every k it takes; the compaction keeps them
+// in index order.
+TEST(EmulatedKernels, RegisterTopKChoosesAsTheRadixWalk) {
+  std::mt19937 rng(77);
+  for (int trial = 0; trial < 400; ++trial) {
+    const int32_t n = 1 + static_cast<int32_t>(rng() % 512);
+    const int distinct = trial % 4 == 0 ? 1 + static_cast<int>(rng() % 4) : 1 << 20;
+    std::vector<uint64_t> keys(static_cast<size_t>(n));
+    for (int32_t i = 0; i < n; ++i) {
+      const bool hole = rng() % 5 == 0;
+      const float score = static_cast<float>(static_cast<int>(rng() % distinct) - distinct / 2) /
+                          (distinct > 8 ? 1024.f : 1.f);
+      keys[i] = hole ? kernels::kNotCandidate
+                     : kernels::candidate_key(score, static_cast<uint32_t>(3 * i + trial));
+    }
+    const int32_t k = 1 + static_cast<int32_t>(rng() % kernels::kRegisterTopK);
+    const testing::WarpTopK got = testing::emulated_warp_top_k(keys, k);
+    const uint64_t want = kernels::reference_top_threshold(keys.data(), n, k);
+    int32_t valid = 0, chosen = 0;
+    std::vector<uint64_t> expected;
+    for (uint64_t key : keys) {
+      if (key == kernels::kNotCandidate) continue;
+      ++valid;
+      ASSERT_EQ(key >= got.registers, key >= want) << "trial " << trial << " k " << k;
+      ASSERT_EQ(key >= got.radix, key >= want) << "trial " << trial;
+      if (key >= want) expected.push_back(key), ++chosen;
+    }
+    ASSERT_EQ(chosen, std::min(k, valid)) << "trial " << trial;
+    ASSERT_EQ(got.registers_valid, valid);
+    ASSERT_EQ(got.radix_valid, valid);
+    for (size_t r = 0; r < expected.size(); ++r) ASSERT_EQ(got.compacted[r], expected[r]);
+  }
 }
 
 // The emulator's fp16 conversions (the attention's partials) are IEEE's, as c10::Half's.

@@ -1,0 +1,20 @@
+// The warp top-k primitives (kernels/selection_primitives.cuh) run alone by
+// the CPU emulator, so that tests can hand them keys the layer cases rarely
+// make (scores that tie, holes, every k).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace ssa::testing {
+
+struct WarpTopK {
+  uint64_t radix = 0, registers = 0;  // the two thresholds
+  int32_t radix_valid = 0, registers_valid = 0;
+  std::vector<uint64_t> compacted;  // warp_compact_registers' output, by rank
+};
+
+// One warp over keys[0 .. n), n <= 512 (key i at lane i % 32, register i / 32).
+WarpTopK emulated_warp_top_k(const std::vector<uint64_t>& keys, int32_t k);
+
+}  // namespace ssa::testing
