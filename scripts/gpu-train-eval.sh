@@ -26,10 +26,10 @@
 # (assets/configs/smollm2-gist.json), then selective training from it (the
 # same config with a "selective" block, 3,072 tokens a sequence). Steps are set from a timed probe so that
 # each phase takes its share of SSA_TRAIN_SECONDS. The H-SSA phase continues the
-# SSA phase's model with a second level, chunk8-chunk4 (a meta-gist over 4
-# gists, 32 tokens): chunk4-chunk4's top level summarises 16 tokens, so it
-# cannot read fewer than 1/16 of the context and never reaches the 16-32x the
-# paper's H-SSA claim is about.
+# trained SSA model with a second level, chunk8-chunk4 (a meta-gist over 4
+# gists of 8 tokens; one of the reference's published layouts): its level 0 is
+# the chunk8 the model already learned, so only the meta-gists are new.
+# SSA_HSSA_HIERARCHY=chunk4-chunk4 SSA_HSSA_INIT=base trains that layout instead.
 #
 # Environment:
 #   SSA_GPU_SMOKE=1       the whole script on this machine's CPU with tiny settings
