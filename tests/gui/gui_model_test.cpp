@@ -268,6 +268,15 @@ TEST(Worker, BookmarksRoundTripThroughTheRecording) {
   EXPECT_TRUE(reopened.run(run->info.id)->bookmarks.empty());
 }
 
+// A run of `source` begun in `writer` (its layout and mask, no steps yet):
+// what a recorder has written when a live Worker opens the file.
+int64_t begin_copy(sessions::Reader& source, int64_t source_run, sessions::Writer& writer) {
+  const int64_t run_id = writer.begin_run(*source.run(source_run));
+  writer.write_layout(run_id, *source.layout(source_run));
+  writer.write_mask(run_id, *source.mask(source_run));
+  return run_id;
+}
+
 // Live mode: a Worker following a file that a Writer is still filling sees
 // the new steps after a refresh, and only then; each refresh extends the
 // snapshot (the layout is shared, not read again), and old snapshots go.
@@ -277,10 +286,7 @@ TEST(Worker, RefreshExtendsSnapshotsAndLetsOldOnesGo) {
   sessions::Reader source(rec.path());
   const int64_t source_run = source.runs().front().id;
   sessions::Writer writer(live);
-  sessions::RunInfo info = *source.run(source_run);
-  const int64_t run_id = writer.begin_run(info);
-  writer.write_layout(run_id, *source.layout(source_run));
-  writer.write_mask(run_id, *source.mask(source_run));
+  const int64_t run_id = begin_copy(source, source_run, writer);
   auto copy_steps = [&](int64_t first, int64_t last) {
     for (const auto& d : source.decode_steps(source_run, first, last)) {
       writer.write_decode_step(run_id, d);
@@ -339,9 +345,7 @@ TEST(Worker, LiveTimelineIsTheFreshlyBuiltOne) {
   sessions::Reader source(rec.path());
   const int64_t source_run = source.runs().front().id;
   sessions::Writer writer(live);
-  const int64_t run_id = writer.begin_run(*source.run(source_run));
-  writer.write_layout(run_id, *source.layout(source_run));
-  writer.write_mask(run_id, *source.mask(source_run));
+  const int64_t run_id = begin_copy(source, source_run, writer);
   const auto palette = timeline_palette();
   auto request_of = [&](const std::shared_ptr<const RunData>& run) {
     TimelineRequest r;
