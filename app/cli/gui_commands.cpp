@@ -195,10 +195,12 @@ void add_chart(CLI::App& app) {
 }
 
 // `bench gui --live`: a copy of the recording's first decode run, grown one
-// step per refresh by a Writer (steps cycle through the source's records).
+// step per refresh by a Writer (steps cycle through the source's records),
+// starting from `first_steps` steps.
 class GrowingCopy {
  public:
-  GrowingCopy(const std::string& source, const std::string& path) : reader_(source) {
+  GrowingCopy(const std::string& source, const std::string& path, int first_steps)
+      : reader_(source) {
     for (const auto& info : reader_.runs()) {
       if (!reader_.layout(info.id) || reader_.detail_step_range(info.id).count == 0) continue;
       run_ = info;
@@ -216,7 +218,7 @@ class GrowingCopy {
     id_ = writer_->begin_run(info);
     writer_->write_layout(id_, *reader_.layout(run_.id));
     if (auto mask = reader_.mask(run_.id)) writer_->write_mask(id_, *mask);
-    grow();
+    for (int i = 0; i < first_steps; ++i) grow();
   }
   ~GrowingCopy() {
     if (writer_) writer_->close();
@@ -269,6 +271,7 @@ void add_bench_gui(CLI::App& app) {
     int frames = 600;
     bool live = false;
     int refreshes = 2000;
+    int start_steps = 1;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("recording", args->recording, "the .ssarec file")->required();
@@ -278,10 +281,19 @@ void add_bench_gui(CLI::App& app) {
                 "follow a copy of the recording's decode run that grows by one step per refresh");
   cmd->add_option("--refreshes", args->refreshes, "with --live: refreshes to follow")
       ->capture_default_str();
+  // From 1 step, the first refreshes also fill the window (the lanes get a
+  // cell per step up to their width in pixels, the caches fill to their
+  // bounds); from a run already wider than the window they measure only what
+  // each refresh adds.
+  cmd->add_option("--start-steps", args->start_steps,
+                  "with --live: steps the copy has when the window opens")
+      ->capture_default_str();
   cmd->callback([args] {
     if (args->frames < 10 || args->frames > 100000) throw UsageError("--frames must be 10..100000");
     if (args->refreshes < 30 || args->refreshes > 100000)
       throw UsageError("--refreshes must be 30..100000");
+    if (args->start_steps < 1 || args->start_steps > 100000)
+      throw UsageError("--start-steps must be 1..100000");
     const auto [w, h] = parse_size(args->size);
     require_recording(args->recording);
     const auto display = ensure_display(w, h);
@@ -309,7 +321,7 @@ void add_bench_gui(CLI::App& app) {
       for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(copy + suffix, ec);
     };
     try {
-      GrowingCopy growing(args->recording, copy);
+      GrowingCopy growing(args->recording, copy, args->start_steps);
       t = gui::bench_live(
           copy, [&] { growing.grow(); }, args->refreshes, w, h);
     } catch (const InputError&) {
@@ -322,8 +334,8 @@ void add_bench_gui(CLI::App& app) {
     remove_copy();
     fmt::print(
         "{} followed live: {} refreshes, each adding one step ({} positions, {} steps at the "
-        "end)\n",
-        args->recording, t.frames, t.positions, t.steps);
+        "start, {} at the end)\n",
+        args->recording, t.frames, t.positions, args->start_steps, t.steps);
     print_times(t, "a refresh with new data before every frame", w, h);
     const double growth =
         t.rss_start_kb > 0 ? 100.0 * (t.rss_end_kb - t.rss_start_kb) / t.rss_start_kb : 0;
@@ -331,6 +343,19 @@ void add_bench_gui(CLI::App& app) {
         "resident memory: {:.1f} MB after 20 refreshes, {:.1f} MB after {} ({:+.1f}%), peak {:.1f} "
         "MB\n",
         t.rss_start_kb / 1024.0, t.rss_end_kb / 1024.0, t.frames, growth, t.rss_peak_kb / 1024.0);
+    // Where it grew: file-backed pages (a mapped recording would count here),
+    // or anonymous ones, and of those how much malloc hands out.
+    auto mb = [](int64_t kb) { return kb / 1024.0; };
+    fmt::print(
+        "  of which anonymous (RssAnon) {:.1f} / {:.1f} / {:.1f} MB, file-backed (RssFile) {:.1f} "
+        "/ "
+        "{:.1f} / {:.1f} MB after 20 / {} / {} refreshes\n",
+        mb(t.memory_start.anon_kb), mb(t.memory_half.anon_kb), mb(t.memory_end.anon_kb),
+        mb(t.memory_start.file_kb), mb(t.memory_half.file_kb), mb(t.memory_end.file_kb),
+        t.frames / 2, t.frames);
+    if (t.memory_end.heap_kb >= 0)
+      fmt::print("  malloc heap in use {:.1f} / {:.1f} / {:.1f} MB\n", mb(t.memory_start.heap_kb),
+                 mb(t.memory_half.heap_kb), mb(t.memory_end.heap_kb));
   });
 }
 

@@ -7,6 +7,7 @@
 #include "app/gui/screenshot.h"
 
 #include <imgui.h>
+#include <malloc.h>
 #include <sqlite3.h>
 #include <time.h>
 
@@ -191,6 +192,23 @@ std::pair<int64_t, int64_t> resident_kb() {
   return {rss, peak};
 }
 
+FrameTimes::Memory memory_now() {
+  FrameTimes::Memory m;
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) m.rss_kb = std::stoll(line.substr(6));
+    if (line.rfind("RssAnon:", 0) == 0) m.anon_kb = std::stoll(line.substr(8));
+    if (line.rfind("RssFile:", 0) == 0) m.file_kb = std::stoll(line.substr(8));
+  }
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  const struct mallinfo2 info = mallinfo2();  // every arena's blocks in use, mmapped ones too
+  m.heap_kb = static_cast<int64_t>((info.uordblks + info.hblkhd) / 1024);
+#else
+  m.heap_kb = -1;
+#endif
+  return m;
+}
+
 void read_recordings_without_mmap() {
   // Fails harmlessly (SQLITE_MISUSE) once SQLite is initialised: the first call wins.
   sqlite3_config(SQLITE_CONFIG_MMAP_SIZE, static_cast<sqlite3_int64>(0),
@@ -346,12 +364,15 @@ FrameTimes bench_live(const std::string& recording, const std::function<void()>&
     auto run = ui->worker().run(ui->state().run);
     if (run && !run->steps.empty()) ui->state().step = run->steps.back();
     timed_frame(bench.context, *ui, bench.target, &samples);
-    if (i + 1 == kWarmUp) times.rss_start_kb = resident_kb().first;
+    if (i + 1 == kWarmUp) times.memory_start = memory_now();
+    if (i + 1 == refreshes / 2) times.memory_half = memory_now();
     if (run)
       times.positions = run->layout ? run->layout->length() : 0,
       times.steps = static_cast<int64_t>(run->steps.size());
   }
   times.frames = refreshes;
+  times.memory_end = memory_now();
+  times.rss_start_kb = times.memory_start.rss_kb;
   std::tie(times.rss_end_kb, times.rss_peak_kb) = resident_kb();
   sort_and_sum(samples, &times);
   return times;

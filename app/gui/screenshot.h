@@ -55,6 +55,13 @@ struct FrameTimes {
   double first_frame_ms = 0;  // startup: shaders, font atlas, first textures (not in the stats)
   int64_t positions = 0, steps = 0;
   int64_t rss_start_kb = 0, rss_end_kb = 0, rss_peak_kb = 0;  // resident memory (VmRSS, VmHWM)
+  // bench_live: where the resident memory is, after 20 refreshes, half-way and at the end.
+  struct Memory {
+    int64_t rss_kb = 0;
+    int64_t anon_kb = 0, file_kb = 0;  // RssAnon (heap, stacks), RssFile (mapped files, code)
+    int64_t heap_kb = 0;               // malloc's bytes in use (mallinfo2), -1 unknown
+  };
+  Memory memory_start, memory_half, memory_end;
   struct Part {
     std::string name;
     double median_ms = 0, max_ms = 0;
@@ -74,6 +81,8 @@ FrameTimes bench_live(const std::string& recording, const std::function<void()>&
 
 // Resident memory of this process in kB: (current VmRSS, peak VmHWM).
 std::pair<int64_t, int64_t> resident_kb();
+// The same split into anonymous and file-backed pages, with malloc's heap in use.
+FrameTimes::Memory memory_now();
 
 // Recordings are read through SQLite's page cache, not memory-mapped: a
 // mapped file counts in the process's resident memory once per reader, a

@@ -286,6 +286,18 @@ TEST_F(GuiCli, BenchLivePrintsResidentMemoryAtStartAndEnd) {
   EXPECT_NE(r.out.find("60 refreshes"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("resident memory:"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("p95"), std::string::npos) << r.out;
+  // Where the memory is: anonymous pages (the heap) apart from file-backed ones.
+  EXPECT_NE(r.out.find("anonymous (RssAnon)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("file-backed (RssFile)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 steps at the start, 61 at the end"), std::string::npos) << r.out;
+  const Result started = run({"bench", "gui", recording_->path(), "--live", "--refreshes", "30",
+                              "--start-steps", "50", "--size", "800x600"});
+  ASSERT_EQ(started.code, 0) << started.err;
+  EXPECT_NE(started.out.find("50 steps at the start, 80 at the end"), std::string::npos)
+      << started.out;
+  const Result none = run({"bench", "gui", recording_->path(), "--live", "--start-steps", "0"});
+  EXPECT_EQ(none.code, 2);
+  EXPECT_NE(none.err.find("--start-steps"), std::string::npos) << none.err;
   const Result plain =
       run({"bench", "gui", recording_->path(), "--frames", "30", "--size", "800x600"});
   ASSERT_EQ(plain.code, 0) << plain.err;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <set>
 
@@ -267,6 +268,15 @@ TEST(Worker, BookmarksRoundTripThroughTheRecording) {
   EXPECT_TRUE(reopened.run(run->info.id)->bookmarks.empty());
 }
 
+// A run of `source` begun in `writer` (its layout and mask, no steps yet):
+// what a recorder has written when a live Worker opens the file.
+int64_t begin_copy(sessions::Reader& source, int64_t source_run, sessions::Writer& writer) {
+  const int64_t run_id = writer.begin_run(*source.run(source_run));
+  writer.write_layout(run_id, *source.layout(source_run));
+  writer.write_mask(run_id, *source.mask(source_run));
+  return run_id;
+}
+
 // Live mode: a Worker following a file that a Writer is still filling sees
 // the new steps after a refresh, and only then; each refresh extends the
 // snapshot (the layout is shared, not read again), and old snapshots go.
@@ -276,10 +286,7 @@ TEST(Worker, RefreshExtendsSnapshotsAndLetsOldOnesGo) {
   sessions::Reader source(rec.path());
   const int64_t source_run = source.runs().front().id;
   sessions::Writer writer(live);
-  sessions::RunInfo info = *source.run(source_run);
-  const int64_t run_id = writer.begin_run(info);
-  writer.write_layout(run_id, *source.layout(source_run));
-  writer.write_mask(run_id, *source.mask(source_run));
+  const int64_t run_id = begin_copy(source, source_run, writer);
   auto copy_steps = [&](int64_t first, int64_t last) {
     for (const auto& d : source.decode_steps(source_run, first, last)) {
       writer.write_decode_step(run_id, d);
@@ -324,6 +331,76 @@ TEST(Worker, RefreshExtendsSnapshotsAndLetsOldOnesGo) {
   loaded.worker.unfolds(second, 9);
   loaded.worker.wait_idle();
   EXPECT_FALSE(loaded.worker.unfolds(second, 9)->level0.empty());
+  writer.close();
+  std::filesystem::remove(live);
+}
+
+// Live mode: the timeline of a growing run, extended refresh by refresh
+// (final rows kept, new steps painted), is the picture a fresh Worker paints
+// of the same steps, byte for byte, while its binning changes and while a
+// step's layer record arrives a refresh after its decode record.
+TEST(Worker, LiveTimelineIsTheFreshlyBuiltOne) {
+  TempRecording rec(testing::small_ssa());
+  const std::string live = rec.path() + ".timeline";
+  sessions::Reader source(rec.path());
+  const int64_t source_run = source.runs().front().id;
+  sessions::Writer writer(live);
+  const int64_t run_id = begin_copy(source, source_run, writer);
+  const auto palette = timeline_palette();
+  auto request_of = [&](const std::shared_ptr<const RunData>& run) {
+    TimelineRequest r;
+    r.run = run;
+    r.layer = 0;
+    r.head = 2;
+    r.step_count = run->steps.size();
+    r.columns = timeline_columns(0, run->layout->num_chunks(), 0, run->layout->num_chunks(), 4096);
+    r.max_rows = 6;  // 30 steps: one step a row, then 2, 3, 4 and 5 binned
+    r.palette = palette;
+    return r;
+  };
+  auto image_of = [&](Worker& worker, const std::shared_ptr<const RunData>& run) {
+    worker.timeline(request_of(run));
+    worker.wait_idle();
+    return worker.timeline(request_of(run));
+  };
+  auto same_bytes = [](const auto& a, const auto& b) {
+    return a.size() == b.size() &&
+           std::memcmp(a.data(), b.data(), a.size() * sizeof(a.front())) == 0;
+  };
+  Loaded followed(live);
+  int64_t written = 0;
+  int checked = 0;
+  for (int64_t last : {2, 5, 6, 9, 13, 17, 18, 22, 26, 29}) {
+    for (; written <= last; ++written) {
+      writer.write_decode_step(run_id, source.decode_steps(source_run, written, written).front());
+      writer.write_layer_step(run_id, *source.layer_step(source_run, written, 1));
+      // Layer 0 of step 18 comes a refresh late.
+      if (written != 18)
+        writer.write_layer_step(run_id, *source.layer_step(source_run, written, 0));
+    }
+    if (last == 22) writer.write_layer_step(run_id, *source.layer_step(source_run, 18, 0));
+    writer.flush();
+    followed.worker.refresh_now();
+    followed.worker.wait_idle();
+    followed.worker.poll();
+    const auto run = followed.run(run_id);
+    ASSERT_EQ(run->steps.size(), static_cast<size_t>(last + 1));
+    const auto incremental = image_of(followed.worker, run);
+    Loaded fresh(live);
+    const auto built = image_of(fresh.worker, fresh.run(run_id));
+    ASSERT_TRUE(incremental && built);
+    ASSERT_EQ(incremental->rows_done, incremental->height);
+    EXPECT_EQ(incremental->height, built->height) << last;
+    EXPECT_EQ(incremental->steps_per_row, built->steps_per_row) << last;
+    EXPECT_EQ(incremental->final_rows, built->final_rows) << last;
+    EXPECT_TRUE(same_bytes(incremental->rgba, built->rgba)) << "colours, up to step " << last;
+    EXPECT_TRUE(same_bytes(incremental->cell_score, built->cell_score)) << last;
+    EXPECT_TRUE(same_bytes(incremental->cell_picked, built->cell_picked)) << last;
+    EXPECT_TRUE(same_bytes(incremental->row_lo, built->row_lo)) << last;
+    EXPECT_TRUE(same_bytes(incremental->row_hi, built->row_hi)) << last;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 10);
   writer.close();
   std::filesystem::remove(live);
 }

@@ -4,8 +4,10 @@
 // It pages what it shows: the request names a window of steps and of gists
 // and at most as many rows and columns as the screen has pixels; a row of
 // the image bins consecutive steps, a column consecutive gists (max of the
-// scores, picked when any was). Per-step rows are cached (bounded), so a live
-// refresh or a zoom only reads the steps it has not read yet.
+// scores, picked when any was). A live refresh keeps the previous image's
+// final rows and paints only the rows its new steps fall in; per-step rows
+// are cached (bounded, a few MB: not one per step of a long run), so a zoom
+// reads only the steps it has not read lately.
 //
 // Colours are the view's: the request carries its palette, the worker only
 // looks values up in it.
@@ -78,6 +80,9 @@ struct TimelineImage {
   std::vector<uint8_t> cell_picked;
   std::vector<float> row_lo, row_hi;  // per row: the score range its colours normalise to
   int rows_done = 0;
+  // Leading rows that a longer window of the same steps keeps as they are:
+  // each bins a full steps_per_row steps, every one recorded.
+  int final_rows = 0;
   // The steps [first, last] of image row y (indices into run->steps).
   std::pair<size_t, size_t> row_steps(int y) const;
 };

@@ -382,14 +382,37 @@ struct Worker::Impl {
     image->row_lo.assign(static_cast<size_t>(image->height), 0.0f);
     image->row_hi.assign(static_cast<size_t>(image->height), 0.0f);
     auto& reader = aggregate_readers.get(run);
+    // A live refresh: the previous picture of the same steps, binned alike,
+    // keeps its final rows (a rebuild, when the binning changes, shows the
+    // previous picture until it is done rather than a half-painted one).
+    const TimelineImage* before = last_timeline.get();
+    const bool same_view = before && before->rows_done == before->height &&
+                           last_timeline_run == run.id && same_view_of(before->request, r) &&
+                           before->request.first_index == first &&
+                           before->request.step_count <= count && before->width == image->width &&
+                           run.steps[first] == last_timeline_first &&
+                           run.steps[first + before->request.step_count - 1] == last_timeline_last;
+    int y0 = 0;
+    if (same_view && before->steps_per_row == image->steps_per_row) {
+      y0 = std::min(before->final_rows, image->height);
+      const size_t kept = static_cast<size_t>(y0) * image->width;
+      std::copy_n(before->rgba.begin(), kept, image->rgba.begin());
+      std::copy_n(before->cell_score.begin(), kept, image->cell_score.begin());
+      std::copy_n(before->cell_picked.begin(), kept, image->cell_picked.begin());
+      std::copy_n(before->row_lo.begin(), y0, image->row_lo.begin());
+      std::copy_n(before->row_hi.begin(), y0, image->row_hi.begin());
+      image->rows_done = image->final_rows = y0;
+    }
     auto last_publish = Clock::now();
     std::vector<std::shared_ptr<const TimelineRow>> rows_held;
     std::vector<const TimelineRow*> bin;
-    for (int y = 0; y < image->height; ++y) {
+    bool final_so_far = true;
+    for (int y = y0; y < image->height; ++y) {
       if (progress.cancelled()) return nullptr;
       const auto [s0, s1] = image->row_steps(y);
       rows_held.clear();
       bin.clear();
+      bool row_final = s1 - s0 + 1 == image->steps_per_row;
       for (size_t i = s0; i <= s1; ++i) {
         const int64_t step = run.steps[i];
         const RowKey key{
@@ -403,17 +426,31 @@ struct Worker::Impl {
           if (made->recorded) rows_cache.put(key, made, made->bytes());
           row = made;
         }
+        row_final = row_final && row->recorded;  // a live writer may still add it
         rows_held.push_back(row);
         bin.push_back(row.get());
       }
       paint_timeline_row(*image, y, bin);
       image->rows_done = y + 1;
-      if (Clock::now() - last_publish > std::chrono::milliseconds(120) && y + 1 < image->height) {
+      final_so_far = final_so_far && row_final;
+      if (final_so_far) image->final_rows = y + 1;
+      if (!same_view && Clock::now() - last_publish > std::chrono::milliseconds(120) &&
+          y + 1 < image->height) {
         progress.publish(std::make_shared<const TimelineImage>(*image));
         last_publish = Clock::now();
       }
     }
+    last_timeline = image;
+    last_timeline_run = run.id;
+    last_timeline_first = run.steps[first];
+    last_timeline_last = run.steps[first + count - 1];
     return image;
+  }
+
+  // Requests for the same picture of a run, whatever its snapshot and step window.
+  static bool same_view_of(const TimelineRequest& a, const TimelineRequest& b) {
+    return a.layer == b.layer && a.head == b.head && a.columns == b.columns &&
+           a.max_rows == b.max_rows && a.palette == b.palette;
   }
 
   std::shared_ptr<const CompareSeries> build_compare(
@@ -464,10 +501,17 @@ struct Worker::Impl {
 
   // Caches: each used by one thread only. The detail cache holds the layer
   // steps around the one shown (stepping back and forth is instant); the
-  // rows cache a timeline's per-step rows (a live refresh reads only new ones).
+  // rows cache a timeline's per-step rows of late (a zoom back reads few).
+  // A live refresh reads only its new steps through last_timeline, so the
+  // rows cache needs no row for every step of a long run.
   LruCache<std::tuple<int32_t, int64_t, int64_t, int32_t>, sessions::LayerStep> detail_cache{
       size_t(4) << 20};
-  LruCache<RowKey, TimelineRow> rows_cache{size_t(32) << 20};
+  LruCache<RowKey, TimelineRow> rows_cache{size_t(4) << 20};
+  // The last finished timeline picture (aggregate thread), with the run and
+  // the first and last steps it was painted from.
+  std::shared_ptr<const TimelineImage> last_timeline;
+  RunId last_timeline_run;
+  int64_t last_timeline_first = 0, last_timeline_last = 0;
   std::map<std::pair<RunId, RunId>, std::map<int64_t, float>> compared;
 
   // Threads before the slots they serve (slots register with their thread).
