@@ -183,13 +183,15 @@ __device__ TopThreshold warp_top_threshold_registers(const uint64_t (&key)[PER],
         out.threshold = static_cast<uint64_t>(best) << 32;
         return out;
       }
-      uint32_t low = ~0u;  // below every low half taken so far
+      // 64 bits: slot 0's low half is 0xFFFFFFFF, which a 32-bit "nothing
+      // taken yet" sentinel would exclude (k + 1 keys kept).
+      uint64_t low = uint64_t{1} << 32;  // above every low half: none taken yet
       for (uint32_t t = 0; t < wanted; ++t) {
         uint32_t top = 0;
 #pragma unroll
         for (int j = 0; j < PER; ++j) {
           const uint32_t lo = static_cast<uint32_t>(key[j]);
-          if (score(j) == best && lo < low) top = max(top, lo);
+          if (score(j) == best && static_cast<uint64_t>(lo) < low) top = max(top, lo);
         }
         low = __reduce_max_sync(kFullWarp, top);
       }

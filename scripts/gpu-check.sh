@@ -8,7 +8,9 @@
 # sm_90a (ssa-workbench without the GUI: no GLFW/ImGui there),
 # then, each step logged under $OUT and the next step run whatever the last
 # one gave, within a 9-minute budget (steps that no longer fit are skipped;
-# GPU_CHECK_SKIP="bench-load ctest" skips steps by name):
+# GPU_CHECK_SKIP="bench-load ctest" skips steps by the names of its summary:
+# build, kernel_tests, cli, bench-load, bench-kernels, bench-model, sanitizer,
+# resources, ctest):
 #   1 kernel_tests   the GPU decode path against the CPU reference
 #   2 bench kernels  one Qwen2-7B layer: dense SDPA vs device SSA / H-SSA (v2),
 #                    a short v1 row set, the grid, the sweeps

@@ -2,9 +2,13 @@
 # machine (headless ssa-workbench, CUDA for sm_90a, the machine's LibTorch),
 # with what scripts/gpu-check.sh --prepare carried in .carry/ for what the
 # machine lacks (SQLite's and PCRE2's headers, ICU 72).
-sqlite_lib=$(ls /usr/lib/x86_64-linux-gnu/libsqlite3.so* 2>/dev/null | head -1)
-if [ ! -d .carry/icu ]; then
-  mkdir -p .carry/icu && tar -C .carry/icu -xJf .carry/icu.tar.xz
+sqlite_lib=$(ls /usr/lib/x86_64-linux-gnu/libsqlite3.so* 2>/dev/null | head -1 || true)
+# Unpacked into a temporary folder and moved: a cut-short extraction never
+# passes for a whole one (the test is the library, not the folder).
+if [ ! -f .carry/icu/usr/lib/x86_64-linux-gnu/libicuuc.so.72 ]; then
+  rm -rf .carry/icu .carry/icu.part && mkdir -p .carry/icu.part &&
+    tar -C .carry/icu.part -xJf .carry/icu.tar.xz && mv .carry/icu.part .carry/icu ||
+    echo "gpu-configure: .carry/icu.tar.xz missing or damaged (bash scripts/gpu-check.sh --prepare here)"
 fi
 icu=$PWD/.carry/icu
 gpu_configure() {

@@ -1,6 +1,7 @@
 // CSV reading (see csv_reader.h): one pass over the text, a field at a time.
 #include "sessions/csv_reader.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -77,6 +78,9 @@ CsvTable parse_csv(const std::string& text, const std::string& name) {
 }
 
 CsvTable read_csv(const std::string& path) {
+  // A directory opens as a stream on Linux and reads as empty: refuse it here.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw CsvError(path + ": is a folder, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw CsvError(path + ": cannot be read");
   std::ostringstream text;

@@ -19,7 +19,9 @@ using nlohmann::json;
 
 // "4096" -> "4,096".
 std::string with_commas(int64_t n) {
-  std::string digits = std::to_string(n < 0 ? -n : n), out;
+  // Through uint64_t: -n overflows for INT64_MIN (a crafted recording's).
+  const uint64_t magnitude = n < 0 ? 0 - static_cast<uint64_t>(n) : static_cast<uint64_t>(n);
+  std::string digits = std::to_string(magnitude), out;
   for (size_t i = 0; i < digits.size(); ++i) {
     if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
     out += digits[i];
@@ -70,8 +72,10 @@ std::string training_note(const json& c) {
 
 // "SSA chunk8, sink 3, previous 1, k=4" (H-SSA when the layout has levels).
 std::string layout_text(const json& c) {
-  const json layout = c.value("layout", json::object());
-  const bool levels = !layout.value("group_sizes", json::array()).empty();
+  const auto it = c.find("layout");
+  const json layout = it != c.end() && it->is_object() ? *it : json::object();
+  const auto sizes = layout.find("group_sizes");
+  const bool levels = sizes != layout.end() && sizes->is_array() && !sizes->empty();
   std::string s = std::string(levels ? "H-SSA " : "SSA ") +
                   get<std::string>(layout, "hierarchy", "layout unknown");
   if (layout.contains("sink")) s += ", sink " + std::to_string(get<int64_t>(layout, "sink", 0));
@@ -92,6 +96,22 @@ json config_of(const sessions::RunInfo& run) {
   } catch (const json::exception&) {
     return json::object();
   }
+}
+
+// The description and runs lines from the demo's main run's configuration c.
+void describe_run(Demo& demo, const json& c, const std::vector<std::string>& models,
+                  const std::vector<std::string>& names) {
+  const bool byte_level = !c.contains("tokenizer");
+  demo.title = byte_level ? "Toy demo" : "Real-model demo";
+  std::string model;
+  for (const auto& m : models) model += (model.empty() ? "" : ", ") + m;
+  const std::string note = training_note(c);
+  if (!note.empty()) model += " (" + note + ")";
+  demo.description = model + " \xC2\xB7 " + get<std::string>(c, "task", "task unknown") + ", " +
+                     with_commas(get<int64_t>(c, "context", 0)) +
+                     (byte_level ? " bytes" : " tokens") + " of context \xC2\xB7 " + layout_text(c);
+  demo.runs = std::to_string(names.size()) + (names.size() == 1 ? " run: " : " runs: ");
+  for (size_t i = 0; i < names.size(); ++i) demo.runs += (i ? " \xC2\xB7 " : "") + names[i];
 }
 
 }  // namespace
@@ -135,18 +155,13 @@ Demo describe_demo(const std::string& path, const std::string& title) {
     demo.problem = path + " has no decode run to show";
     return demo;
   }
-  const json c = config_of(*main);
-  const bool byte_level = !c.contains("tokenizer");
-  demo.title = byte_level ? "Toy demo" : "Real-model demo";
-  std::string model;
-  for (const auto& m : models) model += (model.empty() ? "" : ", ") + m;
-  const std::string note = training_note(c);
-  if (!note.empty()) model += " (" + note + ")";
-  demo.description = model + " \xC2\xB7 " + get<std::string>(c, "task", "task unknown") + ", " +
-                     with_commas(get<int64_t>(c, "context", 0)) +
-                     (byte_level ? " bytes" : " tokens") + " of context \xC2\xB7 " + layout_text(c);
-  demo.runs = std::to_string(names.size()) + (names.size() == 1 ? " run: " : " runs: ");
-  for (size_t i = 0; i < names.size(); ++i) demo.runs += (i ? " \xC2\xB7 " : "") + names[i];
+  try {
+    describe_run(demo, config_of(*main), models, names);
+  } catch (const json::exception& e) {  // a configuration of the wrong shape
+    demo.description.clear();
+    demo.runs.clear();
+    demo.problem = path + ": its run's configuration cannot be read (" + e.what() + ")";
+  }
   return demo;
 }
 
@@ -169,7 +184,10 @@ std::vector<Demo> list_demos() {
       others.push_back(p);
   }
   std::sort(others.begin(), others.end());
-  for (const auto& p : others) demos.push_back(describe_demo(p.string(), p.stem().string()));
+  for (const auto& p : others) {
+    demos.push_back(describe_demo(p.string(), p.stem().string()));
+    demos.back().title = p.stem().string();  // only the two named files are "the" demos
+  }
   return demos;
 }
 

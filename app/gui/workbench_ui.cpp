@@ -4,8 +4,8 @@
 // page its methods); then pages: the workbench grid (mask above
 // the token strip, hierarchy above the score timeline), Compare, Costs /
 // Training and Bookmarks, each a full view; any view maximised by a
-// double-click on its title or a key (1-7, 0 or Escape back). The transport
-// and a status line along the bottom.
+// double-click on its title or a key (1-7; 8 Evaluation, 9 the demos; 0 or Escape back). The
+// transport and a status line along the bottom.
 //
 // [SECTION] panels: names and titles
 // [SECTION] construction and runs

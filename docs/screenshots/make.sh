@@ -7,10 +7,13 @@ cd "$(dirname "$0")/../.."
 W=${1:-${SSA_BUILD_DIR:-build}/app/ssa-workbench}
 R=assets/demo/demo.ssarec
 D=docs/screenshots
-# The first screen: the demos of assets/demo (the real-model one disabled
-# with its reason while assets/demo/smollm2-passkey.ssarec is not there).
+# The first screen: the demos of assets/demo (a demo whose file is missing
+# is shown disabled with its reason).
 "$W" screenshot --view demos --out $D/demos.png
 "$W" screenshot --view demos --size 1280x720 --out $D/demos-1280x720.png
+# The real-model demo: SmolLM2-135M trained with gists answers a 4K-token
+# passkey; layer 7 is one of those that unfold the answer chunk at step 0.
+"$W" screenshot assets/demo/smollm2-passkey.ssarec --view all --step 0 --layer 7 --out $D/workbench-smollm2.png
 # Step 2 of the SSA run (run 1): layer 1 unfolds the two chunks holding the
 # passkey (heads 0 and 1 choose them) while the model writes its second digit.
 # Run 6 is the H-SSA run.

@@ -115,6 +115,7 @@ TEST(DemoList, BothDemosByNameThenTheFolderOthers) {
             "SSA chunk8, sink 3, previous 1, k=4");
   EXPECT_EQ(demos[1].runs, "2 runs: SSA chunk8, k=4 \xC2\xB7 full attention");
   EXPECT_EQ(demos[2].path, folder.path("base.ssarec"));
+  EXPECT_EQ(demos[2].title, "base");  // any other recording is named by its file
   EXPECT_EQ(demos[2].description.rfind("smollm2-135m-instruct (base checkpoint, gists not "
                                        "trained)",
                                        0),
@@ -123,6 +124,26 @@ TEST(DemoList, BothDemosByNameThenTheFolderOthers) {
   EXPECT_EQ(demos[3].path, folder.path("broken.ssarec"));
   EXPECT_FALSE(demos[3].available());
   EXPECT_EQ(demos[3].problem.find('\n'), std::string::npos) << demos[3].problem;
+}
+
+// A configuration whose layout is not an object, or whose group sizes are not
+// a list (a crafted or foreign file): the demo is still described, never a throw.
+TEST(DemoList, AMalformedConfigurationIsDescribedNotThrown) {
+  const DemoFolder folder;
+  std::string bad = kRealConfig;
+  const std::string layout = R"("layout":{"hierarchy":"chunk8","sink":3,"group_sizes":[]})";
+  bad.replace(bad.find(layout), layout.size(), R"("layout":"chunk8")");
+  write_runs(folder.path(kRealModelDemoFile), {{"SSA", bad}});
+  std::string sizes = kRealConfig;
+  sizes.replace(sizes.find(R"("group_sizes":[])"), 16, R"("group_sizes":7)");
+  write_runs(folder.path("sizes.ssarec"), {{"SSA", sizes}});
+  const auto demos = list_demos();
+  ASSERT_EQ(demos.size(), 3u);
+  EXPECT_TRUE(demos[1].available()) << demos[1].problem;  // a string layout reads as unknown
+  EXPECT_NE(demos[1].description.find("SSA layout unknown"), std::string::npos)
+      << demos[1].description;
+  EXPECT_TRUE(demos[2].available()) << demos[2].problem;  // group sizes not a list: one level
+  EXPECT_NE(demos[2].description.find("SSA chunk8"), std::string::npos) << demos[2].description;
 }
 
 TEST(DemoList, AMissingDemoIsListedWithTheReason) {

@@ -180,8 +180,10 @@ TEST(EmulatedKernels, RegisterTopKChoosesAsTheRadixWalk) {
       const bool hole = rng() % 5 == 0;
       const float score = static_cast<float>(static_cast<int>(rng() % distinct) - distinct / 2) /
                           (distinct > 8 ? 1024.f : 1.f);
-      keys[i] = hole ? kernels::kNotCandidate
-                     : kernels::candidate_key(score, static_cast<uint32_t>(3 * i + trial));
+      // Half the trials start at slot 0, whose low half is 0xFFFFFFFF (the
+      // largest): a tie that takes it must still take exactly k.
+      const uint32_t slot = static_cast<uint32_t>(trial % 2 == 0 ? 3 * i : 3 * i + trial);
+      keys[i] = hole ? kernels::kNotCandidate : kernels::candidate_key(score, slot);
     }
     const int32_t k = 1 + static_cast<int32_t>(rng() % kernels::kRegisterTopK);
     const testing::WarpTopK got = testing::emulated_warp_top_k(keys, k);
@@ -200,6 +202,24 @@ TEST(EmulatedKernels, RegisterTopKChoosesAsTheRadixWalk) {
     ASSERT_EQ(got.radix_valid, valid);
     for (size_t r = 0; r < expected.size(); ++r) ASSERT_EQ(got.compacted[r], expected[r]);
   }
+}
+
+// Every score equal (a zero query) on slots 0..n-1: the top k are the first
+// k slots, exactly k of them.
+TEST(EmulatedKernels, RegisterTopKOfEqualScoresTakesTheFirstKSlots) {
+  for (int32_t n : {2, 10, 33, 512})
+    for (int32_t k = 1; k < n && k <= kernels::kRegisterTopK; ++k) {
+      std::vector<uint64_t> keys(static_cast<size_t>(n));
+      for (int32_t i = 0; i < n; ++i)
+        keys[i] = kernels::candidate_key(0.5f, static_cast<uint32_t>(i));
+      const testing::WarpTopK got = testing::emulated_warp_top_k(keys, k);
+      int32_t chosen = 0;
+      for (int32_t i = 0; i < n; ++i) {
+        ASSERT_EQ(keys[i] >= got.registers, i < k) << "n " << n << " k " << k << " slot " << i;
+        chosen += keys[i] >= got.registers ? 1 : 0;
+      }
+      ASSERT_EQ(chosen, k) << "n " << n;
+    }
 }
 
 // The emulator's fp16 conversions (the attention's partials) are IEEE's, as c10::Half's.

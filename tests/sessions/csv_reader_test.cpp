@@ -97,6 +97,12 @@ TEST(CsvReader, ReadsAFileAndNamesOneItCannotRead) {
   } catch (const CsvError& e) {
     EXPECT_EQ(std::string(e.what()), missing + ": cannot be read");
   }
+  try {  // a folder opens as a stream and would read as an empty table
+    read_csv(dir.string());
+    ADD_FAILURE() << "read a folder";
+  } catch (const CsvError& e) {
+    EXPECT_EQ(std::string(e.what()), dir.string() + ": is a folder, not a file");
+  }
   fs::remove_all(dir);
 }
 

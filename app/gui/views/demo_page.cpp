@@ -81,7 +81,7 @@ bool card(const Demo& demo, int index, float width) {
 std::string DemoPage::draw(const std::vector<Demo>& demos, const std::string& note) {
   std::string picked;
   const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const float width = std::min(avail.x - 24, 1000.0f);
+  const float width = std::max(std::min(avail.x - 24, 1000.0f), 120.0f);  // > 0 in any window
   const float left = ImGui::GetCursorPosX() + std::max(0.0f, (avail.x - width) / 2);
   ImGui::SetCursorPosY(ImGui::GetCursorPosY() + std::clamp(avail.y * 0.06f, 8.0f, 60.0f));
   ImGui::SetCursorPosX(left);

@@ -25,6 +25,7 @@ void draw_help(bool* open, KeyQueue& keys, int levels) {
     row("Home / End", "first / last step");
     row("1 ... 7",
         "maximise a view: mask, token strip, hierarchy, score timeline, compare, costs, bookmarks");
+    row("8 / 9", "the Evaluation page / the demos (the first screen)");
     row("0 or Escape", "back to the workbench (Escape also closes dialogs)");
     row("double-click a title", "maximise that view / back");
     row("Ctrl+F, F3", "search: text, #position or chunk N; Enter or F3 goes to the next match");
