@@ -216,7 +216,7 @@ std::vector<std::vector<std::string>> read_rows(const fs::path& path, const char
   if (!fs::exists(path)) return {};
   sessions::CsvTable table;
   try {
-    table = sessions::parse_csv(read_file(path), path.string());  // every row as wide as the header
+    table = sessions::read_csv(path.string());  // every row as wide as the header
   } catch (const sessions::CsvError& e) {
     throw InputError(e.what());
   }
