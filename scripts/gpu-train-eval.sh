@@ -37,6 +37,8 @@
 #   SSA_TRAIN_SECONDS     training time of both phases (default 420: 60% SSA, 40% selective)
 #   SSA_HSSA_SECONDS      training time of the H-SSA phase (default 150)
 #   SSA_HSSA_HIERARCHY    its layout (default chunk8-chunk4)
+#   SSA_HSSA_INIT         selective (default: continue the trained model) or base
+#   SSA_HSSA_KS           the H-SSA eval's k list (default 8,16)
 #   SSA_EVAL_N            examples per configuration (default 16)
 #   SSA_EVAL_SECONDS      time of the eval stage (default 480), shared out among
 #                         its eval calls; a call cut short keeps its finished
