@@ -777,14 +777,8 @@ void launch_gist_selection(const SelectionParams& p, int version, cudaStream_t s
     if (p.slices[level] < 1 || p.slices[level] > p.max_slices)
       throw std::invalid_argument("gist selection: slices out of the planned range");
   }
-  if (p.head_dim == 128) {
-    launch_levels<128>(p, version, stream);
-  } else if (p.head_dim == 64) {
-    launch_levels<64>(p, version, stream);
-  } else {
-    throw std::invalid_argument("gist selection: head_dim 64 or 128, got " +
-                                std::to_string(p.head_dim));
-  }
+  with_head_dim("gist selection", p.head_dim,
+                [&](auto d) { launch_levels<decltype(d)::value>(p, version, stream); });
 }
 
 }  // namespace ssa::kernels

@@ -68,3 +68,24 @@ __device__ __forceinline__ void allow_next_grid() {
   ::ssa::kernels::launch_overlapped(kernel, (grid), (block), (smem), (stream), (overlap), \
                                     __VA_ARGS__)
 #endif
+
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+namespace ssa::kernels {
+// The kernels are compiled for head dimensions 64 and 128: `launch` is called
+// with std::integral_constant<int, D> for the one asked, else one error line
+// naming `what`.
+template <typename Launch>
+void with_head_dim(const char* what, int head_dim, Launch&& launch) {
+  if (head_dim == 128) {
+    launch(std::integral_constant<int, 128>{});
+  } else if (head_dim == 64) {
+    launch(std::integral_constant<int, 64>{});
+  } else {
+    throw std::invalid_argument(std::string(what) + ": head_dim 64 or 128, got " +
+                                std::to_string(head_dim));
+  }
+}
+}  // namespace ssa::kernels

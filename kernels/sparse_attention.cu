@@ -426,14 +426,8 @@ void launch_sparse_attention(const AttendParams& p, int version, cudaStream_t st
   if (p.splits < 1 || p.splits > kMaxAttendSplits)
     throw std::invalid_argument("sparse attention: 1.." + std::to_string(kMaxAttendSplits) +
                                 " splits");
-  if (p.head_dim == 128) {
-    launch<128>(p, version, stream);
-  } else if (p.head_dim == 64) {
-    launch<64>(p, version, stream);
-  } else {
-    throw std::invalid_argument("sparse attention: head_dim 64 or 128, got " +
-                                std::to_string(p.head_dim));
-  }
+  with_head_dim("sparse attention", p.head_dim,
+                [&](auto d) { launch<decltype(d)::value>(p, version, stream); });
 }
 
 }  // namespace ssa::kernels

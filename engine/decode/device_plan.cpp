@@ -6,6 +6,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "engine/decode/visible_set.h"
 #include "engine/mask/training_mask.h"
 
 namespace ssa {
@@ -28,22 +29,11 @@ int32_t to_int32(int64_t v) {
 
 LocalKeys local_keys(const GistLayout& layout, const GistHierarchy& hierarchy, MaskSettings mask,
                      int64_t query) {
-  // The same walk as visible_keys with no choice: sink, the non-gist keys
-  // of the chunks from (own chunk - p) on, the gists not held yet.
-  const MaskRuleView rule = mask_rule_view(layout, mask);
-  std::vector<int64_t> keys;
-  for (int64_t k = 0; k < std::min(layout.sink_length(), query + 1); ++k) keys.push_back(k);
+  const std::vector<int64_t> keys = training_row_keys(layout, hierarchy, mask, query);
+  // The first position of chunk (own - p): no chunk ending before it is local.
   const int64_t first_chunk = std::max<int64_t>(0, layout.chunk_id(query) - mask.previous_chunks);
   int64_t from = query;
   while (from > 0 && layout.chunk_id(from - 1) >= first_chunk) --from;
-  for (int64_t k = from; k <= query; ++k) {
-    if (!layout.is_gist(k) && training_mask_allows(rule, query, k)) keys.push_back(k);
-  }
-  for (int64_t k = hierarchy.stream_end(); k <= query; ++k) {
-    if (layout.is_gist(k) && training_mask_allows(rule, query, k)) keys.push_back(k);
-  }
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
 
   LocalKeys local;
   for (int64_t k : keys) {

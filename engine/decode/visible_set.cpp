@@ -18,6 +18,16 @@ std::vector<int64_t> visible_keys(const GistLayout& layout, const GistHierarchy&
       for (int64_t k = hierarchy.chunk_begin(j); k < hierarchy.chunk_end(j); ++k) keys.push_back(k);
     }
   }
+  const std::vector<int64_t> row = training_row_keys(layout, hierarchy, settings, query);
+  keys.insert(keys.end(), row.begin(), row.end());
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return keys;
+}
+
+std::vector<int64_t> training_row_keys(const GistLayout& layout, const GistHierarchy& hierarchy,
+                                       MaskSettings settings, int64_t query) {
+  std::vector<int64_t> keys;
   // Non-gist keys of the training-mask row: only the sink and the chunks from
   // (own chunk - p) on can hold them, so only those are asked.
   const MaskRuleView rule = mask_rule_view(layout, settings);

@@ -21,6 +21,13 @@ std::vector<int64_t> visible_keys(const GistLayout& layout, const GistHierarchy&
                                   MaskSettings settings, int64_t query,
                                   const std::vector<LevelChoice>& choices);
 
+// The keys of the query's training-mask row that need no choice (sorted,
+// unique): the sink, the non-gist keys of the chunks from (own chunk - p) on,
+// and the gists the hierarchy does not hold yet. visible_keys is these plus
+// the choices' keys; the GPU plan sends these as its local ranges.
+std::vector<int64_t> training_row_keys(const GistLayout& layout, const GistHierarchy& hierarchy,
+                                       MaskSettings settings, int64_t query);
+
 // Union of sorted position lists (GQA `head` mode: a KV group attends to the
 // union of its heads' visible sets).
 std::vector<int64_t> union_of(const std::vector<std::vector<int64_t>>& sets);
