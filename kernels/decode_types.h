@@ -32,6 +32,10 @@ constexpr int kMaxAttendSplits = 64;  // attention blocks per unit
 // and the merge holds up to this many slice keys per unit (16 per lane).
 constexpr int kRegisterTopK = 32;
 constexpr int kRegisterMergeKeys = 512;
+// The pivot top-k (warp_top_threshold_pivot): k up to this takes one pivot
+// and one rank pass instead of k rounds; beyond, the pivot (the k-th largest
+// lane maximum) lets too many keys through and the rounds run.
+constexpr int kPivotTopK = 16;
 
 // GQA modes, as ssa::GqaMode (selective_attention.h), by value.
 enum GqaUnits : int32_t { kHeadUnits = 0, kGroupUnits = 1, kIndependentUnits = 2 };

@@ -57,10 +57,16 @@ struct Smem {
     SliceSmem slice;
     TailSmem tail;
   };
-  uint32_t hist[kWarps][256];
+  alignas(8) uint32_t hist[kWarps][256];  // also pivot_scratch's uint64 keys
   int32_t scan_scratch[33];
   int32_t flag;
 };
+
+// The pivot top-k's 32 keys of packing space: the warp's radix histogram,
+// which the register paths leave unused.
+__device__ __forceinline__ uint64_t* pivot_scratch(Smem& sm, int warp) {
+  return reinterpret_cast<uint64_t*>(sm.hist[warp]);
+}
 
 __device__ __forceinline__ void raise_error(const SelectionParams& p, int32_t bit) {
   if (p.errors) atomicOr(p.errors, bit);
@@ -377,7 +383,9 @@ __device__ bool choose_units_in_registers(const SelectionParams& p, int level, i
     offered = warp_sum(offered);
     const int32_t k = level_budget(step.k_request[level], p.quarter_cap, step.count[level],
                                    static_cast<int32_t>(offered));
-    const TopThreshold top_k = warp_top_threshold_registers(key, k);
+    const TopThreshold top_k = p.pivot_top_k
+                                   ? warp_top_threshold_pivot(key, k, pivot_scratch(sm, m.warp))
+                                   : warp_top_threshold_registers(key, k);
     int32_t* chosen =
         p.chosen[level] + (static_cast<int64_t>(b) * m.units_total + g * m.U + u) * m.cap;
     // min(k, valid) <= kRegisterTopK keys pass: every one fits the staging.
@@ -677,7 +685,8 @@ __global__ void __launch_bounds__(kThreads, 2) select_level_kernel(SelectionPara
         const int32_t i = 32 * j + (threadIdx.x & 31);
         key[j] = i < n_slice ? key_at(i) : kNotCandidate;
       }
-      top_k = warp_top_threshold_registers(key, keep);
+      top_k = p.pivot_top_k ? warp_top_threshold_pivot(key, keep, pivot_scratch(sm, warp))
+                            : warp_top_threshold_registers(key, keep);
       n = warp_compact_registers(key, top_k.threshold,
                                  [&](int32_t, uint64_t k, int32_t rank) { out[rank] = k; });
     } else {

@@ -62,6 +62,10 @@ struct SelectionParams {
   // warp arg-max rounds over keys in registers (selection_primitives.cuh);
   // false: the radix walk everywhere (the earlier path, same choices).
   bool register_top_k = true;
+  // With register_top_k, k up to kPivotTopK: the threshold by one pivot and
+  // one rank pass (warp_top_threshold_pivot) instead of k arg-max rounds;
+  // false: the rounds (the same choices).
+  bool pivot_top_k = true;
   uint32_t* counters = nullptr;  // [kMaxLevels][B*Hkv], zero between launches
 
   // The choices, ascending gist indices per unit (unit = head, or group in group mode).

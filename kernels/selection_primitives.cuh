@@ -118,6 +118,18 @@ __device__ TopThreshold warp_top_threshold(const KeyAt& key_at, int32_t n, int32
 
 // --- the register top-k ------------------------------------------------------
 
+// out->valid = the warp's valid keys (`valid`: this lane's); true when that
+// alone settles the threshold (k <= 0 or no keys: none; k >= valid: all).
+__device__ inline bool settled_by_count(uint32_t valid, int32_t k, TopThreshold* out) {
+  out->valid = static_cast<int32_t>(warp_sum(valid));
+  if (k <= 0 || out->valid == 0) return true;
+  if (k >= out->valid) {
+    out->threshold = 1;
+    return true;
+  }
+  return false;
+}
+
 // The same contract as warp_top_threshold, for keys the warp holds in
 // registers: lane L holds key[j] of index L + 32 j (0: not a candidate; the
 // nonzero keys are candidate_key's, distinct, their score half never 0).
@@ -136,12 +148,7 @@ __device__ TopThreshold warp_top_threshold_registers(const uint64_t (&key)[PER],
 #pragma unroll
   for (int j = 0; j < PER; ++j) valid += key[j] != kNotCandidate ? 1u : 0u;
   TopThreshold out;
-  out.valid = static_cast<int32_t>(warp_sum(valid));
-  if (k <= 0 || out.valid == 0) return out;
-  if (k >= out.valid) {
-    out.threshold = 1;
-    return out;
-  }
+  if (settled_by_count(valid, k, &out)) return out;
   // Fast rounds: each takes every key of the largest remaining score (bit j
   // of `taken`: key[j] is taken; a bit mask, not a copy of the scores, keeps
   // the registers down). A taken key's score is above every later round's.
@@ -200,6 +207,68 @@ __device__ TopThreshold warp_top_threshold_registers(const uint64_t (&key)[PER],
     }
     above += equal;
   }
+}
+
+// The same contract and keys as warp_top_threshold_registers, in a fixed
+// number of dependent steps instead of k arg-max rounds (each ~100-150 ns on
+// an H200): the pivot P is the k-th largest of the 32 lanes' largest scores,
+// so at least k keys score >= P (one per lane at or above it), and, for
+// k <= kPivotTopK keys spread over 32 lanes, rarely more than 32 do. Those
+// C keys are packed one per lane (`scratch`: 32 words of this warp's shared
+// memory) and each ranked against the others (64-bit keys are distinct: the
+// k-th largest is the threshold, ties settled by slot as everywhere). C == k
+// needs no packing; P == 0 (fewer than k lanes hold keys) or C > 32 falls
+// back to the rounds. Steps: 32 independent shuffles, 2 reductions, then
+// (C > k) one ballot per register, a __syncwarp and 32 broadcast reads.
+template <int PER>
+__device__ TopThreshold warp_top_threshold_pivot(const uint64_t (&key)[PER], int32_t k,
+                                                 uint64_t* scratch) {
+  auto score = [&](int j) { return static_cast<uint32_t>(key[j] >> 32); };
+  if (k > kPivotTopK) return warp_top_threshold_registers(key, k);
+  const int lane = lane_id();
+  uint32_t valid = 0, best = 0;
+#pragma unroll
+  for (int j = 0; j < PER; ++j) {
+    valid += key[j] != kNotCandidate ? 1u : 0u;
+    best = max(best, score(j));
+  }
+  TopThreshold out;
+  if (settled_by_count(valid, k, &out)) return out;
+  // Lanes whose largest score is >= this lane's (a lane without keys: 0,
+  // counted by every lane but never the pivot).
+  uint32_t at_least = 0;
+#pragma unroll
+  for (int src = 0; src < 32; ++src)
+    at_least += __shfl_sync(kFullWarp, best, src) >= best ? 1u : 0u;
+  const uint32_t pivot =
+      __reduce_max_sync(kFullWarp, at_least >= static_cast<uint32_t>(k) ? best : 0u);
+  if (pivot == 0) return warp_top_threshold_registers(key, k);
+  uint32_t above = 0;
+#pragma unroll
+  for (int j = 0; j < PER; ++j) above += score(j) >= pivot ? 1u : 0u;
+  const uint32_t count = warp_sum(above);
+  if (count == static_cast<uint32_t>(k)) {  // the keys scoring >= pivot are the top k
+    out.threshold = static_cast<uint64_t>(pivot) << 32;
+    return out;
+  }
+  if (count > 32) return warp_top_threshold_registers(key, k);
+  uint32_t packed = 0;
+#pragma unroll
+  for (int j = 0; j < PER; ++j) {
+    const bool in = score(j) >= pivot;
+    const unsigned ballot = __ballot_sync(kFullWarp, in);
+    if (in) scratch[packed + __popc(ballot & ((1u << lane) - 1u))] = key[j];
+    packed += __popc(ballot);
+  }
+  __syncwarp();
+  const uint64_t mine = static_cast<uint32_t>(lane) < count ? scratch[lane] : kNotCandidate;
+  uint32_t rank = 0;  // keys >= mine among the packed ones (itself included)
+#pragma unroll
+  for (uint32_t i = 0; i < 32; ++i)  // 32 independent broadcast reads, not count dependent ones
+    rank += i < count && scratch[i] >= mine ? 1u : 0u;
+  out.threshold = warp_or64(mine != kNotCandidate && rank == static_cast<uint32_t>(k) ? mine : 0);
+  __syncwarp();  // every lane read the scratch before the caller writes it again
+  return out;
 }
 
 // warp_compact over keys in registers (lane L, key[j]: index L + 32 j):

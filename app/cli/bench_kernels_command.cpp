@@ -58,6 +58,9 @@ struct KernelBenchOptions {
   bool tables = true;    // the split and overlap sweep, the H-SSA log N table
   bool phases = false;   // after each SSA row, its per-phase device timestamps
   bool radix = false;    // the selection's radix-walk top-k (as SSA_SELECT_TOPK=radix)
+  // The selection's top-k per SSA row, each row once per entry (old vs new in
+  // one run): pivot (the default), rounds (SSA_SELECT_TOPK=rounds), radix.
+  std::vector<std::string> top_ks = {"pivot"};
 };
 
 struct ModelBenchOptions {
@@ -358,19 +361,32 @@ void print_kernel_header(double bandwidth) {
   fmt::print("copy bandwidth (device to device, read + write): {:.0f} GB/s\n", bandwidth / 1e9);
   fmt::print(
       "{:>7} {:>14} {:>3} {:>3} {:>6} {:>10} {:>10} {:>10} {:>8} {:>8} {:>9} {:>8} {:>8} "
-      "{:>7}\n",
+      "{:>7} {:>6}\n",
       "context", "hierarchy", "B", "k", "mode", "SDPA us", "flash us", "SSA us", "xSDPA", "scored",
-      "read/grp", "MB", "GB/s", "%copy");
+      "read/grp", "MB", "GB/s", "%copy", "top-k");
 }
 
-// The selection settings every row starts from: the top-k --radix-top-k picks.
-DeviceSelectionSettings topk_settings(const KernelBenchOptions& o) {
+// The selection settings of a top-k by its --top-ks name (--radix-top-k: radix).
+DeviceSelectionSettings topk_settings(const KernelBenchOptions& o, const std::string& top_k) {
   DeviceSelectionSettings settings;
-  settings.register_top_k = !o.radix;
+  settings.register_top_k = !o.radix && top_k != "radix";
+  settings.pivot_top_k = top_k == "pivot";
   return settings;
+}
+DeviceSelectionSettings topk_settings(const KernelBenchOptions& o) {
+  return topk_settings(o, o.top_ks.front());
+}
+
+// The top-k a row's settings run once the environment (SSA_SELECT_TOPK) has its say.
+const char* topk_name(const DeviceSelectionSettings& settings) {
+  return !uses_register_top_k(settings) ? "radix" : uses_pivot_top_k(settings) ? "pivot" : "rounds";
 }
 
 void run_bench_kernels(const KernelBenchOptions& o) {
+  if (o.top_ks.empty()) throw UsageError("--top-ks must name pivot, rounds or radix");
+  for (const std::string& t : o.top_ks)
+    if (t != "pivot" && t != "rounds" && t != "radix")
+      throw UsageError("--top-ks must be pivot, rounds or radix each, got '" + t + "'");
   if (!torch::cuda::is_available()) throw UsageError("bench kernels: no CUDA device");
   if (o.version < 1 || o.version > 2) throw UsageError("--version must be 1 or 2");
   if (o.replays < 3) throw UsageError("--replays must be >= 3");
@@ -399,8 +415,7 @@ void run_bench_kernels(const KernelBenchOptions& o) {
   fmt::print(
       "bench kernels: Qwen2-7B layer ({} query heads, {} KV heads, d {}), bf16, sink 3, "
       "p 1, kernel version {}, {} top-k, median of {} graph replays\n",
-      kHeads, kKvHeads, kHeadDim, o.version,
-      uses_register_top_k(topk_settings(o)) ? "register" : "radix", o.replays);
+      kHeads, kKvHeads, kHeadDim, o.version, topk_name(topk_settings(o)), o.replays);
   print_kernel_header(bandwidth);
   for (int64_t context : o.contexts) {
     for (const std::string& hierarchy : o.hierarchies) {
@@ -412,8 +427,9 @@ void run_bench_kernels(const KernelBenchOptions& o) {
         std::vector<Inputs> sets = make_sets(s, batch, rotation_sets(touched, set_bytes));
         const auto [sdpa, flash] = run_dense(s, batch, sets, o.version, o.replays);
         for (int k : o.ks) {
-          for (size_t m = 0; m < modes.size(); ++m) {
-            DeviceSelectionSettings settings = topk_settings(o);
+          for (size_t row = 0; row < modes.size() * o.top_ks.size(); ++row) {
+            const size_t m = row / o.top_ks.size();
+            DeviceSelectionSettings settings = topk_settings(o, o.top_ks[row % o.top_ks.size()]);
             settings.mode = modes[m];
             settings.k_max = k;
             settings.version = o.version;
@@ -423,9 +439,9 @@ void run_bench_kernels(const KernelBenchOptions& o) {
             const double gbs = f.bytes / (f.us * 1e-6) / 1e9;
             fmt::print(
                 "{:>7} {:>14} {:>3} {:>3} {:>6} {:>10.1f} {:>10.1f} {:>10.1f} {:>7.1f}x "
-                "{:>8.0f} {:>9.0f} {:>8.2f} {:>8.0f} {:>6.0f}%\n",
+                "{:>8.0f} {:>9.0f} {:>8.2f} {:>8.0f} {:>6.0f}% {:>6}\n",
                 context, hierarchy, batch, k, o.modes[m], sdpa, flash, f.us, sdpa / f.us, f.scored,
-                f.read, f.bytes / 1e6, gbs, 100 * gbs * 1e9 / bandwidth);
+                f.read, f.bytes / 1e6, gbs, 100 * gbs * 1e9 / bandwidth, topk_name(settings));
             fmt::print("{}", f.phase_table);
             std::fflush(stdout);
           }
@@ -657,6 +673,11 @@ void register_bench_kernels_commands(CLI::App& bench) {
   kernels->add_flag("--radix-top-k", k->radix,
                     "The selection's radix-walk top-k, not the register one (as "
                     "SSA_SELECT_TOPK=radix)");
+  kernels
+      ->add_option("--top-ks", k->top_ks,
+                   "Selection top-k's, each SSA row once per entry: pivot (default), rounds "
+                   "(as SSA_SELECT_TOPK=rounds), radix")
+      ->delimiter(',');
   kernels->add_flag("!--no-tables", k->tables,
                     "Leave out the split / overlap sweep and the H-SSA table");
   auto m = std::make_shared<ModelBenchOptions>();

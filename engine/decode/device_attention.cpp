@@ -43,6 +43,12 @@ bool uses_register_top_k(const DeviceSelectionSettings& settings) {
   return settings.register_top_k && !(topk && std::string(topk) == "radix");
 }
 
+bool uses_pivot_top_k(const DeviceSelectionSettings& settings) {
+  const char* topk = std::getenv("SSA_SELECT_TOPK");
+  return settings.pivot_top_k && uses_register_top_k(settings) &&
+         !(topk && std::string(topk) == "rounds");
+}
+
 DeviceAttention::DeviceAttention(DeviceDecodeShape shape, DeviceSelectionSettings settings,
                                  c10::Device device)
     : shape_(std::move(shape)), settings_(settings), device_(device) {
@@ -60,6 +66,7 @@ DeviceAttention::DeviceAttention(DeviceDecodeShape shape, DeviceSelectionSetting
     throw std::invalid_argument("GPU decode: one gist capacity per level");
   if (settings_.version < 1 || settings_.version > 2)
     throw std::invalid_argument("GPU decode: kernel version 1 or 2");
+  settings_.pivot_top_k = uses_pivot_top_k(settings_);
   settings_.register_top_k = uses_register_top_k(settings_);
   const int32_t mode = mode_units(settings_.mode);
   const int64_t U = kernels::units_per_group(mode, static_cast<int32_t>(G));
@@ -261,6 +268,7 @@ kernels::SelectionParams DeviceAttention::selection_params(int layer, const at::
           ? static_cast<int32_t>(merge)
           : 0;
   p.register_top_k = settings_.register_top_k;
+  p.pivot_top_k = settings_.pivot_top_k;
   p.overlap_launches = settings_.overlap_launches;
   p.counters = ptr<uint32_t>(selection_counters_);
   p.visible = ptr<int32_t>(visible_);

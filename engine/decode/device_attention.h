@@ -60,10 +60,16 @@ struct DeviceSelectionSettings {
   // the radix walk of the earlier kernels (same choices), should the new
   // path misbehave on a GPU.
   bool register_top_k = true;
+  // With register_top_k, k up to kernels::kPivotTopK: the threshold by one
+  // pivot and one rank pass instead of k dependent arg-max rounds; false, or
+  // SSA_SELECT_TOPK=rounds: the rounds (same choices), to compare the two.
+  bool pivot_top_k = true;
 };
 
 // settings.register_top_k unless SSA_SELECT_TOPK=radix is in the environment.
 bool uses_register_top_k(const DeviceSelectionSettings& settings);
+// settings.pivot_top_k unless SSA_SELECT_TOPK is rounds or radix.
+bool uses_pivot_top_k(const DeviceSelectionSettings& settings);
 
 // One layer's cache: bf16 [B, Hkv, kv_capacity, D] and per level [B, Hkv, gist_capacity, D].
 struct DeviceLayerCache {

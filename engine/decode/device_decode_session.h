@@ -37,7 +37,7 @@ std::string device_decode_unsupported(const DecoderModel& model, const GistLayou
 // CUDA when it supports the settings, else DecodeSession. The environment
 // variable SSA_DECODE_PATH=reference forces DecodeSession, =device the GPU
 // path (an error when unsupported); SSA_KERNEL_VERSION=1 picks the plain kernels,
-// SSA_SELECT_TOPK=radix the selection's earlier top-k (DeviceSelectionSettings).
+// SSA_SELECT_TOPK=radix or =rounds the selection's earlier top-k's (DeviceSelectionSettings).
 std::unique_ptr<DecodeSession> make_decode_session(const DecoderModel& model, GistLayout layout,
                                                    DecodeSettings settings,
                                                    trace::Observer* observer = nullptr,

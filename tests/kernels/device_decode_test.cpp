@@ -47,12 +47,13 @@ using testing::random_data;
 using testing::shape_for;
 
 void check_layer_case(const LayerCase& c, int version, uint64_t seed, Agreement* agreement,
-                      bool overlap = false, bool register_top_k = true) {
+                      bool overlap = false, bool register_top_k = true, bool pivot_top_k = true) {
   LayerRun run;
   run.version = version;
   run.seed = seed;
   run.overlap_launches = overlap;
   run.register_top_k = register_top_k;
+  run.pivot_top_k = pivot_top_k;
   testing::check_selection(c, run, agreement);
 }
 
@@ -63,8 +64,9 @@ TEST(DeviceSelection, MatchesTheCpuReferenceOnRandomCases) {
     Agreement agreement;
     for (int trial = 0; trial < 36; ++trial) {
       const LayerCase c = testing::random_layer_case(rng);
-      // Every other trial with the radix walk (SSA_SELECT_TOPK=radix).
-      check_layer_case(c, version, 7000 + trial, &agreement, false, trial % 2 == 1);
+      // Every other trial with the radix walk (SSA_SELECT_TOPK=radix), every
+      // fourth with the arg-max rounds (SSA_SELECT_TOPK=rounds), the rest the pivot.
+      check_layer_case(c, version, 7000 + trial, &agreement, false, trial % 2 == 1, trial % 4 != 2);
       if (HasFailure()) return;
     }
     // Ties must stay rare, or the comparison proves little.
@@ -85,6 +87,8 @@ TEST(DeviceSelection, EveryModeAtQwenShape) {
         check_layer_case(c, version, 99, &agreement, /*overlap=*/true);
         // And with the radix walk instead of the register top-k.
         check_layer_case(c, version, 99, &agreement, false, /*register_top_k=*/false);
+        // And with the register top-k's arg-max rounds instead of the pivot.
+        check_layer_case(c, version, 99, &agreement, false, true, /*pivot_top_k=*/false);
         if (HasFailure()) return;
         EXPECT_GE(agreement.compared, agreement.units * 8 / 10) << hierarchy;
       }

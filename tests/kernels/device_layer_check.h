@@ -71,6 +71,7 @@ struct LayerRun {
   bool merge_in_shared = true;
   bool overlap_launches = false;
   bool register_top_k = true;
+  bool pivot_top_k = true;  // with register_top_k: the pivot, not the arg-max rounds
   uint64_t seed = 1;
 };
 
@@ -88,6 +89,7 @@ inline void check_selection(const LayerCase& c, const LayerRun& run, Agreement* 
   settings.merge_in_shared = run.merge_in_shared;
   settings.overlap_launches = run.overlap_launches;
   settings.register_top_k = run.register_top_k;
+  settings.pivot_top_k = run.pivot_top_k;
   settings.keys_per_split = 48;
   DeviceAttention a(shape_for(c, s), settings, run.device);
   a.poison();

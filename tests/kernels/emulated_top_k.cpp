@@ -14,6 +14,7 @@ WarpTopK emulated_warp_top_k(const std::vector<uint64_t>& keys, int32_t k) {
   out.compacted.assign(static_cast<size_t>(n), 0);
   ssa_emu::launch(dim3(1), dim3(32), [&] {
     __shared__ uint32_t hist[256];
+    __shared__ uint64_t scratch[32];
     const int lane = kernels::lane_id();
     uint64_t reg[kPer];
     for (int j = 0; j < kPer; ++j) {
@@ -23,6 +24,13 @@ WarpTopK emulated_warp_top_k(const std::vector<uint64_t>& keys, int32_t k) {
     const kernels::TopThreshold radix = kernels::warp_top_threshold(
         [&](int32_t i) { return keys[static_cast<size_t>(i)]; }, n, k, hist);
     const kernels::TopThreshold registers = kernels::warp_top_threshold_registers(reg, k);
+    const kernels::TopThreshold pivot = kernels::warp_top_threshold_pivot(reg, k, scratch);
+    kernels::TopThreshold pivot8;
+    if (n <= 32 * kPer / 2) {
+      uint64_t half[kPer / 2];
+      for (int j = 0; j < kPer / 2; ++j) half[j] = reg[j];
+      pivot8 = kernels::warp_top_threshold_pivot(half, k, scratch);
+    }
     kernels::warp_compact_registers(reg, registers.threshold,
                                     [&](int32_t, uint64_t key, int32_t rank) {
                                       out.compacted[static_cast<size_t>(rank)] = key;
@@ -32,6 +40,10 @@ WarpTopK emulated_warp_top_k(const std::vector<uint64_t>& keys, int32_t k) {
       out.radix_valid = radix.valid;
       out.registers = registers.threshold;
       out.registers_valid = registers.valid;
+      out.pivot = pivot.threshold;
+      out.pivot_valid = pivot.valid;
+      out.pivot8 = n <= 32 * kPer / 2 ? pivot8.threshold : 0;
+      out.pivot8_valid = pivot8.valid;
     }
   });
   return out;

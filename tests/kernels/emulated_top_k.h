@@ -9,8 +9,12 @@
 namespace ssa::testing {
 
 struct WarpTopK {
-  uint64_t radix = 0, registers = 0;  // the two thresholds
+  uint64_t radix = 0, registers = 0;  // the radix walk's and the rounds' thresholds
   int32_t radix_valid = 0, registers_valid = 0;
+  // warp_top_threshold_pivot's over 16 keys a lane, and over 8 (the slice's
+  // layout; only when n <= 256, else 0).
+  uint64_t pivot = 0, pivot8 = 0;
+  int32_t pivot_valid = 0, pivot8_valid = 0;
   std::vector<uint64_t> compacted;  // warp_compact_registers' output, by rank
 };
 

@@ -34,13 +34,15 @@ using testing::LayerRun;
 
 // DeviceAttention on CPU tensors drives the emulated kernels.
 void check_selection(const LayerCase& c, int version, uint64_t seed, testing::Agreement* agreement,
-                     bool merge_in_shared = true, bool register_top_k = true) {
+                     bool merge_in_shared = true, bool register_top_k = true,
+                     bool pivot_top_k = true) {
   LayerRun run;
   run.device = at::kCPU;
   run.version = version;
   run.seed = seed;
   run.merge_in_shared = merge_in_shared;
   run.register_top_k = register_top_k;
+  run.pivot_top_k = pivot_top_k;
   testing::check_selection(c, run, agreement);
 }
 
@@ -52,8 +54,10 @@ TEST(EmulatedKernels, SelectionMatchesTheCpuReference) {
       LayerCase c = testing::random_layer_case(rng, 900, false);
       c.batch = std::min<int64_t>(c.batch, 2);
       // Every third trial merges from global memory; every other one takes
-      // the radix walk (SSA_SELECT_TOPK=radix) instead of the register top-k.
-      check_selection(c, version, 100 + trial, &agreement, trial % 3 != 0, trial % 2 == 0);
+      // the radix walk (SSA_SELECT_TOPK=radix) instead of the register top-k,
+      // whose trials alternate the pivot and the arg-max rounds.
+      check_selection(c, version, 100 + trial, &agreement, trial % 3 != 0, trial % 2 == 0,
+                      trial % 4 == 0);
       if (HasFailure()) return;
     }
     EXPECT_GE(agreement.compared, agreement.units * 8 / 10) << "version " << version;
@@ -65,9 +69,9 @@ TEST(EmulatedKernels, QwenShapedHeadsEveryMode) {
   for (const char* hierarchy : {"chunk16", "chunk4-chunk4"}) {
     for (GqaMode mode : {GqaMode::kHead, GqaMode::kGroup, GqaMode::kIndependent}) {
       const LayerCase c = testing::qwen_layer_case(hierarchy, mode, 1400, 2, 1);
-      for (bool registers : {true, false}) {
+      for (int top_k = 0; top_k < 3; ++top_k) {  // pivot, arg-max rounds, radix walk
         testing::Agreement agreement;
-        check_selection(c, 2, 5, &agreement, true, registers);
+        check_selection(c, 2, 5, &agreement, true, top_k < 2, top_k == 0);
         if (HasFailure()) return;
         EXPECT_GE(agreement.compared, agreement.units * 8 / 10) << hierarchy;
       }
@@ -195,13 +199,76 @@ TEST(EmulatedKernels, RegisterTopKChoosesAsTheRadixWalk) {
       ++valid;
       ASSERT_EQ(key >= got.registers, key >= want) << "trial " << trial << " k " << k;
       ASSERT_EQ(key >= got.radix, key >= want) << "trial " << trial;
+      ASSERT_EQ(key >= got.pivot, key >= want) << "trial " << trial << " k " << k;
+      if (n <= 256) {
+        ASSERT_EQ(key >= got.pivot8, key >= want) << "trial " << trial << " k " << k;
+      }
       if (key >= want) expected.push_back(key), ++chosen;
     }
     ASSERT_EQ(chosen, std::min(k, valid)) << "trial " << trial;
     ASSERT_EQ(got.registers_valid, valid);
     ASSERT_EQ(got.radix_valid, valid);
+    ASSERT_EQ(got.pivot_valid, valid);
     for (size_t r = 0; r < expected.size(); ++r) ASSERT_EQ(got.compacted[r], expected[r]);
   }
+}
+
+// Which of warp_top_threshold_pivot's paths keys[0 .. n) take (lane i % 32).
+enum class PivotPath { kNoPivot, kExact, kRanked, kTooMany };
+PivotPath pivot_path(const std::vector<uint64_t>& keys, int32_t k) {
+  uint32_t best[32] = {};
+  for (size_t i = 0; i < keys.size(); ++i)
+    best[i % 32] = std::max(best[i % 32], static_cast<uint32_t>(keys[i] >> 32));
+  uint32_t pivot = 0;
+  for (uint32_t mine : best) {
+    int32_t at_least = 0;
+    for (uint32_t other : best) at_least += other >= mine ? 1 : 0;
+    if (at_least >= k) pivot = std::max(pivot, mine);
+  }
+  if (pivot == 0) return PivotPath::kNoPivot;
+  int32_t count = 0;
+  for (uint64_t key : keys) count += static_cast<uint32_t>(key >> 32) >= pivot ? 1 : 0;
+  return count == k ? PivotPath::kExact : count <= 32 ? PivotPath::kRanked : PivotPath::kTooMany;
+}
+
+// The pivot top-k on key sets made for each of its paths (the pivot alone
+// exact, packed and ranked, too many keys at the pivot, fewer than k lanes
+// holding keys): the radix walk's choices, and every path taken.
+TEST(EmulatedKernels, PivotTopKChoosesAsTheRadixWalkOnEveryPath) {
+  std::mt19937 rng(91);
+  int paths[4] = {};
+  for (int trial = 0; trial < 240; ++trial) {
+    const int shape = trial % 4;
+    const int32_t n = shape == 3 ? 512 : 40 + static_cast<int32_t>(rng() % 473);
+    const int32_t k = 1 + static_cast<int32_t>(rng() % kernels::kPivotTopK);
+    std::vector<uint64_t> keys(static_cast<size_t>(n));
+    for (int32_t i = 0; i < n; ++i) {
+      float score = static_cast<float>(static_cast<int>(rng() % (1 << 20))) / 4096.f - 128.f;
+      if (shape == 0) score = static_cast<float>(i);    // ascending: the top k in k lanes
+      if (shape == 1 && i % 32 < 2) score += 1e4f;      // lanes 0 and 1 hold the top
+      if (shape == 2 && rng() % 3 == 0) score = 200.f;  // many ties at the top score
+      const bool hole = shape == 3 ? i % 32 >= k / 2 + 1 : rng() % 7 == 0;  // few lanes
+      const uint32_t slot = static_cast<uint32_t>(trial % 2 == 0 ? 2 * i : 2 * i + trial);
+      keys[i] = hole ? kernels::kNotCandidate : kernels::candidate_key(score, slot);
+    }
+    int32_t valid = 0;
+    for (uint64_t key : keys) valid += key != kernels::kNotCandidate ? 1 : 0;
+    if (k < valid) ++paths[static_cast<int>(pivot_path(keys, k))];
+    const testing::WarpTopK got = testing::emulated_warp_top_k(keys, k);
+    const uint64_t want = kernels::reference_top_threshold(keys.data(), n, k);
+    int32_t chosen = 0;
+    for (uint64_t key : keys) {
+      if (key == kernels::kNotCandidate) continue;
+      ASSERT_EQ(key >= got.pivot, key >= want) << "trial " << trial << " k " << k;
+      if (n <= 256) {
+        ASSERT_EQ(key >= got.pivot8, key >= want) << "trial " << trial << " k " << k;
+      }
+      chosen += key >= got.pivot ? 1 : 0;
+    }
+    ASSERT_EQ(chosen, std::min(k, valid)) << "trial " << trial;
+    ASSERT_EQ(got.pivot_valid, valid);
+  }
+  for (int path = 0; path < 4; ++path) EXPECT_GE(paths[path], 10) << "path " << path;
 }
 
 // Every score equal (a zero query) on slots 0..n-1: the top k are the first
@@ -216,6 +283,7 @@ TEST(EmulatedKernels, RegisterTopKOfEqualScoresTakesTheFirstKSlots) {
       int32_t chosen = 0;
       for (int32_t i = 0; i < n; ++i) {
         ASSERT_EQ(keys[i] >= got.registers, i < k) << "n " << n << " k " << k << " slot " << i;
+        ASSERT_EQ(keys[i] >= got.pivot, i < k) << "n " << n << " k " << k << " slot " << i;
         chosen += keys[i] >= got.registers ? 1 : 0;
       }
       ASSERT_EQ(chosen, k) << "n " << n;
