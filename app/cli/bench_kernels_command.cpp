@@ -71,6 +71,7 @@ struct ModelBenchOptions {
   int steps = 10;
   int version = 2;
   bool overlap = false;
+  std::vector<std::string> modes = {"head"};
 };
 
 #if defined(SSA_WITH_CUDA)
@@ -593,24 +594,26 @@ void run_bench_decode_model(const ModelBenchOptions& o) {
   const DecoderModel model = random_device_model(config);
   const double weight_bytes = static_cast<double>(model.num_parameters()) * 2;
   const double bandwidth = copy_bandwidth();
+  std::vector<GqaMode> modes;
+  for (const std::string& m : o.modes) {
+    try {
+      modes.push_back(parse_gqa_mode(m));
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--modes: ") + e.what());
+    }
+  }
+  if (modes.empty()) throw UsageError("--modes: at least one GQA mode");
   fmt::print(
       "bench decode-model: Qwen2-7B shape, random bf16 weights ({:.2f} GB), SSA chunk16 "
-      "k {} head mode (first {} layer(s) dense), copy bandwidth {:.0f} GB/s\n",
+      "k {} (first {} layer(s) dense), copy bandwidth {:.0f} GB/s\n",
       weight_bytes / 1e9, o.k, o.dense_layers, bandwidth / 1e9);
   fmt::print("weights alone take {:.2f} ms per step at that bandwidth\n",
              weight_bytes / bandwidth * 1e3);
-  fmt::print("{:>7} {:>3} {:>12} {:>12} {:>12} {:>12} {:>9} {:>9} {:>10}\n", "context", "B",
-             "SDPA ms", "flash ms", "SSA ms", "SSA+rec ms", "xSDPA", "xflash", "rec cost");
+  fmt::print("{:>7} {:>3} {:>6} {:>12} {:>12} {:>12} {:>12} {:>9} {:>9} {:>10}\n", "context", "B",
+             "mode", "SDPA ms", "flash ms", "SSA ms", "SSA+rec ms", "xSDPA", "xflash", "rec cost");
   for (int64_t context : o.contexts) {
     const BenchStream s = bench_stream("chunk16", context);
     for (int64_t batch : o.batches) {
-      DeviceDecoderSettings ssa;
-      ssa.selection.k_max = o.k;
-      ssa.selection.version = o.version;
-      ssa.selection.record_scores = true;
-      ssa.selection.record_sets = 2;
-      ssa.selection.overlap_launches = o.overlap;
-      ssa.dense_layers = o.dense_layers;
       auto run = [&](DeviceDecoder& d, bool record) {
         const std::vector<int> budgets(s.layout.num_levels(), o.k);
         for (int64_t b = 0; b < batch; ++b) {
@@ -625,25 +628,44 @@ void run_bench_decode_model(const ModelBenchOptions& o) {
                      std::vector<int64_t>(batch, s.layout.position_id(s.query)));
         return time_steps(d, o.steps, record);
       };
-      DeviceDecoder selective(model, bench_shape(s, batch), ssa);
-      for (DeviceLayerCache& cache : selective.caches()) fill_cache(cache, s.hierarchy);
-      const double ssa_ms = run(selective, false), record_ms = run(selective, true);
-      DeviceDecoderSettings flash;
-      flash.attention = DeviceAttentionKind::kFullFlash;
-      flash.selection.version = o.version;
-      flash.selection.keys_per_split = 1024;
-      DeviceDecoder dense_flash(model, bench_shape(s, batch), flash, selective.caches());
-      const double flash_ms = run(dense_flash, false);
-      DeviceDecoderSettings sdpa = flash;
-      sdpa.attention = DeviceAttentionKind::kFullSdpa;
-      sdpa.sdpa_length = s.query + 1;
-      DeviceDecoder dense_sdpa(model, bench_shape(s, batch), sdpa, selective.caches());
-      const double sdpa_ms = run(dense_sdpa, false);
-      fmt::print(
-          "{:>7} {:>3} {:>12.3f} {:>12.3f} {:>12.3f} {:>12.3f} {:>8.2f}x {:>8.2f}x {:>9.1f}%\n",
-          context, batch, sdpa_ms, flash_ms, ssa_ms, record_ms, sdpa_ms / ssa_ms, flash_ms / ssa_ms,
-          100 * (record_ms - ssa_ms) / ssa_ms);
-      std::fflush(stdout);
+      // The dense baselines once per (context, batch), over the caches the
+      // first mode's decoder filled; every mode's row divides by them.
+      std::vector<DeviceLayerCache> caches;
+      double sdpa_ms = 0, flash_ms = 0;
+      for (size_t m = 0; m < modes.size(); ++m) {
+        DeviceDecoderSettings ssa;
+        ssa.selection.mode = modes[m];
+        ssa.selection.k_max = o.k;
+        ssa.selection.version = o.version;
+        ssa.selection.record_scores = true;
+        ssa.selection.record_sets = 2;
+        ssa.selection.overlap_launches = o.overlap;
+        ssa.dense_layers = o.dense_layers;
+        DeviceDecoder selective(model, bench_shape(s, batch), ssa, caches);
+        if (caches.empty())
+          for (DeviceLayerCache& cache : selective.caches()) fill_cache(cache, s.hierarchy);
+        const double ssa_ms = run(selective, false), record_ms = run(selective, true);
+        if (m == 0) {
+          caches = selective.caches();
+          DeviceDecoderSettings flash;
+          flash.attention = DeviceAttentionKind::kFullFlash;
+          flash.selection.version = o.version;
+          flash.selection.keys_per_split = 1024;
+          DeviceDecoder dense_flash(model, bench_shape(s, batch), flash, caches);
+          flash_ms = run(dense_flash, false);
+          DeviceDecoderSettings sdpa = flash;
+          sdpa.attention = DeviceAttentionKind::kFullSdpa;
+          sdpa.sdpa_length = s.query + 1;
+          DeviceDecoder dense_sdpa(model, bench_shape(s, batch), sdpa, caches);
+          sdpa_ms = run(dense_sdpa, false);
+        }
+        fmt::print(
+            "{:>7} {:>3} {:>6} {:>12.3f} {:>12.3f} {:>12.3f} {:>12.3f} {:>8.2f}x {:>8.2f}x "
+            "{:>9.1f}%\n",
+            context, batch, o.modes[m], sdpa_ms, flash_ms, ssa_ms, record_ms, sdpa_ms / ssa_ms,
+            flash_ms / ssa_ms, 100 * (record_ms - ssa_ms) / ssa_ms);
+        std::fflush(stdout);
+      }
     }
   }
 }
@@ -686,6 +708,8 @@ void register_bench_kernels_commands(CLI::App& bench) {
   model->add_option("--contexts", m->contexts, "Raw-token contexts")->delimiter(',');
   model->add_option("--batches", m->batches, "Sequences decoded together")->delimiter(',');
   model->add_option("--k", m->k, "Budget k");
+  model->add_option("--modes", m->modes, "GQA modes of the SSA rows: head, group, independent")
+      ->delimiter(',');
   model->add_option("--dense-layers", m->dense_layers, "First layers without selection");
   model->add_option("--steps", m->steps, "Timed steps (median)");
   model->add_option("--version", m->version, "Kernel version: 1 plain, 2 tensor cores");
