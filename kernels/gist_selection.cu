@@ -661,6 +661,7 @@ __global__ void __launch_bounds__(kThreads, 2) select_level_kernel(SelectionPara
       }
     }
   }
+  record_phase(stamps, kSelRecorded);
   const int32_t k_slice =
       p.top_p > 0 ? kSliceSize
                   : min32(kSliceSize,
@@ -705,6 +706,8 @@ __global__ void __launch_bounds__(kThreads, 2) select_level_kernel(SelectionPara
     }
   }
 
+  if (stamps) __syncthreads();  // every warp's top k is written
+  record_phase(stamps, kSelSliceKeys);
   // The next launch may start its blocks now (they wait for this grid).
   allow_next_grid();
   // The last block of the group to finish merges.

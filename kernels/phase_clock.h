@@ -17,19 +17,22 @@ namespace ssa::kernels {
 
 // Selection slots of level l: l * kPhasesPerLevel + phase.
 enum SelectionPhase : int32_t {
-  kSelStart = 0,     // first: a block of the level starts
-  kSelScored = 1,    // last: a block has its slice's scores in shared memory
-  kSelSliceTop = 2,  // last: a block wrote its slice's top k (before the counter)
-  kSelTail = 3,      // last: a group's last block starts to merge
-  kSelMerged = 4,    // last: the units' choices are written
-  kSelUnion = 5,     // last: the first union of the tail is built
-  kSelEnd = 6,       // last: the next level's candidates / the visible lists are written
-  kPhasesPerLevel = 7,
+  kSelStart = 0,      // first: a block of the level starts
+  kSelScored = 1,     // last: a block has its slice's scores in shared memory
+  kSelRecorded = 2,   // last: a block wrote its scores for the recorder (when recording)
+  kSelSliceKeys = 3,  // last: a block's warps wrote their top k (before the fence)
+  kSelSliceTop = 4,   // last: a block wrote its slice's top k (after the fence, before the counter)
+  kSelTail = 5,       // last: a group's last block starts to merge
+  kSelMerged = 6,     // last: the units' choices are written
+  kSelUnion = 7,      // last: the first union of the tail is built
+  kSelEnd = 8,        // last: the next level's candidates / the visible lists are written
+  kPhasesPerLevel = 9,
 };
 // Attention slots.
 enum AttendPhase : int32_t {
   kAttStart = kMaxLevels * kPhasesPerLevel,  // first: a split starts
-  kAttSplitsDone,                            // last: a split wrote its partial
+  kAttComputed,                              // last: a split's partial is stored (before the fence)
+  kAttSplitsDone,                            // last: a split wrote its partial (after the fence)
   kAttCombine,                               // last: a unit's last block starts the combine
   kAttEnd,                                   // last: a unit's output is written
   kPhaseSlots,

@@ -393,6 +393,8 @@ __global__ void __launch_bounds__(kThreads) sparse_attention_kernel(AttendParams
   } else {
     attend_mma<D>(p, u);
   }
+  if (p.phase_clock) __syncthreads();  // every thread's partial is stored
+  record_phase(p.phase_clock, kAttComputed);
   __threadfence();
   __syncthreads();
   record_phase(p.phase_clock, kAttSplitsDone);

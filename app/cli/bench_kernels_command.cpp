@@ -53,11 +53,11 @@ struct KernelBenchOptions {
   std::vector<std::string> modes = {"head", "group"};
   int version = 2;
   int replays = 9;
-  int keys_per_split = 64;
-  bool overlap = false;  // programmatic dependent launches between a layer's kernels
-  bool tables = true;    // the split and overlap sweep, the H-SSA log N table
-  bool phases = false;   // after each SSA row, its per-phase device timestamps
-  bool radix = false;    // the selection's radix-walk top-k (as SSA_SELECT_TOPK=radix)
+  int keys_per_split = 0;  // 0: the engine's rule (auto_keys_per_split)
+  bool overlap = false;    // programmatic dependent launches between a layer's kernels
+  bool tables = true;      // the split and overlap sweep, the H-SSA log N table
+  bool phases = false;     // after each SSA row, its per-phase device timestamps
+  bool radix = false;      // the selection's radix-walk top-k (as SSA_SELECT_TOPK=radix)
   // The selection's top-k per SSA row, each row once per entry (old vs new in
   // one run): pivot (the default), rounds (SSA_SELECT_TOPK=rounds), radix.
   std::vector<std::string> top_ks = {"pivot"};
@@ -245,7 +245,9 @@ std::string phase_table(DeviceAttention& a, const Inputs& in, const at::Tensor& 
     const std::string lv = fmt::format("level {} ", l);
     rows.push_back({lv + "selection: first block starts", b + kSelStart});
     rows.push_back({lv + "scores in shared memory (last block)", b + kSelScored});
-    rows.push_back({lv + "slice top-k written (last block)", b + kSelSliceTop});
+    rows.push_back({lv + "scores recorded (last block)", b + kSelRecorded});
+    rows.push_back({lv + "slice top-k stored (last block)", b + kSelSliceKeys});
+    rows.push_back({lv + "slice top-k fenced (last block)", b + kSelSliceTop});
     rows.push_back({lv + "merge starts (last group)", b + kSelTail});
     rows.push_back({lv + "units' choices written", b + kSelMerged});
     rows.push_back({lv + (l > 0 ? "union of the chosen" : "first visible union"), b + kSelUnion});
@@ -253,7 +255,8 @@ std::string phase_table(DeviceAttention& a, const Inputs& in, const at::Tensor& 
         {lv + (l > 0 ? "next candidates written" : "visible lists written"), b + kSelEnd});
   }
   rows.push_back({"attention: first split starts", kAttStart});
-  rows.push_back({"attention: splits' partials written (last)", kAttSplitsDone});
+  rows.push_back({"attention: splits' partials stored (last)", kAttComputed});
+  rows.push_back({"attention: splits' partials fenced (last)", kAttSplitsDone});
   rows.push_back({"combine starts (last unit)", kAttCombine});
   rows.push_back({"combine done: output written", kAttEnd});
   std::string table = fmt::format(
@@ -687,7 +690,8 @@ void register_bench_kernels_commands(CLI::App& bench) {
   kernels->add_option("--modes", k->modes, "GQA modes: head, group, independent")->delimiter(',');
   kernels->add_option("--version", k->version, "Kernel version: 1 plain, 2 tensor cores");
   kernels->add_option("--replays", k->replays, "Graph replays (median)");
-  kernels->add_option("--keys-per-split", k->keys_per_split, "Attention keys per block");
+  kernels->add_option("--keys-per-split", k->keys_per_split,
+                      "Attention keys per block (0: the engine's rule for the batch)");
   kernels->add_flag("--overlap", k->overlap,
                     "Programmatic dependent launches between a layer's kernels");
   kernels->add_flag("--phases", k->phases,

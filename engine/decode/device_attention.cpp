@@ -32,6 +32,20 @@ T* ptr(const at::Tensor& t) {
   return t.defined() ? reinterpret_cast<T*>(t.data_ptr()) : nullptr;
 }
 
+// The GPU's multiprocessors: what auto_keys_per_split fills (the emulator
+// and CPU tensors: the H200's 132; it changes how keys split, not results).
+int multiprocessors(c10::Device device) {
+#if defined(SSA_CUDA_EMULATION)
+  (void)device;
+  return 132;
+#else
+  if (!device.is_cuda()) return 132;
+  int n = 0;
+  CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device.index()));
+  return n;
+#endif
+}
+
 void upload(void* dst, const void* src, size_t bytes, cudaStream_t stream) {
   if (bytes > 0) CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream));
 }
@@ -79,6 +93,8 @@ DeviceAttention::DeviceAttention(DeviceDecodeShape shape, DeviceSelectionSetting
   plan_ = plan_workspace(shape_.group_sizes, shape_.gist_capacity, shape_.kv_capacity,
                          shape_.max_chunk, mode, static_cast<int32_t>(G), top_p, settings_.k_max,
                          settings_.keys_per_split);
+  if (settings_.keys_per_split <= 0)
+    plan_.keys_per_split = auto_keys_per_split(plan_, B * Hkv * A, multiprocessors(device_));
   candidate_capacity_ = plan_.candidate_capacity;
   chosen_capacity_ = plan_.chosen_capacity;
   slices_ = plan_.slices;

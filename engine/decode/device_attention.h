@@ -50,7 +50,7 @@ struct DeviceSelectionSettings {
   int layers = 1;               // layers whose choices are kept
   bool record_scores = false;   // keep every candidate's score too
   int record_sets = 1;          // 2: steps alternate buffers, so a copy overlaps the next step
-  int keys_per_split = 64;      // attention keys per block (tuning)
+  int keys_per_split = 0;       // attention keys per block; 0: auto_keys_per_split (device_plan.h)
   bool merge_in_shared = true;  // merge slices through shared memory when they fit
   // Programmatic dependent launches between the layer's kernels (each starts
   // while the one before merges): kernels/launch.h.

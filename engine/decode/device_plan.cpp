@@ -183,6 +183,16 @@ int32_t WorkspacePlan::attention_splits(int32_t source) const {
       std::clamp<int64_t>((keys + per - 1) / per, 1, kernels::kMaxAttendSplits));
 }
 
+int auto_keys_per_split(const WorkspacePlan& plan, int64_t attention_units, int multiprocessors) {
+  WorkspacePlan trial = plan;
+  for (int per : {256, 128}) {
+    trial.keys_per_split = per;
+    if (attention_units * trial.attention_splits(kernels::kSelectedKeys) >= multiprocessors)
+      return per;
+  }
+  return 64;
+}
+
 GroupCandidates group_candidates(const GistHierarchy& hierarchy, int level,
                                  const std::vector<std::vector<int64_t>>& chosen_above) {
   const size_t units = chosen_above.size();

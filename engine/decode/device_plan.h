@@ -73,6 +73,13 @@ struct WorkspacePlan {
   // Blocks per attention unit for a key source (kernels::KeySource).
   int32_t attention_splits(int32_t source) const;
 };
+// Attention keys per split when the settings leave it open (0): the largest
+// of 256, 128, 64 whose splits still give every one of `multiprocessors` a
+// block for the selected keys of `attention_units` units (batch x KV heads x
+// units per group); 64 when none does. Measured on the H200 (128K, k 16):
+// batch 1 is latency-bound and fastest at 64 (37 us, 43 at 256); batch 8 head
+// mode, 30 splits of 64 for each of 32 units, is fastest at 256 (81 us, 92 at 64).
+int auto_keys_per_split(const WorkspacePlan& plan, int64_t attention_units, int multiprocessors);
 // mode: kernels::GqaUnits. group_sizes: c1, c2, ... (one fewer than levels).
 WorkspacePlan plan_workspace(const std::vector<int64_t>& group_sizes,
                              const std::vector<int64_t>& gist_capacity, int64_t kv_capacity,

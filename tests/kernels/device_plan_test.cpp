@@ -364,6 +364,26 @@ TEST(SplitRange, CoversEveryKeyOnceInWholeTiles) {
   }
 }
 
+// The Qwen2-7B layer at 128K, chunk16, k 16: one level of 8192 gists.
+WorkspacePlan qwen_plan_128k(int32_t units) {
+  return plan_workspace({}, {8192}, 139264, 16, units, 7, false, 16, 64);
+}
+
+TEST(AutoKeysPerSplit, FillsTheMultiprocessorsWithTheLargestSplits) {
+  const WorkspacePlan head = qwen_plan_128k(kernels::kHeadUnits),
+                      group = qwen_plan_128k(kernels::kGroupUnits);
+  ASSERT_EQ(head.visible_capacity, 7 * 16 * 16);  // the union of 7 heads' 16 chunks
+  ASSERT_EQ(group.visible_capacity, 16 * 16);
+  // 4 KV heads, one attention unit each, per sequence.
+  EXPECT_EQ(auto_keys_per_split(head, 4, 132), 64);         // B 1: 4 x 15 splits of 128 < 132
+  EXPECT_EQ(auto_keys_per_split(head, 8 * 4, 132), 256);    // B 8: 32 x 8 splits of 256
+  EXPECT_EQ(auto_keys_per_split(group, 8 * 4, 132), 64);    // B 8: 32 x 3 of 128 < 132
+  EXPECT_EQ(auto_keys_per_split(group, 16 * 4, 132), 128);  // B 16: 64 x 3 of 128
+  EXPECT_EQ(auto_keys_per_split(group, 32 * 4, 132), 256);  // B 32: 128 x 2 of 256
+  EXPECT_EQ(auto_keys_per_split(head, 2 * 4, 132), 64);     // B 2: 8 x 15 of 128 = 120 < 132
+  EXPECT_EQ(auto_keys_per_split(head, 2 * 4, 114), 128);    // an H100 PCIe's 114 are filled
+}
+
 TEST(DeviceChoices, ReproduceSelectChunks) {
   std::mt19937 rng(8);
   for (int trial = 0; trial < 300; ++trial) {
