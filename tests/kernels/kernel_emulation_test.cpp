@@ -25,6 +25,7 @@
 #include "kernels/phase_clock.h"
 #include "tests/kernels/device_layer_check.h"
 #include "tests/kernels/emulated_top_k.h"
+#include "tests/kernels/step_ops_check.h"
 
 namespace ssa {
 namespace {
@@ -350,6 +351,12 @@ TEST(EmulatedKernels, AppendWritesTheCacheAndTheGistKey) {
   int64_t written = 0;
   for (uint16_t x : keys) written += x != 0;
   EXPECT_EQ(written, B * Hkv * D);  // nothing else
+}
+
+// RMSNorm (plain and after the residual add), RoPE into q, k, v, and
+// silu(gate) * up against decoder.cpp's op chains.
+TEST(EmulatedKernels, DecoderStepOpsMatchTheCpuReference) {
+  testing::check_step_ops(at::kCPU);
 }
 
 }  // namespace
