@@ -64,28 +64,41 @@ __global__ void __launch_bounds__(kNormThreads) rms_norm_kernel(RmsNormParams p)
 __global__ void rope_kernel(RopeParams p) {
   const int head = blockIdx.x, b = blockIdx.y, D = p.head_dim, half = D / 2;
   const uint16_t* in = p.qkv + b * p.row_stride + static_cast<int64_t>(head) * D;
-  uint16_t* out;
-  bool rotate = true;
-  if (head < p.heads) {
+  const bool is_q = head < p.heads, is_k = !is_q && head < p.heads + p.kv_heads;
+  const bool rotate = is_q || is_k;  // v is copied
+  uint16_t *out, *gist = nullptr;    // gist: a second copy of k, for a gist query
+  if (is_q) {
     out = p.q + (static_cast<int64_t>(b) * p.heads + head) * D;
-  } else if (head < p.heads + p.kv_heads) {
-    out = p.k + (static_cast<int64_t>(b) * p.kv_heads + head - p.heads) * D;
   } else {
-    out = p.v + (static_cast<int64_t>(b) * p.kv_heads + head - p.heads - p.kv_heads) * D;
-    rotate = false;
+    const int g = head - p.heads - (is_k ? 0 : p.kv_heads);
+    const int64_t bg = static_cast<int64_t>(b) * p.kv_heads + g;
+    if (p.cache.steps == nullptr) {
+      out = (is_k ? p.k : p.v) + bg * D;
+    } else {  // as kv_append_kernel
+      const SequenceStep& step = p.cache.steps[b];
+      out = (is_k ? p.cache.keys : p.cache.values) + (bg * p.cache.capacity + step.query) * D;
+      if (is_k && step.append_level >= 0) {
+        const int l = step.append_level;
+        gist = p.cache.gist_keys[l] + (bg * p.cache.gist_capacity[l] + step.append_index) * D;
+      }
+    }
   }
   const uint16_t *cos = p.cos + static_cast<int64_t>(b) * D, *sin = p.sin + b * D;
   for (int j = threadIdx.x; j < half; j += blockDim.x) {
-    if (!rotate) {
-      out[j] = in[j];
-      out[j + half] = in[j + half];
-      continue;
+    uint16_t lo = in[j], hi = in[j + half];
+    if (rotate) {
+      const float x1 = bf16_to_float(lo), x2 = bf16_to_float(hi);
+      // x * cos + rotate_half(x) * sin, rotate_half(x) = [-x2, x1]; every op rounded.
+      lo = to_bf16(rounded(x1 * bf16_to_float(cos[j])) + rounded(-x2 * bf16_to_float(sin[j])));
+      hi = to_bf16(rounded(x2 * bf16_to_float(cos[j + half])) +
+                   rounded(x1 * bf16_to_float(sin[j + half])));
     }
-    const float x1 = bf16_to_float(in[j]), x2 = bf16_to_float(in[j + half]);
-    // x * cos + rotate_half(x) * sin, rotate_half(x) = [-x2, x1]; every op rounded.
-    out[j] = to_bf16(rounded(x1 * bf16_to_float(cos[j])) + rounded(-x2 * bf16_to_float(sin[j])));
-    out[j + half] = to_bf16(rounded(x2 * bf16_to_float(cos[j + half])) +
-                            rounded(x1 * bf16_to_float(sin[j + half])));
+    out[j] = lo;
+    out[j + half] = hi;
+    if (gist != nullptr) {
+      gist[j] = lo;
+      gist[j + half] = hi;
+    }
   }
 }
 
@@ -113,6 +126,8 @@ void launch_rope(const RopeParams& p, cudaStream_t stream) {
     throw std::invalid_argument("rope: head_dim must be even");
   if (p.row_stride < static_cast<int64_t>(p.heads + 2 * p.kv_heads) * p.head_dim)
     throw std::invalid_argument("rope: the projection row is shorter than q, k and v");
+  if (p.cache.steps == nullptr ? p.k == nullptr || p.v == nullptr : p.cache.keys == nullptr)
+    throw std::invalid_argument("rope: k and v need somewhere to go");
   const int threads = p.head_dim / 2 < 32 ? 32 : (p.head_dim / 2 > 256 ? 256 : p.head_dim / 2);
   SSA_LAUNCH(rope_kernel, dim3(p.heads + 2 * p.kv_heads, p.batch), dim3(threads), 0, stream, p);
   CUDA_CHECK(cudaGetLastError());

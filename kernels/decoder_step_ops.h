@@ -16,6 +16,8 @@
 
 #include <cstdint>
 
+#include "kernels/kv_append.h"
+
 namespace ssa::kernels {
 
 // out = bf16(weight * bf16(x * rsqrt(mean(x^2) + eps))) per row, with x the
@@ -34,7 +36,9 @@ void launch_rms_norm(const RmsNormParams& params, cudaStream_t stream);
 
 // Rotate-half RoPE of one step's fused projection row [q heads | k heads |
 // v heads] per sequence: q and k rotated as q * cos + rotate_half(q) * sin in
-// bf16 (each product and the sum rounded), v copied; each written contiguous.
+// bf16 (each product and the sum rounded), v copied; each written contiguous,
+// or, with cache.steps set, k and v written where launch_kv_append writes
+// them (the step's position, and the gist keys), in place of that kernel.
 struct RopeParams {
   int32_t batch = 0, heads = 0, kv_heads = 0, head_dim = 0;
   const uint16_t* qkv = nullptr;  // [batch][row_stride], (heads + 2 kv_heads) * head_dim used
@@ -44,6 +48,7 @@ struct RopeParams {
   uint16_t* q = nullptr;  // [batch][heads][head_dim]
   uint16_t* k = nullptr;  // [batch][kv_heads][head_dim]
   uint16_t* v = nullptr;
+  AppendParams cache;  // its k_new and v_new unused
 };
 void launch_rope(const RopeParams& params, cudaStream_t stream);
 

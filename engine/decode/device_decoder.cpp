@@ -197,9 +197,10 @@ at::Tensor DeviceDecoder::attention_fused(int layer, const at::Tensor& x, const 
   const int64_t B = x.size(0), H = c.num_attention_heads, D = c.head_dim;
   const LayerWeights& w = layers_[layer];
   const cudaStream_t s = stream_.stream();
+  // RoPE writes k and v into the cache itself: no append kernel.
+  const kernels::AppendParams cache = attention_->append_params(caches_[layer]);
   const RotatedQkv r =
-      fused_rope(linear(x, w.qkv, w.qkv_bias), cos, sin, H, c.num_key_value_heads, D, s);
-  attention_->append(r.k, r.v, caches_[layer], s);
+      fused_rope(linear(x, w.qkv, w.qkv_bias), cos, sin, H, c.num_key_value_heads, D, s, &cache);
   const at::Tensor o = attend(layer, r.q, x.scalar_type(), set, scores);  // [B, H, 1, D]
   return linear(o.reshape({B, H * D}), w.o, w.o_bias);
 }

@@ -59,7 +59,8 @@ at::Tensor fused_add_rms_norm(at::Tensor& residual, const at::Tensor& delta,
 }
 
 RotatedQkv fused_rope(const at::Tensor& qkv, const at::Tensor& cos, const at::Tensor& sin,
-                      int64_t heads, int64_t kv_heads, int64_t head_dim, cudaStream_t stream) {
+                      int64_t heads, int64_t kv_heads, int64_t head_dim, cudaStream_t stream,
+                      const kernels::AppendParams* cache) {
   TORCH_CHECK(qkv.dim() == 2 && qkv.scalar_type() == at::kBFloat16 && qkv.stride(1) == 1 &&
                   qkv.size(1) == (heads + 2 * kv_heads) * head_dim,
               "fused decode ops: qkv must be bf16 [B, (H + 2 Hkv) D] with unit inner stride");
@@ -70,9 +71,17 @@ RotatedQkv fused_rope(const at::Tensor& qkv, const at::Tensor& cos, const at::Te
               "fused decode ops: cos and sin must be [B, D]");
   RotatedQkv r;
   r.q = at::empty({B, heads, head_dim}, qkv.options());
-  r.k = at::empty({B, kv_heads, head_dim}, qkv.options());
-  r.v = at::empty({B, kv_heads, head_dim}, qkv.options());
   kernels::RopeParams p;
+  if (cache != nullptr) {
+    TORCH_CHECK(cache->batch == B && cache->kv_heads == kv_heads && cache->head_dim == head_dim,
+                "fused decode ops: the cache's shape");
+    p.cache = *cache;
+  } else {
+    r.k = at::empty({B, kv_heads, head_dim}, qkv.options());
+    r.v = at::empty({B, kv_heads, head_dim}, qkv.options());
+    p.k = out(r.k);
+    p.v = out(r.v);
+  }
   p.batch = static_cast<int32_t>(B);
   p.heads = static_cast<int32_t>(heads);
   p.kv_heads = static_cast<int32_t>(kv_heads);
@@ -82,8 +91,6 @@ RotatedQkv fused_rope(const at::Tensor& qkv, const at::Tensor& cos, const at::Te
   p.cos = in(cos);
   p.sin = in(sin);
   p.q = out(r.q);
-  p.k = out(r.k);
-  p.v = out(r.v);
   kernels::launch_rope(p, stream);
   return r;
 }

@@ -16,6 +16,8 @@
 
 #include <cstdint>
 
+#include "kernels/kv_append.h"
+
 namespace ssa {
 
 // rms_norm(x, weight, eps) over the last dimension of a contiguous x.
@@ -29,12 +31,15 @@ at::Tensor fused_add_rms_norm(at::Tensor& residual, const at::Tensor& delta,
 
 // The rotated q [B, H, D] and k [B, Hkv, D] and the copied v [B, Hkv, D], all
 // contiguous, from the fused projection qkv [B, (H + 2 Hkv) D] (rows may be
-// strided) and the step's bf16 tables cos, sin [B, D].
+// strided) and the step's bf16 tables cos, sin [B, D]. With `cache`
+// (DeviceAttention::append_params), k and v go straight into the layer's
+// cache as DeviceAttention::append puts them, and only q is returned.
 struct RotatedQkv {
   at::Tensor q, k, v;
 };
 RotatedQkv fused_rope(const at::Tensor& qkv, const at::Tensor& cos, const at::Tensor& sin,
-                      int64_t heads, int64_t kv_heads, int64_t head_dim, cudaStream_t stream);
+                      int64_t heads, int64_t kv_heads, int64_t head_dim, cudaStream_t stream,
+                      const kernels::AppendParams* cache = nullptr);
 
 // silu(gate) * up, both contiguous and of one shape.
 at::Tensor fused_silu_mul(const at::Tensor& gate, const at::Tensor& up, cudaStream_t stream);

@@ -12,7 +12,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "engine/decode/device_step_ops.h"
 #include "engine/model/rope.h"
@@ -106,6 +108,56 @@ inline void check_step_ops(c10::Device device) {
     EXPECT_TRUE(at::equal(got.q.cpu(), rotated(q))) << what << ": q";
     EXPECT_TRUE(at::equal(got.k.cpu(), rotated(k))) << what << ": k";
     EXPECT_TRUE(at::equal(got.v.cpu(), v)) << what << ": v";
+    // k and v straight into a cache, where DeviceAttention::append puts
+    // them: the step's position, and a gist query's key in its level.
+    const int64_t capacity = 9, gists[2] = {4, 3};
+    std::vector<kernels::SequenceStep> steps(B);
+    const int32_t query[3] = {2, 8, 0}, level[3] = {-1, 0, 1}, index[3] = {0, 3, 2};
+    for (int64_t b = 0; b < B; ++b) {
+      steps[b].query = query[b];
+      steps[b].append_level = level[b];
+      steps[b].append_index = index[b];
+    }
+    at::Tensor step_bytes = at::empty({B * static_cast<int64_t>(sizeof(kernels::SequenceStep))},
+                                      at::TensorOptions(at::kByte));
+    std::memcpy(step_bytes.data_ptr(), steps.data(), step_bytes.numel());
+    step_bytes = step_bytes.to(device);
+    const auto bf16 = at::TensorOptions(at::kBFloat16).device(device);
+    const at::Tensor keys = at::zeros({B, s.kv_heads, capacity, D}, bf16),
+                     values = at::zeros_like(keys);
+    const at::Tensor gist_keys[2] = {at::zeros({B, s.kv_heads, gists[0], D}, bf16),
+                                     at::zeros({B, s.kv_heads, gists[1], D}, bf16)};
+    kernels::AppendParams cache;
+    cache.batch = static_cast<int32_t>(B);
+    cache.kv_heads = static_cast<int32_t>(s.kv_heads);
+    cache.head_dim = static_cast<int32_t>(D);
+    cache.steps = reinterpret_cast<const kernels::SequenceStep*>(step_bytes.data_ptr());
+    cache.keys = reinterpret_cast<uint16_t*>(keys.data_ptr());
+    cache.values = reinterpret_cast<uint16_t*>(values.data_ptr());
+    cache.capacity = capacity;
+    for (int l = 0; l < 2; ++l) {
+      cache.gist_keys[l] = reinterpret_cast<uint16_t*>(gist_keys[l].data_ptr());
+      cache.gist_capacity[l] = static_cast<int32_t>(gists[l]);
+    }
+    const RotatedQkv into_cache =
+        fused_rope(device_rows.narrow(1, 0, width), cos.to(device), sin.to(device), s.heads,
+                   s.kv_heads, D, stream, &cache);
+    EXPECT_TRUE(at::equal(into_cache.q.cpu(), rotated(q))) << what << ": q beside the cache";
+    EXPECT_FALSE(into_cache.k.defined() || into_cache.v.defined()) << what;
+    at::Tensor want_keys = at::zeros({B, s.kv_heads, capacity, D}, at::kBFloat16),
+               want_values = at::zeros_like(want_keys);
+    at::Tensor want_gists[2] = {at::zeros({B, s.kv_heads, gists[0], D}, at::kBFloat16),
+                                at::zeros({B, s.kv_heads, gists[1], D}, at::kBFloat16)};
+    const at::Tensor k_rotated = rotated(k);
+    for (int64_t b = 0; b < B; ++b) {
+      want_keys[b].select(1, query[b]).copy_(k_rotated[b]);
+      want_values[b].select(1, query[b]).copy_(v[b]);
+      if (level[b] >= 0) want_gists[level[b]][b].select(1, index[b]).copy_(k_rotated[b]);
+    }
+    EXPECT_TRUE(at::equal(keys.cpu(), want_keys)) << what << ": the cache's keys";
+    EXPECT_TRUE(at::equal(values.cpu(), want_values)) << what << ": the cache's values";
+    for (int l = 0; l < 2; ++l)
+      EXPECT_TRUE(at::equal(gist_keys[l].cpu(), want_gists[l])) << what << ": gist level " << l;
   }
   // silu(gate) * up over two rows of the Qwen2-7B MLP width and an odd length.
   for (const int64_t n : {int64_t{2 * 18944}, int64_t{1001}}) {
