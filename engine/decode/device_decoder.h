@@ -7,6 +7,8 @@
 // The forward mirrors DecoderModel::forward_with (engine/model/decoder.cpp)
 // op for op, with the RoPE table and the inputs already on the device so that
 // it can be captured; tests/kernels compare its logits with forward_with's.
+// On bf16 models (fused_ops) the same rounding runs through a few fused
+// kernels (device_step_ops.h) and one q/k/v GEMM instead of LibTorch's chains.
 // Built only with CUDA (SSA_WITH_CUDA).
 #pragma once
 

@@ -2,7 +2,8 @@
 // cuda_emulation.h), driven by DeviceAttention on CPU tensors, against the
 // CPU reference, on small random cases: every
 // GQA mode, budgets and top-p, H-SSA descent, generation gists, batches,
-// both kernel versions, the three key sources, the KV append. Workspaces are
+// both kernel versions, the three key sources, the KV append, the decode
+// step's fused ops (RMSNorm, RoPE, silu * up; step_ops_check.h). Workspaces are
 // poisoned (-1, NaN) before each run. Runs everywhere (no GPU, no nvcc);
 // slow, since every thread is a fiber, so the cases stay small.
 #include <ATen/ATen.h>
