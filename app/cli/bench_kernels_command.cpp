@@ -71,6 +71,7 @@ struct ModelBenchOptions {
   int steps = 10;
   int version = 2;
   bool overlap = false;
+  bool compare_ops = false;  // each row with the fused step ops and with the op chains
   std::vector<std::string> modes = {"head"};
 };
 
@@ -612,8 +613,11 @@ void run_bench_decode_model(const ModelBenchOptions& o) {
       weight_bytes / 1e9, o.k, o.dense_layers, bandwidth / 1e9);
   fmt::print("weights alone take {:.2f} ms per step at that bandwidth\n",
              weight_bytes / bandwidth * 1e3);
-  fmt::print("{:>7} {:>3} {:>6} {:>12} {:>12} {:>12} {:>12} {:>9} {:>9} {:>10}\n", "context", "B",
-             "mode", "SDPA ms", "flash ms", "SSA ms", "SSA+rec ms", "xSDPA", "xflash", "rec cost");
+  fmt::print("{:>7} {:>3} {:>6} {:>5} {:>12} {:>12} {:>12} {:>12} {:>9} {:>9} {:>10}\n", "context",
+             "B", "mode", "ops", "SDPA ms", "flash ms", "SSA ms", "SSA+rec ms", "xSDPA", "xflash",
+             "rec cost");
+  // --compare-ops: every row twice, with the fused step ops, then LibTorch's chains.
+  const size_t variants = o.compare_ops ? 2 : 1;
   for (int64_t context : o.contexts) {
     const BenchStream s = bench_stream("chunk16", context);
     for (int64_t batch : o.batches) {
@@ -631,11 +635,13 @@ void run_bench_decode_model(const ModelBenchOptions& o) {
                      std::vector<int64_t>(batch, s.layout.position_id(s.query)));
         return time_steps(d, o.steps, record);
       };
-      // The dense baselines once per (context, batch), over the caches the
-      // first mode's decoder filled; every mode's row divides by them.
+      // The dense baselines once per (context, batch, ops), over the caches
+      // the first mode's decoder filled; every mode's row divides by them.
       std::vector<DeviceLayerCache> caches;
       double sdpa_ms = 0, flash_ms = 0;
-      for (size_t m = 0; m < modes.size(); ++m) {
+      for (size_t row = 0; row < modes.size() * variants; ++row) {
+        const size_t m = row % modes.size();
+        const bool fused = row < modes.size();
         DeviceDecoderSettings ssa;
         ssa.selection.mode = modes[m];
         ssa.selection.k_max = o.k;
@@ -644,6 +650,7 @@ void run_bench_decode_model(const ModelBenchOptions& o) {
         ssa.selection.record_sets = 2;
         ssa.selection.overlap_launches = o.overlap;
         ssa.dense_layers = o.dense_layers;
+        ssa.fused_ops = fused;
         DeviceDecoder selective(model, bench_shape(s, batch), ssa, caches);
         if (caches.empty())
           for (DeviceLayerCache& cache : selective.caches()) fill_cache(cache, s.hierarchy);
@@ -654,6 +661,7 @@ void run_bench_decode_model(const ModelBenchOptions& o) {
           flash.attention = DeviceAttentionKind::kFullFlash;
           flash.selection.version = o.version;
           flash.selection.keys_per_split = 1024;
+          flash.fused_ops = fused;
           DeviceDecoder dense_flash(model, bench_shape(s, batch), flash, caches);
           flash_ms = run(dense_flash, false);
           DeviceDecoderSettings sdpa = flash;
@@ -663,10 +671,10 @@ void run_bench_decode_model(const ModelBenchOptions& o) {
           sdpa_ms = run(dense_sdpa, false);
         }
         fmt::print(
-            "{:>7} {:>3} {:>6} {:>12.3f} {:>12.3f} {:>12.3f} {:>12.3f} {:>8.2f}x {:>8.2f}x "
+            "{:>7} {:>3} {:>6} {:>5} {:>12.3f} {:>12.3f} {:>12.3f} {:>12.3f} {:>8.2f}x {:>8.2f}x "
             "{:>9.1f}%\n",
-            context, batch, o.modes[m], sdpa_ms, flash_ms, ssa_ms, record_ms, sdpa_ms / ssa_ms,
-            flash_ms / ssa_ms, 100 * (record_ms - ssa_ms) / ssa_ms);
+            context, batch, o.modes[m], fused ? "fused" : "chain", sdpa_ms, flash_ms, ssa_ms,
+            record_ms, sdpa_ms / ssa_ms, flash_ms / ssa_ms, 100 * (record_ms - ssa_ms) / ssa_ms);
         std::fflush(stdout);
       }
     }
@@ -719,6 +727,8 @@ void register_bench_kernels_commands(CLI::App& bench) {
   model->add_option("--version", m->version, "Kernel version: 1 plain, 2 tensor cores");
   model->add_flag("--overlap", m->overlap,
                   "Programmatic dependent launches between a layer's kernels");
+  model->add_flag("--compare-ops", m->compare_ops,
+                  "Every row also with LibTorch's op chains in place of the fused step kernels");
 #if defined(SSA_WITH_CUDA)
   kernels->callback([k] { run_bench_kernels(*k); });
   model->callback([m] { run_bench_decode_model(*m); });

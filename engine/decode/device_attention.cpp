@@ -354,13 +354,18 @@ void DeviceAttention::append(const at::Tensor& k, const at::Tensor& v,
   TORCH_CHECK(k.is_contiguous() && v.is_contiguous() && k.scalar_type() == at::kBFloat16 &&
                   v.scalar_type() == at::kBFloat16,
               "GPU decode: k and v must be bf16 contiguous");
+  kernels::AppendParams p = append_params(cache);
+  p.k_new = ptr<uint16_t>(k);
+  p.v_new = ptr<uint16_t>(v);
+  kernels::launch_kv_append(p, stream);
+}
+
+kernels::AppendParams DeviceAttention::append_params(const DeviceLayerCache& cache) const {
   kernels::AppendParams p;
   p.batch = static_cast<int32_t>(shape_.batch);
   p.kv_heads = static_cast<int32_t>(shape_.kv_heads);
   p.head_dim = static_cast<int32_t>(shape_.head_dim);
   p.steps = ptr<kernels::SequenceStep>(steps_);
-  p.k_new = ptr<uint16_t>(k);
-  p.v_new = ptr<uint16_t>(v);
   p.keys = ptr<uint16_t>(cache.keys);
   p.values = ptr<uint16_t>(cache.values);
   p.capacity = shape_.kv_capacity;
@@ -368,7 +373,7 @@ void DeviceAttention::append(const at::Tensor& k, const at::Tensor& v,
     p.gist_keys[level] = ptr<uint16_t>(cache.gist_keys[level]);
     p.gist_capacity[level] = static_cast<int32_t>(cache.gist_keys[level].size(2));
   }
-  kernels::launch_kv_append(p, stream);
+  return p;
 }
 
 std::vector<std::vector<LevelChoice>> DeviceAttention::choices(int set, int layer, int64_t b,

@@ -27,6 +27,7 @@
 #include "engine/decode/selective_attention.h"
 #include "kernels/decode_types.h"
 #include "kernels/gist_selection.h"
+#include "kernels/kv_append.h"
 #include "kernels/sparse_attention.h"
 
 namespace ssa {
@@ -105,6 +106,9 @@ class DeviceAttention {
   // k, v [B, Hkv, D] bf16 contiguous: the step's position (and gist key).
   void append(const at::Tensor& k, const at::Tensor& v, const DeviceLayerCache& cache,
               cudaStream_t stream);
+  // What append passes its kernel but k and v: for a kernel that writes the
+  // step's keys and values itself (DeviceDecoder's fused RoPE).
+  kernels::AppendParams append_params(const DeviceLayerCache& cache) const;
 
   // Results of the last attend of `layer` into `set` (device tensors, views
   // of one flat buffer per set: read after a sync, or copy the whole buffer).

@@ -126,6 +126,7 @@ DeviceDecodeSession::DeviceDecodeSession(const DecoderModel& model, GistLayout l
   // As DecodeSession: full attention reads every key at every layer.
   d.dense_layers = settings.baseline == Baseline::kFull ? 0 : settings.dense_layers;
   d.use_graph = options.use_graph;
+  d.fused_ops = options.fused_ops;
   decoder_ = std::make_unique<DeviceDecoder>(model, shape, d);
 }
 

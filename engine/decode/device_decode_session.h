@@ -25,6 +25,7 @@ struct DeviceDecodeOptions {
   // The budget mode and dense layers come from DecodeSettings, as on the CPU.
   int version = 2;                 // kernel version (1 plain, 2 tensor cores)
   bool use_graph = true;           // replay the step as a CUDA graph
+  bool fused_ops = true;           // DeviceDecoderSettings::fused_ops
   bool overlap_launches = false;   // programmatic dependent launches (kernels/launch.h)
   int64_t extra_positions = 8192;  // KV cache room past the prompt
 };

@@ -6,9 +6,11 @@
 #include <c10/cuda/CUDAGuard.h>
 
 #include <cmath>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 
+#include "engine/decode/device_step_ops.h"
 #include "kernels/cuda_check.h"
 
 namespace ssa {
@@ -32,6 +34,18 @@ at::Tensor rotate(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& 
 
 at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
   return at::linear(x, w, b.defined() ? c10::optional<at::Tensor>(b) : c10::nullopt);
+}
+
+// The fused kernels take bf16 only; another dtype keeps the op-for-op path.
+template <typename Layers>
+bool all_bf16(const Layers& layers, std::initializer_list<at::Tensor> rest) {
+  for (const at::Tensor& t : rest)
+    if (t.scalar_type() != at::kBFloat16) return false;
+  for (const auto& lw : layers)
+    for (const at::Tensor* t :
+         {&lw.input_norm, &lw.post_norm, &lw.q, &lw.k, &lw.v, &lw.o, &lw.gate, &lw.up, &lw.down})
+      if (t->scalar_type() != at::kBFloat16) return false;
+  return true;
 }
 
 }  // namespace
@@ -88,6 +102,17 @@ DeviceDecoder::DeviceDecoder(const DecoderModel& model, DeviceDecodeShape shape,
   embed_ = get("model.embed_tokens.weight");
   final_norm_ = get("model.norm.weight");
   head_ = get(c.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight");
+  fused_ = settings_.fused_ops && all_bf16(layers_, {embed_, final_norm_, head_});
+  if (fused_) {
+    // One GEMM for q, k and v: their weights (and biases) concatenated once.
+    // A copy beside the model's own: on the Qwen2-7B shape 28 x 33 MB, about
+    // 0.9 GB more per decoder. gate and up stay two GEMMs (a copy of them
+    // would cost 7.6 GB).
+    for (LayerWeights& lw : layers_) {
+      lw.qkv = at::cat({lw.q, lw.k, lw.v}, 0);
+      if (lw.q_bias.defined()) lw.qkv_bias = at::cat({lw.q_bias, lw.k_bias, lw.v_bias}, 0);
+    }
+  }
   const int64_t B = attention_->shape().batch, D = c.head_dim;
   const auto longs = at::TensorOptions(at::kLong).device(model.device());
   tokens_ = at::zeros({B, 1}, longs);
@@ -141,21 +166,66 @@ at::Tensor DeviceDecoder::attention_block(int layer, const at::Tensor& x, const 
   DeviceLayerCache& cache = caches_[layer];
   const cudaStream_t s = stream_.stream();
   attention_->append(k.to(at::kBFloat16).contiguous(), v.to(at::kBFloat16).contiguous(), cache, s);
-  at::Tensor o;
-  if (settings_.attention == DeviceAttentionKind::kFullSdpa && layer >= settings_.dense_layers) {
-    const int64_t n = settings_.sdpa_length;
-    o = at::scaled_dot_product_attention(q.to(at::kBFloat16), cache.keys.narrow(2, 0, n),
-                                         cache.values.narrow(2, 0, n), {}, 0.0, false,
-                                         1.0 / std::sqrt(static_cast<double>(D)),
-                                         /*enable_gqa=*/true)
-            .to(x.scalar_type());
-  } else {
-    attention_->attend(layer, q.to(at::kBFloat16).contiguous(), cache, layer_source(layer), out_, s,
-                       set, scores && layer_selects(layer));
-    o = out_.to(x.scalar_type()).view({B, H, 1, D});
-  }
+  at::Tensor o = attend(layer, q, x.scalar_type(), set, scores);
   o = o.transpose(1, 2).reshape({B, 1, H * D});
   return linear(o, w.o, w.o_bias);
+}
+
+at::Tensor DeviceDecoder::attend(int layer, const at::Tensor& q, at::ScalarType dtype, int set,
+                                 bool scores) {
+  const ModelConfig& c = model_.config();
+  const int64_t B = q.size(0), H = c.num_attention_heads, D = c.head_dim;
+  const DeviceLayerCache& cache = caches_[layer];
+  if (settings_.attention == DeviceAttentionKind::kFullSdpa && layer >= settings_.dense_layers) {
+    const int64_t n = settings_.sdpa_length;
+    return at::scaled_dot_product_attention(
+               q.to(at::kBFloat16).view({B, H, 1, D}), cache.keys.narrow(2, 0, n),
+               cache.values.narrow(2, 0, n), {}, 0.0, false,
+               1.0 / std::sqrt(static_cast<double>(D)), /*enable_gqa=*/true)
+        .to(dtype);
+  }
+  attention_->attend(layer, q.to(at::kBFloat16).contiguous(), cache, layer_source(layer), out_,
+                     stream_.stream(), set, scores && layer_selects(layer));
+  // DeviceAttention writes fp32: one cast for the o projection.
+  return out_.to(dtype).view({B, H, 1, D});
+}
+
+// The fused path: x [B, hidden] normed; returns the block's output [B, hidden].
+at::Tensor DeviceDecoder::attention_fused(int layer, const at::Tensor& x, const at::Tensor& cos,
+                                          const at::Tensor& sin, int set, bool scores) {
+  const ModelConfig& c = model_.config();
+  const int64_t B = x.size(0), H = c.num_attention_heads, D = c.head_dim;
+  const LayerWeights& w = layers_[layer];
+  const cudaStream_t s = stream_.stream();
+  // RoPE writes k and v into the cache itself: no append kernel.
+  const kernels::AppendParams cache = attention_->append_params(caches_[layer]);
+  const RotatedQkv r =
+      fused_rope(linear(x, w.qkv, w.qkv_bias), cos, sin, H, c.num_key_value_heads, D, s, &cache);
+  const at::Tensor o = attend(layer, r.q, x.scalar_type(), set, scores);  // [B, H, 1, D]
+  return linear(o.reshape({B, H * D}), w.o, w.o_bias);
+}
+
+at::Tensor DeviceDecoder::forward_fused(int set, bool scores) {
+  const ModelConfig& c = model_.config();
+  const cudaStream_t s = stream_.stream();
+  const double eps = c.rms_norm_eps;
+  at::Tensor h = at::embedding(embed_, tokens_.view({-1}));  // [B, hidden]
+  // The step's RoPE table once for every layer: fp32 as decoder.cpp, then
+  // the dtype as its attention block casts it.
+  const at::Tensor freqs = positions_.to(at::kFloat) * inv_freq_;  // [B, D / 2]
+  const at::Tensor emb = at::cat({freqs, freqs}, -1);
+  const at::Tensor cos = emb.cos().to(at::kBFloat16), sin = emb.sin().to(at::kBFloat16);
+  at::Tensor delta;  // each block's output, added to h by the norm after it
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    const LayerWeights& w = layers_[l];
+    const at::Tensor a = delta.defined() ? fused_add_rms_norm(h, delta, w.input_norm, eps, s)
+                                         : fused_rms_norm(h, w.input_norm, eps, s);
+    delta = attention_fused(static_cast<int>(l), a, cos, sin, set, scores);
+    const at::Tensor x = fused_add_rms_norm(h, delta, w.post_norm, eps, s);
+    const at::Tensor gate = linear(x, w.gate, w.gate_bias), up = linear(x, w.up, w.up_bias);
+    delta = linear(fused_silu_mul(gate, up, s), w.down, w.down_bias);
+  }
+  return at::linear(fused_add_rms_norm(h, delta, final_norm_, eps, s), head_);  // [B, vocab]
 }
 
 at::Tensor DeviceDecoder::forward(int set, bool scores) {
@@ -199,12 +269,12 @@ const at::Tensor& DeviceDecoder::step(int set, bool scores) {
       logits_ = graph_logits_[key];
     } else if (!settings_.use_graph || !warm_) {
       // The first step runs eagerly: it warms up cuBLAS and the allocator.
-      logits_ = forward(set, scores);
+      logits_ = fused_ ? forward_fused(set, scores) : forward(set, scores);
       warm_ = true;
     } else {
       auto graph = std::make_unique<at::cuda::CUDAGraph>();
       graph->capture_begin();
-      graph_logits_[key] = forward(set, scores);
+      graph_logits_[key] = fused_ ? forward_fused(set, scores) : forward(set, scores);
       graph->capture_end();
       graph->replay();
       logits_ = graph_logits_[key];

@@ -7,6 +7,8 @@
 // The forward mirrors DecoderModel::forward_with (engine/model/decoder.cpp)
 // op for op, with the RoPE table and the inputs already on the device so that
 // it can be captured; tests/kernels compare its logits with forward_with's.
+// On bf16 models (fused_ops) the same rounding runs through a few fused
+// kernels (device_step_ops.h) and one q/k/v GEMM instead of LibTorch's chains.
 // Built only with CUDA (SSA_WITH_CUDA).
 #pragma once
 
@@ -40,6 +42,9 @@ struct DeviceDecoderSettings {
   int dense_layers = 0;     // the first N layers attend their training row without selecting
   bool use_graph = true;    // capture the step once warm
   int64_t sdpa_length = 0;  // kFullSdpa: the keys attended (fixed: it is captured)
+  // bf16 models: the fused kernels (device_step_ops.h) and one q/k/v GEMM in
+  // place of LibTorch's op chains; false keeps the op-for-op path to compare.
+  bool fused_ops = true;
 };
 
 class DeviceDecoder {
@@ -72,10 +77,16 @@ class DeviceDecoder {
   struct LayerWeights {
     at::Tensor input_norm, post_norm, q, k, v, o, q_bias, k_bias, v_bias, o_bias;
     at::Tensor gate, up, down, gate_bias, up_bias, down_bias;
+    at::Tensor qkv, qkv_bias;  // the fused path's [q; k; v] rows
   };
   at::Tensor forward(int set, bool scores);
   at::Tensor attention_block(int layer, const at::Tensor& x, const at::Tensor& cos,
                              const at::Tensor& sin, int set, bool scores);
+  at::Tensor forward_fused(int set, bool scores);
+  at::Tensor attention_fused(int layer, const at::Tensor& x, const at::Tensor& cos,
+                             const at::Tensor& sin, int set, bool scores);
+  // What attends q for `layer` (either path): o [B, H, 1, D] in the model's dtype.
+  at::Tensor attend(int layer, const at::Tensor& q, at::ScalarType dtype, int set, bool scores);
 
   const DecoderModel& model_;
   DeviceDecoderSettings settings_;
@@ -88,6 +99,7 @@ class DeviceDecoder {
   std::vector<int64_t> host_tokens_, host_positions_;
   std::map<int, std::unique_ptr<at::cuda::CUDAGraph>> graphs_;  // by set * 2 + scores
   std::map<int, at::Tensor> graph_logits_;
+  bool fused_ = false;  // settings_.fused_ops on a bf16 model
   bool warm_ = false;
   at::Tensor logits_;
 };

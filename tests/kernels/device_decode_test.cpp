@@ -25,6 +25,7 @@
 #include "tests/engine/layout_names.h"
 #include "tests/kernels/device_layer_check.h"
 #include "tests/kernels/layer_cases.h"
+#include "tests/kernels/step_ops_check.h"
 
 namespace ssa {
 namespace {
@@ -296,29 +297,64 @@ TEST(DeviceDecodeSession, MatchesDecodeSessionOnARandomModel) {
   }
 }
 
-TEST(DeviceDecoder, GraphReplayEqualsEagerSteps) {
-  if (!have_gpu()) GTEST_SKIP() << "no CUDA device: GPU-only test";
+// Two GPU sessions of one small random model (H-SSA chunk4-chunk4), the
+// second with `options`, over the prefill and 6 steps of the same tokens:
+// the largest relative difference of their logits, and whether each graphed.
+struct SessionPair {
+  double largest_difference = 0;
+  bool graphed_first = false, graphed_second = false;
+};
+SessionPair compare_sessions(int64_t head_dim, const DeviceDecodeOptions& options) {
   LayoutSettings layout = parse_hierarchy("chunk4-chunk4");
-  DecoderModel model(small_config(2, 128), 9);
+  DecoderModel model(small_config(2, head_dim), 9);
   model.to(at::kCUDA, at::kBFloat16);
   DecodeSettings settings;
   settings.selection.k = 4;
   settings.mask.previous_chunks = 1;
   const GistLayout prompt = random_prompt(layout, 900, 2, 4);
+  DeviceDecodeSession first(model, prompt, settings),
+      second(model, prompt, settings, nullptr, options);
+  SessionPair pair;
+  at::Tensor a = first.prefill(), b = second.prefill();
+  for (int s = 0; s < 6; ++s) {
+    pair.largest_difference = std::max(pair.largest_difference, relative_error(a, b));
+    a = first.step(40 + s);
+    b = second.step(40 + s);
+  }
+  pair.largest_difference = std::max(pair.largest_difference, relative_error(a, b));
+  pair.graphed_first = first.graphed();
+  pair.graphed_second = second.graphed();
+  return pair;
+}
+
+TEST(DeviceDecoder, GraphReplayEqualsEagerSteps) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device: GPU-only test";
   DeviceDecodeOptions eager;
   eager.use_graph = false;
-  DeviceDecodeSession graphed(model, prompt, settings),
-      plain(model, prompt, settings, nullptr, eager);
-  at::Tensor a = graphed.prefill(), b = plain.prefill();
-  for (int s = 0; s < 6; ++s) {
-    // The same kernels and the same cuBLAS calls, replayed: equal up to a
-    // library choosing another algorithm under capture.
-    ASSERT_LT(relative_error(a, b), 1e-3) << "step " << s;
-    a = graphed.step(40 + s);
-    b = plain.step(40 + s);
+  const SessionPair pair = compare_sessions(128, eager);
+  // The same kernels and the same cuBLAS calls, replayed: equal up to a
+  // library choosing another algorithm under capture.
+  EXPECT_LT(pair.largest_difference, 1e-3);
+  EXPECT_TRUE(pair.graphed_first);
+  EXPECT_FALSE(pair.graphed_second);
+}
+
+TEST(DeviceStepOps, MatchTheCpuReference) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device: GPU-only test";
+  testing::check_step_ops(at::kCUDA);
+}
+
+TEST(DeviceDecoder, FusedOpsMatchTheOpChains) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device: GPU-only test";
+  DeviceDecodeOptions chains;
+  chains.fused_ops = false;
+  for (const int64_t head_dim : {int64_t{64}, int64_t{128}}) {
+    const SessionPair pair = compare_sessions(head_dim, chains);
+    // The same rounding everywhere but RMSNorm's sum order and the q/k/v
+    // GEMM's shape (cuBLAS may sum in another order): bf16 noise only.
+    EXPECT_LT(pair.largest_difference, 2e-2) << "head_dim " << head_dim;
+    EXPECT_TRUE(pair.graphed_first && pair.graphed_second) << "head_dim " << head_dim;
   }
-  EXPECT_TRUE(graphed.graphed());
-  EXPECT_FALSE(plain.graphed());
 }
 
 // A small case for compute-sanitizer (memcheck, racecheck): both versions,

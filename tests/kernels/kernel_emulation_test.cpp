@@ -2,7 +2,8 @@
 // cuda_emulation.h), driven by DeviceAttention on CPU tensors, against the
 // CPU reference, on small random cases: every
 // GQA mode, budgets and top-p, H-SSA descent, generation gists, batches,
-// both kernel versions, the three key sources, the KV append. Workspaces are
+// both kernel versions, the three key sources, the KV append, the decode
+// step's fused ops (RMSNorm, RoPE, silu * up; step_ops_check.h). Workspaces are
 // poisoned (-1, NaN) before each run. Runs everywhere (no GPU, no nvcc);
 // slow, since every thread is a fiber, so the cases stay small.
 #include <ATen/ATen.h>
@@ -25,6 +26,7 @@
 #include "kernels/phase_clock.h"
 #include "tests/kernels/device_layer_check.h"
 #include "tests/kernels/emulated_top_k.h"
+#include "tests/kernels/step_ops_check.h"
 
 namespace ssa {
 namespace {
@@ -350,6 +352,12 @@ TEST(EmulatedKernels, AppendWritesTheCacheAndTheGistKey) {
   int64_t written = 0;
   for (uint16_t x : keys) written += x != 0;
   EXPECT_EQ(written, B * Hkv * D);  // nothing else
+}
+
+// RMSNorm (plain and after the residual add), RoPE into q, k, v, and
+// silu(gate) * up against decoder.cpp's op chains.
+TEST(EmulatedKernels, DecoderStepOpsMatchTheCpuReference) {
+  testing::check_step_ops(at::kCPU);
 }
 
 }  // namespace

@@ -1,0 +1,49 @@
+// LibTorch faces of the decode step's fused kernels (kernels/decoder_step_ops.h)
+// for DeviceDecoder: bf16 tensors in, fresh bf16 tensors out, launched on the
+// given stream without a host synchronisation (capturable). Each matches the
+// chain of at:: ops it replaces (decoder.cpp's rms_norm, RoPE, MLP) to the
+// bit, but for the order of RMSNorm's sum of squares.
+// Built only with CUDA (SSA_WITH_CUDA), or over the CPU emulator in tests.
+#pragma once
+
+#if defined(SSA_WITH_CUDA)
+
+#include <ATen/core/Tensor.h>
+
+#if !defined(SSA_CUDA_EMULATION)
+#include <cuda_runtime.h>
+#endif
+
+#include <cstdint>
+
+#include "kernels/kv_append.h"
+
+namespace ssa {
+
+// rms_norm(x, weight, eps) over the last dimension of a contiguous x.
+at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps,
+                          cudaStream_t stream);
+
+// The residual add and the next norm in one: `residual` becomes
+// residual + delta (in place), and rms_norm of it is returned.
+at::Tensor fused_add_rms_norm(at::Tensor& residual, const at::Tensor& delta,
+                              const at::Tensor& weight, double eps, cudaStream_t stream);
+
+// The rotated q [B, H, D] and k [B, Hkv, D] and the copied v [B, Hkv, D], all
+// contiguous, from the fused projection qkv [B, (H + 2 Hkv) D] (rows may be
+// strided) and the step's bf16 tables cos, sin [B, D]. With `cache`
+// (DeviceAttention::append_params), k and v go straight into the layer's
+// cache as DeviceAttention::append puts them, and only q is returned.
+struct RotatedQkv {
+  at::Tensor q, k, v;
+};
+RotatedQkv fused_rope(const at::Tensor& qkv, const at::Tensor& cos, const at::Tensor& sin,
+                      int64_t heads, int64_t kv_heads, int64_t head_dim, cudaStream_t stream,
+                      const kernels::AppendParams* cache = nullptr);
+
+// silu(gate) * up, both contiguous and of one shape.
+at::Tensor fused_silu_mul(const at::Tensor& gate, const at::Tensor& up, cudaStream_t stream);
+
+}  // namespace ssa
+
+#endif  // SSA_WITH_CUDA

@@ -1,0 +1,5 @@
+// kernels/decoder_step_ops.cu compiled for the CPU emulator (cuda_emulation.h).
+#include "tests/kernels/cuda_emulation.h"
+
+// The emulation above must come first.
+#include "kernels/decoder_step_ops.cu"
