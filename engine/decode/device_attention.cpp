@@ -40,8 +40,9 @@ int multiprocessors(c10::Device device) {
   return 132;
 #else
   if (!device.is_cuda()) return 132;
-  int n = 0;
-  CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device.index()));
+  int index = device.has_index() ? device.index() : -1, n = 0;
+  if (index < 0) CUDA_CHECK(cudaGetDevice(&index));  // "cuda": the current device
+  CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, index));
   return n;
 #endif
 }
