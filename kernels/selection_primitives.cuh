@@ -271,6 +271,170 @@ __device__ TopThreshold warp_top_threshold_pivot(const uint64_t (&key)[PER], int
   return out;
 }
 
+// --- the block top-k (the two-pass selection's choose kernel) ---------------
+
+// Threads of the block top-k, and keys each holds in registers at most.
+constexpr int kBlockTopThreads = 256;
+constexpr int kBlockTopPerThread = 32;
+
+// The block top-k's keys: thread t holds the candidates of slots first ..
+// first + PER - 1 as their ordered score bits (ordered_score_bits, never 0;
+// 0: not a candidate); each key is rebuilt from its slot (candidate_key's
+// low half), so 32 keys take 32 registers, not 64.
+template <int PER>
+struct SlotKeys {
+  uint32_t score[PER];
+  int32_t first;
+  __device__ __forceinline__ uint64_t at(int j) const {
+    return score[j] == 0
+               ? kNotCandidate
+               : (static_cast<uint64_t>(score[j]) << 32) |
+                     static_cast<uint64_t>(0xFFFFFFFFu - static_cast<uint32_t>(first + j));
+  }
+};
+
+// Shared memory of block_top_threshold and block_compact_registers.
+struct BlockTopScratch {
+  uint64_t keys[kBlockTopThreads];  // the threads' largest keys, then the keys >= the pivot
+  uint32_t hist[256];               // the radix walk's bins
+  int32_t warp_totals[kBlockTopThreads / 32];
+  uint64_t result;  // the pivot, then the threshold
+  uint32_t packed;  // keys packed so far
+  uint32_t bin, above, in_bin;
+};
+
+// Inclusive scan of v over the block's threads (thread order), all threads.
+__device__ inline uint32_t block_inclusive_scan(uint32_t v, BlockTopScratch& s) {
+  const int lane = lane_id(), warp = threadIdx.x >> 5;
+  const uint32_t inclusive = warp_inclusive_scan(v);
+  if (lane == 31) s.warp_totals[warp] = static_cast<int32_t>(inclusive);
+  __syncthreads();
+  uint32_t before = 0;
+  for (int w = 0; w < warp; ++w) before += static_cast<uint32_t>(s.warp_totals[w]);
+  __syncthreads();  // every thread read the totals before the next scan writes them
+  return before + inclusive;
+}
+
+__device__ inline uint32_t block_sum(uint32_t v, BlockTopScratch& s) {
+  const uint32_t total = warp_sum(v);
+  if (lane_id() == 0) s.warp_totals[threadIdx.x >> 5] = static_cast<int32_t>(total);
+  __syncthreads();
+  uint32_t all = 0;
+  for (int w = 0; w < kBlockTopThreads / 32; ++w) all += static_cast<uint32_t>(s.warp_totals[w]);
+  __syncthreads();
+  return all;
+}
+
+// The block's radix walk (warp_top_threshold's, one byte a round, with the
+// block's keys in registers): exact for any k < valid.
+template <int PER>
+__device__ uint64_t block_radix_threshold(const SlotKeys<PER>& key, int32_t k, BlockTopScratch& s) {
+  uint64_t prefix = 0, high_mask = 0;
+  uint32_t remaining = static_cast<uint32_t>(k);
+  const int t = threadIdx.x;
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    s.hist[t] = 0;
+    __syncthreads();
+#pragma unroll
+    for (int j = 0; j < PER; ++j) {
+      if (key.at(j) != kNotCandidate && (key.at(j) & high_mask) == prefix)
+        atomicAdd(&s.hist[(key.at(j) >> shift) & 0xFF], 1u);
+    }
+    __syncthreads();
+    // Thread t holds bin 255 - t: the scan counts from the top bin down.
+    const uint32_t c = s.hist[255 - t];
+    const uint32_t inclusive = block_inclusive_scan(c, s);
+    if (inclusive - c < remaining && inclusive >= remaining) {
+      s.bin = static_cast<uint32_t>(255 - t);
+      s.above = inclusive - c;
+      s.in_bin = c;
+    }
+    __syncthreads();
+    const uint32_t bin = s.bin, above = s.above, in_bin = s.in_bin;
+    __syncthreads();  // every thread read them before the next round
+    remaining -= above;
+    prefix |= static_cast<uint64_t>(bin) << shift;
+    high_mask |= 0xFFull << shift;
+    if (in_bin == remaining) break;
+  }
+  return prefix;
+}
+
+// The block's top-k, the contract of warp_top_threshold: exactly min(k,
+// valid) of the keys the block's kBlockTopThreads threads hold (key.at(j), 0:
+// no candidate; the nonzero ones distinct) are >= the result; `valid` is
+// the block's count of nonzero keys (uniform). The pivot P is the k-th
+// largest of the threads' largest keys (each thread ranks its own against
+// all of them: distinct keys, so exactly one has rank k), so at least k
+// keys are >= P; when C, the count of those, is k, P is the threshold; when
+// C <= kBlockTopThreads they are packed to shared memory and each ranked
+// among them: the one of rank k is. Else (C larger, or fewer than k threads
+// hold keys) the block's radix walk. Dependent steps: a barrier, 256
+// broadcast reads, a block sum, a barrier, C reads, a barrier.
+template <int PER>
+__device__ uint64_t block_top_threshold(const SlotKeys<PER>& key, int32_t k, int32_t valid,
+                                        BlockTopScratch& s) {
+  if (k <= 0 || valid == 0) return kSelectNone;
+  if (k >= valid) return 1;
+  const int t = threadIdx.x;
+  uint64_t best = kNotCandidate;
+#pragma unroll
+  for (int j = 0; j < PER; ++j) best = max(best, key.at(j));
+  s.keys[t] = best;
+  if (t == 0) s.result = kNotCandidate, s.packed = 0;
+  __syncthreads();
+  if (best != kNotCandidate) {
+    uint32_t rank = 0;  // threads whose largest key is >= this one's (itself included)
+#pragma unroll 16
+    for (int i = 0; i < kBlockTopThreads; ++i) rank += s.keys[i] >= best ? 1u : 0u;
+    if (rank == static_cast<uint32_t>(k)) s.result = best;
+  }
+  __syncthreads();
+  const uint64_t pivot = s.result;
+  if (pivot == kNotCandidate) return block_radix_threshold(key, k, s);  // < k threads hold keys
+  uint32_t mine = 0;
+#pragma unroll
+  for (int j = 0; j < PER; ++j) mine += key.at(j) >= pivot ? 1u : 0u;
+  const uint32_t count = block_sum(mine, s);  // its barriers also end the reads of s.keys
+  if (count == static_cast<uint32_t>(k)) return pivot;
+  if (count > kBlockTopThreads) return block_radix_threshold(key, k, s);
+  if (mine > 0) {
+    uint32_t at = atomicAdd(&s.packed, mine);
+#pragma unroll
+    for (int j = 0; j < PER; ++j)
+      if (key.at(j) >= pivot) s.keys[at++] = key.at(j);
+  }
+  __syncthreads();
+  if (static_cast<uint32_t>(t) < count) {
+    const uint64_t x = s.keys[t];
+    uint32_t rank = 0;
+    for (uint32_t i = 0; i < count; ++i) rank += s.keys[i] >= x ? 1u : 0u;
+    if (rank == static_cast<uint32_t>(k)) s.result = x;
+  }
+  __syncthreads();
+  const uint64_t threshold = s.result;
+  __syncthreads();  // every thread read it before the scratch is used again
+  return threshold;
+}
+
+// The block's keys >= threshold (nonzero) in index order (thread t's key.at(j)
+// precedes thread t + 1's key[0]): emit(t, j, key, rank); returns the count.
+template <int PER, typename Emit>
+__device__ int32_t block_compact_registers(const SlotKeys<PER>& key, uint64_t threshold,
+                                           BlockTopScratch& s, const Emit& emit) {
+  uint32_t kept = 0;
+#pragma unroll
+  for (int j = 0; j < PER; ++j)
+    kept += key.at(j) != kNotCandidate && key.at(j) >= threshold ? 1u : 0u;
+  const uint32_t inclusive = block_inclusive_scan(kept, s);
+  int32_t rank = static_cast<int32_t>(inclusive - kept);
+#pragma unroll
+  for (int j = 0; j < PER; ++j) {
+    if (key.at(j) != kNotCandidate && key.at(j) >= threshold) emit(j, key.at(j), rank++);
+  }
+  return block_sum(kept, s);
+}
+
 // warp_compact over keys in registers (lane L, key[j]: index L + 32 j):
 // emit(i, key, rank) for every key >= threshold, rank in index order.
 template <int PER, typename Emit>
