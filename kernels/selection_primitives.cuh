@@ -295,10 +295,12 @@ struct SlotKeys {
 
 // Shared memory of block_top_threshold and block_compact_registers.
 struct BlockTopScratch {
-  uint64_t keys[kBlockTopThreads];  // the threads' largest keys, then the keys >= the pivot
-  uint32_t hist[256];               // the radix walk's bins
+  uint64_t keys[kBlockTopThreads];              // the keys scoring >= the pivot
+  alignas(16) uint32_t best[kBlockTopThreads];  // the threads' largest scores
+  uint32_t hist[256];                           // the radix walk's bins
   int32_t warp_totals[kBlockTopThreads / 32];
-  uint64_t result;  // the pivot, then the threshold
+  uint64_t result;  // the threshold
+  uint32_t pivot;   // the pivot score
   uint32_t packed;  // keys packed so far
   uint32_t bin, above, in_bin;
 };
@@ -361,53 +363,61 @@ __device__ uint64_t block_radix_threshold(const SlotKeys<PER>& key, int32_t k, B
 }
 
 // The block's top-k, the contract of warp_top_threshold: exactly min(k,
-// valid) of the keys the block's kBlockTopThreads threads hold (key.at(j), 0:
-// no candidate; the nonzero ones distinct) are >= the result; `valid` is
-// the block's count of nonzero keys (uniform). The pivot P is the k-th
-// largest of the threads' largest keys (each thread ranks its own against
-// all of them: distinct keys, so exactly one has rank k), so at least k
-// keys are >= P; when C, the count of those, is k, P is the threshold; when
-// C <= kBlockTopThreads they are packed to shared memory and each ranked
-// among them: the one of rank k is. Else (C larger, or fewer than k threads
-// hold keys) the block's radix walk. Dependent steps: a barrier, 256
-// broadcast reads, a block sum, a barrier, C reads, a barrier.
+// valid) of the keys the block's kBlockTopThreads threads hold (distinct:
+// one slot each) are >= the result; `valid` is the block's count of nonzero
+// keys (uniform). The pivot P is the largest of the threads' largest scores
+// that at least k threads' largest scores reach (each thread counts them
+// over all 256 in shared memory, four a load; ties kept), so at least k
+// keys score >= P, the top k among them; when C, the count of those, is k,
+// (P, any slot) is the threshold; when C <= kBlockTopThreads they are
+// packed to shared memory and each ranked among them by its whole key (ties
+// of the score settle by slot): the one of rank k is. Else (C larger, or
+// fewer than k threads hold keys) the block's radix walk. Dependent steps:
+// a barrier, 64 broadcast loads (256 compares), a shared atomicMax, a
+// barrier, a block sum, a barrier, C reads, a barrier.
 template <int PER>
 __device__ uint64_t block_top_threshold(const SlotKeys<PER>& key, int32_t k, int32_t valid,
                                         BlockTopScratch& s) {
   if (k <= 0 || valid == 0) return kSelectNone;
   if (k >= valid) return 1;
   const int t = threadIdx.x;
-  uint64_t best = kNotCandidate;
+  uint32_t best = 0;  // 0: this thread holds no key
 #pragma unroll
-  for (int j = 0; j < PER; ++j) best = max(best, key.at(j));
-  s.keys[t] = best;
-  if (t == 0) s.result = kNotCandidate, s.packed = 0;
+  for (int j = 0; j < PER; ++j) best = max(best, key.score[j]);
+  s.best[t] = best;
+  if (t == 0) s.pivot = 0, s.packed = 0;
   __syncthreads();
-  if (best != kNotCandidate) {
-    uint32_t rank = 0;  // threads whose largest key is >= this one's (itself included)
-#pragma unroll 16
-    for (int i = 0; i < kBlockTopThreads; ++i) rank += s.keys[i] >= best ? 1u : 0u;
-    if (rank == static_cast<uint32_t>(k)) s.result = best;
+  if (best != 0) {
+    uint32_t at_least = 0;  // threads whose largest score is >= this one's (itself included)
+    const uint4* all = reinterpret_cast<const uint4*>(s.best);
+#pragma unroll 8
+    for (int i = 0; i < kBlockTopThreads / 4; ++i) {
+      const uint4 v = all[i];
+      at_least += (v.x >= best ? 1u : 0u) + (v.y >= best ? 1u : 0u) + (v.z >= best ? 1u : 0u) +
+                  (v.w >= best ? 1u : 0u);
+    }
+    if (at_least >= static_cast<uint32_t>(k)) atomicMax(&s.pivot, best);
   }
   __syncthreads();
-  const uint64_t pivot = s.result;
-  if (pivot == kNotCandidate) return block_radix_threshold(key, k, s);  // < k threads hold keys
+  const uint32_t pivot = s.pivot;
+  if (pivot == 0) return block_radix_threshold(key, k, s);  // < k threads hold keys
   uint32_t mine = 0;
 #pragma unroll
-  for (int j = 0; j < PER; ++j) mine += key.at(j) >= pivot ? 1u : 0u;
-  const uint32_t count = block_sum(mine, s);  // its barriers also end the reads of s.keys
-  if (count == static_cast<uint32_t>(k)) return pivot;
+  for (int j = 0; j < PER; ++j) mine += key.score[j] >= pivot ? 1u : 0u;
+  const uint32_t count = block_sum(mine, s);
+  const uint64_t at_pivot = static_cast<uint64_t>(pivot) << 32;  // below every key scoring P
+  if (count == static_cast<uint32_t>(k)) return at_pivot;
   if (count > kBlockTopThreads) return block_radix_threshold(key, k, s);
   if (mine > 0) {
     uint32_t at = atomicAdd(&s.packed, mine);
 #pragma unroll
     for (int j = 0; j < PER; ++j)
-      if (key.at(j) >= pivot) s.keys[at++] = key.at(j);
+      if (key.score[j] >= pivot) s.keys[at++] = key.at(j);
   }
   __syncthreads();
   if (static_cast<uint32_t>(t) < count) {
     const uint64_t x = s.keys[t];
-    uint32_t rank = 0;
+    uint32_t rank = 0;  // packed keys >= x (itself included)
     for (uint32_t i = 0; i < count; ++i) rank += s.keys[i] >= x ? 1u : 0u;
     if (rank == static_cast<uint32_t>(k)) s.result = x;
   }
@@ -417,8 +427,8 @@ __device__ uint64_t block_top_threshold(const SlotKeys<PER>& key, int32_t k, int
   return threshold;
 }
 
-// The block's keys >= threshold (nonzero) in index order (thread t's key.at(j)
-// precedes thread t + 1's key[0]): emit(t, j, key, rank); returns the count.
+// The block's keys >= threshold (nonzero) in slot order: emit(j, key, rank)
+// for this thread's key j; returns the count (uniform).
 template <int PER, typename Emit>
 __device__ int32_t block_compact_registers(const SlotKeys<PER>& key, uint64_t threshold,
                                            BlockTopScratch& s, const Emit& emit) {

@@ -316,13 +316,14 @@ TEST(EmulatedKernels, PivotTopKChoosesAsTheRadixWalkOnEveryPath) {
 enum class BlockPath { kFewThreads, kExact, kRanked, kRadix };
 BlockPath block_path(const std::vector<uint64_t>& keys, int32_t k) {
   const size_t n = keys.size(), w = (n + 255) / 256;
-  std::vector<uint64_t> best(256, 0);
-  for (size_t i = 0; i < n; ++i) best[i / w] = std::max(best[i / w], keys[i]);
+  std::vector<uint32_t> best(256, 0);  // the threads' largest scores
+  for (size_t i = 0; i < n; ++i)
+    best[i / w] = std::max(best[i / w], static_cast<uint32_t>(keys[i] >> 32));
   std::sort(best.rbegin(), best.rend());
-  const uint64_t pivot = best[static_cast<size_t>(k - 1)];
-  if (pivot == kernels::kNotCandidate) return BlockPath::kFewThreads;
+  const uint32_t pivot = best[static_cast<size_t>(k - 1)];  // the k-th largest, ties kept
+  if (pivot == 0) return BlockPath::kFewThreads;
   int32_t count = 0;
-  for (uint64_t key : keys) count += key >= pivot ? 1 : 0;
+  for (uint64_t key : keys) count += static_cast<uint32_t>(key >> 32) >= pivot ? 1 : 0;
   return count == k ? BlockPath::kExact : count <= 256 ? BlockPath::kRanked : BlockPath::kRadix;
 }
 
