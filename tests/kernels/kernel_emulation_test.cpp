@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 
@@ -105,6 +106,70 @@ TEST(EmulatedKernels, QwenShapedLongContextTwoPass) {
       }
     }
   }
+}
+
+// More than 8192 candidates at the top (8750 meta-gists): that level runs
+// the slices' path, the level below the two-pass one, in the same step.
+TEST(EmulatedKernels, TwoPassAndSlicesLevelsInOneStep) {
+  const LayerCase c = testing::qwen_layer_case("chunk4-chunk4", GqaMode::kHead, 140000, 1, 1);
+  DeviceSelectionSettings settings;
+  settings.k_max = c.select.k;
+  const DeviceAttention plan(testing::shape_for(c, testing::make_stream(c)), settings, at::kCPU);
+  ASSERT_FALSE(plan.two_pass(1));
+  ASSERT_TRUE(plan.two_pass(0));
+  for (bool record : {false, true}) {
+    testing::Agreement agreement;
+    check_selection(c, 2, 13, &agreement, true, TopK::kTwoPass, record);
+    if (HasFailure()) return;
+    EXPECT_GE(agreement.compared, agreement.units * 8 / 10);
+  }
+}
+
+// Where the two-pass selection runs: by default wherever it can, per level
+// up to 8192 candidates; never with the switch off, SSA_SELECT_TOPK slices,
+// rounds or radix, top-p, or a k above kRegisterTopK.
+TEST(EmulatedKernels, TwoPassSelectionRunsWhereItApplies) {
+  const auto levels = [](std::vector<int64_t> gists, const DeviceSelectionSettings& settings) {
+    DeviceDecodeShape shape;
+    shape.heads = 28;
+    shape.kv_heads = 4;
+    shape.head_dim = 128;
+    if (gists.size() > 1) shape.group_sizes = {4};
+    shape.kv_capacity = 160000;
+    shape.gist_capacity = gists;
+    shape.max_chunk = 17;
+    const DeviceAttention a(shape, settings, at::kCPU);
+    std::vector<bool> two_pass;
+    for (int level = 0; level < shape.num_levels(); ++level) two_pass.push_back(a.two_pass(level));
+    return two_pass;
+  };
+  using V = std::vector<bool>;
+  DeviceSelectionSettings on;
+  on.k_max = 16;
+  EXPECT_EQ(levels({8192}, on), V({true}));
+  EXPECT_EQ(levels({8193}, on), V({false}));
+  EXPECT_EQ(levels({32768, 8192}, on), V({true, true}));
+  EXPECT_EQ(levels({35000, 8750}, on), V({true, false}));
+  DeviceSelectionSettings off = on;
+  off.two_pass_selection = false;
+  EXPECT_EQ(levels({8192}, off), V({false}));
+  off = on;
+  off.top_p = 0.9;
+  EXPECT_EQ(levels({8192}, off), V({false}));
+  off = on;
+  off.k_max = kernels::kRegisterTopK + 1;
+  EXPECT_EQ(levels({8192}, off), V({false}));
+  off = on;
+  off.register_top_k = false;
+  EXPECT_EQ(levels({8192}, off), V({false}));
+  for (const char* topk : {"slices", "rounds", "radix"}) {
+    setenv("SSA_SELECT_TOPK", topk, 1);
+    EXPECT_EQ(levels({8192}, on), V({false})) << topk;
+    unsetenv("SSA_SELECT_TOPK");
+  }
+  setenv("SSA_SELECT_TOPK", "pivot", 1);  // not a switch of the two-pass path
+  EXPECT_EQ(levels({8192}, on), V({true}));
+  unsetenv("SSA_SELECT_TOPK");
 }
 
 TEST(EmulatedKernels, TopPAndLargeBudgets) {
