@@ -18,8 +18,15 @@
 //           group's chosen gists (bitonic sort in shared memory, in global
 //           scratch when larger) with each child's unit bits, then the
 //           level's open gists. At level 0 it writes the visible lists.
+// The two-pass selection (two_pass_level, per level), two launches instead:
+//   scores  the slice blocks score as above, store every unit's candidate
+//           scores (choice_scores) and exit: no slice top-k, no counter;
+//   choose  one block per unit (grid units, KV heads, batch) takes the
+//           unit's top k of the whole level (block_top_threshold), writes
+//           its chosen gists; the group's last block runs the tail above.
 // Bytes: the level's candidate keys once (D * 2 bytes each); everything else
-// is a few kilobytes per group.
+// is a few kilobytes per group (two-pass: + 4 bytes per candidate and unit,
+// written and read back through L2).
 #include "kernels/gist_selection.h"
 
 #include <stdexcept>
@@ -56,6 +63,7 @@ struct Smem {
   union {
     SliceSmem slice;
     TailSmem tail;
+    BlockTopScratch choose;  // the two-pass choose kernel's top-k
   };
   alignas(8) uint32_t hist[kWarps][256];  // also pivot_scratch's uint64 keys
   int32_t scan_scratch[33];
@@ -167,6 +175,8 @@ __device__ __forceinline__ int32_t count_below(const uint64_t* list, int32_t n, 
 // merge by rank (every entry counts the smaller ones of the other lists:
 // two barriers); the larger unions in global scratch keep the bitonic sort.
 // Either way the sorted entries are the same: (gist, unit) pairs are distinct.
+// Unstaged choices may come from other blocks (the two-pass choose kernel):
+// read from L2 (__ldcg), never a stale L1 line.
 __device__ int32_t block_sorted_choices(const SelectionParams& p, int level, int b, int g,
                                         uint32_t members, Smem& sm, const UnionBuffers& global,
                                         UnionBuffers* sorted, int32_t* padded) {
@@ -180,9 +190,10 @@ __device__ int32_t block_sorted_choices(const SelectionParams& p, int level, int
   // Every unit's count in one round trip, offsets by a warp scan (U <= 16).
   if (threadIdx.x < 32) {
     const int u = threadIdx.x;
-    const uint32_t n = u < U && ((members >> u) & 1u)
-                           ? static_cast<uint32_t>(staged ? sm.tail.staged_count[u] : counts[u])
-                           : 0u;
+    const uint32_t n =
+        u < U && ((members >> u) & 1u)
+            ? static_cast<uint32_t>(staged ? sm.tail.staged_count[u] : __ldcg(counts + u))
+            : 0u;
     const uint32_t inclusive = warp_inclusive_scan(n);
     if (u < U) sm.tail.offsets[u] = static_cast<int32_t>(inclusive - n);
     if (u == U - 1) sm.tail.offsets[U] = static_cast<int32_t>(inclusive);
@@ -209,7 +220,8 @@ __device__ int32_t block_sorted_choices(const SelectionParams& p, int level, int
     while (i >= sm.tail.offsets[u + 1]) ++u;  // units outside `members` hold nothing
     const int32_t at = i - sm.tail.offsets[u];
     staging[i] =
-        (static_cast<uint64_t>(staged ? sm.tail.staged[u][at] : chosen[u * cap + at]) << 32) |
+        (static_cast<uint64_t>(staged ? sm.tail.staged[u][at] : __ldcg(chosen + u * cap + at))
+         << 32) |
         (1u << u);
   }
   __syncthreads();
@@ -594,53 +606,90 @@ __device__ void build_visible(const SelectionParams& p, int b, int g, Smem& sm,
 
 // --- the kernel -------------------------------------------------------------
 
-template <int D, int Version>
-__global__ void __launch_bounds__(kThreads, 2) select_level_kernel(SelectionParams p, int level) {
-  __shared__ Smem sm;
-  __shared__ int32_t slot_index[kSliceSize];
-  SSA_DYNAMIC_SMEM(merge_smem);
-  const int s = blockIdx.x, g = blockIdx.y, b = blockIdx.z;
-  const int G = p.group_size, H = p.kv_heads * G;
-  const int U = units_per_group(p.mode, G);
-  const int warp = threadIdx.x >> 5;
-  const int bg = b * p.kv_heads + g;
-  const SequenceStep& step = p.steps[b];
-  const bool top = level == p.num_levels - 1;
-  wait_for_previous_grid();  // the level above wrote this level's candidates
-  unsigned long long* const stamps =
-      p.phase_clock ? p.phase_clock + kPhasesPerLevel * level : nullptr;
-  record_phase(stamps, kSelStart);
-  const int32_t n_candidates = top ? step.count[level] : p.candidate_count[level][bg];
-  const int32_t* list =
-      top ? nullptr : p.candidates[level] + static_cast<int64_t>(bg) * p.candidate_capacity[level];
-  const int32_t base = s * kSliceSize;
-  const int32_t n_slice = max32(0, min32(kSliceSize, n_candidates - base));
-  const uint32_t all = U >= 32 ? 0xFFFFFFFFu : (1u << U) - 1u;
+// Whether this block is the last of group bg's at `level` (an atomic
+// counter, reset by that block for the next launch); call after a fence and
+// a barrier, all threads.
+__device__ __forceinline__ bool last_block_of_group(const SelectionParams& p, int level, int bg,
+                                                    Smem& sm) {
+  uint32_t* counter = p.counters + level * p.batch * p.kv_heads + bg;
+  const unsigned blocks = gridDim.x;
+  if (threadIdx.x == 0) sm.flag = atomicAdd(counter, 1u) == blocks - 1;
+  __syncthreads();
+  if (!sm.flag) return false;
+  __threadfence();
+  if (threadIdx.x == 0) *counter = 0;
+  return true;
+}
 
-  // Slice: scores of the group's heads, then every unit's top k.
+// The group's tail once its units' choices are written: the next level's
+// candidates, or at level 0 the visible lists.
+__device__ __forceinline__ void descend(const SelectionParams& p, int level, int b, int g, Smem& sm,
+                                        unsigned long long* stamps) {
+  const int bg = b * p.kv_heads + g;
+  const UnionBuffers global{p.sort_scratch + static_cast<int64_t>(bg) * 2 * p.sort_capacity,
+                            p.scan_scratch + static_cast<int64_t>(bg) * p.sort_capacity,
+                            p.sort_capacity};
+  if (level > 0) {
+    build_candidates(p, level, b, g, sm, global, stamps);
+  } else {
+    build_visible(p, b, g, sm, global, stamps);
+  }
+  record_phase(stamps, kSelEnd);  // both end with a barrier
+}
+
+// Where a slice block of (level, group, sequence) finds its candidates.
+struct SliceBlock {
+  int s, g, b, bg, U;
+  bool top;
+  int32_t base, n_slice;
+  const int32_t* list;  // the level's candidate list (null at the top: slot = gist)
+};
+
+// The slice's scores: every unit's (the group's sum in group mode) in
+// shared memory, its slots in slot_index, its unit bits in sm.slice.units.
+// Stamps kSelStart and kSelScored.
+template <int D, int Version>
+__device__ __forceinline__ SliceBlock score_slice(const SelectionParams& p, int level, Smem& sm,
+                                                  int32_t* slot_index, unsigned long long* stamps) {
+  SliceBlock sb;
+  sb.s = blockIdx.x, sb.g = blockIdx.y, sb.b = blockIdx.z;
+  const int G = p.group_size, H = p.kv_heads * G;
+  sb.U = units_per_group(p.mode, G);
+  sb.bg = sb.b * p.kv_heads + sb.g;
+  const SequenceStep& step = p.steps[sb.b];
+  sb.top = level == p.num_levels - 1;
+  record_phase(stamps, kSelStart);
+  const int32_t n_candidates = sb.top ? step.count[level] : p.candidate_count[level][sb.bg];
+  sb.list = sb.top
+                ? nullptr
+                : p.candidates[level] + static_cast<int64_t>(sb.bg) * p.candidate_capacity[level];
+  sb.base = sb.s * kSliceSize;
+  sb.n_slice = max32(0, min32(kSliceSize, n_candidates - sb.base));
+  const uint32_t all = sb.U >= 32 ? 0xFFFFFFFFu : (1u << sb.U) - 1u;
   for (int32_t i = threadIdx.x; i < kSliceSize; i += blockDim.x) {
-    const bool present = i < n_slice;
-    slot_index[i] = present ? (top ? base + i : list[base + i]) : 0;
-    sm.slice.units[i] = present ? (top ? all
-                                       : p.candidate_units[level][static_cast<int64_t>(bg) *
-                                                                      p.candidate_capacity[level] +
-                                                                  base + i])
-                                : 0;
+    const bool present = i < sb.n_slice;
+    slot_index[i] = present ? (sb.top ? sb.base + i : sb.list[sb.base + i]) : 0;
+    sm.slice.units[i] = present
+                            ? (sb.top ? all
+                                      : p.candidate_units[level][static_cast<int64_t>(sb.bg) *
+                                                                     p.candidate_capacity[level] +
+                                                                 sb.base + i])
+                            : 0;
   }
   __syncthreads();
-  if (n_slice > 0) {
-    const uint16_t* q = p.q + (static_cast<int64_t>(b) * H + g * G) * D;
+  if (sb.n_slice > 0) {
+    const uint16_t* q = p.q + (static_cast<int64_t>(sb.b) * H + sb.g * G) * D;
     const uint16_t* keys =
-        p.gist_keys[level] + static_cast<int64_t>(bg) * p.hierarchy.gist_capacity[level] * D;
+        p.gist_keys[level] + static_cast<int64_t>(sb.bg) * p.hierarchy.gist_capacity[level] * D;
     if (Version == 1) {
-      score_slice_simple<D>(p, q, keys, slot_index, n_slice, sm.slice);
+      score_slice_simple<D>(p, q, keys, slot_index, sb.n_slice, sm.slice);
     } else {
-      score_slice_mma<D>(p, q, keys, slot_index, n_slice, sm.slice);
+      score_slice_mma<D>(p, q, keys, slot_index, sb.n_slice, sm.slice);
     }
   }
   __syncthreads();
   if (p.mode == kGroupUnits) {
-    for (int32_t i = threadIdx.x; i < n_slice; i += blockDim.x) {
+    for (int32_t i = threadIdx.x; i < sb.n_slice; i += blockDim.x) {
       float sum = 0;
       for (int r = 0; r < G; ++r) sum += sm.slice.scores[r][i];
       sm.slice.scores[kMaxGroupSize][i] = sum;
@@ -648,19 +697,46 @@ __global__ void __launch_bounds__(kThreads, 2) select_level_kernel(SelectionPara
     __syncthreads();
   }
   record_phase(stamps, kSelScored);
-  const int score_row0 = p.mode == kGroupUnits ? kMaxGroupSize : 0;
-  if (p.scores[level]) {
-    const int units_total = p.kv_heads * U;
-    for (int32_t pair = threadIdx.x; pair < U * n_slice; pair += blockDim.x) {
-      const int u = pair / n_slice;
-      const int32_t i = pair - u * n_slice;
-      if ((sm.slice.units[i] >> u) & 1u) {
-        p.scores[level]
-                [(static_cast<int64_t>(b) * units_total + g * U + u) * p.candidate_capacity[level] +
-                 base + i] = sm.slice.scores[score_row0 + u][i];
-      }
+  return sb;
+}
+
+// The first shared-memory row of unit 0's scores (group mode: the sum).
+__device__ __forceinline__ int score_row0(const SelectionParams& p) {
+  return p.mode == kGroupUnits ? kMaxGroupSize : 0;
+}
+
+// The slice's scores of every unit into `out` ([B][units_total][candidate
+// capacity] by slot), for the candidates open to the unit.
+__device__ void store_scores(const SelectionParams& p, int level, const SliceBlock& sb,
+                             const Smem& sm, float* out) {
+  const int U = sb.U, units_total = p.kv_heads * U, row0 = score_row0(p);
+  for (int32_t pair = threadIdx.x; pair < U * sb.n_slice; pair += blockDim.x) {
+    const int u = pair / sb.n_slice;
+    const int32_t i = pair - u * sb.n_slice;
+    if ((sm.slice.units[i] >> u) & 1u) {
+      out[(static_cast<int64_t>(sb.b) * units_total + sb.g * U + u) * p.candidate_capacity[level] +
+          sb.base + i] = sm.slice.scores[row0 + u][i];
     }
   }
+}
+
+template <int D, int Version>
+__global__ void __launch_bounds__(kThreads, 2) select_level_kernel(SelectionParams p, int level) {
+  __shared__ Smem sm;
+  __shared__ int32_t slot_index[kSliceSize];
+  SSA_DYNAMIC_SMEM(merge_smem);
+  const int warp = threadIdx.x >> 5;
+  wait_for_previous_grid();  // the level above wrote this level's candidates
+  unsigned long long* const stamps =
+      p.phase_clock ? p.phase_clock + kPhasesPerLevel * level : nullptr;
+  // Slice: scores of the group's heads, then every unit's top k.
+  const SliceBlock sb = score_slice<D, Version>(p, level, sm, slot_index, stamps);
+  const int s = sb.s, g = sb.g, b = sb.b, bg = sb.bg, U = sb.U;
+  const bool top = sb.top;
+  const int32_t base = sb.base, n_slice = sb.n_slice;
+  const int32_t* list = sb.list;
+  const SequenceStep& step = p.steps[b];
+  if (p.scores[level]) store_scores(p, level, sb, sm, p.scores[level]);
   record_phase(stamps, kSelRecorded);
   const int32_t k_slice =
       p.top_p > 0 ? kSliceSize
@@ -671,7 +747,7 @@ __global__ void __launch_bounds__(kThreads, 2) select_level_kernel(SelectionPara
   const bool registers = p.register_top_k && keep <= kRegisterTopK;
   for (int u = warp; u < U; u += kWarps) {
     auto key_at = [&](int32_t i) -> uint64_t {
-      return ((sm.slice.units[i] >> u) & 1u) ? candidate_key(sm.slice.scores[score_row0 + u][i],
+      return ((sm.slice.units[i] >> u) & 1u) ? candidate_key(sm.slice.scores[score_row0(p) + u][i],
                                                              static_cast<uint32_t>(base + i))
                                              : kNotCandidate;
     };
@@ -714,29 +790,104 @@ __global__ void __launch_bounds__(kThreads, 2) select_level_kernel(SelectionPara
   __threadfence();
   __syncthreads();
   record_phase(stamps, kSelSliceTop);
-  if (threadIdx.x == 0) {
-    const unsigned done = atomicAdd(p.counters + level * p.batch * p.kv_heads + bg, 1u);
-    sm.flag = done == gridDim.x - 1;
-  }
-  __syncthreads();
-  if (!sm.flag) return;
-  __threadfence();
+  if (!last_block_of_group(p, level, bg, sm)) return;
   record_phase(stamps, kSelTail);
-  if (threadIdx.x == 0) p.counters[level * p.batch * p.kv_heads + bg] = 0;
-  // Slot -> gist index for the merge (the list, not only this slice's part).
-  const UnionBuffers global{p.sort_scratch + static_cast<int64_t>(bg) * 2 * p.sort_capacity,
-                            p.scan_scratch + static_cast<int64_t>(bg) * p.sort_capacity,
-                            p.sort_capacity};
   if (threadIdx.x == 0) sm.tail.staged_level = -1;  // nothing staged (yet)
+  // `list`: slot -> gist index for the merge (the list, not only this slice's part).
   if (!choose_units_in_registers(p, level, b, g, list, top, gridDim.x, sm))
     choose_units(p, level, b, g, list, top, gridDim.x, sm, merge_smem);
   record_phase(stamps, kSelMerged);
-  if (level > 0) {
-    build_candidates(p, level, b, g, sm, global, stamps);
-  } else {
-    build_visible(p, b, g, sm, global, stamps);
+  descend(p, level, b, g, sm, stamps);
+}
+
+// --- the two-pass selection -------------------------------------------------
+// Pass 1 (score_level_kernel): the slice blocks score as above and store
+// every unit's scores (choice_scores), nothing else. Pass 2
+// (choose_level_kernel): one block per unit takes the unit's top k of the
+// whole level at once (block_top_threshold), writes its chosen gists, and
+// the group's last block runs the tail as above. No slice top-k, no merge.
+
+template <int D, int Version>
+__global__ void __launch_bounds__(kThreads, 2) score_level_kernel(SelectionParams p, int level) {
+  __shared__ Smem sm;
+  __shared__ int32_t slot_index[kSliceSize];
+  wait_for_previous_grid();  // the level above wrote this level's candidates
+  unsigned long long* const stamps =
+      p.phase_clock ? p.phase_clock + kPhasesPerLevel * level : nullptr;
+  const SliceBlock sb = score_slice<D, Version>(p, level, sm, slot_index, stamps);
+  store_scores(p, level, sb, sm, p.choice_scores[level]);
+  if (stamps) __syncthreads();  // every thread's scores are stored
+  record_phase(stamps, kSelRecorded);
+  // No slice top-k: its points are the scores stored (bench kernels --phases).
+  record_phase(stamps, kSelSliceKeys);
+  allow_next_grid();  // the choose kernel may start (it waits for this grid)
+  record_phase(stamps, kSelSliceTop);
+}
+
+constexpr int kChoosePerThread = kTwoPassMaxCandidates / kThreads;
+static_assert(kThreads == kBlockTopThreads && kChoosePerThread == kBlockTopPerThread,
+              "the choose kernel's block is the block top-k's");
+
+__global__ void __launch_bounds__(kThreads, 2) choose_level_kernel(SelectionParams p, int level) {
+  __shared__ Smem sm;
+  const int u = blockIdx.x, g = blockIdx.y, b = blockIdx.z;
+  const int U = units_per_group(p.mode, p.group_size), units_total = p.kv_heads * U;
+  const int bg = b * p.kv_heads + g;
+  const SequenceStep& step = p.steps[b];
+  const bool top = level == p.num_levels - 1;
+  wait_for_previous_grid();  // the scores kernel stored the scores
+  unsigned long long* const stamps =
+      p.phase_clock ? p.phase_clock + kPhasesPerLevel * level : nullptr;
+  record_phase(stamps, kSelTail);
+  const int32_t ccap = p.candidate_capacity[level];
+  const int32_t n =
+      min32(top ? step.count[level] : p.candidate_count[level][bg], kTwoPassMaxCandidates);
+  const int32_t* list = top ? nullptr : p.candidates[level] + static_cast<int64_t>(bg) * ccap;
+  const uint32_t* open = top ? nullptr : p.candidate_units[level] + static_cast<int64_t>(bg) * ccap;
+  const float* scores =
+      p.choice_scores[level] + (static_cast<int64_t>(b) * units_total + g * U + u) * ccap;
+  // Thread t holds candidates [w t, w t + w): slot order is thread order, so
+  // that the chosen come out ascending; w as small as the count allows, so
+  // that most threads hold keys (the pivot needs k of them).
+  const int32_t w = (n + kThreads - 1) / kThreads;
+  SlotKeys<kChoosePerThread> key;
+  key.first = w * static_cast<int32_t>(threadIdx.x);
+  const int32_t first = key.first;
+  uint32_t valid = 0;
+#pragma unroll
+  for (int j = 0; j < kChoosePerThread; ++j) {
+    const int32_t i = first + j;
+    const bool present = j < w && i < n;
+    // Both loads at once: the score of a candidate closed to u is not used.
+    const float score = present ? __ldcg(scores + i) : 0.f;
+    const bool mine = present && (top || ((__ldcg(open + i) >> u) & 1u));
+    key.score[j] = mine ? ordered_score_bits(score) : 0u;  // the key: candidate_key(score, i)
+    valid += mine ? 1u : 0u;
   }
-  record_phase(stamps, kSelEnd);  // both end with a barrier
+  const int32_t offered = static_cast<int32_t>(block_sum(valid, sm.choose));
+  const int32_t k = level_budget(step.k_request[level], p.quarter_cap, step.count[level], offered);
+  const uint64_t threshold = block_top_threshold(key, k, offered, sm.choose);
+  const int32_t cap = p.chosen_capacity[level];
+  const int64_t unit = static_cast<int64_t>(b) * units_total + g * U + u;
+  int32_t* chosen = p.chosen[level] + unit * cap;
+  const int32_t kept =
+      block_compact_registers(key, threshold, sm.choose, [&](int j, uint64_t, int32_t rank) {
+        if (rank < cap) chosen[rank] = top ? first + j : list[first + j];
+      });
+  if (threadIdx.x == 0) {
+    if (kept > cap) raise_error(p, kChosenOverflow);
+    p.chosen_count[level][unit] = min32(kept, cap);
+  }
+  if (stamps) __syncthreads();  // every thread's chosen are written
+  record_phase(stamps, kSelMerged);
+  allow_next_grid();
+  // The last block of the group builds the union from the chosen in memory.
+  __threadfence();
+  __syncthreads();
+  if (!last_block_of_group(p, level, bg, sm)) return;
+  if (threadIdx.x == 0) sm.tail.staged_level = -1;  // the chosen are in global memory only
+  __syncthreads();
+  descend(p, level, b, g, sm, stamps);
 }
 
 template <int D, int Version>
@@ -758,13 +909,31 @@ void launch_level(const SelectionParams& p, int level, cudaStream_t stream) {
   CUDA_CHECK(cudaGetLastError());
 }
 
+// The two-pass selection of one level: scores, then the units' choices.
+template <int D, int Version>
+void launch_two_pass_level(const SelectionParams& p, int level, cudaStream_t stream) {
+  const int units = units_per_group(p.mode, p.group_size);
+  auto* scores = score_level_kernel<D, Version>;
+  const bool overlap = p.overlap_launches && level < p.num_levels - 1;
+  SSA_LAUNCH_OVERLAPPED(scores, dim3(p.slices[level], p.kv_heads, p.batch), dim3(kThreads), 0,
+                        stream, overlap, p, level);
+  CUDA_CHECK(cudaGetLastError());
+  auto* choose = choose_level_kernel;
+  SSA_LAUNCH_OVERLAPPED(choose, dim3(units, p.kv_heads, p.batch), dim3(kThreads), 0, stream,
+                        p.overlap_launches, p, level);
+  CUDA_CHECK(cudaGetLastError());
+}
+
 template <int D>
 void launch_levels(const SelectionParams& p, int version, cudaStream_t stream) {
   for (int level = p.num_levels - 1; level >= 0; --level) {
+    const bool two_pass = two_pass_level(p, level);
     if (version == 1) {
-      launch_level<D, 1>(p, level, stream);
+      two_pass ? launch_two_pass_level<D, 1>(p, level, stream)
+               : launch_level<D, 1>(p, level, stream);
     } else {
-      launch_level<D, 2>(p, level, stream);
+      two_pass ? launch_two_pass_level<D, 2>(p, level, stream)
+               : launch_level<D, 2>(p, level, stream);
     }
   }
 }

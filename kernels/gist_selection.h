@@ -9,7 +9,9 @@
 // every unit's chosen gists, with the units that may choose each, and the
 // level's open gists), or, at level 0, the visible list of every attention
 // unit (chosen gists of every level and the unfolded chunks). No host
-// synchronisation: counts and lists stay in device memory.
+// synchronisation: counts and lists stay in device memory. Where
+// two_pass_level() holds, a level is two launches instead: the slices'
+// scores only, then one block per unit chooses over the whole level.
 //
 // CPU reference: select_chunks + visible_keys (engine/decode/chunk_selector.cpp,
 // visible_set.cpp) as selective_attention() drives them; tests/kernels compare.
@@ -74,6 +76,14 @@ struct SelectionParams {
   int32_t chosen_capacity[kMaxLevels] = {};
   float* scores[kMaxLevels] =
       {};  // when recording: [B][units_total][candidate_capacity[l]] by slot
+  // The two-pass selection (see launch_gist_selection): a scores kernel
+  // writes every unit's candidate scores to choice_scores[l] (the shape of
+  // scores[l]: the recording buffer itself when recording, else a
+  // workspace), then a choose kernel, one block per unit, takes the unit's
+  // top k of the level at once. Per level, where two_pass_level() says so;
+  // the other levels run the slices' top-k and the last block's merge.
+  bool two_pass = false;
+  float* choice_scores[kMaxLevels] = {};
 
   // Visible lists: stream positions of chosen gists and unfolded chunks
   // (the step's local ranges come on top, see key_position).
@@ -97,6 +107,17 @@ constexpr int kSelectionVersions = 2;
 constexpr int32_t kMaxMergeSharedBytes = 160 * 1024;
 inline int64_t merge_shared_bytes(int32_t max_slices, int32_t units, int32_t partial_capacity) {
   return static_cast<int64_t>(max_slices) * units * (partial_capacity * 8 + 8);
+}
+
+// Candidates per unit the two-pass choose kernel holds (256 threads x 32 keys).
+constexpr int32_t kTwoPassMaxCandidates = 8192;
+
+// Whether `level` runs the two-pass selection: asked for (two_pass, set by
+// the host only when k <= kRegisterTopK everywhere), the register top-k, no
+// top-p, a score buffer, and at most kTwoPassMaxCandidates candidates.
+inline bool two_pass_level(const SelectionParams& p, int level) {
+  return p.two_pass && p.register_top_k && p.top_p <= 0 && p.choice_scores[level] != nullptr &&
+         p.candidate_capacity[level] <= kTwoPassMaxCandidates;
 }
 
 // Runs every level, top first, on `stream`. head_dim 64 or 128, group_size <= 16.

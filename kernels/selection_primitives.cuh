@@ -271,6 +271,180 @@ __device__ TopThreshold warp_top_threshold_pivot(const uint64_t (&key)[PER], int
   return out;
 }
 
+// --- the block top-k (the two-pass selection's choose kernel) ---------------
+
+// Threads of the block top-k, and keys each holds in registers at most.
+constexpr int kBlockTopThreads = 256;
+constexpr int kBlockTopPerThread = 32;
+
+// The block top-k's keys: thread t holds the candidates of slots first ..
+// first + PER - 1 as their ordered score bits (ordered_score_bits, never 0;
+// 0: not a candidate); each key is rebuilt from its slot (candidate_key's
+// low half), so 32 keys take 32 registers, not 64.
+template <int PER>
+struct SlotKeys {
+  uint32_t score[PER];
+  int32_t first;
+  __device__ __forceinline__ uint64_t at(int j) const {
+    return score[j] == 0
+               ? kNotCandidate
+               : (static_cast<uint64_t>(score[j]) << 32) |
+                     static_cast<uint64_t>(0xFFFFFFFFu - static_cast<uint32_t>(first + j));
+  }
+};
+
+// Shared memory of block_top_threshold and block_compact_registers.
+struct BlockTopScratch {
+  uint64_t keys[kBlockTopThreads];              // the keys scoring >= the pivot
+  alignas(16) uint32_t best[kBlockTopThreads];  // the threads' largest scores
+  uint32_t hist[256];                           // the radix walk's bins
+  int32_t warp_totals[kBlockTopThreads / 32];
+  uint64_t result;  // the threshold
+  uint32_t pivot;   // the pivot score
+  uint32_t packed;  // keys packed so far
+  uint32_t bin, above, in_bin;
+};
+
+// Inclusive scan of v over the block's threads (thread order), all threads.
+__device__ inline uint32_t block_inclusive_scan(uint32_t v, BlockTopScratch& s) {
+  const int lane = lane_id(), warp = threadIdx.x >> 5;
+  const uint32_t inclusive = warp_inclusive_scan(v);
+  if (lane == 31) s.warp_totals[warp] = static_cast<int32_t>(inclusive);
+  __syncthreads();
+  uint32_t before = 0;
+  for (int w = 0; w < warp; ++w) before += static_cast<uint32_t>(s.warp_totals[w]);
+  __syncthreads();  // every thread read the totals before the next scan writes them
+  return before + inclusive;
+}
+
+__device__ inline uint32_t block_sum(uint32_t v, BlockTopScratch& s) {
+  const uint32_t total = warp_sum(v);
+  if (lane_id() == 0) s.warp_totals[threadIdx.x >> 5] = static_cast<int32_t>(total);
+  __syncthreads();
+  uint32_t all = 0;
+  for (int w = 0; w < kBlockTopThreads / 32; ++w) all += static_cast<uint32_t>(s.warp_totals[w]);
+  __syncthreads();
+  return all;
+}
+
+// The block's radix walk (warp_top_threshold's, one byte a round, with the
+// block's keys in registers): exact for any k < valid.
+template <int PER>
+__device__ uint64_t block_radix_threshold(const SlotKeys<PER>& key, int32_t k, BlockTopScratch& s) {
+  uint64_t prefix = 0, high_mask = 0;
+  uint32_t remaining = static_cast<uint32_t>(k);
+  const int t = threadIdx.x;
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    s.hist[t] = 0;
+    __syncthreads();
+#pragma unroll
+    for (int j = 0; j < PER; ++j) {
+      if (key.at(j) != kNotCandidate && (key.at(j) & high_mask) == prefix)
+        atomicAdd(&s.hist[(key.at(j) >> shift) & 0xFF], 1u);
+    }
+    __syncthreads();
+    // Thread t holds bin 255 - t: the scan counts from the top bin down.
+    const uint32_t c = s.hist[255 - t];
+    const uint32_t inclusive = block_inclusive_scan(c, s);
+    if (inclusive - c < remaining && inclusive >= remaining) {
+      s.bin = static_cast<uint32_t>(255 - t);
+      s.above = inclusive - c;
+      s.in_bin = c;
+    }
+    __syncthreads();
+    const uint32_t bin = s.bin, above = s.above, in_bin = s.in_bin;
+    __syncthreads();  // every thread read them before the next round
+    remaining -= above;
+    prefix |= static_cast<uint64_t>(bin) << shift;
+    high_mask |= 0xFFull << shift;
+    if (in_bin == remaining) break;
+  }
+  return prefix;
+}
+
+// The block's top-k, the contract of warp_top_threshold: exactly min(k,
+// valid) of the keys the block's kBlockTopThreads threads hold (distinct:
+// one slot each) are >= the result; `valid` is the block's count of nonzero
+// keys (uniform). The pivot P is the largest of the threads' largest scores
+// that at least k threads' largest scores reach (each thread counts them
+// over all 256 in shared memory, four a load; ties kept), so at least k
+// keys score >= P, the top k among them; when C, the count of those, is k,
+// (P, any slot) is the threshold; when C <= kBlockTopThreads they are
+// packed to shared memory and each ranked among them by its whole key (ties
+// of the score settle by slot): the one of rank k is. Else (C larger, or
+// fewer than k threads hold keys) the block's radix walk. Dependent steps:
+// a barrier, 64 broadcast loads (256 compares), a shared atomicMax, a
+// barrier, a block sum, a barrier, C reads, a barrier.
+template <int PER>
+__device__ uint64_t block_top_threshold(const SlotKeys<PER>& key, int32_t k, int32_t valid,
+                                        BlockTopScratch& s) {
+  if (k <= 0 || valid == 0) return kSelectNone;
+  if (k >= valid) return 1;
+  const int t = threadIdx.x;
+  uint32_t best = 0;  // 0: this thread holds no key
+#pragma unroll
+  for (int j = 0; j < PER; ++j) best = max(best, key.score[j]);
+  s.best[t] = best;
+  if (t == 0) s.pivot = 0, s.packed = 0;
+  __syncthreads();
+  if (best != 0) {
+    uint32_t at_least = 0;  // threads whose largest score is >= this one's (itself included)
+    const uint4* all = reinterpret_cast<const uint4*>(s.best);
+#pragma unroll 8
+    for (int i = 0; i < kBlockTopThreads / 4; ++i) {
+      const uint4 v = all[i];
+      at_least += (v.x >= best ? 1u : 0u) + (v.y >= best ? 1u : 0u) + (v.z >= best ? 1u : 0u) +
+                  (v.w >= best ? 1u : 0u);
+    }
+    if (at_least >= static_cast<uint32_t>(k)) atomicMax(&s.pivot, best);
+  }
+  __syncthreads();
+  const uint32_t pivot = s.pivot;
+  if (pivot == 0) return block_radix_threshold(key, k, s);  // < k threads hold keys
+  uint32_t mine = 0;
+#pragma unroll
+  for (int j = 0; j < PER; ++j) mine += key.score[j] >= pivot ? 1u : 0u;
+  const uint32_t count = block_sum(mine, s);
+  const uint64_t at_pivot = static_cast<uint64_t>(pivot) << 32;  // below every key scoring P
+  if (count == static_cast<uint32_t>(k)) return at_pivot;
+  if (count > kBlockTopThreads) return block_radix_threshold(key, k, s);
+  if (mine > 0) {
+    uint32_t at = atomicAdd(&s.packed, mine);
+#pragma unroll
+    for (int j = 0; j < PER; ++j)
+      if (key.score[j] >= pivot) s.keys[at++] = key.at(j);
+  }
+  __syncthreads();
+  if (static_cast<uint32_t>(t) < count) {
+    const uint64_t x = s.keys[t];
+    uint32_t rank = 0;  // packed keys >= x (itself included)
+    for (uint32_t i = 0; i < count; ++i) rank += s.keys[i] >= x ? 1u : 0u;
+    if (rank == static_cast<uint32_t>(k)) s.result = x;
+  }
+  __syncthreads();
+  const uint64_t threshold = s.result;
+  __syncthreads();  // every thread read it before the scratch is used again
+  return threshold;
+}
+
+// The block's keys >= threshold (nonzero) in slot order: emit(j, key, rank)
+// for this thread's key j; returns the count (uniform).
+template <int PER, typename Emit>
+__device__ int32_t block_compact_registers(const SlotKeys<PER>& key, uint64_t threshold,
+                                           BlockTopScratch& s, const Emit& emit) {
+  uint32_t kept = 0;
+#pragma unroll
+  for (int j = 0; j < PER; ++j)
+    kept += key.at(j) != kNotCandidate && key.at(j) >= threshold ? 1u : 0u;
+  const uint32_t inclusive = block_inclusive_scan(kept, s);
+  int32_t rank = static_cast<int32_t>(inclusive - kept);
+#pragma unroll
+  for (int j = 0; j < PER; ++j) {
+    if (key.at(j) != kNotCandidate && key.at(j) >= threshold) emit(j, key.at(j), rank++);
+  }
+  return block_sum(kept, s);
+}
+
 // warp_compact over keys in registers (lane L, key[j]: index L + 32 j):
 // emit(i, key, rank) for every key >= threshold, rank in index order.
 template <int PER, typename Emit>

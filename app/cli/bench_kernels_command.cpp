@@ -59,8 +59,10 @@ struct KernelBenchOptions {
   bool phases = false;     // after each SSA row, its per-phase device timestamps
   bool radix = false;      // the selection's radix-walk top-k (as SSA_SELECT_TOPK=radix)
   // The selection's top-k per SSA row, each row once per entry (old vs new in
-  // one run): pivot (the default), rounds (SSA_SELECT_TOPK=rounds), radix.
-  std::vector<std::string> top_ks = {"pivot"};
+  // one run): two-pass (the default: no slice top-k), pivot (the slices'
+  // pivot top-k and the merge, SSA_SELECT_TOPK=slices), rounds
+  // (SSA_SELECT_TOPK=rounds), radix.
+  std::vector<std::string> top_ks = {"two-pass"};
 };
 
 struct ModelBenchOptions {
@@ -197,12 +199,20 @@ int rotation_sets(int64_t touched, int64_t set_bytes) {
   return static_cast<int>(std::clamp<int64_t>(want, 1, std::min<int64_t>(budget, 64)));
 }
 
+// The top-k a row's settings run once the environment (SSA_SELECT_TOPK) has its say.
+const char* topk_name(const DeviceSelectionSettings& settings) {
+  if (uses_two_pass_selection(settings) && settings.top_p <= 0 &&
+      settings.k_max <= kernels::kRegisterTopK)
+    return "two-pass";
+  return !uses_register_top_k(settings) ? "radix" : uses_pivot_top_k(settings) ? "pivot" : "rounds";
+}
+
 // Where one step's time goes: the kernels' phase timestamps
 // (kernels/phase_clock.h) from a graph of one step after a reset of the
 // slots, median over the replays of each point's time since the selection's
 // first block started, and the time since the point before it.
 std::string phase_table(DeviceAttention& a, const Inputs& in, const at::Tensor& out, int levels,
-                        int replays) {
+                        int replays, bool two_pass) {
   using namespace kernels;
   std::vector<int64_t> first(kPhaseSlots);
   for (int i = 0; i < kPhaseSlots; ++i) first[i] = phase_is_first(i) ? -1 : 0;  // ~0 or 0
@@ -246,11 +256,17 @@ std::string phase_table(DeviceAttention& a, const Inputs& in, const at::Tensor& 
     const std::string lv = fmt::format("level {} ", l);
     rows.push_back({lv + "selection: first block starts", b + kSelStart});
     rows.push_back({lv + "scores in shared memory (last block)", b + kSelScored});
-    rows.push_back({lv + "scores recorded (last block)", b + kSelRecorded});
-    rows.push_back({lv + "slice top-k stored (last block)", b + kSelSliceKeys});
-    rows.push_back({lv + "slice top-k fenced (last block)", b + kSelSliceTop});
-    rows.push_back({lv + "merge starts (last group)", b + kSelTail});
-    rows.push_back({lv + "units' choices written", b + kSelMerged});
+    if (two_pass) {  // the scores kernel, then the choose kernel's blocks (one per unit)
+      rows.push_back({lv + "scores stored (last block)", b + kSelRecorded});
+      rows.push_back({lv + "choose: a block starts (last)", b + kSelTail});
+      rows.push_back({lv + "units' choices written (last block)", b + kSelMerged});
+    } else {
+      rows.push_back({lv + "scores recorded (last block)", b + kSelRecorded});
+      rows.push_back({lv + "slice top-k stored (last block)", b + kSelSliceKeys});
+      rows.push_back({lv + "slice top-k fenced (last block)", b + kSelSliceTop});
+      rows.push_back({lv + "merge starts (last group)", b + kSelTail});
+      rows.push_back({lv + "units' choices written", b + kSelMerged});
+    }
     rows.push_back({lv + (l > 0 ? "union of the chosen" : "first visible union"), b + kSelUnion});
     rows.push_back(
         {lv + (l > 0 ? "next candidates written" : "visible lists written"), b + kSelEnd});
@@ -316,7 +332,9 @@ SsaFigures run_ssa(const BenchStream& s, int64_t batch, std::vector<Inputs>& set
     Inputs& in = sets[i % n];
     a.attend(0, in.q, in.cache, kernels::kSelectedKeys, out, current_stream());
   });
-  if (phases) f.phase_table = phase_table(a, sets[0], out, levels, replays);
+  if (phases)
+    f.phase_table = phase_table(a, sets[0], out, levels, replays,
+                                std::string(topk_name(settings)) == "two-pass");
   return f;
 }
 
@@ -366,7 +384,7 @@ void print_kernel_header(double bandwidth) {
   fmt::print("copy bandwidth (device to device, read + write): {:.0f} GB/s\n", bandwidth / 1e9);
   fmt::print(
       "{:>7} {:>14} {:>3} {:>3} {:>6} {:>10} {:>10} {:>10} {:>8} {:>8} {:>9} {:>8} {:>8} "
-      "{:>7} {:>6}\n",
+      "{:>7} {:>8}\n",
       "context", "hierarchy", "B", "k", "mode", "SDPA us", "flash us", "SSA us", "xSDPA", "scored",
       "read/grp", "MB", "GB/s", "%copy", "top-k");
 }
@@ -375,23 +393,19 @@ void print_kernel_header(double bandwidth) {
 DeviceSelectionSettings topk_settings(const KernelBenchOptions& o, const std::string& top_k) {
   DeviceSelectionSettings settings;
   settings.register_top_k = !o.radix && top_k != "radix";
-  settings.pivot_top_k = top_k == "pivot";
+  settings.pivot_top_k = top_k == "pivot" || top_k == "two-pass";
+  settings.two_pass_selection = top_k == "two-pass";
   return settings;
 }
 DeviceSelectionSettings topk_settings(const KernelBenchOptions& o) {
   return topk_settings(o, o.top_ks.front());
 }
 
-// The top-k a row's settings run once the environment (SSA_SELECT_TOPK) has its say.
-const char* topk_name(const DeviceSelectionSettings& settings) {
-  return !uses_register_top_k(settings) ? "radix" : uses_pivot_top_k(settings) ? "pivot" : "rounds";
-}
-
 void run_bench_kernels(const KernelBenchOptions& o) {
-  if (o.top_ks.empty()) throw UsageError("--top-ks must name pivot, rounds or radix");
+  if (o.top_ks.empty()) throw UsageError("--top-ks must name two-pass, pivot, rounds or radix");
   for (const std::string& t : o.top_ks)
-    if (t != "pivot" && t != "rounds" && t != "radix")
-      throw UsageError("--top-ks must be pivot, rounds or radix each, got '" + t + "'");
+    if (t != "two-pass" && t != "pivot" && t != "rounds" && t != "radix")
+      throw UsageError("--top-ks must be two-pass, pivot, rounds or radix each, got '" + t + "'");
   if (!torch::cuda::is_available()) throw UsageError("bench kernels: no CUDA device");
   if (o.version < 1 || o.version > 2) throw UsageError("--version must be 1 or 2");
   if (o.replays < 3) throw UsageError("--replays must be >= 3");
@@ -444,7 +458,7 @@ void run_bench_kernels(const KernelBenchOptions& o) {
             const double gbs = f.bytes / (f.us * 1e-6) / 1e9;
             fmt::print(
                 "{:>7} {:>14} {:>3} {:>3} {:>6} {:>10.1f} {:>10.1f} {:>10.1f} {:>7.1f}x "
-                "{:>8.0f} {:>9.0f} {:>8.2f} {:>8.0f} {:>6.0f}% {:>6}\n",
+                "{:>8.0f} {:>9.0f} {:>8.2f} {:>8.0f} {:>6.0f}% {:>8}\n",
                 context, hierarchy, batch, k, o.modes[m], sdpa, flash, f.us, sdpa / f.us, f.scored,
                 f.read, f.bytes / 1e6, gbs, 100 * gbs * 1e9 / bandwidth, topk_name(settings));
             fmt::print("{}", f.phase_table);
@@ -709,8 +723,9 @@ void register_bench_kernels_commands(CLI::App& bench) {
                     "SSA_SELECT_TOPK=radix)");
   kernels
       ->add_option("--top-ks", k->top_ks,
-                   "Selection top-k's, each SSA row once per entry: pivot (default), rounds "
-                   "(as SSA_SELECT_TOPK=rounds), radix")
+                   "Selection top-k's, each SSA row once per entry: two-pass (default), pivot "
+                   "(the slices' top-k, as SSA_SELECT_TOPK=slices), rounds (as "
+                   "SSA_SELECT_TOPK=rounds), radix")
       ->delimiter(',');
   kernels->add_flag("!--no-tables", k->tables,
                     "Leave out the split / overlap sweep and the H-SSA table");

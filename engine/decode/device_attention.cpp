@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -64,6 +65,12 @@ bool uses_pivot_top_k(const DeviceSelectionSettings& settings) {
          !(topk && std::string(topk) == "rounds");
 }
 
+bool uses_two_pass_selection(const DeviceSelectionSettings& settings) {
+  const char* topk = std::getenv("SSA_SELECT_TOPK");
+  return settings.two_pass_selection && uses_register_top_k(settings) &&
+         !(topk && (std::string(topk) == "slices" || std::string(topk) == "rounds"));
+}
+
 DeviceAttention::DeviceAttention(DeviceDecodeShape shape, DeviceSelectionSettings settings,
                                  c10::Device device)
     : shape_(std::move(shape)), settings_(settings), device_(device) {
@@ -82,6 +89,7 @@ DeviceAttention::DeviceAttention(DeviceDecodeShape shape, DeviceSelectionSetting
   if (settings_.version < 1 || settings_.version > 2)
     throw std::invalid_argument("GPU decode: kernel version 1 or 2");
   settings_.pivot_top_k = uses_pivot_top_k(settings_);
+  settings_.two_pass_selection = uses_two_pass_selection(settings_);
   settings_.register_top_k = uses_register_top_k(settings_);
   const int32_t mode = mode_units(settings_.mode);
   const int64_t U = kernels::units_per_group(mode, static_cast<int32_t>(G));
@@ -159,6 +167,14 @@ DeviceAttention::DeviceAttention(DeviceDecodeShape shape, DeviceSelectionSetting
         s += m;
       }
     }
+  }
+  // The two-pass selection scores into the recording buffer, else here.
+  two_pass_ = settings_.two_pass_selection && !top_p && settings_.k_max <= kernels::kRegisterTopK;
+  for (int level = 0; level < L; ++level) {
+    const bool fits = candidate_capacity_[level] <= kernels::kTwoPassMaxCandidates;
+    choice_scores_.push_back(two_pass_ && fits
+                                 ? at::zeros({B, Hkv * U, candidate_capacity_[level]}, floats)
+                                 : at::Tensor());
   }
   visible_ = at::zeros({B * Hkv * A, std::max<int32_t>(visible_capacity_, 1)}, ints);
   visible_count_ = at::zeros({B * Hkv * A}, ints);
@@ -267,7 +283,9 @@ kernels::SelectionParams DeviceAttention::selection_params(int layer, const at::
     p.chosen_count[level] = ptr<int32_t>(chosen_count_[set][layer][level]);
     p.chosen_capacity[level] = chosen_capacity_[level];
     p.scores[level] = scores ? ptr<float>(scores_[set][layer][level]) : nullptr;
+    p.choice_scores[level] = scores ? p.scores[level] : ptr<float>(choice_scores_[level]);
   }
+  p.two_pass = two_pass_;
   p.hierarchy.chunk_begin = ptr<int32_t>(chunk_begin_);
   p.partial_keys = ptr<uint64_t>(partial_keys_);
   p.partial_count = ptr<int32_t>(partial_count_);
@@ -411,8 +429,11 @@ void DeviceAttention::poison() {
                               visible_count_, sort_scratch_, scan_scratch_})
     t.fill_(-1);
   for (const at::Tensor& t : choice_flat_) t.fill_(-1);
-  for (const at::Tensor& t : score_flat_)
-    if (t.defined()) t.fill_(nan);
+  // Scores: the largest float, not NaN (which ranks last): a choice that
+  // read a score no kernel wrote would take it first.
+  for (const auto* list : {&score_flat_, &choice_scores_})
+    for (const at::Tensor& t : *list)
+      if (t.defined()) t.fill_(std::numeric_limits<float>::max());
   attend_values_.fill_(nan);
   attend_stats_.fill_(nan);
   CUDA_CHECK(cudaDeviceSynchronize());

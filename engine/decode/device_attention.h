@@ -65,12 +65,22 @@ struct DeviceSelectionSettings {
   // pivot and one rank pass instead of k dependent arg-max rounds; false, or
   // SSA_SELECT_TOPK=rounds: the rounds (same choices), to compare the two.
   bool pivot_top_k = true;
+  // With register_top_k, no top-p and k_max <= kernels::kRegisterTopK: per
+  // level of at most kernels::kTwoPassMaxCandidates candidates, the two-pass
+  // selection (a scores kernel, then one block per unit takes its top k of
+  // the whole level: no slice top-k, no merge; kernels/gist_selection.h);
+  // false, or SSA_SELECT_TOPK=slices (or rounds, radix): the slices' top-k
+  // and the merge (same choices).
+  bool two_pass_selection = true;
 };
 
 // settings.register_top_k unless SSA_SELECT_TOPK=radix is in the environment.
 bool uses_register_top_k(const DeviceSelectionSettings& settings);
 // settings.pivot_top_k unless SSA_SELECT_TOPK is rounds or radix.
 bool uses_pivot_top_k(const DeviceSelectionSettings& settings);
+// settings.two_pass_selection unless SSA_SELECT_TOPK is slices, rounds or radix
+// (or the register top-k is off).
+bool uses_two_pass_selection(const DeviceSelectionSettings& settings);
 
 // One layer's cache: bf16 [B, Hkv, kv_capacity, D] and per level [B, Hkv, gist_capacity, D].
 struct DeviceLayerCache {
@@ -130,8 +140,8 @@ class DeviceAttention {
   std::vector<std::vector<LevelChoice>> choices(int set, int layer, int64_t sequence,
                                                 const GistHierarchy& hierarchy,
                                                 bool with_scores) const;
-  // Fills every workspace with garbage (NaN, -1), so that a kernel reading
-  // what no kernel wrote shows up in the results (tests).
+  // Fills every workspace with garbage (NaN, -1; scores: the largest float),
+  // so that a kernel reading what no kernel wrote shows up in the results (tests).
   void poison();
   const at::Tensor& score_buffer(int set) const { return score_flat_[set]; }
   const at::Tensor& candidate_count(int level) const { return candidate_count_[level]; }
@@ -140,6 +150,10 @@ class DeviceAttention {
   int32_t errors() const;
   void clear_errors();
   int32_t attention_splits(kernels::KeySource source) const;
+  // Whether `level` runs the two-pass selection (kernels::two_pass_level).
+  bool two_pass(int level) const {
+    return two_pass_ && candidate_capacity_[level] <= kernels::kTwoPassMaxCandidates;
+  }
   // Every attend records per-phase device timestamps into `slots`
   // (kernels::kPhaseSlots words of device memory, initialised as
   // kernels/phase_clock.h says); null (the default): no recording.
@@ -165,6 +179,9 @@ class DeviceAttention {
   at::Tensor partial_keys_, partial_count_, partial_valid_, selection_counters_;
   int32_t partial_capacity_ = 0, max_slices_ = 0;
   std::vector<at::Tensor> choice_flat_, score_flat_;  // [set]
+  // The two-pass selection's scores when none are recorded: [level] [B, units, candidate cap].
+  std::vector<at::Tensor> choice_scores_;
+  bool two_pass_ = false;  // the two-pass selection may run (settings, environment, k_max)
   std::vector<std::vector<std::vector<at::Tensor>>> chosen_, chosen_count_,
       scores_;  // [set][layer][level]
   at::Tensor visible_, visible_count_;

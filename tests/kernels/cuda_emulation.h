@@ -138,6 +138,11 @@ inline unsigned atomicAdd(unsigned* p, unsigned v) {
   *p += v;
   return old;
 }
+inline unsigned atomicMax(unsigned* p, unsigned v) {
+  const unsigned old = *p;
+  if (v > old) *p = v;
+  return old;
+}
 inline int atomicOr(int* p, int v) {
   const int old = *p;
   *p |= v;

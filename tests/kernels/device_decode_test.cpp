@@ -48,13 +48,15 @@ using testing::random_data;
 using testing::shape_for;
 
 void check_layer_case(const LayerCase& c, int version, uint64_t seed, Agreement* agreement,
-                      bool overlap = false, bool register_top_k = true, bool pivot_top_k = true) {
+                      bool overlap = false, bool register_top_k = true, bool pivot_top_k = true,
+                      bool two_pass = false) {
   LayerRun run;
   run.version = version;
   run.seed = seed;
   run.overlap_launches = overlap;
   run.register_top_k = register_top_k;
   run.pivot_top_k = pivot_top_k;
+  run.two_pass = two_pass;
   testing::check_selection(c, run, agreement);
 }
 
@@ -66,8 +68,10 @@ TEST(DeviceSelection, MatchesTheCpuReferenceOnRandomCases) {
     for (int trial = 0; trial < 36; ++trial) {
       const LayerCase c = testing::random_layer_case(rng);
       // Every other trial with the radix walk (SSA_SELECT_TOPK=radix), every
-      // fourth with the arg-max rounds (SSA_SELECT_TOPK=rounds), the rest the pivot.
-      check_layer_case(c, version, 7000 + trial, &agreement, false, trial % 2 == 1, trial % 4 != 2);
+      // fourth with the arg-max rounds (SSA_SELECT_TOPK=rounds), the rest
+      // alternate the two-pass selection and the slices' pivot.
+      check_layer_case(c, version, 7000 + trial, &agreement, false, trial % 2 == 1, trial % 4 != 2,
+                       trial % 8 == 0);
       if (HasFailure()) return;
     }
     // Ties must stay rare, or the comparison proves little.
@@ -83,8 +87,11 @@ TEST(DeviceSelection, EveryModeAtQwenShape) {
       for (int version = 1; version <= 2; ++version) {
         const LayerCase c = testing::qwen_layer_case(hierarchy, mode, 6000, 4, 2);
         Agreement agreement;
+        // The two-pass selection, alone and with programmatic dependent launches.
+        check_layer_case(c, version, 99, &agreement, false, true, true, /*two_pass=*/true);
+        check_layer_case(c, version, 99, &agreement, /*overlap=*/true, true, true, true);
+        // The slices' pivot top-k and the merge, the same two ways.
         check_layer_case(c, version, 99, &agreement);
-        // The same with programmatic dependent launches between the kernels.
         check_layer_case(c, version, 99, &agreement, /*overlap=*/true);
         // And with the radix walk instead of the register top-k.
         check_layer_case(c, version, 99, &agreement, false, /*register_top_k=*/false);

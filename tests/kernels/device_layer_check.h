@@ -71,7 +71,9 @@ struct LayerRun {
   bool merge_in_shared = true;
   bool overlap_launches = false;
   bool register_top_k = true;
-  bool pivot_top_k = true;  // with register_top_k: the pivot, not the arg-max rounds
+  bool pivot_top_k = true;    // with register_top_k: the pivot, not the arg-max rounds
+  bool two_pass = true;       // with register_top_k: the two-pass selection where it applies
+  bool record_scores = true;  // false: the two-pass selection scores into its workspace
   uint64_t seed = 1;
 };
 
@@ -85,11 +87,12 @@ inline void check_selection(const LayerCase& c, const LayerRun& run, Agreement* 
   settings.top_p = c.select.top_p;
   settings.k_max = c.select.k;
   settings.version = run.version;
-  settings.record_scores = true;
+  settings.record_scores = run.record_scores;
   settings.merge_in_shared = run.merge_in_shared;
   settings.overlap_launches = run.overlap_launches;
   settings.register_top_k = run.register_top_k;
   settings.pivot_top_k = run.pivot_top_k;
+  settings.two_pass_selection = run.two_pass;
   settings.keys_per_split = 48;
   DeviceAttention a(shape_for(c, s), settings, run.device);
   a.poison();
@@ -103,7 +106,7 @@ inline void check_selection(const LayerCase& c, const LayerRun& run, Agreement* 
   a.clear_errors();
   const at::Tensor out = at::full({c.batch, c.kv_heads * c.group, c.head_dim}, NAN,
                                   at::TensorOptions(at::kFloat).device(run.device));
-  a.attend(0, d.q, cache, kernels::kSelectedKeys, out, nullptr, 0, true);
+  a.attend(0, d.q, cache, kernels::kSelectedKeys, out, nullptr, 0, run.record_scores);
   const std::string what = describe(c, run.version);
   ASSERT_EQ(a.errors(), 0) << what;
   for (int64_t b = 0; b < c.batch; ++b) {
@@ -111,8 +114,11 @@ inline void check_selection(const LayerCase& c, const LayerRun& run, Agreement* 
         selective_attention(d.q[b].to(at::kDouble).cpu(), d.keys[b].to(at::kDouble).cpu(),
                             d.values[b].to(at::kDouble).cpu(), s.layout, s.hierarchy, c.mask,
                             s.query, c.select, c.mode);
-    const std::vector<bool> diverged =
-        compare_choices(a.choices(0, 0, b, s.hierarchy, true), ref, c.select, what, agreement);
+    std::vector<std::vector<LevelChoice>> got = a.choices(0, 0, b, s.hierarchy, run.record_scores);
+    if (!run.record_scores)  // none kept: device_choices' placeholders, not to compare
+      for (auto& unit : got)
+        for (LevelChoice& level : unit) level.scores.clear();
+    const std::vector<bool> diverged = compare_choices(got, ref, c.select, what, agreement);
     for (int64_t h = 0; h < c.kv_heads * c.group; ++h) {
       if (!head_comparable(c, diverged, h)) continue;
       EXPECT_LT(relative_error(out[b][h], ref.output[h]), run.version == 1 ? 2e-3 : 1e-2)

@@ -1,6 +1,8 @@
 // kernels/selection_primitives.cuh's top-k on one emulated warp.
 #include "tests/kernels/cuda_emulation.h"
 
+#include <cstdlib>
+
 // The emulation above must come first.
 #include "kernels/selection_primitives.cuh"
 #include "tests/kernels/emulated_top_k.h"
@@ -44,6 +46,38 @@ WarpTopK emulated_warp_top_k(const std::vector<uint64_t>& keys, int32_t k) {
       out.pivot_valid = pivot.valid;
       out.pivot8 = n <= 32 * kPer / 2 ? pivot8.threshold : 0;
       out.pivot8_valid = pivot8.valid;
+    }
+  });
+  return out;
+}
+
+BlockTopK emulated_block_top_k(const std::vector<uint64_t>& keys, int32_t k) {
+  constexpr int kPer = kernels::kBlockTopPerThread, kThreads = kernels::kBlockTopThreads;
+  const int32_t n = static_cast<int32_t>(keys.size());
+  const int32_t w = (n + kThreads - 1) / kThreads;
+  BlockTopK out;
+  out.compacted.assign(static_cast<size_t>(n), 0);
+  ssa_emu::launch(dim3(1), dim3(kThreads), [&] {
+    __shared__ kernels::BlockTopScratch scratch;
+    kernels::SlotKeys<kPer> reg;
+    reg.first = w * static_cast<int32_t>(threadIdx.x);
+    uint32_t valid = 0;
+    for (int j = 0; j < kPer; ++j) {
+      const int32_t i = reg.first + j;
+      const uint64_t key = j < w && i < n ? keys[static_cast<size_t>(i)] : kernels::kNotCandidate;
+      reg.score[j] = static_cast<uint32_t>(key >> 32);
+      if (reg.at(j) != key) std::abort();  // the keys must be candidate_key(score, index)
+      valid += key != kernels::kNotCandidate ? 1u : 0u;
+    }
+    const int32_t total = static_cast<int32_t>(kernels::block_sum(valid, scratch));
+    const uint64_t threshold = kernels::block_top_threshold(reg, k, total, scratch);
+    const int32_t kept = kernels::block_compact_registers(
+        reg, threshold, scratch,
+        [&](int, uint64_t key, int32_t rank) { out.compacted[static_cast<size_t>(rank)] = key; });
+    if (threadIdx.x == 0) {
+      out.threshold = threshold;
+      out.valid = total;
+      out.compacted.resize(static_cast<size_t>(kept));
     }
   });
   return out;

@@ -21,4 +21,15 @@ struct WarpTopK {
 // One warp over keys[0 .. n), n <= 512 (key i at lane i % 32, register i / 32).
 WarpTopK emulated_warp_top_k(const std::vector<uint64_t>& keys, int32_t k);
 
+struct BlockTopK {
+  uint64_t threshold = 0;           // block_top_threshold's
+  int32_t valid = 0;                // block_sum of the threads' nonzero keys
+  std::vector<uint64_t> compacted;  // block_compact_registers' output, by rank
+};
+
+// One block of kBlockTopThreads threads over keys[0 .. n), n <= 8192, laid
+// out as the two-pass choose kernel holds them: thread t the keys [w t, w t
+// + w), w = ceil(n / 256). Key i must be candidate_key(score, i), or 0.
+BlockTopK emulated_block_top_k(const std::vector<uint64_t>& keys, int32_t k);
+
 }  // namespace ssa::testing

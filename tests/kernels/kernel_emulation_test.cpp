@@ -9,6 +9,8 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 
@@ -35,16 +37,22 @@ using testing::LayerCase;
 using testing::LayerRun;
 
 // DeviceAttention on CPU tensors drives the emulated kernels.
+// The selection's top-k paths: the two-pass selection (where it applies),
+// the slices' pivot top-k, their arg-max rounds, the radix walk.
+enum class TopK { kTwoPass, kPivot, kRounds, kRadix };
+
 void check_selection(const LayerCase& c, int version, uint64_t seed, testing::Agreement* agreement,
-                     bool merge_in_shared = true, bool register_top_k = true,
-                     bool pivot_top_k = true) {
+                     bool merge_in_shared = true, TopK top_k = TopK::kTwoPass,
+                     bool record_scores = true) {
   LayerRun run;
   run.device = at::kCPU;
   run.version = version;
   run.seed = seed;
   run.merge_in_shared = merge_in_shared;
-  run.register_top_k = register_top_k;
-  run.pivot_top_k = pivot_top_k;
+  run.register_top_k = top_k != TopK::kRadix;
+  run.pivot_top_k = top_k == TopK::kPivot || top_k == TopK::kTwoPass;
+  run.two_pass = top_k == TopK::kTwoPass;
+  run.record_scores = record_scores;
   testing::check_selection(c, run, agreement);
 }
 
@@ -55,11 +63,13 @@ TEST(EmulatedKernels, SelectionMatchesTheCpuReference) {
     for (int trial = 0; trial < 14; ++trial) {
       LayerCase c = testing::random_layer_case(rng, 900, false);
       c.batch = std::min<int64_t>(c.batch, 2);
-      // Every third trial merges from global memory; every other one takes
-      // the radix walk (SSA_SELECT_TOPK=radix) instead of the register top-k,
-      // whose trials alternate the pivot and the arg-max rounds.
-      check_selection(c, version, 100 + trial, &agreement, trial % 3 != 0, trial % 2 == 0,
-                      trial % 4 == 0);
+      // Every third trial merges from global memory; every odd one takes the
+      // two-pass selection (every other of those without recorded scores:
+      // its own workspace), the even ones alternate the slices' pivot, the
+      // arg-max rounds and the radix walk (SSA_SELECT_TOPK=radix).
+      const TopK even[] = {TopK::kPivot, TopK::kRounds, TopK::kPivot, TopK::kRadix};
+      const TopK top_k = trial % 2 == 1 ? TopK::kTwoPass : even[(trial / 2) % 4];
+      check_selection(c, version, 100 + trial, &agreement, trial % 3 != 0, top_k, trial % 4 != 3);
       if (HasFailure()) return;
     }
     EXPECT_GE(agreement.compared, agreement.units * 8 / 10) << "version " << version;
@@ -71,14 +81,95 @@ TEST(EmulatedKernels, QwenShapedHeadsEveryMode) {
   for (const char* hierarchy : {"chunk16", "chunk4-chunk4"}) {
     for (GqaMode mode : {GqaMode::kHead, GqaMode::kGroup, GqaMode::kIndependent}) {
       const LayerCase c = testing::qwen_layer_case(hierarchy, mode, 1400, 2, 1);
-      for (int top_k = 0; top_k < 3; ++top_k) {  // pivot, arg-max rounds, radix walk
+      for (TopK top_k : {TopK::kTwoPass, TopK::kPivot, TopK::kRounds, TopK::kRadix}) {
         testing::Agreement agreement;
-        check_selection(c, 2, 5, &agreement, true, top_k < 2, top_k == 0);
+        check_selection(c, 2, 5, &agreement, true, top_k);
         if (HasFailure()) return;
         EXPECT_GE(agreement.compared, agreement.units * 8 / 10) << hierarchy;
       }
     }
   }
+}
+
+// Thousands of candidates per unit (a thread of the choose kernel holds up
+// to 16 of them): the two-pass selection, with its workspace and with the
+// recording buffer, against the reference as the slices' top-k is.
+TEST(EmulatedKernels, QwenShapedLongContextTwoPass) {
+  for (const char* hierarchy : {"chunk16", "chunk4-chunk4"}) {
+    for (GqaMode mode : {GqaMode::kHead, GqaMode::kGroup}) {
+      const LayerCase c = testing::qwen_layer_case(hierarchy, mode, 64000, 1, 2);
+      for (bool record : {false, true}) {
+        testing::Agreement agreement;
+        check_selection(c, 2, 9, &agreement, true, TopK::kTwoPass, record);
+        if (HasFailure()) return;
+        EXPECT_GE(agreement.compared, agreement.units * 8 / 10) << hierarchy;
+      }
+    }
+  }
+}
+
+// More than 8192 candidates at the top (8750 meta-gists): that level runs
+// the slices' path, the level below the two-pass one, in the same step.
+TEST(EmulatedKernels, TwoPassAndSlicesLevelsInOneStep) {
+  const LayerCase c = testing::qwen_layer_case("chunk4-chunk4", GqaMode::kHead, 140000, 1, 1);
+  DeviceSelectionSettings settings;
+  settings.k_max = c.select.k;
+  const DeviceAttention plan(testing::shape_for(c, testing::make_stream(c)), settings, at::kCPU);
+  ASSERT_FALSE(plan.two_pass(1));
+  ASSERT_TRUE(plan.two_pass(0));
+  for (bool record : {false, true}) {
+    testing::Agreement agreement;
+    check_selection(c, 2, 13, &agreement, true, TopK::kTwoPass, record);
+    if (HasFailure()) return;
+    EXPECT_GE(agreement.compared, agreement.units * 8 / 10);
+  }
+}
+
+// Where the two-pass selection runs: by default wherever it can, per level
+// up to 8192 candidates; never with the switch off, SSA_SELECT_TOPK slices,
+// rounds or radix, top-p, or a k above kRegisterTopK.
+TEST(EmulatedKernels, TwoPassSelectionRunsWhereItApplies) {
+  const auto levels = [](std::vector<int64_t> gists, const DeviceSelectionSettings& settings) {
+    DeviceDecodeShape shape;
+    shape.heads = 28;
+    shape.kv_heads = 4;
+    shape.head_dim = 128;
+    if (gists.size() > 1) shape.group_sizes = {4};
+    shape.kv_capacity = 160000;
+    shape.gist_capacity = gists;
+    shape.max_chunk = 17;
+    const DeviceAttention a(shape, settings, at::kCPU);
+    std::vector<bool> two_pass;
+    for (int level = 0; level < shape.num_levels(); ++level) two_pass.push_back(a.two_pass(level));
+    return two_pass;
+  };
+  using V = std::vector<bool>;
+  DeviceSelectionSettings on;
+  on.k_max = 16;
+  EXPECT_EQ(levels({8192}, on), V({true}));
+  EXPECT_EQ(levels({8193}, on), V({false}));
+  EXPECT_EQ(levels({32768, 8192}, on), V({true, true}));
+  EXPECT_EQ(levels({35000, 8750}, on), V({true, false}));
+  DeviceSelectionSettings off = on;
+  off.two_pass_selection = false;
+  EXPECT_EQ(levels({8192}, off), V({false}));
+  off = on;
+  off.top_p = 0.9;
+  EXPECT_EQ(levels({8192}, off), V({false}));
+  off = on;
+  off.k_max = kernels::kRegisterTopK + 1;
+  EXPECT_EQ(levels({8192}, off), V({false}));
+  off = on;
+  off.register_top_k = false;
+  EXPECT_EQ(levels({8192}, off), V({false}));
+  for (const char* topk : {"slices", "rounds", "radix"}) {
+    setenv("SSA_SELECT_TOPK", topk, 1);
+    EXPECT_EQ(levels({8192}, on), V({false})) << topk;
+    unsetenv("SSA_SELECT_TOPK");
+  }
+  setenv("SSA_SELECT_TOPK", "pivot", 1);  // not a switch of the two-pass path
+  EXPECT_EQ(levels({8192}, on), V({true}));
+  unsetenv("SSA_SELECT_TOPK");
 }
 
 TEST(EmulatedKernels, TopPAndLargeBudgets) {
@@ -121,7 +212,7 @@ TEST(EmulatedKernels, AllKeysAndTrainingRowMatchTheCpu) {
 // `bench kernels --phases`: recording the phase timestamps changes no result,
 // and every point is stamped in the order the kernels pass them (blocks run
 // one after another here). H-SSA, head mode: both tails (descent, visible).
-TEST(EmulatedKernels, PhaseStampsChangeNothingAndComeInOrder) {
+void check_phase_stamps(bool two_pass) {
   const LayerCase c = testing::qwen_layer_case("chunk4-chunk4", GqaMode::kHead, 1400, 2, 1);
   const testing::Stream s = testing::make_stream(c);
   const testing::LayerData d = testing::random_data(c, s.layout.length(), 17, at::kCPU);
@@ -129,7 +220,10 @@ TEST(EmulatedKernels, PhaseStampsChangeNothingAndComeInOrder) {
   settings.mode = c.mode;
   settings.k_max = c.select.k;
   settings.keys_per_split = 48;
+  settings.two_pass_selection = two_pass;
   DeviceAttention a(testing::shape_for(c, s), settings, at::kCPU);
+  for (int level = 0; level < s.layout.num_levels(); ++level)
+    ASSERT_EQ(a.two_pass(level), two_pass) << "level " << level;
   const DeviceLayerCache cache = testing::filled_cache(a, d, s.hierarchy);
   const std::vector<int> budgets(s.layout.num_levels(), c.select.k);
   a.set_hierarchy(0, s.hierarchy, nullptr);
@@ -169,6 +263,15 @@ TEST(EmulatedKernels, PhaseStampsChangeNothingAndComeInOrder) {
   for (int slot = s.layout.num_levels() * kernels::kPhasesPerLevel; slot < kernels::kAttStart;
        ++slot)
     EXPECT_EQ(stamps[slot], kernels::phase_is_first(slot) ? ~0ull : 0ull) << "slot " << slot;
+}
+
+// Both selections: the two-pass one (no slice top-k: its points are the
+// scores stored) and the slices' top-k with the merge.
+TEST(EmulatedKernels, PhaseStampsChangeNothingAndComeInOrder) {
+  for (bool two_pass : {true, false}) {
+    check_phase_stamps(two_pass);
+    if (HasFailure()) return;
+  }
 }
 
 // The register top-k (rounds of warp arg-max) chooses exactly the keys the
@@ -271,6 +374,81 @@ TEST(EmulatedKernels, PivotTopKChoosesAsTheRadixWalkOnEveryPath) {
     ASSERT_EQ(got.pivot_valid, valid);
   }
   for (int path = 0; path < 4; ++path) EXPECT_GE(paths[path], 10) << "path " << path;
+}
+
+// Which of block_top_threshold's paths keys[0 .. n) take (the choose
+// kernel's layout: thread t holds [w t, w t + w), w = ceil(n / 256)).
+enum class BlockPath { kFewThreads, kExact, kRanked, kRadix };
+BlockPath block_path(const std::vector<uint64_t>& keys, int32_t k) {
+  const size_t n = keys.size(), w = (n + 255) / 256;
+  std::vector<uint32_t> best(256, 0);  // the threads' largest scores
+  for (size_t i = 0; i < n; ++i)
+    best[i / w] = std::max(best[i / w], static_cast<uint32_t>(keys[i] >> 32));
+  std::sort(best.rbegin(), best.rend());
+  const uint32_t pivot = best[static_cast<size_t>(k - 1)];  // the k-th largest, ties kept
+  if (pivot == 0) return BlockPath::kFewThreads;
+  int32_t count = 0;
+  for (uint64_t key : keys) count += static_cast<uint32_t>(key >> 32) >= pivot ? 1 : 0;
+  return count == k ? BlockPath::kExact : count <= 256 ? BlockPath::kRanked : BlockPath::kRadix;
+}
+
+// The two-pass selection's block top-k over up to 8192 keys: the radix
+// walk's choices (reference_top_threshold), exactly min(k, valid) of them,
+// compacted in index order, on key sets made for each of its paths: random
+// scores, few distinct scores (ties settled by slot), scores ascending with
+// the slot (the top k in a few threads: more than 256 keys at the pivot),
+// all equal (the first slots win: one thread holds them), keys in 8
+// threads only (fewer than k threads hold keys); n from 1 to 8192, k 1..32.
+TEST(EmulatedKernels, BlockTopKChoosesAsTheRadixWalkOnEveryPath) {
+  std::mt19937 rng(123);
+  int paths[4] = {};
+  for (int trial = 0; trial < 300; ++trial) {
+    const int shape = trial % 5;
+    int32_t n = 1 + static_cast<int32_t>(rng() % kernels::kTwoPassMaxCandidates);
+    if (trial < 10) n = trial % 2 == 0 ? 1 + trial : kernels::kTwoPassMaxCandidates - trial;
+    const int32_t k = 1 + static_cast<int32_t>(rng() % kernels::kRegisterTopK);
+    std::vector<uint64_t> keys(static_cast<size_t>(n));
+    for (int32_t i = 0; i < n; ++i) {
+      float score = static_cast<float>(static_cast<int>(rng() % (1 << 20))) / 4096.f - 128.f;
+      if (shape == 1) score = static_cast<float>(static_cast<int>(rng() % 3)) - 1.f;
+      if (shape == 2) score = static_cast<float>(i) / 64.f;
+      if (shape == 3) score = 0.25f;
+      // Shape 4: keys in every 32nd thread only (8 of them).
+      const int32_t w = (n + 255) / 256;
+      const bool hole = shape == 4 ? (i / w) % 32 != 0 || rng() % 4 == 0 : rng() % 5 == 0;
+      keys[i] = hole ? kernels::kNotCandidate : kernels::candidate_key(score, i);
+    }
+    int32_t valid = 0;
+    for (uint64_t key : keys) valid += key != kernels::kNotCandidate ? 1 : 0;
+    if (k < valid) ++paths[static_cast<int>(block_path(keys, k))];
+    const testing::BlockTopK got = testing::emulated_block_top_k(keys, k);
+    const uint64_t want = kernels::reference_top_threshold(keys.data(), n, k);
+    std::vector<uint64_t> expected;
+    for (uint64_t key : keys) {
+      if (key == kernels::kNotCandidate) continue;
+      ASSERT_EQ(key >= got.threshold, key >= want)
+          << "trial " << trial << " n " << n << " k " << k << " shape " << shape;
+      if (key >= want) expected.push_back(key);
+    }
+    ASSERT_EQ(static_cast<int32_t>(expected.size()), std::min(k, valid)) << "trial " << trial;
+    ASSERT_EQ(got.valid, valid) << "trial " << trial;
+    ASSERT_EQ(got.compacted, expected) << "trial " << trial;
+  }
+  for (int path = 0; path < 4; ++path) EXPECT_GE(paths[path], 10) << "path " << path;
+}
+
+// Every score equal on slots 0..n-1: the block top-k takes the first k slots.
+TEST(EmulatedKernels, BlockTopKOfEqualScoresTakesTheFirstKSlots) {
+  for (int32_t n : {2, 33, 300, 8192})
+    for (int32_t k = 1; k < n && k <= kernels::kRegisterTopK; k += n > 300 ? 5 : 1) {
+      std::vector<uint64_t> keys(static_cast<size_t>(n));
+      for (int32_t i = 0; i < n; ++i)
+        keys[i] = kernels::candidate_key(-1.5f, static_cast<uint32_t>(i));
+      const testing::BlockTopK got = testing::emulated_block_top_k(keys, k);
+      ASSERT_EQ(static_cast<int32_t>(got.compacted.size()), k) << "n " << n << " k " << k;
+      for (int32_t i = 0; i < n; ++i)
+        ASSERT_EQ(keys[i] >= got.threshold, i < k) << "n " << n << " k " << k << " slot " << i;
+    }
 }
 
 // Every score equal (a zero query) on slots 0..n-1: the top k are the first
