@@ -59,10 +59,11 @@ struct KernelBenchOptions {
   bool phases = false;     // after each SSA row, its per-phase device timestamps
   bool radix = false;      // the selection's radix-walk top-k (as SSA_SELECT_TOPK=radix)
   // The selection's top-k per SSA row, each row once per entry (old vs new in
-  // one run): two-pass (the default: no slice top-k), pivot (the slices'
-  // pivot top-k and the merge, SSA_SELECT_TOPK=slices), rounds
+  // one run): auto (the default: the engine's choice, two_pass_pays),
+  // two-pass (no slice top-k, wherever it applies), pivot (the slices' pivot
+  // top-k and the merge, SSA_SELECT_TOPK=slices), rounds
   // (SSA_SELECT_TOPK=rounds), radix.
-  std::vector<std::string> top_ks = {"two-pass"};
+  std::vector<std::string> top_ks = {"auto"};
 };
 
 struct ModelBenchOptions {
@@ -199,11 +200,10 @@ int rotation_sets(int64_t touched, int64_t set_bytes) {
   return static_cast<int>(std::clamp<int64_t>(want, 1, std::min<int64_t>(budget, 64)));
 }
 
-// The top-k a row's settings run once the environment (SSA_SELECT_TOPK) has its say.
-const char* topk_name(const DeviceSelectionSettings& settings) {
-  if (uses_two_pass_selection(settings) && settings.top_p <= 0 &&
-      settings.k_max <= kernels::kRegisterTopK)
-    return "two-pass";
+// The top-k a row ran: the two-pass selection where the DeviceAttention
+// chose it, else the slices' top-k once the environment (SSA_SELECT_TOPK) has its say.
+const char* topk_name(const DeviceSelectionSettings& settings, bool two_pass) {
+  if (two_pass) return "two-pass";
   return !uses_register_top_k(settings) ? "radix" : uses_pivot_top_k(settings) ? "pivot" : "rounds";
 }
 
@@ -294,6 +294,7 @@ std::string phase_table(DeviceAttention& a, const Inputs& in, const at::Tensor& 
 
 struct SsaFigures {
   double us = 0, scored = 0, read = 0, bytes = 0;
+  bool two_pass = false;    // the top level ran the two-pass selection
   std::string phase_table;  // with `phases`
 };
 
@@ -314,6 +315,7 @@ SsaFigures run_ssa(const BenchStream& s, int64_t batch, std::vector<Inputs>& set
   // Keys per step, from one run of every set.
   SsaFigures f;
   const int levels = s.layout.num_levels();
+  f.two_pass = a.two_pass(levels - 1);
   const double local = kernels::range_key_count(a.step(0));
   for (Inputs& in : sets) {
     a.attend(0, in.q, in.cache, kernels::kSelectedKeys, out, stream);
@@ -332,9 +334,7 @@ SsaFigures run_ssa(const BenchStream& s, int64_t batch, std::vector<Inputs>& set
     Inputs& in = sets[i % n];
     a.attend(0, in.q, in.cache, kernels::kSelectedKeys, out, current_stream());
   });
-  if (phases)
-    f.phase_table = phase_table(a, sets[0], out, levels, replays,
-                                std::string(topk_name(settings)) == "two-pass");
+  if (phases) f.phase_table = phase_table(a, sets[0], out, levels, replays, f.two_pass);
   return f;
 }
 
@@ -393,8 +393,9 @@ void print_kernel_header(double bandwidth) {
 DeviceSelectionSettings topk_settings(const KernelBenchOptions& o, const std::string& top_k) {
   DeviceSelectionSettings settings;
   settings.register_top_k = !o.radix && top_k != "radix";
-  settings.pivot_top_k = top_k == "pivot" || top_k == "two-pass";
-  settings.two_pass_selection = top_k == "two-pass";
+  settings.pivot_top_k = top_k == "pivot" || top_k == "two-pass" || top_k == "auto";
+  settings.two_pass_selection = top_k == "two-pass" || top_k == "auto";
+  settings.two_pass_always = top_k == "two-pass";
   return settings;
 }
 DeviceSelectionSettings topk_settings(const KernelBenchOptions& o) {
@@ -402,10 +403,12 @@ DeviceSelectionSettings topk_settings(const KernelBenchOptions& o) {
 }
 
 void run_bench_kernels(const KernelBenchOptions& o) {
-  if (o.top_ks.empty()) throw UsageError("--top-ks must name two-pass, pivot, rounds or radix");
+  if (o.top_ks.empty())
+    throw UsageError("--top-ks must name auto, two-pass, pivot, rounds or radix");
   for (const std::string& t : o.top_ks)
-    if (t != "two-pass" && t != "pivot" && t != "rounds" && t != "radix")
-      throw UsageError("--top-ks must be two-pass, pivot, rounds or radix each, got '" + t + "'");
+    if (t != "auto" && t != "two-pass" && t != "pivot" && t != "rounds" && t != "radix")
+      throw UsageError("--top-ks must be auto, two-pass, pivot, rounds or radix each, got '" + t +
+                       "'");
   if (!torch::cuda::is_available()) throw UsageError("bench kernels: no CUDA device");
   if (o.version < 1 || o.version > 2) throw UsageError("--version must be 1 or 2");
   if (o.replays < 3) throw UsageError("--replays must be >= 3");
@@ -434,7 +437,7 @@ void run_bench_kernels(const KernelBenchOptions& o) {
   fmt::print(
       "bench kernels: Qwen2-7B layer ({} query heads, {} KV heads, d {}), bf16, sink 3, "
       "p 1, kernel version {}, {} top-k, median of {} graph replays\n",
-      kHeads, kKvHeads, kHeadDim, o.version, topk_name(topk_settings(o)), o.replays);
+      kHeads, kKvHeads, kHeadDim, o.version, o.top_ks.front(), o.replays);
   print_kernel_header(bandwidth);
   for (int64_t context : o.contexts) {
     for (const std::string& hierarchy : o.hierarchies) {
@@ -460,7 +463,8 @@ void run_bench_kernels(const KernelBenchOptions& o) {
                 "{:>7} {:>14} {:>3} {:>3} {:>6} {:>10.1f} {:>10.1f} {:>10.1f} {:>7.1f}x "
                 "{:>8.0f} {:>9.0f} {:>8.2f} {:>8.0f} {:>6.0f}% {:>8}\n",
                 context, hierarchy, batch, k, o.modes[m], sdpa, flash, f.us, sdpa / f.us, f.scored,
-                f.read, f.bytes / 1e6, gbs, 100 * gbs * 1e9 / bandwidth, topk_name(settings));
+                f.read, f.bytes / 1e6, gbs, 100 * gbs * 1e9 / bandwidth,
+                topk_name(settings, f.two_pass));
             fmt::print("{}", f.phase_table);
             std::fflush(stdout);
           }
@@ -723,9 +727,9 @@ void register_bench_kernels_commands(CLI::App& bench) {
                     "SSA_SELECT_TOPK=radix)");
   kernels
       ->add_option("--top-ks", k->top_ks,
-                   "Selection top-k's, each SSA row once per entry: two-pass (default), pivot "
-                   "(the slices' top-k, as SSA_SELECT_TOPK=slices), rounds (as "
-                   "SSA_SELECT_TOPK=rounds), radix")
+                   "Selection top-k's, each SSA row once per entry: auto (default: the engine's "
+                   "choice for the batch), two-pass (wherever it applies), pivot (the slices' "
+                   "top-k, as SSA_SELECT_TOPK=slices), rounds (as SSA_SELECT_TOPK=rounds), radix")
       ->delimiter(',');
   kernels->add_flag("!--no-tables", k->tables,
                     "Leave out the split / overlap sweep and the H-SSA table");

@@ -114,6 +114,7 @@ TEST(EmulatedKernels, TwoPassAndSlicesLevelsInOneStep) {
   const LayerCase c = testing::qwen_layer_case("chunk4-chunk4", GqaMode::kHead, 140000, 1, 1);
   DeviceSelectionSettings settings;
   settings.k_max = c.select.k;
+  settings.two_pass_always = true;
   const DeviceAttention plan(testing::shape_for(c, testing::make_stream(c)), settings, at::kCPU);
   ASSERT_FALSE(plan.two_pass(1));
   ASSERT_TRUE(plan.two_pass(0));
@@ -129,8 +130,10 @@ TEST(EmulatedKernels, TwoPassAndSlicesLevelsInOneStep) {
 // up to 8192 candidates; never with the switch off, SSA_SELECT_TOPK slices,
 // rounds or radix, top-p, or a k above kRegisterTopK.
 TEST(EmulatedKernels, TwoPassSelectionRunsWhereItApplies) {
-  const auto levels = [](std::vector<int64_t> gists, const DeviceSelectionSettings& settings) {
+  const auto levels = [](std::vector<int64_t> gists, const DeviceSelectionSettings& settings,
+                         int64_t batch = 1) {
     DeviceDecodeShape shape;
+    shape.batch = batch;
     shape.heads = 28;
     shape.kv_heads = 4;
     shape.head_dim = 128;
@@ -146,6 +149,7 @@ TEST(EmulatedKernels, TwoPassSelectionRunsWhereItApplies) {
   using V = std::vector<bool>;
   DeviceSelectionSettings on;
   on.k_max = 16;
+  on.two_pass_always = true;
   EXPECT_EQ(levels({8192}, on), V({true}));
   EXPECT_EQ(levels({8193}, on), V({false}));
   EXPECT_EQ(levels({32768, 8192}, on), V({true, true}));
@@ -170,6 +174,17 @@ TEST(EmulatedKernels, TwoPassSelectionRunsWhereItApplies) {
   setenv("SSA_SELECT_TOPK", "pivot", 1);  // not a switch of the two-pass path
   EXPECT_EQ(levels({8192}, on), V({true}));
   unsetenv("SSA_SELECT_TOPK");
+  // Without two_pass_always: where two_pass_pays, i.e. k above the pivot's
+  // 16, or group mode (one unit a group) at batch 16 and more.
+  DeviceSelectionSettings paying;
+  paying.k_max = 16;
+  EXPECT_EQ(levels({8192}, paying), V({false}));  // head mode, B 1
+  paying.mode = GqaMode::kGroup;
+  EXPECT_EQ(levels({8192}, paying, 8), V({false}));
+  EXPECT_EQ(levels({8192}, paying, 16), V({true}));
+  paying.mode = GqaMode::kHead;
+  paying.k_max = 24;
+  EXPECT_EQ(levels({8192}, paying), V({true}));
 }
 
 TEST(EmulatedKernels, TopPAndLargeBudgets) {
@@ -221,6 +236,7 @@ void check_phase_stamps(bool two_pass) {
   settings.k_max = c.select.k;
   settings.keys_per_split = 48;
   settings.two_pass_selection = two_pass;
+  settings.two_pass_always = two_pass;
   DeviceAttention a(testing::shape_for(c, s), settings, at::kCPU);
   for (int level = 0; level < s.layout.num_levels(); ++level)
     ASSERT_EQ(a.two_pass(level), two_pass) << "level " << level;
