@@ -165,7 +165,7 @@ bench_kernels() {
 export -f bench_kernels
 run bench-kernels "$out/bench-kernels.log" 180 bench_kernels
 # --- 3 the whole model -------------------------------------------------------
-run bench-model "$out/bench-model.log" 120 "$app" bench decode-model
+run bench-model "$out/bench-model.log" 120 "$app" bench decode-model --modes head,group
 # --- 4 compute-sanitizer on a small case (both kernel versions, every mode) --
 sanitize() {
   local status=0
@@ -213,7 +213,7 @@ grep -E "generated|SSA|ms" "$out/cli.log" 2>/dev/null | head -6
 echo "--- bench checkpoint load (7B, 4 shards)"
 tail -8 "$out/bench-load.log" 2>/dev/null
 echo "--- bench decode-model"
-grep -E "^ *(context|[0-9]+ +[0-9]+ )" "$out/bench-model.log" 2>/dev/null | head -6
+grep -E "^ *(context|[0-9]+ +[0-9]+ )" "$out/bench-model.log" 2>/dev/null | head -9
 grep -iE "error|what\(\)|terminate" "$out/bench-kernels.log" "$out/bench-model.log" 2>/dev/null | head -5
 failed=0
 for line in "${summary[@]}"; do case "$line" in *FAIL*|*TIMEOUT*) failed=1 ;; esac; done
