@@ -200,6 +200,19 @@ int rotation_sets(int64_t touched, int64_t set_bytes) {
   return static_cast<int>(std::clamp<int64_t>(want, 1, std::min<int64_t>(budget, 64)));
 }
 
+// --modes: the GQA modes by name (a bad one: a usage error naming it).
+std::vector<GqaMode> parse_modes(const std::vector<std::string>& names) {
+  std::vector<GqaMode> modes;
+  for (const std::string& m : names) {
+    try {
+      modes.push_back(parse_gqa_mode(m));
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--modes: ") + e.what());
+    }
+  }
+  return modes;
+}
+
 // The top-k a row ran: the two-pass selection where the DeviceAttention
 // chose it, else the slices' top-k once the environment (SSA_SELECT_TOPK) has its say.
 const char* topk_name(const DeviceSelectionSettings& settings, bool two_pass) {
@@ -412,14 +425,7 @@ void run_bench_kernels(const KernelBenchOptions& o) {
   if (!torch::cuda::is_available()) throw UsageError("bench kernels: no CUDA device");
   if (o.version < 1 || o.version > 2) throw UsageError("--version must be 1 or 2");
   if (o.replays < 3) throw UsageError("--replays must be >= 3");
-  std::vector<GqaMode> modes;
-  for (const std::string& m : o.modes) {
-    try {
-      modes.push_back(parse_gqa_mode(m));
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(std::string("--modes: ") + e.what());
-    }
-  }
+  const std::vector<GqaMode> modes = parse_modes(o.modes);
   for (const std::string& h : o.hierarchies) {
     try {
       parse_hierarchy(h);
@@ -616,14 +622,7 @@ void run_bench_decode_model(const ModelBenchOptions& o) {
   const DecoderModel model = random_device_model(config);
   const double weight_bytes = static_cast<double>(model.num_parameters()) * 2;
   const double bandwidth = copy_bandwidth();
-  std::vector<GqaMode> modes;
-  for (const std::string& m : o.modes) {
-    try {
-      modes.push_back(parse_gqa_mode(m));
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(std::string("--modes: ") + e.what());
-    }
-  }
+  const std::vector<GqaMode> modes = parse_modes(o.modes);
   if (modes.empty()) throw UsageError("--modes: at least one GQA mode");
   fmt::print(
       "bench decode-model: Qwen2-7B shape, random bf16 weights ({:.2f} GB), SSA chunk16 "
