@@ -83,7 +83,8 @@ __global__ void rope_kernel(RopeParams p) {
       }
     }
   }
-  const uint16_t *cos = p.cos + static_cast<int64_t>(b) * D, *sin = p.sin + b * D;
+  const uint16_t *cos = p.cos + static_cast<int64_t>(b) * D,
+                 *sin = p.sin + static_cast<int64_t>(b) * D;
   for (int j = threadIdx.x; j < half; j += blockDim.x) {
     uint16_t lo = in[j], hi = in[j + half];
     if (rotate) {

@@ -19,13 +19,13 @@ namespace ssa::kernels {
 enum SelectionPhase : int32_t {
   kSelStart = 0,      // first: a block of the level starts
   kSelScored = 1,     // last: a block has its slice's scores in shared memory
-  kSelRecorded = 2,   // last: a block wrote its scores for the recorder (when recording)
+  kSelRecorded = 2,   // last: a block wrote its scores (the recorder's; two-pass: always)
   kSelSliceKeys = 3,  // last: a block's warps wrote their top k (before the fence)
   kSelSliceTop = 4,   // last: a block wrote its slice's top k (after the fence, before the counter)
-  kSelTail = 5,       // last: a group's last block starts to merge
-  kSelMerged = 6,     // last: the units' choices are written
-  kSelUnion = 7,      // last: the first union of the tail is built
-  kSelEnd = 8,        // last: the next level's candidates / the visible lists are written
+  kSelTail = 5,    // last: a group's last block starts to merge (two-pass: a choose block starts)
+  kSelMerged = 6,  // last: the units' choices are written
+  kSelUnion = 7,   // last: the first union of the tail is built
+  kSelEnd = 8,     // last: the next level's candidates / the visible lists are written
   kPhasesPerLevel = 9,
 };
 // Attention slots.

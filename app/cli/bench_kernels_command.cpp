@@ -210,13 +210,16 @@ std::vector<GqaMode> parse_modes(const std::vector<std::string>& names) {
       throw UsageError(std::string("--modes: ") + e.what());
     }
   }
+  if (modes.empty()) throw UsageError("--modes: at least one GQA mode");
   return modes;
 }
 
-// The top-k a row ran: the two-pass selection where the DeviceAttention
-// chose it, else the slices' top-k once the environment (SSA_SELECT_TOPK) has its say.
-const char* topk_name(const DeviceSelectionSettings& settings, bool two_pass) {
-  if (two_pass) return "two-pass";
+// The top-k a row ran: the two-pass selection on every level the
+// DeviceAttention chose it for ("mixed": some levels), else the slices' top-k
+// once the environment (SSA_SELECT_TOPK) has its say.
+const char* topk_name(const DeviceSelectionSettings& settings, int two_pass_levels, int levels) {
+  if (two_pass_levels == levels) return "two-pass";
+  if (two_pass_levels > 0) return "mixed";
   return !uses_register_top_k(settings) ? "radix" : uses_pivot_top_k(settings) ? "pivot" : "rounds";
 }
 
@@ -225,7 +228,7 @@ const char* topk_name(const DeviceSelectionSettings& settings, bool two_pass) {
 // slots, median over the replays of each point's time since the selection's
 // first block started, and the time since the point before it.
 std::string phase_table(DeviceAttention& a, const Inputs& in, const at::Tensor& out, int levels,
-                        int replays, bool two_pass) {
+                        int replays) {
   using namespace kernels;
   std::vector<int64_t> first(kPhaseSlots);
   for (int i = 0; i < kPhaseSlots; ++i) first[i] = phase_is_first(i) ? -1 : 0;  // ~0 or 0
@@ -269,7 +272,7 @@ std::string phase_table(DeviceAttention& a, const Inputs& in, const at::Tensor& 
     const std::string lv = fmt::format("level {} ", l);
     rows.push_back({lv + "selection: first block starts", b + kSelStart});
     rows.push_back({lv + "scores in shared memory (last block)", b + kSelScored});
-    if (two_pass) {  // the scores kernel, then the choose kernel's blocks (one per unit)
+    if (a.two_pass(l)) {  // the scores kernel, then the choose kernel's blocks (one per unit)
       rows.push_back({lv + "scores stored (last block)", b + kSelRecorded});
       rows.push_back({lv + "choose: a block starts (last)", b + kSelTail});
       rows.push_back({lv + "units' choices written (last block)", b + kSelMerged});
@@ -307,7 +310,7 @@ std::string phase_table(DeviceAttention& a, const Inputs& in, const at::Tensor& 
 
 struct SsaFigures {
   double us = 0, scored = 0, read = 0, bytes = 0;
-  bool two_pass = false;    // the top level ran the two-pass selection
+  int two_pass_levels = 0;  // levels that ran the two-pass selection
   std::string phase_table;  // with `phases`
 };
 
@@ -328,7 +331,7 @@ SsaFigures run_ssa(const BenchStream& s, int64_t batch, std::vector<Inputs>& set
   // Keys per step, from one run of every set.
   SsaFigures f;
   const int levels = s.layout.num_levels();
-  f.two_pass = a.two_pass(levels - 1);
+  for (int l = 0; l < levels; ++l) f.two_pass_levels += a.two_pass(l) ? 1 : 0;
   const double local = kernels::range_key_count(a.step(0));
   for (Inputs& in : sets) {
     a.attend(0, in.q, in.cache, kernels::kSelectedKeys, out, stream);
@@ -347,7 +350,7 @@ SsaFigures run_ssa(const BenchStream& s, int64_t batch, std::vector<Inputs>& set
     Inputs& in = sets[i % n];
     a.attend(0, in.q, in.cache, kernels::kSelectedKeys, out, current_stream());
   });
-  if (phases) f.phase_table = phase_table(a, sets[0], out, levels, replays, f.two_pass);
+  if (phases) f.phase_table = phase_table(a, sets[0], out, levels, replays);
   return f;
 }
 
@@ -416,12 +419,12 @@ DeviceSelectionSettings topk_settings(const KernelBenchOptions& o) {
 }
 
 void run_bench_kernels(const KernelBenchOptions& o) {
-  if (o.top_ks.empty())
-    throw UsageError("--top-ks must name auto, two-pass, pivot, rounds or radix");
+  const std::vector<std::string> known = {"auto", "two-pass", "pivot", "rounds", "radix"};
+  const std::string names = "auto, two-pass, pivot, rounds or radix";
+  if (o.top_ks.empty()) throw UsageError("--top-ks must name " + names);
   for (const std::string& t : o.top_ks)
-    if (t != "auto" && t != "two-pass" && t != "pivot" && t != "rounds" && t != "radix")
-      throw UsageError("--top-ks must be auto, two-pass, pivot, rounds or radix each, got '" + t +
-                       "'");
+    if (std::find(known.begin(), known.end(), t) == known.end())
+      throw UsageError("--top-ks must be " + names + " each, got '" + t + "'");
   if (!torch::cuda::is_available()) throw UsageError("bench kernels: no CUDA device");
   if (o.version < 1 || o.version > 2) throw UsageError("--version must be 1 or 2");
   if (o.replays < 3) throw UsageError("--replays must be >= 3");
@@ -443,7 +446,7 @@ void run_bench_kernels(const KernelBenchOptions& o) {
   fmt::print(
       "bench kernels: Qwen2-7B layer ({} query heads, {} KV heads, d {}), bf16, sink 3, "
       "p 1, kernel version {}, {} top-k, median of {} graph replays\n",
-      kHeads, kKvHeads, kHeadDim, o.version, o.top_ks.front(), o.replays);
+      kHeads, kKvHeads, kHeadDim, o.version, o.radix ? "radix" : o.top_ks.front(), o.replays);
   print_kernel_header(bandwidth);
   for (int64_t context : o.contexts) {
     for (const std::string& hierarchy : o.hierarchies) {
@@ -470,7 +473,7 @@ void run_bench_kernels(const KernelBenchOptions& o) {
                 "{:>8.0f} {:>9.0f} {:>8.2f} {:>8.0f} {:>6.0f}% {:>8}\n",
                 context, hierarchy, batch, k, o.modes[m], sdpa, flash, f.us, sdpa / f.us, f.scored,
                 f.read, f.bytes / 1e6, gbs, 100 * gbs * 1e9 / bandwidth,
-                topk_name(settings, f.two_pass));
+                topk_name(settings, f.two_pass_levels, s.layout.num_levels()));
             fmt::print("{}", f.phase_table);
             std::fflush(stdout);
           }
@@ -618,12 +621,11 @@ void run_bench_decode_model(const ModelBenchOptions& o) {
     if (c < 256 || c > (1 << 20)) throw UsageError("--contexts must be 256..1048576 tokens each");
   for (int64_t b : o.batches)
     if (b < 1 || b > 64) throw UsageError("--batches must be 1..64 each");
+  const std::vector<GqaMode> modes = parse_modes(o.modes);  // before 15 GB of weights
   const ModelConfig config = qwen2_7b_config();
   const DecoderModel model = random_device_model(config);
   const double weight_bytes = static_cast<double>(model.num_parameters()) * 2;
   const double bandwidth = copy_bandwidth();
-  const std::vector<GqaMode> modes = parse_modes(o.modes);
-  if (modes.empty()) throw UsageError("--modes: at least one GQA mode");
   fmt::print(
       "bench decode-model: Qwen2-7B shape, random bf16 weights ({:.2f} GB), SSA chunk16 "
       "k {} (first {} layer(s) dense), copy bandwidth {:.0f} GB/s\n",

@@ -136,6 +136,9 @@ class DeviceAttention {
   const at::Tensor& scores(int set, int layer, int level) const {
     return scores_[set][layer][level];
   }
+  // The two-pass selection's own score buffer of a level: undefined where the
+  // level does not run it; unused while recording (the recording buffer serves).
+  const at::Tensor& two_pass_scores(int level) const { return choice_scores_[level]; }
   const at::Tensor& choice_buffer(int set) const { return choice_flat_[set]; }
   // The choices of sequence b at `layer` in the CPU reference's form, one
   // LevelChoice list per unit (heads, or groups), scores when they were kept

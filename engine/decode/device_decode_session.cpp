@@ -136,6 +136,10 @@ bool DeviceDecodeSession::graphed() const {
   return decoder_->graphed();
 }
 
+bool DeviceDecodeSession::fused() const {
+  return decoder_->fused();
+}
+
 void DeviceDecodeSession::index_gists(int64_t end) {
   hierarchy_ = GistHierarchy(layout_, end);
   decoder_->attention().set_hierarchy(0, hierarchy_, at::cuda::getCurrentCUDAStream().stream());

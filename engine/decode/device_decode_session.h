@@ -69,6 +69,7 @@ class DeviceDecodeSession : public DecodeSession {
   const at::Tensor& prompt_logits() const override { return prompt_logits_; }
 
   bool graphed() const;  // steps replay a CUDA graph
+  bool fused() const;    // the fused step ops run (DeviceDecoder::fused)
 
  private:
   // `call_keys`: the key length of the reference's call computing `position`.

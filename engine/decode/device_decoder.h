@@ -61,6 +61,7 @@ class DeviceDecoder {
   const DeviceDecoderSettings& settings() const { return settings_; }
   cudaStream_t stream() const { return stream_.stream(); }
   bool graphed() const { return !graphs_.empty(); }
+  bool fused() const { return fused_; }  // the fused step ops run (fused_ops on a bf16 model)
   // What layer `layer` attends with.
   kernels::KeySource layer_source(int layer) const;
   bool layer_selects(int layer) const { return layer_source(layer) == kernels::kSelectedKeys; }

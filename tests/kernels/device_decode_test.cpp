@@ -67,11 +67,12 @@ TEST(DeviceSelection, MatchesTheCpuReferenceOnRandomCases) {
     Agreement agreement;
     for (int trial = 0; trial < 36; ++trial) {
       const LayerCase c = testing::random_layer_case(rng);
-      // Every other trial with the radix walk (SSA_SELECT_TOPK=radix), every
-      // fourth with the arg-max rounds (SSA_SELECT_TOPK=rounds), the rest
-      // alternate the two-pass selection and the slices' pivot.
-      check_layer_case(c, version, 7000 + trial, &agreement, false, trial % 2 == 1, trial % 4 != 2,
-                       trial % 8 == 0);
+      // Even trials with the radix walk (SSA_SELECT_TOPK=radix); the odd ones
+      // (the register top-k) cycle the two-pass selection, the slices' pivot,
+      // the arg-max rounds (SSA_SELECT_TOPK=rounds), the pivot.
+      const int odd = trial % 8;
+      check_layer_case(c, version, 7000 + trial, &agreement, false, trial % 2 == 1, odd != 5,
+                       odd == 1);
       if (HasFailure()) return;
     }
     // Ties must stay rare, or the comparison proves little.
@@ -310,6 +311,7 @@ TEST(DeviceDecodeSession, MatchesDecodeSessionOnARandomModel) {
 struct SessionPair {
   double largest_difference = 0;
   bool graphed_first = false, graphed_second = false;
+  bool fused_first = false, fused_second = false;
 };
 SessionPair compare_sessions(int64_t head_dim, const DeviceDecodeOptions& options) {
   LayoutSettings layout = parse_hierarchy("chunk4-chunk4");
@@ -331,6 +333,8 @@ SessionPair compare_sessions(int64_t head_dim, const DeviceDecodeOptions& option
   pair.largest_difference = std::max(pair.largest_difference, relative_error(a, b));
   pair.graphed_first = first.graphed();
   pair.graphed_second = second.graphed();
+  pair.fused_first = first.fused();
+  pair.fused_second = second.fused();
   return pair;
 }
 
@@ -361,6 +365,8 @@ TEST(DeviceDecoder, FusedOpsMatchTheOpChains) {
     // GEMM's shape (cuBLAS may sum in another order): bf16 noise only.
     EXPECT_LT(pair.largest_difference, 2e-2) << "head_dim " << head_dim;
     EXPECT_TRUE(pair.graphed_first && pair.graphed_second) << "head_dim " << head_dim;
+    // Else both sessions ran the chains and the comparison proves nothing.
+    EXPECT_TRUE(pair.fused_first && !pair.fused_second) << "head_dim " << head_dim;
   }
 }
 
@@ -384,6 +390,8 @@ TEST(KernelSanitizer, SmallCase) {
       c.select.top_p = mode == GqaMode::kGroup ? 0.7 : 0;
       Agreement agreement;
       check_layer_case(c, version, 17, &agreement);
+      // The two-pass kernels too (top-p falls back to the slices' path).
+      check_layer_case(c, version, 17, &agreement, false, true, true, /*two_pass=*/true);
       if (HasFailure()) return;
     }
   }

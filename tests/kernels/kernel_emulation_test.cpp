@@ -130,6 +130,23 @@ TEST(EmulatedKernels, TwoPassAndSlicesLevelsInOneStep) {
 // up to 8192 candidates; never with the switch off, SSA_SELECT_TOPK slices,
 // rounds or radix, top-p, or a k above kRegisterTopK.
 TEST(EmulatedKernels, TwoPassSelectionRunsWhereItApplies) {
+  // The expectations below are the defaults': a CI-wide SSA_SELECT_TOPK is
+  // set aside for this test and put back after it.
+  struct EnvGuard {
+    const char* name = "SSA_SELECT_TOPK";
+    std::string saved;
+    bool had = false;
+    EnvGuard() {
+      if (const char* v = std::getenv(name)) saved = v, had = true;
+      unsetenv(name);
+    }
+    ~EnvGuard() {
+      if (had)
+        setenv(name, saved.c_str(), 1);
+      else
+        unsetenv(name);
+    }
+  } env_guard;
   const auto levels = [](std::vector<int64_t> gists, const DeviceSelectionSettings& settings,
                          int64_t batch = 1) {
     DeviceDecodeShape shape;
@@ -263,6 +280,15 @@ void check_phase_stamps(bool two_pass) {
   EXPECT_TRUE(at::equal(plain.out, timed.out));
   EXPECT_TRUE(at::equal(plain.choices, timed.choices));
   EXPECT_TRUE(at::equal(plain.visible_count, timed.visible_count));
+  // The path asked for ran: the two-pass scores kernel filled its buffer
+  // (allocated with zeros; scores of open candidates are never exactly 0 here).
+  for (int level = 0; level < s.layout.num_levels(); ++level) {
+    const at::Tensor& scores = a.two_pass_scores(level);
+    ASSERT_EQ(scores.defined(), two_pass) << "level " << level;
+    if (two_pass) {
+      EXPECT_GT(scores.ne(0).sum().item<int64_t>(), 0) << "level " << level;
+    }
+  }
   std::vector<int> order;
   for (int level = s.layout.num_levels() - 1; level >= 0; --level)
     for (int phase = 0; phase < kernels::kPhasesPerLevel; ++phase)
