@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <initializer_list>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -52,23 +53,29 @@ void upload(void* dst, const void* src, size_t bytes, cudaStream_t stream) {
   if (bytes > 0) CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream));
 }
 
+// Whether SSA_SELECT_TOPK (the switch between the selection's paths, to
+// compare them on a GPU) names one of `names`.
+bool select_topk_env_is(std::initializer_list<const char*> names) {
+  const char* topk = std::getenv("SSA_SELECT_TOPK");
+  if (topk == nullptr) return false;
+  for (const char* name : names)
+    if (std::string(topk) == name) return true;
+  return false;
+}
+
 }  // namespace
 
 bool uses_register_top_k(const DeviceSelectionSettings& settings) {
-  const char* topk = std::getenv("SSA_SELECT_TOPK");
-  return settings.register_top_k && !(topk && std::string(topk) == "radix");
+  return settings.register_top_k && !select_topk_env_is({"radix"});
 }
 
 bool uses_pivot_top_k(const DeviceSelectionSettings& settings) {
-  const char* topk = std::getenv("SSA_SELECT_TOPK");
-  return settings.pivot_top_k && uses_register_top_k(settings) &&
-         !(topk && std::string(topk) == "rounds");
+  return settings.pivot_top_k && uses_register_top_k(settings) && !select_topk_env_is({"rounds"});
 }
 
 bool uses_two_pass_selection(const DeviceSelectionSettings& settings) {
-  const char* topk = std::getenv("SSA_SELECT_TOPK");
   return settings.two_pass_selection && uses_register_top_k(settings) &&
-         !(topk && (std::string(topk) == "slices" || std::string(topk) == "rounds"));
+         !select_topk_env_is({"slices", "rounds"});
 }
 
 DeviceAttention::DeviceAttention(DeviceDecodeShape shape, DeviceSelectionSettings settings,
