@@ -89,12 +89,12 @@ ImU32 error() {
 
 ImU32 method_colour(const std::string& method, bool hierarchical) {
   // Hues no other meaning has (tests/gui measures the distances): the two
-  // SSA methods in magenta and purple, the baselines in bronze, rose, plum and
-  // vermilion; never the selection's green, the gists' amber or the runs' cyan
-  // and yellow, which mean something else on every other page.
+  // SSA methods in magenta and purple, the baselines in bronze, tan, plum and
+  // vermilion (oracle was rose, too near the answer's pink); never the selection's green, the
+  // gists' amber or the runs' cyan and yellow, which mean something else on every other page.
   if (method == "ssa") return hierarchical ? rgb(140, 40, 255) : rgb(240, 40, 240);
   if (method == "full") return rgb(175, 115, 30);
-  if (method == "oracle") return rgb(250, 160, 200);
+  if (method == "oracle") return rgb(215, 170, 110);  // tan: a reference, as full's bronze
   if (method == "gist-only") return rgb(170, 70, 120);
   if (method == "recency") return rgb(255, 95, 0);
   return text_dim();

@@ -198,10 +198,14 @@ void draw_eval_chart(ImDrawList* dl, ImVec2 min, ImVec2 max, const EvalResults& 
     style.x_min = lo - pad, style.x_max = hi + pad;
     const draw::PlotRange r = draw::plot_frame(
         dl, a, b, "exact match (share of examples) \xC2\xB7 task " + tasks[t], xs, ys, style);
-    // Series that score alike would hide one another: each is drawn a little
-    // to the side of its context (a dodge of at most a tenth of the padding),
-    // so coincident points stand side by side; y stays exact.
-    const double dodge = pad * 0.1;
+    // Series that score alike would hide one another: each is drawn a few
+    // pixels to the side of its context, so coincident points stand side by
+    // side; y stays exact. In pixels, not in context: with one context the
+    // axis spans half an octave, and a dodge in octaves would read as
+    // another context.
+    const float dodge_px = std::min(7.0f, 0.3f * (r.area_max.x - r.area_min.x) /
+                                              std::max<float>(1.0f, ticks.size() * series.size()));
+    const double dodge = dodge_px * (r.x.v1 - r.x.v0) / (r.x.a1 - r.x.a0);
     std::vector<std::vector<double>> shifted(series.size());
     for (size_t i = 0; i < series.size(); ++i) {
       const double by = (static_cast<double>(i) - (series.size() - 1) / 2.0) * dodge;
