@@ -268,25 +268,33 @@ TEST(Worker, BookmarksRoundTripThroughTheRecording) {
   EXPECT_TRUE(reopened.run(run->info.id)->bookmarks.empty());
 }
 
-// A run of `source` begun in `writer` (its layout and mask, no steps yet):
-// what a recorder has written when a live Worker opens the file.
-int64_t begin_copy(sessions::Reader& source, int64_t source_run, sessions::Writer& writer) {
-  const int64_t run_id = writer.begin_run(*source.run(source_run));
-  writer.write_layout(run_id, *source.layout(source_run));
-  writer.write_mask(run_id, *source.mask(source_run));
-  return run_id;
-}
+// A recording being written: the small SSA recording's first run begun in a
+// second file (its layout and mask, no steps yet), what a recorder has
+// written when a live Worker opens the file; the tests copy its steps in.
+struct LiveCopy {
+  explicit LiveCopy(const std::string& suffix)
+      : live(rec.path() + suffix), source(rec.path()), writer(live) {
+    source_run = source.runs().front().id;
+    run_id = writer.begin_run(*source.run(source_run));
+    writer.write_layout(run_id, *source.layout(source_run));
+    writer.write_mask(run_id, *source.mask(source_run));
+  }
+  TempRecording rec{testing::small_ssa()};
+  std::string live;
+  sessions::Reader source;
+  sessions::Writer writer;
+  int64_t source_run = 0, run_id = 0;
+};
 
 // Live mode: a Worker following a file that a Writer is still filling sees
 // the new steps after a refresh, and only then; each refresh extends the
 // snapshot (the layout is shared, not read again), and old snapshots go.
 TEST(Worker, RefreshExtendsSnapshotsAndLetsOldOnesGo) {
-  TempRecording rec(testing::small_ssa());
-  const std::string live = rec.path() + ".live";
-  sessions::Reader source(rec.path());
-  const int64_t source_run = source.runs().front().id;
-  sessions::Writer writer(live);
-  const int64_t run_id = begin_copy(source, source_run, writer);
+  LiveCopy copy(".live");
+  const std::string& live = copy.live;
+  sessions::Reader& source = copy.source;
+  sessions::Writer& writer = copy.writer;
+  const int64_t source_run = copy.source_run, run_id = copy.run_id;
   auto copy_steps = [&](int64_t first, int64_t last) {
     for (const auto& d : source.decode_steps(source_run, first, last)) {
       writer.write_decode_step(run_id, d);
@@ -340,12 +348,11 @@ TEST(Worker, RefreshExtendsSnapshotsAndLetsOldOnesGo) {
 // of the same steps, byte for byte, while its binning changes and while a
 // step's layer record arrives a refresh after its decode record.
 TEST(Worker, LiveTimelineIsTheFreshlyBuiltOne) {
-  TempRecording rec(testing::small_ssa());
-  const std::string live = rec.path() + ".timeline";
-  sessions::Reader source(rec.path());
-  const int64_t source_run = source.runs().front().id;
-  sessions::Writer writer(live);
-  const int64_t run_id = begin_copy(source, source_run, writer);
+  LiveCopy copy(".timeline");
+  const std::string& live = copy.live;
+  sessions::Reader& source = copy.source;
+  sessions::Writer& writer = copy.writer;
+  const int64_t source_run = copy.source_run, run_id = copy.run_id;
   const auto palette = timeline_palette();
   auto request_of = [&](const std::shared_ptr<const RunData>& run) {
     TimelineRequest r;
