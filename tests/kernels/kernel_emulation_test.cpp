@@ -360,22 +360,30 @@ TEST(EmulatedKernels, RegisterTopKChoosesAsTheRadixWalk) {
   }
 }
 
-// Which of warp_top_threshold_pivot's paths keys[0 .. n) take (lane i % 32).
-enum class PivotPath { kNoPivot, kExact, kRanked, kTooMany };
-PivotPath pivot_path(const std::vector<uint64_t>& keys, int32_t k) {
-  uint32_t best[32] = {};
+// Which path a pivot top-k takes over keys[0 .. n) spread over `holders`
+// (holder_of(i): the lane or thread that holds key i): the pivot is the k-th
+// largest of the holders' largest scores (0: fewer than k holders hold keys),
+// then the keys scoring >= it settle it alone (== k), are ranked (<= holders)
+// or go to the fallback.
+enum class PivotPath { kNoPivot, kExact, kRanked, kFallback };
+template <typename HolderOf>
+PivotPath pivot_path(const std::vector<uint64_t>& keys, int32_t k, size_t holders,
+                     const HolderOf& holder_of) {
+  std::vector<uint32_t> best(holders, 0);
   for (size_t i = 0; i < keys.size(); ++i)
-    best[i % 32] = std::max(best[i % 32], static_cast<uint32_t>(keys[i] >> 32));
-  uint32_t pivot = 0;
-  for (uint32_t mine : best) {
-    int32_t at_least = 0;
-    for (uint32_t other : best) at_least += other >= mine ? 1 : 0;
-    if (at_least >= k) pivot = std::max(pivot, mine);
-  }
+    best[holder_of(i)] = std::max(best[holder_of(i)], static_cast<uint32_t>(keys[i] >> 32));
+  std::sort(best.rbegin(), best.rend());
+  const uint32_t pivot = best[static_cast<size_t>(k - 1)];  // the k-th largest, ties kept
   if (pivot == 0) return PivotPath::kNoPivot;
   int32_t count = 0;
   for (uint64_t key : keys) count += static_cast<uint32_t>(key >> 32) >= pivot ? 1 : 0;
-  return count == k ? PivotPath::kExact : count <= 32 ? PivotPath::kRanked : PivotPath::kTooMany;
+  return count == k                               ? PivotPath::kExact
+         : count <= static_cast<int32_t>(holders) ? PivotPath::kRanked
+                                                  : PivotPath::kFallback;
+}
+// warp_top_threshold_pivot: lane i % 32 holds key i.
+PivotPath pivot_path(const std::vector<uint64_t>& keys, int32_t k) {
+  return pivot_path(keys, k, 32, [](size_t i) { return i % 32; });
 }
 
 // The pivot top-k on key sets made for each of its paths (the pivot alone
@@ -418,20 +426,11 @@ TEST(EmulatedKernels, PivotTopKChoosesAsTheRadixWalkOnEveryPath) {
   for (int path = 0; path < 4; ++path) EXPECT_GE(paths[path], 10) << "path " << path;
 }
 
-// Which of block_top_threshold's paths keys[0 .. n) take (the choose
-// kernel's layout: thread t holds [w t, w t + w), w = ceil(n / 256)).
-enum class BlockPath { kFewThreads, kExact, kRanked, kRadix };
-BlockPath block_path(const std::vector<uint64_t>& keys, int32_t k) {
-  const size_t n = keys.size(), w = (n + 255) / 256;
-  std::vector<uint32_t> best(256, 0);  // the threads' largest scores
-  for (size_t i = 0; i < n; ++i)
-    best[i / w] = std::max(best[i / w], static_cast<uint32_t>(keys[i] >> 32));
-  std::sort(best.rbegin(), best.rend());
-  const uint32_t pivot = best[static_cast<size_t>(k - 1)];  // the k-th largest, ties kept
-  if (pivot == 0) return BlockPath::kFewThreads;
-  int32_t count = 0;
-  for (uint64_t key : keys) count += static_cast<uint32_t>(key >> 32) >= pivot ? 1 : 0;
-  return count == k ? BlockPath::kExact : count <= 256 ? BlockPath::kRanked : BlockPath::kRadix;
+// block_top_threshold, in the choose kernel's layout: thread t holds
+// [w t, w t + w), w = ceil(n / 256).
+PivotPath block_path(const std::vector<uint64_t>& keys, int32_t k) {
+  const size_t w = (keys.size() + 255) / 256;
+  return pivot_path(keys, k, 256, [w](size_t i) { return i / w; });
 }
 
 // The two-pass selection's block top-k over up to 8192 keys: the radix
