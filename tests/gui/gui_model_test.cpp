@@ -290,29 +290,25 @@ struct LiveCopy {
 // the new steps after a refresh, and only then; each refresh extends the
 // snapshot (the layout is shared, not read again), and old snapshots go.
 TEST(Worker, RefreshExtendsSnapshotsAndLetsOldOnesGo) {
-  LiveCopy copy(".live");
-  const std::string& live = copy.live;
-  sessions::Reader& source = copy.source;
-  sessions::Writer& writer = copy.writer;
-  const int64_t source_run = copy.source_run, run_id = copy.run_id;
+  LiveCopy c(".live");
   auto copy_steps = [&](int64_t first, int64_t last) {
-    for (const auto& d : source.decode_steps(source_run, first, last)) {
-      writer.write_decode_step(run_id, d);
+    for (const auto& d : c.source.decode_steps(c.source_run, first, last)) {
+      c.writer.write_decode_step(c.run_id, d);
       for (int32_t layer = 0; layer < 2; ++layer)
-        writer.write_layer_step(run_id, *source.layer_step(source_run, d.step, layer));
+        c.writer.write_layer_step(c.run_id, *c.source.layer_step(c.source_run, d.step, layer));
     }
-    writer.flush();
+    c.writer.flush();
   };
   copy_steps(0, 4);
-  Loaded loaded(live);
-  auto first = loaded.run(run_id);
+  Loaded loaded(c.live);
+  auto first = loaded.run(c.run_id);
   EXPECT_EQ(first->decode_steps.size(), 5u);
   EXPECT_EQ(first->detail_steps.last, 4);
   EXPECT_EQ(first->steps, std::vector<int64_t>({0, 1, 2, 3, 4}));
   loaded.worker.refresh_now();
   loaded.worker.wait_idle();
   loaded.worker.poll();
-  EXPECT_EQ(loaded.run(run_id), first) << "nothing new: the same snapshot";
+  EXPECT_EQ(loaded.run(c.run_id), first) << "nothing new: the same snapshot";
   loaded.worker.head_step(first, 9, 0, -1);
   loaded.worker.wait_idle();
   EXPECT_FALSE(loaded.worker.head_step(first, 9, 0, -1)->recorded);
@@ -324,7 +320,7 @@ TEST(Worker, RefreshExtendsSnapshotsAndLetsOldOnesGo) {
   loaded.worker.refresh_now();
   loaded.worker.wait_idle();
   loaded.worker.poll();
-  const auto second = loaded.run(run_id);
+  const auto second = loaded.run(c.run_id);
   EXPECT_EQ(second->decode_steps.size(), 10u);
   EXPECT_EQ(second->detail_steps.last, 9);
   EXPECT_GT(second->generation, 0);
@@ -339,8 +335,8 @@ TEST(Worker, RefreshExtendsSnapshotsAndLetsOldOnesGo) {
   loaded.worker.unfolds(second, 9);
   loaded.worker.wait_idle();
   EXPECT_FALSE(loaded.worker.unfolds(second, 9)->level0.empty());
-  writer.close();
-  std::filesystem::remove(live);
+  c.writer.close();
+  std::filesystem::remove(c.live);
 }
 
 // Live mode: the timeline of a growing run, extended refresh by refresh
@@ -348,11 +344,7 @@ TEST(Worker, RefreshExtendsSnapshotsAndLetsOldOnesGo) {
 // of the same steps, byte for byte, while its binning changes and while a
 // step's layer record arrives a refresh after its decode record.
 TEST(Worker, LiveTimelineIsTheFreshlyBuiltOne) {
-  LiveCopy copy(".timeline");
-  const std::string& live = copy.live;
-  sessions::Reader& source = copy.source;
-  sessions::Writer& writer = copy.writer;
-  const int64_t source_run = copy.source_run, run_id = copy.run_id;
+  LiveCopy c(".timeline");
   const auto palette = timeline_palette();
   auto request_of = [&](const std::shared_ptr<const RunData>& run) {
     TimelineRequest r;
@@ -374,27 +366,28 @@ TEST(Worker, LiveTimelineIsTheFreshlyBuiltOne) {
     return a.size() == b.size() &&
            std::memcmp(a.data(), b.data(), a.size() * sizeof(a.front())) == 0;
   };
-  Loaded followed(live);
+  Loaded followed(c.live);
   int64_t written = 0;
   int checked = 0;
   for (int64_t last : {2, 5, 6, 9, 13, 17, 18, 22, 26, 29}) {
     for (; written <= last; ++written) {
-      writer.write_decode_step(run_id, source.decode_steps(source_run, written, written).front());
-      writer.write_layer_step(run_id, *source.layer_step(source_run, written, 1));
+      c.writer.write_decode_step(c.run_id,
+                                 c.source.decode_steps(c.source_run, written, written).front());
+      c.writer.write_layer_step(c.run_id, *c.source.layer_step(c.source_run, written, 1));
       // Layer 0 of step 18 comes a refresh late.
       if (written != 18)
-        writer.write_layer_step(run_id, *source.layer_step(source_run, written, 0));
+        c.writer.write_layer_step(c.run_id, *c.source.layer_step(c.source_run, written, 0));
     }
-    if (last == 22) writer.write_layer_step(run_id, *source.layer_step(source_run, 18, 0));
-    writer.flush();
+    if (last == 22) c.writer.write_layer_step(c.run_id, *c.source.layer_step(c.source_run, 18, 0));
+    c.writer.flush();
     followed.worker.refresh_now();
     followed.worker.wait_idle();
     followed.worker.poll();
-    const auto run = followed.run(run_id);
+    const auto run = followed.run(c.run_id);
     ASSERT_EQ(run->steps.size(), static_cast<size_t>(last + 1));
     const auto incremental = image_of(followed.worker, run);
-    Loaded fresh(live);
-    const auto built = image_of(fresh.worker, fresh.run(run_id));
+    Loaded fresh(c.live);
+    const auto built = image_of(fresh.worker, fresh.run(c.run_id));
     ASSERT_TRUE(incremental && built);
     ASSERT_EQ(incremental->rows_done, incremental->height);
     EXPECT_EQ(incremental->height, built->height) << last;
@@ -408,8 +401,8 @@ TEST(Worker, LiveTimelineIsTheFreshlyBuiltOne) {
     ++checked;
   }
   EXPECT_EQ(checked, 10);
-  writer.close();
-  std::filesystem::remove(live);
+  c.writer.close();
+  std::filesystem::remove(c.live);
 }
 
 // A file that is created only after the Worker was asked to open it (live):
