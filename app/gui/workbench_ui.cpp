@@ -57,6 +57,11 @@ const PanelInfo kPanels[] = {{Panel::kStart, "demos", "Demos", '9'},
                              {Panel::kBookmarks, "bookmarks", "Bookmarks", '7'},
                              {Panel::kEvaluation, "evaluation", "Evaluation", '8'}};
 
+// Pages that need no recording: the demos and an evaluation's results.
+bool needs_no_run(Panel panel) {
+  return panel == Panel::kStart || panel == Panel::kEvaluation;
+}
+
 const PanelInfo& info(Panel panel) {
   for (const auto& p : kPanels)
     if (p.panel == panel) return p;
@@ -109,6 +114,8 @@ void WorkbenchUi::select_run(RunId id) {
       run && !run->facts.answer_chunks.empty() ? run->facts.answer_chunks.front() : -1;
   // A training run opens on its curves; a decode run leaves the training page.
   if (run && run->is_training() && !run->is_decode()) state_.panel = Panel::kTraining;
+  // A run shown (File > Open, a demo, the run menu) leaves the first screen.
+  if (state_.panel == Panel::kStart) state_.panel = Panel::kAll;
   // Compare against another run of the same prompt, preferably one that
   // recorded its choices too (else a full-attention baseline), any file.
   state_.compare_run = RunId{};
@@ -149,84 +156,60 @@ std::string WorkbenchUi::open_results(const std::string& folder) {
   }
 }
 
-// A failed example's recording: opened once (a file already open is reused),
-// shown at the example's run and answer step as soon as it has loaded.
+// A failed example's recording, shown at the example's run and answer step.
 void WorkbenchUi::open_example(const EvaluationView::ExampleRequest& example) {
-  int32_t file = -1;
-  for (const auto& f : worker_->files())
-    if (f->path == example.recording) file = f->index;
-  if (file < 0) {
-    file = worker_->open(example.recording);
-    OpenDialog::remember(example.recording);
-  }
-  pending_example_ = PendingExample{RunId{file, example.run}, example.step};
-  state_.status = "opening " + example.recording + " at run " + std::to_string(example.run) +
-                  ", step " + std::to_string(example.step);
-  state_.status_is_error = false;
+  open_and_show(
+      example.recording, example.run, example.step,
+      "opening " + example.recording + " at run " + std::to_string(example.run) + ", step " +
+          std::to_string(example.step),
+      "run " + std::to_string(example.run) + " of " + example.recording + " at its answer step");
 }
 
-void WorkbenchUi::follow_example() {
-  if (!pending_example_) return;
-  const PendingExample p = *pending_example_;
-  const auto& file = worker_->files()[p.run.file];
-  if (file->status == Worker::FileStatus::kFailed) {
-    state_.status = file->error;
-    state_.status_is_error = true;
-    pending_example_.reset();
-    return;
-  }
-  if (file->status != Worker::FileStatus::kReady) return;
-  pending_example_.reset();
-  auto run = worker_->run(p.run);
-  if (!run) {
-    state_.status = file->path + " has no run " + std::to_string(p.run.run);
-    state_.status_is_error = true;
-    return;
-  }
-  select_run(p.run);
-  // The answer step, or the run's nearest step when it was not recorded.
-  if (!run->steps.empty()) state_.step = run->steps[run->step_index(std::max<int64_t>(0, p.step))];
-  state_.panel = Panel::kAll;
-  state_.status = "run " + std::to_string(p.run.run) + " of " + file->path + " at its answer step";
-  state_.status_is_error = false;
-}
-
-// A demo of the first screen: opened once (a file already open is reused),
-// shown at its first decode run as soon as it has loaded.
+// A demo of the first screen, shown at its first decode run.
 void WorkbenchUi::open_demo(const std::string& path) {
+  open_and_show(path, -1, -1, "opening the demo " + path, "opened the demo " + path);
+}
+
+void WorkbenchUi::open_and_show(const std::string& path, int64_t run, int64_t step,
+                                std::string opening, std::string shown) {
   int32_t file = -1;
   std::error_code ec;
   for (const auto& f : worker_->files())
     if (f->path == path || std::filesystem::equivalent(f->path, path, ec)) file = f->index;
-  if (file < 0) file = worker_->open(path);
-  pending_demo_ = file;
-  state_.status = "opening the demo " + path;
+  if (file < 0) {
+    file = worker_->open(path);
+    OpenDialog::remember(path);
+  }
+  pending_open_ = PendingOpen{file, run, step, std::move(shown)};
+  state_.status = std::move(opening);
   state_.status_is_error = false;
 }
 
-void WorkbenchUi::follow_demo() {
-  if (pending_demo_ < 0 || pending_demo_ >= static_cast<int32_t>(worker_->files().size())) return;
-  const auto& file = worker_->files()[pending_demo_];
+void WorkbenchUi::follow_pending_open() {
+  if (!pending_open_) return;
+  const PendingOpen p = *pending_open_;
+  const auto& file = worker_->files()[p.file];
   if (file->status == Worker::FileStatus::kFailed) {
     state_.status = file->error;
     state_.status_is_error = true;
-    pending_demo_ = -1;
+    pending_open_.reset();
     return;
   }
   if (file->status != Worker::FileStatus::kReady) return;
-  pending_demo_ = -1;
-  RunId pick;
-  for (const auto& r : file->runs)
-    if (!pick.valid() && r->has_layout() && r->is_decode()) pick = r->id;
-  if (!pick.valid() && !file->runs.empty()) pick = file->runs.front()->id;
-  if (!pick.valid()) {
-    state_.status = file->path + ": no run to show";
+  pending_open_.reset();
+  const RunId id = p.run >= 0 ? RunId{p.file, p.run} : worker_->default_run(p.file);
+  auto run = worker_->run(id);
+  if (!run) {
+    state_.status =
+        file->path + (p.run >= 0 ? " has no run " + std::to_string(p.run) : ": no run to show");
     state_.status_is_error = true;
     return;
   }
-  select_run(pick);
-  if (state_.panel == Panel::kStart) state_.panel = Panel::kAll;
-  state_.status = "opened the demo " + file->path;
+  select_run(id);
+  // The step asked for, or the run's nearest recorded one.
+  if (p.step >= 0 && !run->steps.empty()) state_.step = run->steps[run->step_index(p.step)];
+  if (run->is_decode()) state_.panel = Panel::kAll;
+  state_.status = p.shown;
   state_.status_is_error = false;
 }
 
@@ -285,8 +268,7 @@ void WorkbenchUi::frame(float dt) {
   key_queue().next_frame();
   worker_->poll();
   const bool have_run = keep_state_valid();
-  follow_example();
-  follow_demo();
+  follow_pending_open();
   follow_live();
   ViewContext ctx = make_context();
   apply_keys(ctx);
@@ -353,8 +335,7 @@ void WorkbenchUi::draw_start(ViewContext& ctx) {
   draw_pages(ctx);
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   std::string note;
-  if (pending_demo_ >= 0 && pending_demo_ < static_cast<int32_t>(worker_->files().size()))
-    note = "Opening " + worker_->files()[pending_demo_]->path + " ...";
+  if (pending_open_) note = "Opening " + worker_->files()[pending_open_->file]->path + " ...";
   std::string picked;
   if (ImGui::BeginChild("##demos", ImVec2(avail.x, avail.y - ImGui::GetFrameHeightWithSpacing())))
     timed("demos", [&] { picked = views_.demos.draw(demos_, note); });
@@ -435,12 +416,13 @@ void WorkbenchUi::apply_keys(ViewContext& ctx) {
     state_.panel = Panel::kAll;
     keys.consume(Key::kEscape);
   }
-  if (io.WantTextInput || dialog || !ctx.run) return;
+  if (io.WantTextInput || dialog) return;
   for (ImWchar c : io.InputQueueCharacters) {
     if (c == '?') state_.help_open = true;
-    if (c == 'b' || c == 'B') BookmarksView::add(ctx, "", "");
+    if (ctx.run && (c == 'b' || c == 'B')) BookmarksView::add(ctx, "", "");
     for (const auto& p : kPanels)
-      if (c == static_cast<ImWchar>(p.key)) state_.panel = p.panel;
+      if (c == static_cast<ImWchar>(p.key) && (ctx.run || needs_no_run(p.panel)))
+        state_.panel = p.panel;
   }
 }
 
@@ -566,7 +548,7 @@ void WorkbenchUi::draw_pages(ViewContext& ctx) {
       {"Demos", Panel::kStart}};
   for (const auto& page : pages) {
     // Without a recording only the demos and the evaluation have something to show.
-    if (!ctx.run && page.panel != Panel::kEvaluation && page.panel != Panel::kStart) continue;
+    if (!ctx.run && !needs_no_run(page.panel)) continue;
     const bool active =
         state_.panel == page.panel || (page.panel == Panel::kAll && in_grid(state_.panel));
     ImGui::PushStyleColor(ImGuiCol_Button,

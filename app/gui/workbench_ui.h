@@ -74,9 +74,12 @@ class WorkbenchUi {
  private:
   // Frame parts, in order.
   void follow_live();
-  void follow_example();
   void open_example(const EvaluationView::ExampleRequest& example);
-  void follow_demo();
+  // Opens `path` (a file already open is reused) and shows its run `run`
+  // (-1: the file's default run) at `step` (-1: its first) once it has loaded.
+  void open_and_show(const std::string& path, int64_t run, int64_t step, std::string opening,
+                     std::string shown);
+  void follow_pending_open();
   void draw_start(ViewContext& ctx);
   void draw_plain_status();
   bool keep_state_valid();
@@ -112,17 +115,17 @@ class WorkbenchUi {
   RunId followed_run_;
   int64_t followed_last_ = -1;
   int64_t expected_steps_ = -1;
-  // An example's recording being opened: the run and step to show once loaded.
-  struct PendingExample {
-    RunId run;
-    int64_t step = -1;
+  // A recording being opened by a click (a demo, a failed example): what to
+  // show once it has loaded, and the status line then.
+  struct PendingOpen {
+    int32_t file = -1;
+    int64_t run = -1, step = -1;  // as open_and_show's
+    std::string shown;
   };
-  std::optional<PendingExample> pending_example_;
-  // The first screen's demos (read once, when it is first shown), and the
-  // file of the one being opened (-1 none).
+  std::optional<PendingOpen> pending_open_;
+  // The first screen's demos (read once, when it is first shown).
   std::vector<Demo> demos_;
   bool demos_loaded_ = false;
-  int32_t pending_demo_ = -1;
   // Live progress: when the newest step count changed (for an ETA).
   size_t live_steps_ = 0;
   std::chrono::steady_clock::time_point live_first_{}, live_last_{};

@@ -191,6 +191,27 @@ TEST(DemoPage, ACardOpensItsDemoAndADisabledOneOpensNothing) {
   EXPECT_FALSE(ui.state().status_is_error) << ui.state().status;
 }
 
+// A recording opened from the first screen (File > Open, Ctrl+O) is shown:
+// the first screen gives way to the workbench once its run has loaded.
+TEST(DemoPage, OpeningARecordingLeavesTheFirstScreen) {
+  REQUIRE_DISPLAY();
+  const DemoFolder folder;
+  testing::RecordingShape shape;
+  shape.train_run = false;
+  testing::generate_recording(folder.path(kToyDemoFile), shape);
+  const int w = 1280, h = 720;
+  GuiContext context({w, h, false, "open"});
+  WorkbenchUi ui(std::make_unique<Worker>());
+  ui.set_panel(Panel::kStart);
+  auto frame = [&] { testing::mouse_frame(context, ui, w, h, -1, -1, false); };
+  for (int i = 0; i < 2; ++i) frame();
+  ui.open(folder.path(kToyDemoFile));
+  ui.wait_idle();
+  for (int i = 0; i < 2; ++i) frame();
+  ASSERT_TRUE(ui.state().run.valid()) << ui.state().status;
+  EXPECT_EQ(ui.state().panel, Panel::kAll) << ui.state().status;
+}
+
 // Pixels within a few levels of `colour` per channel: antialiased text has
 // few of its exact colour.
 size_t near_pixels(const Image& image, ImU32 colour) {

@@ -591,8 +591,12 @@ std::vector<std::shared_ptr<const RunData>> Worker::runs() const {
   return out;
 }
 
-RunId Worker::default_run() const {
-  const auto all = runs();
+RunId Worker::default_run(int32_t file) const {
+  auto all = runs();
+  if (file >= 0)
+    all.erase(
+        std::remove_if(all.begin(), all.end(), [&](const auto& r) { return r->id.file != file; }),
+        all.end());
   for (const auto& r : all)
     if (r->has_layout() && r->is_decode()) return r->id;
   for (const auto& r : all)

@@ -75,8 +75,9 @@ class Worker {
   std::shared_ptr<const RunData> run(RunId id) const;
   std::vector<std::shared_ptr<const RunData>> runs() const;  // of every ready file
   // The run the workbench opens on: the first decode run with a layout, else
-  // the first training run, else the first run; invalid when none.
-  RunId default_run() const;
+  // the first training run, else the first run; invalid when none. Among the
+  // runs of `file` only, when one is given.
+  RunId default_run(int32_t file = -1) const;
 
   // Non-blocking queries (see the class comment). `run` is the snapshot the
   // view draws; its generation is part of the request, so live data reloads.
