@@ -225,16 +225,16 @@ void EvaluationView::draw_examples_table() {
 
 // --- [SECTION] draw, subtitle, CSV -----------------------------------------------------------
 
-std::vector<theme::Meaning> EvaluationView::legend() const {
-  std::vector<theme::Meaning> shown;
-  if (!results_) return shown;
+void EvaluationView::set_results(std::shared_ptr<const EvalResults> results) {
+  results_ = std::move(results);
+  legend_.clear();
+  if (!results_) return;
   for (const auto& m : theme::method_meanings())
     for (const auto& r : results_->results)
       if (theme::method_colour(r.config.method, !r.config.levels.empty()) == m.colour) {
-        shown.push_back(m);
+        legend_.push_back(m);
         break;
       }
-  return shown;
 }
 
 void EvaluationView::draw(ViewContext&) {

@@ -297,7 +297,7 @@ class EvaluationView : public View {
   void draw(ViewContext& ctx) override;
   std::string subtitle(const ViewContext& ctx) const override;
   void write_csv(const ViewContext& ctx, std::ostream& out) const override;
-  void set_results(std::shared_ptr<const EvalResults> results) { results_ = std::move(results); }
+  void set_results(std::shared_ptr<const EvalResults> results);
   const EvalResults* results() const { return results_.get(); }
   // What the user asked for this frame: a folder to open, an example's recording.
   std::string take_folder_request() { return std::exchange(folder_request_, std::string()); }
@@ -308,13 +308,14 @@ class EvaluationView : public View {
   std::optional<ExampleRequest> take_example_request() { return std::exchange(example_, {}); }
   void focus_folder_box() { focus_box_ = true; }
   // The page's legend: the methods of the folder shown, in their colours.
-  std::vector<theme::Meaning> legend() const;
+  const std::vector<theme::Meaning>& legend() const { return legend_; }
 
  private:
   void draw_folder_box();
   void draw_results_table(float height);
   void draw_examples_table();
   std::shared_ptr<const EvalResults> results_;
+  std::vector<theme::Meaning> legend_;  // of results_, made when it is set (drawn every frame)
   char folder_[512] = "";
   bool focus_box_ = false;
   bool failed_only_ = true;
