@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "app/gui/model/run_data.h"
 #include "app/summary/recording_summary.h"
 #include "sessions/reader.h"
 
@@ -70,8 +71,9 @@ std::string training_note(const json& c) {
   return "";
 }
 
-// "SSA chunk8, sink 3, previous 1, k=4" (H-SSA when the layout has levels).
-std::string layout_text(const json& c) {
+// "SSA chunk8, sink 3, previous 1, k=4" (H-SSA when the layout has levels);
+// the budget as the workbench reads it (read_run_facts: old recordings too).
+std::string layout_text(const json& c, const RunFacts& facts) {
   const auto it = c.find("layout");
   const json layout = it != c.end() && it->is_object() ? *it : json::object();
   const auto sizes = layout.find("group_sizes");
@@ -81,11 +83,10 @@ std::string layout_text(const json& c) {
   if (layout.contains("sink")) s += ", sink " + std::to_string(get<int64_t>(layout, "sink", 0));
   if (c.contains("previous_chunks"))
     s += ", previous " + std::to_string(get<int64_t>(c, "previous_chunks", 0));
-  const std::string budget = get<std::string>(c, "budget", "fixed");
-  if (budget == "fixed")
-    s += ", k=" + std::to_string(get<int64_t>(c, "k", 0));
-  else
-    s += ", k " + budget;
+  if (facts.budget == "fixed" || (facts.budget.empty() && facts.k > 0))
+    s += ", k=" + std::to_string(facts.k);
+  else if (!facts.budget.empty())
+    s += ", k " + facts.budget;
   return s;
 }
 
@@ -99,17 +100,20 @@ json config_of(const sessions::RunInfo& run) {
 }
 
 // The description and runs lines from the demo's main run's configuration c.
-void describe_run(Demo& demo, const json& c, const std::vector<std::string>& models,
+void describe_run(Demo& demo, const sessions::RunInfo& run, const std::vector<std::string>& models,
                   const std::vector<std::string>& names) {
+  const json c = config_of(run);
+  const RunFacts facts = read_run_facts(run.config_json, nullptr);
   const bool byte_level = !c.contains("tokenizer");
   demo.title = byte_level ? "Toy demo" : "Real-model demo";
   std::string model;
   for (const auto& m : models) model += (model.empty() ? "" : ", ") + m;
   const std::string note = training_note(c);
   if (!note.empty()) model += " (" + note + ")";
-  demo.description = model + " \xC2\xB7 " + get<std::string>(c, "task", "task unknown") + ", " +
-                     with_commas(get<int64_t>(c, "context", 0)) +
-                     (byte_level ? " bytes" : " tokens") + " of context \xC2\xB7 " + layout_text(c);
+  demo.description = model + " \xC2\xB7 " + (facts.task.empty() ? "task unknown" : facts.task) +
+                     ", " + with_commas(get<int64_t>(c, "context", 0)) +
+                     (byte_level ? " bytes" : " tokens") + " of context \xC2\xB7 " +
+                     layout_text(c, facts);
   demo.runs = std::to_string(names.size()) + (names.size() == 1 ? " run: " : " runs: ");
   for (size_t i = 0; i < names.size(); ++i) demo.runs += (i ? " \xC2\xB7 " : "") + names[i];
 }
@@ -156,7 +160,7 @@ Demo describe_demo(const std::string& path, const std::string& title) {
     return demo;
   }
   try {
-    describe_run(demo, config_of(*main), models, names);
+    describe_run(demo, *main, models, names);
   } catch (const json::exception& e) {  // a configuration of the wrong shape
     demo.description.clear();
     demo.runs.clear();
