@@ -110,8 +110,9 @@ __device__ void score_slice_mma(const SelectionParams& p, const uint16_t* q, con
   uint4 qa[J], qb[J];
 #pragma unroll
   for (int j = 0; j < J; ++j) {
-    qa[j] = load16(q + g * D + 32 * j + 8 * t, g < G);
-    qb[j] = load16(q + (g + 8) * D + 32 * j + 8 * t, g + 8 < G);
+    // An absent head's row reads head 0 (load16 loads unconditionally).
+    qa[j] = load16(q + (g < G ? g : 0) * D + 32 * j + 8 * t, g < G);
+    qb[j] = load16(q + (g + 8 < G ? g + 8 : 0) * D + 32 * j + 8 * t, g + 8 < G);
   }
   uint4 kr[4][J];
 #pragma unroll
@@ -383,8 +384,10 @@ __device__ bool choose_units_in_registers(const SelectionParams& p, int level, i
     int32_t sl = m.lane / m.pc, at = m.lane - sl * m.pc;
 #pragma unroll
     for (int j = 0; j < kMergePerLane; ++j) {
+      // Unconditional loads (an absent key reads key 0): none waits in a branch.
       const bool present = 32 * j + m.lane < flat;
-      key[j] = present ? __ldcg(unit_keys + (sl * m.U * m.pc + at)) : kNotCandidate;
+      const uint64_t loaded = __ldcg(unit_keys + (present ? sl * m.U * m.pc + at : 0));
+      key[j] = present ? loaded : kNotCandidate;
       sl += slice_step;
       at += index_step;
       if (at >= m.pc) at -= m.pc, ++sl;
@@ -550,6 +553,75 @@ __device__ void build_candidates(const SelectionParams& p, int level, int b, int
   __syncthreads();
 }
 
+// Whether each attention unit's visible set is one choosing unit's (head and
+// group modes): its chosen lists are ascending and distinct already, so its
+// visible list needs no union.
+__device__ __forceinline__ bool one_chooser_per_attention_unit(const SelectionParams& p) {
+  return p.mode == kIndependentUnits || units_per_group(p.mode, p.group_size) == 1;
+}
+
+// One warp writes attention unit a's visible list, whose one choosing unit
+// is u (one_chooser_per_attention_unit): every level's chosen spans, the top
+// level first. `staged`: the tail's shared memory, whose staged level is read
+// from there (the register merge left it), or null (all from memory).
+__device__ void write_unit_visible(const SelectionParams& p, int b, int g, int a, int u,
+                                   const TailSmem* staged) {
+  const int G = p.group_size;
+  const int A = attention_units_per_group(p.mode, G);
+  const int U = units_per_group(p.mode, G), units_total = p.kv_heads * U;
+  const SequenceStep& step = p.steps[b];
+  const HierarchyView& h = p.hierarchy;
+  const int32_t* gist0 = h.gist_position[0] + static_cast<int64_t>(b) * h.gist_capacity[0];
+  const int32_t* chunk_begin = h.chunk_begin + static_cast<int64_t>(b) * h.gist_capacity[0];
+  const int lane = lane_id();
+  const int64_t unit = static_cast<int64_t>(b) * p.kv_heads * A + g * A + a;
+  int32_t* out = p.visible + unit * p.visible_capacity;
+  int32_t written = 0;
+  for (int level = p.num_levels - 1; level >= 0; --level) {
+    // Choices from memory may come from other blocks: read from L2.
+    const bool in_smem = staged != nullptr && staged->staged_level == level;
+    const int32_t cap = p.chosen_capacity[level];
+    const int64_t chooser = static_cast<int64_t>(b) * units_total + g * U + u;
+    const int32_t* chosen = p.chosen[level] + chooser * cap;
+    const int32_t n = in_smem ? staged->staged_count[u] : __ldcg(p.chosen_count[level] + chooser);
+    const int32_t* positions =
+        h.gist_position[level] + static_cast<int64_t>(b) * h.gist_capacity[level];
+    for (int32_t base = 0; base < n; base += 32) {
+      const int32_t i = base + lane;
+      Span span{0, -1};
+      if (i < n) {
+        const int32_t j = in_smem ? staged->staged[u][i] : __ldcg(chosen + i);
+        span = chosen_span(level, j, step, chunk_begin, gist0, positions);
+      }
+      const uint32_t length = static_cast<uint32_t>(span.length());
+      const uint32_t inclusive = warp_inclusive_scan(length);
+      int32_t at = written + static_cast<int32_t>(inclusive - length);
+      for (int32_t pos = span.first; pos <= span.last; ++pos, ++at) {
+        if (at < p.visible_capacity) out[at] = pos;
+      }
+      written += static_cast<int32_t>(__shfl_sync(kFullWarp, inclusive, 31));
+    }
+  }
+  if (lane == 0) {
+    if (written > p.visible_capacity) raise_error(p, kVisibleOverflow);
+    p.visible_count[unit] = min32(written, p.visible_capacity);
+  }
+}
+
+// build_visible where one_chooser_per_attention_unit: a warp per attention
+// unit, the units side by side (the block path takes a round of barriers per
+// unit and level, one unit after another).
+__device__ void build_visible_by_warps(const SelectionParams& p, int b, int g, Smem& sm,
+                                       unsigned long long* stamps) {
+  const int A = attention_units_per_group(p.mode, p.group_size);
+  record_phase(stamps, kSelUnion);  // no union to build
+  for (int a = threadIdx.x >> 5; a < A; a += kWarps) {
+    const int u = __ffs(attention_unit_members(p.mode, p.group_size, a)) - 1;
+    write_unit_visible(p, b, g, a, u, &sm.tail);
+  }
+  __syncthreads();
+}
+
 // Level 0 done: the visible list of every attention unit of the group.
 __device__ void build_visible(const SelectionParams& p, int b, int g, Smem& sm,
                               const UnionBuffers& global, unsigned long long* stamps) {
@@ -631,6 +703,8 @@ __device__ __forceinline__ void descend(const SelectionParams& p, int level, int
                             p.sort_capacity};
   if (level > 0) {
     build_candidates(p, level, b, g, sm, global, stamps);
+  } else if (one_chooser_per_attention_unit(p)) {
+    build_visible_by_warps(p, b, g, sm, stamps);
   } else {
     build_visible(p, b, g, sm, global, stamps);
   }
@@ -828,6 +902,28 @@ constexpr int kChoosePerThread = kTwoPassMaxCandidates / kThreads;
 static_assert(kThreads == kBlockTopThreads && kChoosePerThread == kBlockTopPerThread,
               "the choose kernel's block is the block top-k's");
 
+// The group's choices of `level` (the other blocks wrote them) into the
+// tail's staging, every unit's count and entries in one round trip (the
+// union then reads shared memory); staged_level -1 (all from memory) when a
+// unit's list is longer than the staging holds. Ends with a barrier.
+__device__ void stage_choices(const SelectionParams& p, int level, int b, int g, Smem& sm) {
+  const int U = units_per_group(p.mode, p.group_size), units_total = p.kv_heads * U;
+  const int32_t cap = p.chosen_capacity[level];
+  const bool fits = cap <= kRegisterTopK;
+  if (fits) {
+    const int64_t first = static_cast<int64_t>(b) * units_total + g * U;
+    for (int i = threadIdx.x; i < U * kRegisterTopK; i += kThreads) {
+      const int u = i / kRegisterTopK, at = i % kRegisterTopK;
+      // Loaded unconditionally (entry 0 past the capacity), dropped past the count.
+      const int32_t entry = __ldcg(p.chosen[level] + (first + u) * cap + (at < cap ? at : 0));
+      if (at == 0) sm.tail.staged_count[u] = __ldcg(p.chosen_count[level] + first + u);
+      sm.tail.staged[u][at] = entry;
+    }
+  }
+  if (threadIdx.x == 0) sm.tail.staged_level = fits ? level : -1;
+  __syncthreads();
+}
+
 __global__ void __launch_bounds__(kThreads, 2) choose_level_kernel(SelectionParams p, int level) {
   __shared__ Smem sm;
   const int u = blockIdx.x, g = blockIdx.y, b = blockIdx.z;
@@ -846,22 +942,37 @@ __global__ void __launch_bounds__(kThreads, 2) choose_level_kernel(SelectionPara
   const uint32_t* open = top ? nullptr : p.candidate_units[level] + static_cast<int64_t>(bg) * ccap;
   const float* scores =
       p.choice_scores[level] + (static_cast<int64_t>(b) * units_total + g * U + u) * ccap;
-  // Thread t holds candidates [w t, w t + w): slot order is thread order, so
-  // that the chosen come out ascending; w as small as the count allows, so
-  // that most threads hold keys (the pivot needs k of them).
-  const int32_t w = (n + kThreads - 1) / kThreads;
+  // Thread t holds slots t, t + 256, ...: each load of a warp reads 128
+  // contiguous bytes (the chosen come out in slot order by their ranks).
   SlotKeys<kChoosePerThread> key;
-  key.first = w * static_cast<int32_t>(threadIdx.x);
-  const int32_t first = key.first;
+  key.first = static_cast<int32_t>(threadIdx.x);
+  key.stride = kThreads;
+  // Every load first, none under a condition (a load in a branch waits for
+  // the one before: 32 round trips in a row where one will do). Slots past n
+  // read one below the level's capacity, not n, so that the loads need not
+  // wait for n, and are dropped below.
+  const int32_t last = max32(min32(ccap, kTwoPassMaxCandidates) - 1, 0);
+  float raw[kChoosePerThread];
+  uint32_t opened[kChoosePerThread];
+  if (top) {
+#pragma unroll
+    for (int j = 0; j < kChoosePerThread; ++j) {
+      raw[j] = __ldcg(scores + min32(key.slot(j), last));
+      opened[j] = ~0u;  // every unit may choose any gist of the top level
+    }
+  } else {
+#pragma unroll
+    for (int j = 0; j < kChoosePerThread; ++j) {
+      raw[j] = __ldcg(scores + min32(key.slot(j), last));
+      opened[j] = __ldcg(open + min32(key.slot(j), last));
+    }
+  }
   uint32_t valid = 0;
 #pragma unroll
   for (int j = 0; j < kChoosePerThread; ++j) {
-    const int32_t i = first + j;
-    const bool present = j < w && i < n;
-    // Both loads at once: the score of a candidate closed to u is not used.
-    const float score = present ? __ldcg(scores + i) : 0.f;
-    const bool mine = present && (top || ((__ldcg(open + i) >> u) & 1u));
-    key.score[j] = mine ? ordered_score_bits(score) : 0u;  // the key: candidate_key(score, i)
+    // The score of a candidate closed to u is not used.
+    const bool mine = key.slot(j) < n && ((opened[j] >> u) & 1u);
+    key.score[j] = mine ? ordered_score_bits(raw[j]) : 0u;  // the key: candidate_key(score, slot)
     valid += mine ? 1u : 0u;
   }
   const int32_t offered = static_cast<int32_t>(block_sum(valid, sm.choose));
@@ -871,8 +982,8 @@ __global__ void __launch_bounds__(kThreads, 2) choose_level_kernel(SelectionPara
   const int64_t unit = static_cast<int64_t>(b) * units_total + g * U + u;
   int32_t* chosen = p.chosen[level] + unit * cap;
   const int32_t kept =
-      block_compact_registers(key, threshold, sm.choose, [&](int j, uint64_t, int32_t rank) {
-        if (rank < cap) chosen[rank] = top ? first + j : list[first + j];
+      block_compact_by_slot(key, threshold, sm.choose, [&](int32_t slot, uint64_t, int32_t rank) {
+        if (rank < cap) chosen[rank] = top ? slot : list[slot];
       });
   if (threadIdx.x == 0) {
     if (kept > cap) raise_error(p, kChosenOverflow);
@@ -881,12 +992,20 @@ __global__ void __launch_bounds__(kThreads, 2) choose_level_kernel(SelectionPara
   if (stamps) __syncthreads();  // every thread's chosen are written
   record_phase(stamps, kSelMerged);
   allow_next_grid();
+  if (level == 0 && one_chooser_per_attention_unit(p)) {
+    // The unit's last choice: it writes its own visible list (attention
+    // unit u), with no group tail, so no fence and no counter.
+    __syncthreads();  // the block's chosen are written (global memory)
+    record_phase(stamps, kSelUnion);
+    if (threadIdx.x < 32) write_unit_visible(p, b, g, u, u, nullptr);
+    record_phase(stamps, kSelEnd);  // thread 0: after its warp's list
+    return;
+  }
   // The last block of the group builds the union from the chosen in memory.
   __threadfence();
   __syncthreads();
   if (!last_block_of_group(p, level, bg, sm)) return;
-  if (threadIdx.x == 0) sm.tail.staged_level = -1;  // the chosen are in global memory only
-  __syncthreads();
+  stage_choices(p, level, b, g, sm);
   descend(p, level, b, g, sm, stamps);
 }
 

@@ -78,9 +78,13 @@ __device__ __forceinline__ float half_to_float(uint16_t bits) {
 __device__ __forceinline__ float bf16_to_float(uint16_t bits) {
   return __uint_as_float(static_cast<uint32_t>(bits) << 16);
 }
-// 16 bytes from global memory, or zeros when the row is absent.
+// 16 bytes from global memory, or zeros when the row is absent. p must be
+// readable either way (callers point an absent row at row 0): the load is
+// unconditional, so that it never sits in a branch, where it would wait for
+// the loads before it.
 __device__ __forceinline__ uint4 load16(const uint16_t* p, bool present) {
-  return present ? __ldg(reinterpret_cast<const uint4*>(p)) : make_uint4(0, 0, 0, 0);
+  const uint4 v = __ldg(reinterpret_cast<const uint4*>(p));
+  return present ? v : make_uint4(0, 0, 0, 0);
 }
 __device__ __forceinline__ uint32_t word(const uint4& v, int i) {
   return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;

@@ -277,31 +277,37 @@ __device__ TopThreshold warp_top_threshold_pivot(const uint64_t (&key)[PER], int
 constexpr int kBlockTopThreads = 256;
 constexpr int kBlockTopPerThread = 32;
 
-// The block top-k's keys: thread t holds the candidates of slots first ..
-// first + PER - 1 as their ordered score bits (ordered_score_bits, never 0;
-// 0: not a candidate); each key is rebuilt from its slot (candidate_key's
-// low half), so 32 keys take 32 registers, not 64.
+// The block top-k's keys: thread t holds the candidates of slots first,
+// first + stride, ... (PER of them) as their ordered score bits
+// (ordered_score_bits, never 0; 0: not a candidate); each key is rebuilt
+// from its slot (candidate_key's low half), so 32 keys take 32 registers,
+// not 64. The choose kernel strides by the block (first t, stride 256), so
+// that a warp's loads of one register are 128 contiguous bytes.
 template <int PER>
 struct SlotKeys {
   uint32_t score[PER];
   int32_t first;
+  int32_t stride;
+  __device__ __forceinline__ int32_t slot(int j) const { return first + j * stride; }
   __device__ __forceinline__ uint64_t at(int j) const {
-    return score[j] == 0
-               ? kNotCandidate
-               : (static_cast<uint64_t>(score[j]) << 32) |
-                     static_cast<uint64_t>(0xFFFFFFFFu - static_cast<uint32_t>(first + j));
+    return score[j] == 0 ? kNotCandidate
+                         : (static_cast<uint64_t>(score[j]) << 32) |
+                               static_cast<uint64_t>(0xFFFFFFFFu - static_cast<uint32_t>(slot(j)));
   }
 };
 
-// Shared memory of block_top_threshold and block_compact_registers.
+// Shared memory of block_top_threshold and block_compact_by_slot.
 struct BlockTopScratch {
   uint64_t keys[kBlockTopThreads];              // the keys scoring >= the pivot
   alignas(16) uint32_t best[kBlockTopThreads];  // the threads' largest scores
+  uint32_t contenders[kBlockTopThreads];        // those reaching the columns' pivot
   uint32_t hist[256];                           // the radix walk's bins
   int32_t warp_totals[kBlockTopThreads / 32];
-  uint64_t result;  // the threshold
-  uint32_t pivot;   // the pivot score
-  uint32_t packed;  // keys packed so far
+  uint64_t result;     // the threshold
+  uint32_t pivot;      // the pivot score
+  uint32_t packed;     // keys packed so far
+  uint32_t contended;  // contenders packed so far
+  uint32_t kept;       // block_compact_by_slot's keys packed so far
   uint32_t bin, above, in_bin;
 };
 
@@ -366,15 +372,17 @@ __device__ uint64_t block_radix_threshold(const SlotKeys<PER>& key, int32_t k, B
 // valid) of the keys the block's kBlockTopThreads threads hold (distinct:
 // one slot each) are >= the result; `valid` is the block's count of nonzero
 // keys (uniform). The pivot P is the largest of the threads' largest scores
-// that at least k threads' largest scores reach (each thread counts them
-// over all 256 in shared memory, four a load; ties kept), so at least k
-// keys score >= P, the top k among them; when C, the count of those, is k,
-// (P, any slot) is the threshold; when C <= kBlockTopThreads they are
-// packed to shared memory and each ranked among them by its whole key (ties
-// of the score settle by slot): the one of rank k is. Else (C larger, or
-// fewer than k threads hold keys) the block's radix walk. Dependent steps:
-// a barrier, 64 broadcast loads (256 compares), a shared atomicMax, a
-// barrier, a block sum, a barrier, C reads, a barrier.
+// that at least k threads' largest scores reach (ties kept; k <= 32: ranked
+// among the contenders of the columns' pivot below, else each thread counts
+// over all 256 in shared memory, four a load), so at least k keys score >=
+// P, the top k among them; when C, the count of those, is k, (P, any slot)
+// is the threshold; when C <= kBlockTopThreads they are packed to shared
+// memory and each ranked among them by its whole key (ties of the score
+// settle by slot): the one of rank k is. Else (C larger, or fewer than k
+// threads, for k <= 32 fewer than k columns, hold keys) the block's radix
+// walk. Dependent steps (k <= 32): a barrier, 8 loads and 32 shuffles, a
+// barrier, the contenders' reads, a shared atomicMax, a barrier, a block
+// sum, a barrier, C reads, a barrier.
 template <int PER>
 __device__ uint64_t block_top_threshold(const SlotKeys<PER>& key, int32_t k, int32_t valid,
                                         BlockTopScratch& s) {
@@ -385,9 +393,35 @@ __device__ uint64_t block_top_threshold(const SlotKeys<PER>& key, int32_t k, int
 #pragma unroll
   for (int j = 0; j < PER; ++j) best = max(best, key.score[j]);
   s.best[t] = best;
-  if (t == 0) s.pivot = 0, s.packed = 0;
+  if (t == 0) s.pivot = 0, s.packed = 0, s.contended = 0;
   __syncthreads();
-  if (best != 0) {
+  if (k <= 32) {
+    // The same pivot, found among few threads: column c (threads c, c + 32,
+    // ...) has the largest of its threads' largest scores; C1, the k-th
+    // largest of the 32 columns' (every warp finds it: no barrier), has at
+    // least k threads' largest >= it, so the pivot is >= C1, and it is the
+    // k-th largest of the contenders, the threads whose largest reaches C1
+    // (typically k and a few: ranked among themselves, not among all 256).
+    const int lane = lane_id();
+    uint32_t column = 0;
+#pragma unroll
+    for (int w = 0; w < kBlockTopThreads / 32; ++w) column = max(column, s.best[lane + 32 * w]);
+    uint32_t reach = 0;  // columns whose largest is >= this one's (itself included)
+#pragma unroll
+    for (int c = 0; c < 32; ++c) reach += __shfl_sync(kFullWarp, column, c) >= column ? 1u : 0u;
+    const uint32_t c1 =
+        __reduce_max_sync(kFullWarp, reach >= static_cast<uint32_t>(k) ? column : 0u);
+    if (c1 == 0) return block_radix_threshold(key, k, s);  // < k threads hold keys (uniform)
+    if (best >= c1) s.contenders[atomicAdd(&s.contended, 1u)] = best;
+    __syncthreads();
+    const uint32_t contenders = s.contended;
+    if (static_cast<uint32_t>(t) < contenders) {
+      const uint32_t x = s.contenders[t];
+      uint32_t at_least = 0;
+      for (uint32_t i = 0; i < contenders; ++i) at_least += s.contenders[i] >= x ? 1u : 0u;
+      if (at_least >= static_cast<uint32_t>(k)) atomicMax(&s.pivot, x);
+    }
+  } else if (best != 0) {
     uint32_t at_least = 0;  // threads whose largest score is >= this one's (itself included)
     const uint4* all = reinterpret_cast<const uint4*>(s.best);
 #pragma unroll 8
@@ -427,22 +461,40 @@ __device__ uint64_t block_top_threshold(const SlotKeys<PER>& key, int32_t k, int
   return threshold;
 }
 
-// The block's keys >= threshold (nonzero) in slot order: emit(j, key, rank)
-// for this thread's key j; returns the count (uniform).
+// The block's keys >= threshold (nonzero) in slot order, whatever the
+// layout: emit(slot, key, rank) for each; returns the count (uniform). They
+// are packed to shared memory and each ranked by slot among them, so at most
+// kBlockTopThreads of them (block_top_threshold leaves min(k, valid)).
 template <int PER, typename Emit>
-__device__ int32_t block_compact_registers(const SlotKeys<PER>& key, uint64_t threshold,
-                                           BlockTopScratch& s, const Emit& emit) {
-  uint32_t kept = 0;
+__device__ int32_t block_compact_by_slot(const SlotKeys<PER>& key, uint64_t threshold,
+                                         BlockTopScratch& s, const Emit& emit) {
+  if (threadIdx.x == 0) s.kept = 0;
+  __syncthreads();
+  uint32_t mine = 0;
 #pragma unroll
   for (int j = 0; j < PER; ++j)
-    kept += key.at(j) != kNotCandidate && key.at(j) >= threshold ? 1u : 0u;
-  const uint32_t inclusive = block_inclusive_scan(kept, s);
-  int32_t rank = static_cast<int32_t>(inclusive - kept);
+    mine += key.at(j) != kNotCandidate && key.at(j) >= threshold ? 1u : 0u;
+  if (mine > 0) {
+    uint32_t at = atomicAdd(&s.kept, mine);
 #pragma unroll
-  for (int j = 0; j < PER; ++j) {
-    if (key.at(j) != kNotCandidate && key.at(j) >= threshold) emit(j, key.at(j), rank++);
+    for (int j = 0; j < PER; ++j) {
+      if (key.at(j) != kNotCandidate && key.at(j) >= threshold && at < kBlockTopThreads)
+        s.keys[at++] = key.at(j);
+    }
   }
-  return block_sum(kept, s);
+  __syncthreads();
+  const uint32_t kept = s.kept;
+  const uint32_t packed = min(kept, static_cast<uint32_t>(kBlockTopThreads));
+  if (static_cast<uint32_t>(threadIdx.x) < packed) {
+    const uint64_t x = s.keys[threadIdx.x];
+    // A lower slot has a larger low half (candidate_key).
+    int32_t rank = 0;
+    for (uint32_t i = 0; i < packed; ++i)
+      rank += static_cast<uint32_t>(s.keys[i]) > static_cast<uint32_t>(x) ? 1 : 0;
+    emit(static_cast<int32_t>(0xFFFFFFFFu - static_cast<uint32_t>(x)), x, rank);
+  }
+  __syncthreads();  // every thread read the keys before the scratch is used again
+  return static_cast<int32_t>(kept);
 }
 
 // warp_compact over keys in registers (lane L, key[j]: index L + 32 j):

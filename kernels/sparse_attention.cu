@@ -149,8 +149,9 @@ __device__ void attend_mma(const AttendParams& p, const Unit& u) {
   uint4 qa[J], qb[J];
 #pragma unroll
   for (int j = 0; j < J; ++j) {
-    qa[j] = load16(q + g * D + 32 * j + 8 * t, g < u.heads);
-    qb[j] = load16(q + (g + 8) * D + 32 * j + 8 * t, g + 8 < u.heads);
+    // An absent head's row reads head 0 (load16 loads unconditionally).
+    qa[j] = load16(q + (g < u.heads ? g : 0) * D + 32 * j + 8 * t, g < u.heads);
+    qb[j] = load16(q + (g + 8 < u.heads ? g + 8 : 0) * D + 32 * j + 8 * t, g + 8 < u.heads);
   }
   float o[D / 8][4];
 #pragma unroll
@@ -306,10 +307,15 @@ __device__ void combine_partials(const AttendParams& p, const Unit& u) {
         reinterpret_cast<const uint4*>(p.partial_values + ((first + s) * kRows + r) * D + d0));
   };
   uint4 v[kBatch];  // the thread's first task's first splits, then each batch in turn
+  // Loads outside branches (clamped to the unit's last split and task, then
+  // dropped), so that they are all in flight at once.
   const bool prefetch = static_cast<int>(threadIdx.x) < tasks;
+  const int own_task = min(static_cast<int>(threadIdx.x), tasks - 1);
 #pragma unroll
-  for (int j = 0; j < kBatch; ++j)
-    v[j] = prefetch && j < p.splits ? value_at(j, threadIdx.x) : make_uint4(0, 0, 0, 0);
+  for (int j = 0; j < kBatch; ++j) {
+    const uint4 loaded = value_at(min(j, p.splits - 1), own_task);
+    v[j] = prefetch && j < p.splits ? loaded : make_uint4(0, 0, 0, 0);
+  }
   // Every split's statistics at once.
   const int pairs = p.splits * u.heads;
   for (int i0 = 0; i0 < pairs; i0 += 8 * kThreads) {
@@ -317,10 +323,12 @@ __device__ void combine_partials(const AttendParams& p, const Unit& u) {
 #pragma unroll
     for (int j = 0; j < 8; ++j) {
       const int i = i0 + j * kThreads + static_cast<int>(threadIdx.x);
-      const int s = i / u.heads, r = i % u.heads;
+      const int at = min(i, pairs - 1);  // an unconditional load, dropped past the end
+      const int s = at / u.heads, r = at % u.heads;
       const float* stat = p.partial_stats + ((first + s) * kRows + r) * 2;
-      m[j] = i < pairs ? __ldcg(stat) : 0.f;
-      l[j] = i < pairs ? __ldcg(stat + 1) : 0.f;
+      const float m_loaded = __ldcg(stat), l_loaded = __ldcg(stat + 1);
+      m[j] = i < pairs ? m_loaded : 0.f;
+      l[j] = i < pairs ? l_loaded : 0.f;
     }
 #pragma unroll
     for (int j = 0; j < 8; ++j) {
@@ -360,7 +368,8 @@ __device__ void combine_partials(const AttendParams& p, const Unit& u) {
 #pragma unroll
         for (int j = 0; j < kBatch; ++j) {
           const int s = s0 + j;
-          v[j] = s < p.splits ? value_at(s, task) : make_uint4(0, 0, 0, 0);
+          const uint4 loaded = value_at(min(s, p.splits - 1), task);
+          v[j] = s < p.splits ? loaded : make_uint4(0, 0, 0, 0);
         }
       }
 #pragma unroll

@@ -59,8 +59,8 @@ struct KernelBenchOptions {
   bool phases = false;     // after each SSA row, its per-phase device timestamps
   bool radix = false;      // the selection's radix-walk top-k (as SSA_SELECT_TOPK=radix)
   // The selection's top-k per SSA row, each row once per entry (old vs new in
-  // one run): auto (the default: the engine's choice, two_pass_pays),
-  // two-pass (no slice top-k, wherever it applies), pivot (the slices' pivot
+  // one run): auto (the default: the engine's choice, which is now two-pass
+  // wherever it applies), two-pass (no slice top-k, the same), pivot (the slices' pivot
   // top-k and the merge, SSA_SELECT_TOPK=slices), rounds
   // (SSA_SELECT_TOPK=rounds), radix.
   std::vector<std::string> top_ks = {"auto"};
@@ -411,7 +411,6 @@ DeviceSelectionSettings topk_settings(const KernelBenchOptions& o, const std::st
   settings.register_top_k = !o.radix && top_k != "radix";
   settings.pivot_top_k = top_k == "pivot" || top_k == "two-pass" || top_k == "auto";
   settings.two_pass_selection = top_k == "two-pass" || top_k == "auto";
-  settings.two_pass_always = top_k == "two-pass";
   return settings;
 }
 DeviceSelectionSettings topk_settings(const KernelBenchOptions& o) {
@@ -729,7 +728,7 @@ void register_bench_kernels_commands(CLI::App& bench) {
   kernels
       ->add_option("--top-ks", k->top_ks,
                    "Selection top-k's, each SSA row once per entry: auto (default: the engine's "
-                   "choice for the batch), two-pass (wherever it applies), pivot (the slices' "
+                   "choice, two-pass wherever it applies), two-pass (the same), pivot (the slices' "
                    "top-k, as SSA_SELECT_TOPK=slices), rounds (as SSA_SELECT_TOPK=rounds), radix")
       ->delimiter(',');
   kernels->add_flag("!--no-tables", k->tables,

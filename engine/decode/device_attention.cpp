@@ -176,8 +176,7 @@ DeviceAttention::DeviceAttention(DeviceDecodeShape shape, DeviceSelectionSetting
     }
   }
   // The two-pass selection scores into the recording buffer, else here.
-  two_pass_ = settings_.two_pass_selection && !top_p && settings_.k_max <= kernels::kRegisterTopK &&
-              (settings_.two_pass_always || two_pass_pays(U, B, settings_.k_max));
+  two_pass_ = settings_.two_pass_selection && !top_p && settings_.k_max <= kernels::kRegisterTopK;
   for (int level = 0; level < L; ++level) {
     const bool fits = candidate_capacity_[level] <= kernels::kTwoPassMaxCandidates;
     choice_scores_.push_back(two_pass_ && fits

@@ -70,11 +70,11 @@ struct DeviceSelectionSettings {
   // selection (a scores kernel, then one block per unit takes its top k of
   // the whole level: no slice top-k, no merge; kernels/gist_selection.h);
   // false, or SSA_SELECT_TOPK=slices (or rounds, radix): the slices' top-k
-  // and the merge (same choices). It runs where two_pass_pays
-  // (device_plan.h) says it is the faster of the two for the batch, or,
-  // with two_pass_always (tests, bench --top-ks two-pass), wherever it applies.
+  // and the merge (same choices). Measured on the H200 once its loads were
+  // unconditional (docs/benchmarks.md, sixth run), it was as fast or faster
+  // than the slices in every row but one (8K, B 8, head mode, k 8: 9% slower),
+  // so it runs wherever it applies.
   bool two_pass_selection = true;
-  bool two_pass_always = false;
 };
 
 // settings.register_top_k unless SSA_SELECT_TOPK=radix is in the environment.

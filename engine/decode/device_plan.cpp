@@ -193,10 +193,6 @@ int auto_keys_per_split(const WorkspacePlan& plan, int64_t attention_units, int 
   return 64;
 }
 
-bool two_pass_pays(int64_t units_per_group, int64_t batch, int k_max) {
-  return k_max > kernels::kPivotTopK || (units_per_group == 1 && batch >= 16);
-}
-
 GroupCandidates group_candidates(const GistHierarchy& hierarchy, int level,
                                  const std::vector<std::vector<int64_t>>& chosen_above) {
   const size_t units = chosen_above.size();

@@ -81,15 +81,6 @@ struct WorkspacePlan {
 // 8 head mode, 29 splits of 64 for each of 32 units, is fastest at 256 (81
 // us, 92 at 64).
 int auto_keys_per_split(const WorkspacePlan& plan, int64_t attention_units, int multiprocessors);
-// Whether the two-pass selection (a scores kernel, then a block per unit:
-// kernels/gist_selection.h) beats the slices' top-k for this batch, as
-// measured on the H200 (docs/benchmarks.md, fifth run): it does for k above
-// kernels::kPivotTopK, where the slices fall back to arg-max rounds (8K-32K,
-// B 1: 10-17% faster), and for one choosing unit per group (group mode) at
-// batch >= 16 (128K B 32: 21-25% faster; B 8: within 3% either way);
-// elsewhere the slices' pivot is faster (128K B 1: 10-14%; head mode B 8-32:
-// 5-24%).
-bool two_pass_pays(int64_t units_per_group, int64_t batch, int k_max);
 // mode: kernels::GqaUnits. group_sizes: c1, c2, ... (one fewer than levels).
 WorkspacePlan plan_workspace(const std::vector<int64_t>& group_sizes,
                              const std::vector<int64_t>& gist_capacity, int64_t kv_capacity,

@@ -93,7 +93,6 @@ inline void check_selection(const LayerCase& c, const LayerRun& run, Agreement* 
   settings.register_top_k = run.register_top_k;
   settings.pivot_top_k = run.pivot_top_k;
   settings.two_pass_selection = run.two_pass;
-  settings.two_pass_always = run.two_pass;  // every shape, not only where it pays
   settings.keys_per_split = 48;
   DeviceAttention a(shape_for(c, s), settings, run.device);
   a.poison();

@@ -384,16 +384,6 @@ TEST(AutoKeysPerSplit, FillsTheMultiprocessorsWithTheLargestSplits) {
   EXPECT_EQ(auto_keys_per_split(head, 2 * 4, 114), 128);    // an H100 PCIe's 114 are filled
 }
 
-TEST(TwoPassPays, WhereTheH200SaidSo) {
-  EXPECT_FALSE(two_pass_pays(7, 1, 16));  // head mode: the slices' pivot
-  EXPECT_FALSE(two_pass_pays(7, 32, 16));
-  EXPECT_FALSE(two_pass_pays(1, 8, 16));  // group mode below batch 16
-  EXPECT_TRUE(two_pass_pays(1, 16, 16));
-  EXPECT_TRUE(two_pass_pays(1, 32, 8));
-  EXPECT_TRUE(two_pass_pays(7, 1, 17));  // past the pivot: the slices would run rounds
-  EXPECT_TRUE(two_pass_pays(1, 1, 32));
-}
-
 TEST(DeviceChoices, ReproduceSelectChunks) {
   std::mt19937 rng(8);
   for (int trial = 0; trial < 300; ++trial) {

@@ -51,7 +51,7 @@ WarpTopK emulated_warp_top_k(const std::vector<uint64_t>& keys, int32_t k) {
   return out;
 }
 
-BlockTopK emulated_block_top_k(const std::vector<uint64_t>& keys, int32_t k) {
+BlockTopK emulated_block_top_k(const std::vector<uint64_t>& keys, int32_t k, BlockLayout layout) {
   constexpr int kPer = kernels::kBlockTopPerThread, kThreads = kernels::kBlockTopThreads;
   const int32_t n = static_cast<int32_t>(keys.size());
   const int32_t w = (n + kThreads - 1) / kThreads;
@@ -60,20 +60,25 @@ BlockTopK emulated_block_top_k(const std::vector<uint64_t>& keys, int32_t k) {
   ssa_emu::launch(dim3(1), dim3(kThreads), [&] {
     __shared__ kernels::BlockTopScratch scratch;
     kernels::SlotKeys<kPer> reg;
-    reg.first = w * static_cast<int32_t>(threadIdx.x);
+    const bool strided = layout == BlockLayout::kStrided;
+    reg.first = strided ? static_cast<int32_t>(threadIdx.x) : w * static_cast<int32_t>(threadIdx.x);
+    reg.stride = strided ? kThreads : 1;
     uint32_t valid = 0;
     for (int j = 0; j < kPer; ++j) {
-      const int32_t i = reg.first + j;
-      const uint64_t key = j < w && i < n ? keys[static_cast<size_t>(i)] : kernels::kNotCandidate;
+      const int32_t i = reg.slot(j);
+      const bool held = strided || j < w;
+      const uint64_t key = held && i < n ? keys[static_cast<size_t>(i)] : kernels::kNotCandidate;
       reg.score[j] = static_cast<uint32_t>(key >> 32);
       if (reg.at(j) != key) std::abort();  // the keys must be candidate_key(score, index)
       valid += key != kernels::kNotCandidate ? 1u : 0u;
     }
     const int32_t total = static_cast<int32_t>(kernels::block_sum(valid, scratch));
     const uint64_t threshold = kernels::block_top_threshold(reg, k, total, scratch);
-    const int32_t kept = kernels::block_compact_registers(
-        reg, threshold, scratch,
-        [&](int, uint64_t key, int32_t rank) { out.compacted[static_cast<size_t>(rank)] = key; });
+    const int32_t kept = kernels::block_compact_by_slot(
+        reg, threshold, scratch, [&](int32_t slot, uint64_t key, int32_t rank) {
+          if (key != keys[static_cast<size_t>(slot)]) std::abort();  // emitted with its own slot
+          out.compacted[static_cast<size_t>(rank)] = key;
+        });
     if (threadIdx.x == 0) {
       out.threshold = threshold;
       out.valid = total;

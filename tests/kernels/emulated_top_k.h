@@ -27,9 +27,12 @@ struct BlockTopK {
   std::vector<uint64_t> compacted;  // block_compact_registers' output, by rank
 };
 
-// One block of kBlockTopThreads threads over keys[0 .. n), n <= 8192, laid
-// out as the two-pass choose kernel holds them: thread t the keys [w t, w t
-// + w), w = ceil(n / 256). Key i must be candidate_key(score, i), or 0.
-BlockTopK emulated_block_top_k(const std::vector<uint64_t>& keys, int32_t k);
+// Which slots a thread of the block top-k holds: t, t + 256, ... (the
+// two-pass choose kernel's), or [w t, w t + w), w = ceil(n / 256).
+enum class BlockLayout { kStrided, kContiguous };
+
+// One block of kBlockTopThreads threads over keys[0 .. n), n <= 8192, in
+// `layout`. Key i must be candidate_key(score, i), or 0.
+BlockTopK emulated_block_top_k(const std::vector<uint64_t>& keys, int32_t k, BlockLayout layout);
 
 }  // namespace ssa::testing

@@ -114,7 +114,6 @@ TEST(EmulatedKernels, TwoPassAndSlicesLevelsInOneStep) {
   const LayerCase c = testing::qwen_layer_case("chunk4-chunk4", GqaMode::kHead, 140000, 1, 1);
   DeviceSelectionSettings settings;
   settings.k_max = c.select.k;
-  settings.two_pass_always = true;
   const DeviceAttention plan(testing::shape_for(c, testing::make_stream(c)), settings, at::kCPU);
   ASSERT_FALSE(plan.two_pass(1));
   ASSERT_TRUE(plan.two_pass(0));
@@ -166,7 +165,6 @@ TEST(EmulatedKernels, TwoPassSelectionRunsWhereItApplies) {
   using V = std::vector<bool>;
   DeviceSelectionSettings on;
   on.k_max = 16;
-  on.two_pass_always = true;
   EXPECT_EQ(levels({8192}, on), V({true}));
   EXPECT_EQ(levels({8193}, on), V({false}));
   EXPECT_EQ(levels({32768, 8192}, on), V({true, true}));
@@ -191,17 +189,15 @@ TEST(EmulatedKernels, TwoPassSelectionRunsWhereItApplies) {
   setenv("SSA_SELECT_TOPK", "pivot", 1);  // not a switch of the two-pass path
   EXPECT_EQ(levels({8192}, on), V({true}));
   unsetenv("SSA_SELECT_TOPK");
-  // Without two_pass_always: where two_pass_pays, i.e. k above the pivot's
-  // 16, or group mode (one unit a group) at batch 16 and more.
-  DeviceSelectionSettings paying;
-  paying.k_max = 16;
-  EXPECT_EQ(levels({8192}, paying), V({false}));  // head mode, B 1
-  paying.mode = GqaMode::kGroup;
-  EXPECT_EQ(levels({8192}, paying, 8), V({false}));
-  EXPECT_EQ(levels({8192}, paying, 16), V({true}));
-  paying.mode = GqaMode::kHead;
-  paying.k_max = 24;
-  EXPECT_EQ(levels({8192}, paying), V({true}));
+  // Every mode and batch, any k up to kRegisterTopK.
+  for (GqaMode mode : {GqaMode::kHead, GqaMode::kGroup, GqaMode::kIndependent})
+    for (int64_t batch : {1, 8, 32})
+      for (int k : {1, 8, 16, kernels::kRegisterTopK}) {
+        DeviceSelectionSettings any = on;
+        any.mode = mode;
+        any.k_max = k;
+        EXPECT_EQ(levels({8192}, any, batch), V({true})) << "batch " << batch << " k " << k;
+      }
 }
 
 TEST(EmulatedKernels, TopPAndLargeBudgets) {
@@ -253,7 +249,6 @@ void check_phase_stamps(bool two_pass) {
   settings.k_max = c.select.k;
   settings.keys_per_split = 48;
   settings.two_pass_selection = two_pass;
-  settings.two_pass_always = two_pass;
   DeviceAttention a(testing::shape_for(c, s), settings, at::kCPU);
   for (int level = 0; level < s.layout.num_levels(); ++level)
     ASSERT_EQ(a.two_pass(level), two_pass) << "level " << level;
@@ -426,70 +421,84 @@ TEST(EmulatedKernels, PivotTopKChoosesAsTheRadixWalkOnEveryPath) {
   for (int path = 0; path < 4; ++path) EXPECT_GE(paths[path], 10) << "path " << path;
 }
 
-// block_top_threshold, in the choose kernel's layout: thread t holds
-// [w t, w t + w), w = ceil(n / 256).
-PivotPath block_path(const std::vector<uint64_t>& keys, int32_t k) {
-  const size_t w = (keys.size() + 255) / 256;
-  return pivot_path(keys, k, 256, [w](size_t i) { return i / w; });
+// Which of the block's 256 threads holds key i, in `layout`.
+size_t block_holder(testing::BlockLayout layout, size_t i, size_t n) {
+  const size_t w = (n + 255) / 256;
+  return layout == testing::BlockLayout::kStrided ? i % 256 : i / w;
 }
 
 // The two-pass selection's block top-k over up to 8192 keys: the radix
 // walk's choices (reference_top_threshold), exactly min(k, valid) of them,
 // compacted in index order, on key sets made for each of its paths: random
 // scores, few distinct scores (ties settled by slot), scores ascending with
-// the slot (the top k in a few threads: more than 256 keys at the pivot),
-// all equal (the first slots win: one thread holds them), keys in 8
-// threads only (fewer than k threads hold keys); n from 1 to 8192, k 1..32.
+// the slot, all equal (more than 256 keys at the pivot once n > 256), keys
+// in 8 threads only (fewer than k threads hold keys); n from 1 to 8192, k
+// 1..32; in the choose kernel's strided layout and the contiguous one.
 TEST(EmulatedKernels, BlockTopKChoosesAsTheRadixWalkOnEveryPath) {
-  std::mt19937 rng(123);
-  int paths[4] = {};
-  for (int trial = 0; trial < 300; ++trial) {
-    const int shape = trial % 5;
-    int32_t n = 1 + static_cast<int32_t>(rng() % kernels::kTwoPassMaxCandidates);
-    if (trial < 10) n = trial % 2 == 0 ? 1 + trial : kernels::kTwoPassMaxCandidates - trial;
-    const int32_t k = 1 + static_cast<int32_t>(rng() % kernels::kRegisterTopK);
-    std::vector<uint64_t> keys(static_cast<size_t>(n));
-    for (int32_t i = 0; i < n; ++i) {
-      float score = static_cast<float>(static_cast<int>(rng() % (1 << 20))) / 4096.f - 128.f;
-      if (shape == 1) score = static_cast<float>(static_cast<int>(rng() % 3)) - 1.f;
-      if (shape == 2) score = static_cast<float>(i) / 64.f;
-      if (shape == 3) score = 0.25f;
-      // Shape 4: keys in every 32nd thread only (8 of them).
-      const int32_t w = (n + 255) / 256;
-      const bool hole = shape == 4 ? (i / w) % 32 != 0 || rng() % 4 == 0 : rng() % 5 == 0;
-      keys[i] = hole ? kernels::kNotCandidate : kernels::candidate_key(score, i);
+  for (testing::BlockLayout layout :
+       {testing::BlockLayout::kStrided, testing::BlockLayout::kContiguous}) {
+    const int which = layout == testing::BlockLayout::kStrided ? 0 : 1;
+    std::mt19937 rng(123);
+    int paths[4] = {};
+    for (int trial = 0; trial < 300; ++trial) {
+      const int shape = trial % 5;
+      int32_t n = 1 + static_cast<int32_t>(rng() % kernels::kTwoPassMaxCandidates);
+      if (trial < 10) n = trial % 2 == 0 ? 1 + trial : kernels::kTwoPassMaxCandidates - trial;
+      const int32_t k = 1 + static_cast<int32_t>(rng() % kernels::kRegisterTopK);
+      const size_t size = static_cast<size_t>(n);
+      std::vector<uint64_t> keys(size);
+      for (int32_t i = 0; i < n; ++i) {
+        float score = static_cast<float>(static_cast<int>(rng() % (1 << 20))) / 4096.f - 128.f;
+        if (shape == 1) score = static_cast<float>(static_cast<int>(rng() % 3)) - 1.f;
+        if (shape == 2) score = static_cast<float>(i) / 64.f;
+        if (shape == 3) score = 0.25f;
+        // Shape 4: keys in every 32nd thread only (8 of them).
+        const bool hole =
+            shape == 4
+                ? block_holder(layout, static_cast<size_t>(i), size) % 32 != 0 || rng() % 4 == 0
+                : rng() % 5 == 0;
+        keys[i] = hole ? kernels::kNotCandidate : kernels::candidate_key(score, i);
+      }
+      int32_t valid = 0;
+      for (uint64_t key : keys) valid += key != kernels::kNotCandidate ? 1 : 0;
+      if (k < valid) {
+        const PivotPath path =
+            pivot_path(keys, k, 256, [&](size_t i) { return block_holder(layout, i, size); });
+        ++paths[static_cast<int>(path)];
+      }
+      const testing::BlockTopK got = testing::emulated_block_top_k(keys, k, layout);
+      const uint64_t want = kernels::reference_top_threshold(keys.data(), n, k);
+      std::vector<uint64_t> expected;
+      for (uint64_t key : keys) {
+        if (key == kernels::kNotCandidate) continue;
+        ASSERT_EQ(key >= got.threshold, key >= want)
+            << "layout " << which << " trial " << trial << " n " << n << " k " << k << " shape "
+            << shape;
+        if (key >= want) expected.push_back(key);
+      }
+      ASSERT_EQ(static_cast<int32_t>(expected.size()), std::min(k, valid)) << "trial " << trial;
+      ASSERT_EQ(got.valid, valid) << "layout " << which << " trial " << trial;
+      ASSERT_EQ(got.compacted, expected) << "layout " << which << " trial " << trial;
     }
-    int32_t valid = 0;
-    for (uint64_t key : keys) valid += key != kernels::kNotCandidate ? 1 : 0;
-    if (k < valid) ++paths[static_cast<int>(block_path(keys, k))];
-    const testing::BlockTopK got = testing::emulated_block_top_k(keys, k);
-    const uint64_t want = kernels::reference_top_threshold(keys.data(), n, k);
-    std::vector<uint64_t> expected;
-    for (uint64_t key : keys) {
-      if (key == kernels::kNotCandidate) continue;
-      ASSERT_EQ(key >= got.threshold, key >= want)
-          << "trial " << trial << " n " << n << " k " << k << " shape " << shape;
-      if (key >= want) expected.push_back(key);
-    }
-    ASSERT_EQ(static_cast<int32_t>(expected.size()), std::min(k, valid)) << "trial " << trial;
-    ASSERT_EQ(got.valid, valid) << "trial " << trial;
-    ASSERT_EQ(got.compacted, expected) << "trial " << trial;
+    for (int path = 0; path < 4; ++path)
+      EXPECT_GE(paths[path], 10) << "layout " << which << " path " << path;
   }
-  for (int path = 0; path < 4; ++path) EXPECT_GE(paths[path], 10) << "path " << path;
 }
 
 // Every score equal on slots 0..n-1: the block top-k takes the first k slots.
 TEST(EmulatedKernels, BlockTopKOfEqualScoresTakesTheFirstKSlots) {
-  for (int32_t n : {2, 33, 300, 8192})
-    for (int32_t k = 1; k < n && k <= kernels::kRegisterTopK; k += n > 300 ? 5 : 1) {
-      std::vector<uint64_t> keys(static_cast<size_t>(n));
-      for (int32_t i = 0; i < n; ++i)
-        keys[i] = kernels::candidate_key(-1.5f, static_cast<uint32_t>(i));
-      const testing::BlockTopK got = testing::emulated_block_top_k(keys, k);
-      ASSERT_EQ(static_cast<int32_t>(got.compacted.size()), k) << "n " << n << " k " << k;
-      for (int32_t i = 0; i < n; ++i)
-        ASSERT_EQ(keys[i] >= got.threshold, i < k) << "n " << n << " k " << k << " slot " << i;
-    }
+  for (testing::BlockLayout layout :
+       {testing::BlockLayout::kStrided, testing::BlockLayout::kContiguous})
+    for (int32_t n : {2, 33, 300, 8192})
+      for (int32_t k = 1; k < n && k <= kernels::kRegisterTopK; k += n > 300 ? 5 : 1) {
+        std::vector<uint64_t> keys(static_cast<size_t>(n));
+        for (int32_t i = 0; i < n; ++i)
+          keys[i] = kernels::candidate_key(-1.5f, static_cast<uint32_t>(i));
+        const testing::BlockTopK got = testing::emulated_block_top_k(keys, k, layout);
+        ASSERT_EQ(static_cast<int32_t>(got.compacted.size()), k) << "n " << n << " k " << k;
+        for (int32_t i = 0; i < n; ++i)
+          ASSERT_EQ(keys[i] >= got.threshold, i < k) << "n " << n << " k " << k << " slot " << i;
+      }
 }
 
 // Every score equal (a zero query) on slots 0..n-1: the top k are the first
