@@ -902,28 +902,6 @@ constexpr int kChoosePerThread = kTwoPassMaxCandidates / kThreads;
 static_assert(kThreads == kBlockTopThreads && kChoosePerThread == kBlockTopPerThread,
               "the choose kernel's block is the block top-k's");
 
-// The group's choices of `level` (the other blocks wrote them) into the
-// tail's staging, every unit's count and entries in one round trip (the
-// union then reads shared memory); staged_level -1 (all from memory) when a
-// unit's list is longer than the staging holds. Ends with a barrier.
-__device__ void stage_choices(const SelectionParams& p, int level, int b, int g, Smem& sm) {
-  const int U = units_per_group(p.mode, p.group_size), units_total = p.kv_heads * U;
-  const int32_t cap = p.chosen_capacity[level];
-  const bool fits = cap <= kRegisterTopK;
-  if (fits) {
-    const int64_t first = static_cast<int64_t>(b) * units_total + g * U;
-    for (int i = threadIdx.x; i < U * kRegisterTopK; i += kThreads) {
-      const int u = i / kRegisterTopK, at = i % kRegisterTopK;
-      // Loaded unconditionally (entry 0 past the capacity), dropped past the count.
-      const int32_t entry = __ldcg(p.chosen[level] + (first + u) * cap + (at < cap ? at : 0));
-      if (at == 0) sm.tail.staged_count[u] = __ldcg(p.chosen_count[level] + first + u);
-      sm.tail.staged[u][at] = entry;
-    }
-  }
-  if (threadIdx.x == 0) sm.tail.staged_level = fits ? level : -1;
-  __syncthreads();
-}
-
 __global__ void __launch_bounds__(kThreads, 2) choose_level_kernel(SelectionParams p, int level) {
   __shared__ Smem sm;
   const int u = blockIdx.x, g = blockIdx.y, b = blockIdx.z;
@@ -1005,7 +983,8 @@ __global__ void __launch_bounds__(kThreads, 2) choose_level_kernel(SelectionPara
   __threadfence();
   __syncthreads();
   if (!last_block_of_group(p, level, bg, sm)) return;
-  stage_choices(p, level, b, g, sm);
+  if (threadIdx.x == 0) sm.tail.staged_level = -1;  // the chosen are in global memory only
+  __syncthreads();
   descend(p, level, b, g, sm, stamps);
 }
 
