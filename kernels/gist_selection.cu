@@ -23,7 +23,10 @@
 //           scores (choice_scores) and exit: no slice top-k, no counter;
 //   choose  one block per unit (grid units, KV heads, batch) takes the
 //           unit's top k of the whole level (block_top_threshold), writes
-//           its chosen gists; the group's last block runs the tail above.
+//           its chosen gists; the group's last block runs the tail above,
+//           except at level 0 with one choosing unit per attention unit
+//           (group and independent modes): each block writes its unit's
+//           visible list itself, with no tail.
 // Bytes: the level's candidate keys once (D * 2 bytes each); everything else
 // is a few kilobytes per group (two-pass: + 4 bytes per candidate and unit,
 // written and read back through L2).
