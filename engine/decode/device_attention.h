@@ -156,10 +156,9 @@ class DeviceAttention {
   int32_t errors() const;
   void clear_errors();
   int32_t attention_splits(kernels::KeySource source) const;
-  // Whether `level` runs the two-pass selection (kernels::two_pass_level).
-  bool two_pass(int level) const {
-    return two_pass_ && candidate_capacity_[level] <= kernels::kTwoPassMaxCandidates;
-  }
+  // Whether `level` runs the two-pass selection: it has the scores'
+  // workspace, made where kernels::two_pass_level will hold.
+  bool two_pass(int level) const { return choice_scores_[level].defined(); }
   // Every attend records per-phase device timestamps into `slots`
   // (kernels::kPhaseSlots words of device memory, initialised as
   // kernels/phase_clock.h says); null (the default): no recording.
