@@ -556,9 +556,10 @@ __device__ void build_candidates(const SelectionParams& p, int level, int b, int
   __syncthreads();
 }
 
-// Whether each attention unit's visible set is one choosing unit's (head and
-// group modes): its chosen lists are ascending and distinct already, so its
-// visible list needs no union.
+// Whether each attention unit's visible set is one choosing unit's (group
+// and independent modes, or head mode with one head a group): its chosen
+// lists are ascending and distinct already, so its visible list needs no
+// union.
 __device__ __forceinline__ bool one_chooser_per_attention_unit(const SelectionParams& p) {
   return p.mode == kIndependentUnits || units_per_group(p.mode, p.group_size) == 1;
 }
@@ -882,7 +883,9 @@ __global__ void __launch_bounds__(kThreads, 2) select_level_kernel(SelectionPara
 // every unit's scores (choice_scores), nothing else. Pass 2
 // (choose_level_kernel): one block per unit takes the unit's top k of the
 // whole level at once (block_top_threshold), writes its chosen gists, and
-// the group's last block runs the tail as above. No slice top-k, no merge.
+// the group's last block runs the tail as above; at level 0, where
+// one_chooser_per_attention_unit, each block writes its own unit's visible
+// list instead (no tail). No slice top-k, no merge.
 
 template <int D, int Version>
 __global__ void __launch_bounds__(kThreads, 2) score_level_kernel(SelectionParams p, int level) {

@@ -24,7 +24,7 @@ enum SelectionPhase : int32_t {
   kSelSliceTop = 4,   // last: a block wrote its slice's top k (after the fence, before the counter)
   kSelTail = 5,    // last: a group's last block starts to merge (two-pass: a choose block starts)
   kSelMerged = 6,  // last: the units' choices are written
-  kSelUnion = 7,   // last: the first union of the tail is built
+  kSelUnion = 7,   // last: the first union of the tail is built (one chooser a unit: lists start)
   kSelEnd = 8,     // last: the next level's candidates / the visible lists are written
   kPhasesPerLevel = 9,
 };

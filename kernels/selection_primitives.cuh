@@ -411,7 +411,7 @@ __device__ uint64_t block_top_threshold(const SlotKeys<PER>& key, int32_t k, int
     for (int c = 0; c < 32; ++c) reach += __shfl_sync(kFullWarp, column, c) >= column ? 1u : 0u;
     const uint32_t c1 =
         __reduce_max_sync(kFullWarp, reach >= static_cast<uint32_t>(k) ? column : 0u);
-    if (c1 == 0) return block_radix_threshold(key, k, s);  // < k threads hold keys (uniform)
+    if (c1 == 0) return block_radix_threshold(key, k, s);  // < k columns hold keys (uniform)
     if (best >= c1) s.contenders[atomicAdd(&s.contended, 1u)] = best;
     __syncthreads();
     const uint32_t contenders = s.contended;
@@ -464,7 +464,9 @@ __device__ uint64_t block_top_threshold(const SlotKeys<PER>& key, int32_t k, int
 // The block's keys >= threshold (nonzero) in slot order, whatever the
 // layout: emit(slot, key, rank) for each; returns the count (uniform). They
 // are packed to shared memory and each ranked by slot among them, so at most
-// kBlockTopThreads of them (block_top_threshold leaves min(k, valid)).
+// kBlockTopThreads of them: callers keep k <= kBlockTopThreads
+// (block_top_threshold leaves min(k, valid); the choose kernel's k is at
+// most kRegisterTopK). Past that, keys would be dropped.
 template <int PER, typename Emit>
 __device__ int32_t block_compact_by_slot(const SlotKeys<PER>& key, uint64_t threshold,
                                          BlockTopScratch& s, const Emit& emit) {

@@ -283,7 +283,8 @@ std::string phase_table(DeviceAttention& a, const Inputs& in, const at::Tensor& 
       rows.push_back({lv + "merge starts (last group)", b + kSelTail});
       rows.push_back({lv + "units' choices written", b + kSelMerged});
     }
-    rows.push_back({lv + (l > 0 ? "union of the chosen" : "first visible union"), b + kSelUnion});
+    rows.push_back(
+        {lv + (l > 0 ? "union of the chosen" : "first visible union (or list)"), b + kSelUnion});
     rows.push_back(
         {lv + (l > 0 ? "next candidates written" : "visible lists written"), b + kSelEnd});
   }

@@ -72,8 +72,9 @@ struct DeviceSelectionSettings {
   // false, or SSA_SELECT_TOPK=slices (or rounds, radix): the slices' top-k
   // and the merge (same choices). Measured on the H200 once its loads were
   // unconditional (docs/benchmarks.md, sixth run), it was as fast or faster
-  // than the slices in every row but one (8K, B 8, head mode, k 8: 9% slower),
-  // so it runs wherever it applies.
+  // than the slices in every 128K row but two (chunk4-chunk4 head mode, B 1
+  // and 32: 0.4-1.9% slower; an earlier run had 8K, B 8, head mode, k 8 9%
+  // slower), so it runs wherever it applies.
   bool two_pass_selection = true;
 };
 

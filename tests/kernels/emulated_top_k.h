@@ -24,7 +24,7 @@ WarpTopK emulated_warp_top_k(const std::vector<uint64_t>& keys, int32_t k);
 struct BlockTopK {
   uint64_t threshold = 0;           // block_top_threshold's
   int32_t valid = 0;                // block_sum of the threads' nonzero keys
-  std::vector<uint64_t> compacted;  // block_compact_registers' output, by rank
+  std::vector<uint64_t> compacted;  // block_compact_by_slot's output, by rank
 };
 
 // Which slots a thread of the block top-k holds: t, t + 256, ... (the

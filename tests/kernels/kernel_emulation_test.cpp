@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <set>
 
 #include "engine/decode/baselines.h"
 #include "engine/decode/device_plan.h"
@@ -240,8 +241,8 @@ TEST(EmulatedKernels, AllKeysAndTrainingRowMatchTheCpu) {
 // `bench kernels --phases`: recording the phase timestamps changes no result,
 // and every point is stamped in the order the kernels pass them (blocks run
 // one after another here). H-SSA, head mode: both tails (descent, visible).
-void check_phase_stamps(bool two_pass) {
-  const LayerCase c = testing::qwen_layer_case("chunk4-chunk4", GqaMode::kHead, 1400, 2, 1);
+void check_phase_stamps(bool two_pass, GqaMode mode) {
+  const LayerCase c = testing::qwen_layer_case("chunk4-chunk4", mode, 1400, 2, 1);
   const testing::Stream s = testing::make_stream(c);
   const testing::LayerData d = testing::random_data(c, s.layout.length(), 17, at::kCPU);
   DeviceSelectionSettings settings;
@@ -303,12 +304,15 @@ void check_phase_stamps(bool two_pass) {
 }
 
 // Both selections: the two-pass one (no slice top-k: its points are the
-// scores stored) and the slices' top-k with the merge.
+// scores stored) and the slices' top-k with the merge; every mode (group and
+// independent: the visible lists without a union, two-pass: written by the
+// choose blocks).
 TEST(EmulatedKernels, PhaseStampsChangeNothingAndComeInOrder) {
-  for (bool two_pass : {true, false}) {
-    check_phase_stamps(two_pass);
-    if (HasFailure()) return;
-  }
+  for (GqaMode mode : {GqaMode::kHead, GqaMode::kGroup, GqaMode::kIndependent})
+    for (bool two_pass : {true, false}) {
+      check_phase_stamps(two_pass, mode);
+      if (HasFailure()) return;
+    }
 }
 
 // The register top-k (rounds of warp arg-max) chooses exactly the keys the
@@ -432,14 +436,17 @@ size_t block_holder(testing::BlockLayout layout, size_t i, size_t n) {
 // compacted in index order, on key sets made for each of its paths: random
 // scores, few distinct scores (ties settled by slot), scores ascending with
 // the slot, all equal (more than 256 keys at the pivot once n > 256), keys
-// in 8 threads only (fewer than k threads hold keys); n from 1 to 8192, k
-// 1..32; in the choose kernel's strided layout and the contiguous one.
+// in 8 threads of one column only (fewer than k threads hold keys, or, for
+// k <= 8, at least k threads in fewer than k columns: the columns' pivot
+// falls back to the radix walk); n from 1 to 8192, k 1..32; in the choose
+// kernel's strided layout and the contiguous one.
 TEST(EmulatedKernels, BlockTopKChoosesAsTheRadixWalkOnEveryPath) {
   for (testing::BlockLayout layout :
        {testing::BlockLayout::kStrided, testing::BlockLayout::kContiguous}) {
     const int which = layout == testing::BlockLayout::kStrided ? 0 : 1;
     std::mt19937 rng(123);
     int paths[4] = {};
+    int few_columns = 0;  // >= k threads hold keys, in fewer than k columns
     for (int trial = 0; trial < 300; ++trial) {
       const int shape = trial % 5;
       int32_t n = 1 + static_cast<int32_t>(rng() % kernels::kTwoPassMaxCandidates);
@@ -465,6 +472,10 @@ TEST(EmulatedKernels, BlockTopKChoosesAsTheRadixWalkOnEveryPath) {
         const PivotPath path =
             pivot_path(keys, k, 256, [&](size_t i) { return block_holder(layout, i, size); });
         ++paths[static_cast<int>(path)];
+        std::set<size_t> columns;
+        for (size_t i = 0; i < size; ++i)
+          if (keys[i] != kernels::kNotCandidate) columns.insert(block_holder(layout, i, size) % 32);
+        if (path != PivotPath::kNoPivot && static_cast<int32_t>(columns.size()) < k) ++few_columns;
       }
       const testing::BlockTopK got = testing::emulated_block_top_k(keys, k, layout);
       const uint64_t want = kernels::reference_top_threshold(keys.data(), n, k);
@@ -482,7 +493,36 @@ TEST(EmulatedKernels, BlockTopKChoosesAsTheRadixWalkOnEveryPath) {
     }
     for (int path = 0; path < 4; ++path)
       EXPECT_GE(paths[path], 10) << "layout " << which << " path " << path;
+    EXPECT_GE(few_columns, 5) << "layout " << which;
   }
+}
+
+// k above the columns' 32 (the pivot ranked over all 256 threads' largest)
+// and up to the 256 keys the compaction packs: the radix walk's choices,
+// exactly min(k, valid) of them, in index order.
+TEST(EmulatedKernels, BlockTopKAboveThirtyTwoKeys) {
+  std::mt19937 rng(321);
+  for (testing::BlockLayout layout :
+       {testing::BlockLayout::kStrided, testing::BlockLayout::kContiguous})
+    for (int trial = 0; trial < 24; ++trial) {
+      const int32_t n = 300 + static_cast<int32_t>(rng() % (kernels::kTwoPassMaxCandidates - 300));
+      const int32_t k = 33 + static_cast<int32_t>(rng() % (256 - 32));  // up to kBlockTopThreads
+      const int distinct = trial % 3 == 0 ? 3 : 1 << 20;
+      std::vector<uint64_t> keys(static_cast<size_t>(n));
+      for (int32_t i = 0; i < n; ++i) {
+        const float score = static_cast<float>(static_cast<int>(rng() % distinct)) / 1024.f;
+        keys[i] = rng() % 5 == 0 ? kernels::kNotCandidate : kernels::candidate_key(score, i);
+      }
+      int32_t valid = 0;
+      for (uint64_t key : keys) valid += key != kernels::kNotCandidate ? 1 : 0;
+      const testing::BlockTopK got = testing::emulated_block_top_k(keys, k, layout);
+      const uint64_t want = kernels::reference_top_threshold(keys.data(), n, k);
+      std::vector<uint64_t> expected;
+      for (uint64_t key : keys)
+        if (key != kernels::kNotCandidate && key >= want) expected.push_back(key);
+      ASSERT_EQ(static_cast<int32_t>(expected.size()), std::min(k, valid)) << "trial " << trial;
+      ASSERT_EQ(got.compacted, expected) << "trial " << trial << " n " << n << " k " << k;
+    }
 }
 
 // Every score equal on slots 0..n-1: the block top-k takes the first k slots.
