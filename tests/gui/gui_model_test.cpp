@@ -736,6 +736,10 @@ TEST(Theme, EveryMeaningHasItsOwnColour) {
   ASSERT_EQ(methods.size(), 6u);
   EXPECT_EQ(methods[0].colour, theme::method_colour("ssa"));
   EXPECT_EQ(methods[1].colour, theme::method_colour("ssa", true));
+  EXPECT_EQ(methods[5].colour, theme::method_colour("recency"));
+  // Only SSA has a hierarchical colour; a method the page does not know is dim.
+  EXPECT_EQ(theme::method_colour("full", true), theme::method_colour("full"));
+  EXPECT_EQ(theme::method_colour("tova"), theme::text_dim());
   for (const auto& m : methods) EXPECT_TRUE(labels.insert(m.label).second) << m.label;
 }
 
