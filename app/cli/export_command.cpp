@@ -19,6 +19,7 @@
 #include "app/cli/atomic_output.h"
 #include "app/cli/commands.h"
 #include "app/cli/flag_checks.h"
+#include "sessions/eval_results_format.h"
 #include "sessions/reader.h"
 
 namespace ssa::cli {
@@ -33,14 +34,6 @@ struct ExportOptions {
   std::string steps;  // "A:B", "A:" or ":B"
   int layer = -1;
 };
-
-// CSV field: quoted when it holds a comma, quote or line break (RFC 4180).
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 // Shortest text that reads back as the same float.
 std::string number(double v) {
@@ -95,7 +88,7 @@ void export_losses(sessions::Reader& r, int64_t run, int64_t first, int64_t last
 void export_steps(sessions::Reader& r, int64_t run, int64_t first, int64_t last,
                   std::ostream& out) {
   for (const sessions::DecodeStepRecord& d : r.decode_steps(run, first, last)) {
-    out << run << ',' << d.step << ',' << d.token_id << ',' << csv_field(d.text) << ','
+    out << run << ',' << d.step << ',' << d.token_id << ',' << sessions::csv_field(d.text) << ','
         << number(d.seconds) << ',' << d.keys_scored << ',' << d.keys_read << ','
         << measured(d.full_mass_coverage) << ','
         << (d.answer_unfolded < 0 ? std::string() : std::to_string(d.answer_unfolded)) << '\n';

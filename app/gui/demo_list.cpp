@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "app/gui/model/run_data.h"
+#include "app/gui/views/draw_helpers.h"
 #include "app/summary/recording_summary.h"
 #include "sessions/reader.h"
 
@@ -17,18 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-// "4096" -> "4,096".
-std::string with_commas(int64_t n) {
-  // Through uint64_t: -n overflows for INT64_MIN (a crafted recording's).
-  const uint64_t magnitude = n < 0 ? 0 - static_cast<uint64_t>(n) : static_cast<uint64_t>(n);
-  std::string digits = std::to_string(magnitude), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return n < 0 ? "-" + out : out;
-}
 
 // A model's name from its folder: "assets/models/ssa-small" -> "ssa-small";
 // a folder with a generic name ("out/smollm2-ssa/model") is named by its
@@ -90,19 +79,10 @@ std::string layout_text(const json& c, const RunFacts& facts) {
   return s;
 }
 
-json config_of(const sessions::RunInfo& run) {
-  try {
-    const json j = json::parse(run.config_json);
-    return j.is_object() ? j : json::object();
-  } catch (const json::exception&) {
-    return json::object();
-  }
-}
-
 // The description and runs lines from the demo's main run's configuration c.
 void describe_run(Demo& demo, const sessions::RunInfo& run, const std::vector<std::string>& models,
                   const std::vector<std::string>& names) {
-  const json c = config_of(run);
+  const json c = parse_object(run.config_json);
   const RunFacts facts = read_run_facts(run.config_json, nullptr);
   const bool byte_level = !c.contains("tokenizer");
   demo.title = byte_level ? "Toy demo" : "Real-model demo";
@@ -111,7 +91,7 @@ void describe_run(Demo& demo, const sessions::RunInfo& run, const std::vector<st
   const std::string note = training_note(c);
   if (!note.empty()) model += " (" + note + ")";
   demo.description = model + " \xC2\xB7 " + (facts.task.empty() ? "task unknown" : facts.task) +
-                     ", " + with_commas(get<int64_t>(c, "context", 0)) +
+                     ", " + draw::grouped_digits(get<int64_t>(c, "context", 0)) +
                      (byte_level ? " bytes" : " tokens") + " of context \xC2\xB7 " +
                      layout_text(c, facts);
   demo.runs = std::to_string(names.size()) + (names.size() == 1 ? " run: " : " runs: ");
@@ -148,10 +128,10 @@ Demo describe_demo(const std::string& path, const std::string& title) {
   for (const auto& run : runs) {
     if (run.kind != "decode") continue;
     names.push_back(run.name);
-    const json c = config_of(run);
+    const json c = parse_object(run.config_json);
     const std::string model = model_name(get<std::string>(c, "model", "model unknown"));
     if (std::find(models.begin(), models.end(), model) == models.end()) models.push_back(model);
-    if (!main || (get<std::string>(config_of(*main), "baseline", "none") != "none" &&
+    if (!main || (get<std::string>(parse_object(main->config_json), "baseline", "none") != "none" &&
                   get<std::string>(c, "baseline", "none") == "none"))
       main = &run;
   }

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 
 #include "app/gui/core/gui_context.h"
@@ -180,26 +181,32 @@ void apply_options(WorkbenchUi& ui, const ShotOptions& options) {
   }
 }
 
+// The fields `names` of /proc/self/status ("VmRSS", ...: kB), in their
+// order; 0 for one the kernel does not write.
+std::vector<int64_t> status_kb(std::initializer_list<std::string> names) {
+  std::vector<int64_t> kb(names.size(), 0);
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);) {
+    size_t i = 0;
+    for (const auto& name : names) {
+      if (line.rfind(name + ":", 0) == 0) kb[i] = std::stoll(line.substr(name.size() + 1));
+      ++i;
+    }
+  }
+  return kb;
+}
+
 }  // namespace
 
 std::pair<int64_t, int64_t> resident_kb() {
-  std::ifstream in("/proc/self/status");
-  int64_t rss = 0, peak = 0;
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) rss = std::stoll(line.substr(6));
-    if (line.rfind("VmHWM:", 0) == 0) peak = std::stoll(line.substr(6));
-  }
-  return {rss, peak};
+  const auto kb = status_kb({"VmRSS", "VmHWM"});
+  return {kb[0], kb[1]};
 }
 
 FrameTimes::Memory memory_now() {
   FrameTimes::Memory m;
-  std::ifstream in("/proc/self/status");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) m.rss_kb = std::stoll(line.substr(6));
-    if (line.rfind("RssAnon:", 0) == 0) m.anon_kb = std::stoll(line.substr(8));
-    if (line.rfind("RssFile:", 0) == 0) m.file_kb = std::stoll(line.substr(8));
-  }
+  const auto kb = status_kb({"VmRSS", "RssAnon", "RssFile"});
+  m.rss_kb = kb[0], m.anon_kb = kb[1], m.file_kb = kb[2];
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
   const struct mallinfo2 info = mallinfo2();  // every arena's blocks in use, mmapped ones too
   m.heap_kb = static_cast<int64_t>((info.uordblks + info.hblkhd) / 1024);

@@ -134,8 +134,10 @@ void WorkbenchUi::select_run(RunId id) {
 }
 
 void WorkbenchUi::open(const std::string& path) {
-  worker_->open(path);
+  const int32_t file = worker_->open(path);
   OpenDialog::remember(path);
+  // The status line follows the load; the run shown stays the user's.
+  pending_open_ = PendingOpen{file, -1, -1, "opened " + path, false};
   state_.status = "opening " + path;
   state_.status_is_error = false;
 }
@@ -197,6 +199,11 @@ void WorkbenchUi::follow_pending_open() {
   }
   if (file->status != Worker::FileStatus::kReady) return;
   pending_open_.reset();
+  if (!p.show_run) {
+    state_.status = p.shown;
+    state_.status_is_error = false;
+    return;
+  }
   const RunId id = p.run >= 0 ? RunId{p.file, p.run} : worker_->default_run(p.file);
   auto run = worker_->run(id);
   if (!run) {

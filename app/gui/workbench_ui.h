@@ -115,12 +115,13 @@ class WorkbenchUi {
   RunId followed_run_;
   int64_t followed_last_ = -1;
   int64_t expected_steps_ = -1;
-  // A recording being opened by a click (a demo, a failed example): what to
+  // A recording being opened (a demo, a failed example, File > Open): what to
   // show once it has loaded, and the status line then.
   struct PendingOpen {
     int32_t file = -1;
     int64_t run = -1, step = -1;  // as open_and_show's
     std::string shown;
+    bool show_run = true;  // false for File > Open: only the status line follows
   };
   std::optional<PendingOpen> pending_open_;
   // The first screen's demos (read once, when it is first shown).

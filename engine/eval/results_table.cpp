@@ -15,19 +15,10 @@ std::vector<std::string> ConfigKey::columns() const {
   return {method, task, std::to_string(context), k ? std::to_string(*k) : "", levels};
 }
 
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + '"';
-}
-
 std::string csv_line(const std::vector<std::string>& fields) {
   std::string line;
-  for (size_t i = 0; i < fields.size(); ++i) line += (i ? "," : "") + csv_field(fields[i]);
+  for (size_t i = 0; i < fields.size(); ++i)
+    line += (i ? "," : "") + sessions::csv_field(fields[i]);
   return line;
 }
 

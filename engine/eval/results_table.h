@@ -30,9 +30,8 @@ struct ConfigKey {
 extern const char* const kResultsHeader;
 extern const char* const kExamplesHeader;
 
-// A CSV field: quoted when it holds a comma, quote, or line break.
-std::string csv_field(const std::string& text);
-// The fields joined into one line (no line break).
+// The fields joined into one line (no line break), each as
+// sessions::csv_field (sessions/eval_results_format.h) writes it.
 std::string csv_line(const std::vector<std::string>& fields);
 
 // Shortest text that reads back as the same double; "" for nullopt.

@@ -212,6 +212,41 @@ TEST(DemoPage, OpeningARecordingLeavesTheFirstScreen) {
   EXPECT_EQ(ui.state().panel, Panel::kAll) << ui.state().status;
 }
 
+// File > Open's status line follows the load: "opening" while it loads, then
+// that it opened (as after a demo), or the file's error when it failed.
+TEST(DemoPage, FileOpenSaysOpenedOnceLoadedOrWhyNot) {
+  REQUIRE_DISPLAY();
+  const DemoFolder folder;
+  testing::RecordingShape shape;
+  shape.train_run = false;
+  const std::string good = folder.path("good.sqlite"), bad = folder.path("bad.sqlite");
+  testing::generate_recording(good, shape);
+  std::ofstream(bad) << "not a recording";
+  const int w = 1280, h = 720;
+  GuiContext context({w, h, false, "open status"});
+  WorkbenchUi ui(std::make_unique<Worker>());
+  auto frame = [&] { testing::mouse_frame(context, ui, w, h, -1, -1, false); };
+  frame();
+  ui.open(good);
+  EXPECT_EQ(ui.state().status, "opening " + good);
+  ui.wait_idle();
+  for (int i = 0; i < 2; ++i) frame();
+  EXPECT_EQ(ui.state().status, "opened " + good);
+  EXPECT_FALSE(ui.state().status_is_error);
+  const RunId shown = ui.state().run;
+  ASSERT_TRUE(shown.valid());
+
+  ui.open(bad);
+  ui.wait_idle();
+  for (int i = 0; i < 2; ++i) frame();
+  ASSERT_EQ(ui.worker().files().size(), 2u);
+  ASSERT_FALSE(ui.worker().files()[1]->error.empty());
+  EXPECT_EQ(ui.state().status, ui.worker().files()[1]->error);
+  EXPECT_TRUE(ui.state().status_is_error);
+  EXPECT_EQ(ui.state().run.file, shown.file) << "a failed open leaves the run shown";
+  EXPECT_EQ(ui.state().run.run, shown.run);
+}
+
 // Pixels within a few levels of `colour` per channel: antialiased text has
 // few of its exact colour.
 size_t near_pixels(const Image& image, ImU32 colour) {

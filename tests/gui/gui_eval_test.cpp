@@ -16,6 +16,7 @@
 #include "app/gui/model/eval_results.h"
 #include "app/gui/screenshot.h"
 #include "app/gui/workbench_ui.h"
+#include "sessions/eval_results_format.h"
 
 #include <imgui.h>
 #include "tests/gui/offscreen.h"
@@ -29,15 +30,27 @@ using testing::TempRecording;
 
 using testing::pixels_of;
 
-const char* const kResultsHeader =
-    "method,task,context,k,levels,n,exact,char_accuracy,compression,recall,coverage_mean,"
-    "coverage_p10,keys_scored_per_step,keys_read_per_step,ms_per_step\n";
-const char* const kExamplesHeader =
-    "method,task,context,k,levels,example,exact,char_accuracy,answer_unfolded,expected,generated,"
-    "recording,run,answer_step\n";
+// The contract's header lines (their text is pinned in tests/eval/results_table_test).
+const std::string kResultsHeader = std::string(sessions::kEvalResultsColumns) + "\n";
+const std::string kExamplesHeader = std::string(sessions::kEvalExamplesColumns) + "\n";
 
 void write(const fs::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
+}
+
+// The headers the page requires, column by column, as eval writes them.
+TEST(EvalResults, TheHeadersAreTheContractsColumns) {
+  auto joined = [](const std::vector<std::string>& columns) {
+    std::string line;
+    for (const auto& c : columns) line += (line.empty() ? "" : "|") + c;
+    return line;
+  };
+  EXPECT_EQ(joined(results_header()),
+            "method|task|context|k|levels|n|exact|char_accuracy|compression|recall|coverage_mean|"
+            "coverage_p10|keys_scored_per_step|keys_read_per_step|ms_per_step");
+  EXPECT_EQ(joined(examples_header()),
+            "method|task|context|k|levels|example|exact|char_accuracy|answer_unfolded|expected|"
+            "generated|recording|run|answer_step");
 }
 
 // A results folder as `eval` writes it: SSA k=2 and H-SSA 4-4 k=2 and full

@@ -672,6 +672,20 @@ TEST(Axes, TicksAreRoundAndInsideTheRange) {
   EXPECT_EQ(draw::tick_label(0.05, 0.05), "0.05");
 }
 
+// Digits in threes (tick labels, the demo cards' context), any int64_t.
+TEST(Axes, DigitsAreGroupedInThrees) {
+  EXPECT_EQ(draw::grouped_digits(0), "0");
+  EXPECT_EQ(draw::grouped_digits(999), "999");
+  EXPECT_EQ(draw::grouped_digits(4096), "4,096");
+  EXPECT_EQ(draw::grouped_digits(131072), "131,072");
+  EXPECT_EQ(draw::grouped_digits(1048576), "1,048,576");
+  EXPECT_EQ(draw::grouped_digits(-4096), "-4,096");
+  EXPECT_EQ(draw::grouped_digits(-4096, "\xE2\x88\x92"),
+            "\xE2\x88\x92"
+            "4,096");
+  EXPECT_EQ(draw::grouped_digits(INT64_MIN), "-9,223,372,036,854,775,808");
+}
+
 // One colour per meaning: every meaning stands apart from every other and
 // from every colour of the score ramp (sum of channel differences).
 TEST(Theme, EveryMeaningHasItsOwnColour) {
@@ -722,6 +736,10 @@ TEST(Theme, EveryMeaningHasItsOwnColour) {
   ASSERT_EQ(methods.size(), 6u);
   EXPECT_EQ(methods[0].colour, theme::method_colour("ssa"));
   EXPECT_EQ(methods[1].colour, theme::method_colour("ssa", true));
+  EXPECT_EQ(methods[5].colour, theme::method_colour("recency"));
+  // Only SSA has a hierarchical colour; a method the page does not know is dim.
+  EXPECT_EQ(theme::method_colour("full", true), theme::method_colour("full"));
+  EXPECT_EQ(theme::method_colour("tova"), theme::text_dim());
   for (const auto& m : methods) EXPECT_TRUE(labels.insert(m.label).second) << m.label;
 }
 

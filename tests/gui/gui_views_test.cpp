@@ -458,5 +458,19 @@ TEST_F(GuiViews, OptionsOutOfRangeAreRefusedInOneLine) {
   expect_refused(o, "--chunk 100000");
 }
 
+// The memory figures `bench gui` and `bench live` print, from /proc/self/status:
+// this process is resident, its peak is at least that, and the resident pages
+// split into anonymous and file-backed ones (shared memory is the rest).
+TEST(Memory, ResidentFiguresComeFromTheProcess) {
+  const auto [rss, peak] = resident_kb();
+  EXPECT_GT(rss, 0);
+  EXPECT_GE(peak, rss);
+  const FrameTimes::Memory m = memory_now();
+  EXPECT_GT(m.rss_kb, 0);
+  EXPECT_GT(m.anon_kb, 0);
+  EXPECT_GT(m.file_kb, 0);
+  EXPECT_LE(m.anon_kb + m.file_kb, m.rss_kb);
+}
+
 }  // namespace
 }  // namespace ssa::gui

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "sessions/eval_results_format.h"
+
 namespace ssa::sessions {
 namespace {
 
@@ -104,6 +106,25 @@ TEST(CsvReader, ReadsAFileAndNamesOneItCannotRead) {
     EXPECT_EQ(std::string(e.what()), dir.string() + ": is a folder, not a file");
   }
   fs::remove_all(dir);
+}
+
+// csv_field, as eval's tables and `export` write a field: exact text, and
+// every field read back as it was.
+TEST(CsvReader, FieldsAsWrittenReadBackTheSame) {
+  EXPECT_EQ(csv_field("plain text"), "plain text");
+  EXPECT_EQ(csv_field(""), "");
+  EXPECT_EQ(csv_field("a,b"), "\"a,b\"");
+  EXPECT_EQ(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(csv_field("one\ntwo"), "\"one\ntwo\"");
+  EXPECT_EQ(csv_field("cr\r"), "\"cr\r\"");
+  const Fields fields = {"plain", "a,b", "\"", "x\r\ny", "", " lead"};
+  std::string header, row;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    header += (i ? ",c" : "c") + std::to_string(i);
+    row += (i ? "," : "") + csv_field(fields[i]);
+  }
+  const CsvTable t = parse_csv(header + "\n" + row + "\n", "t.csv");
+  EXPECT_EQ(t.rows, (std::vector<Fields>{fields}));
 }
 
 }  // namespace

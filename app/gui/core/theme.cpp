@@ -87,26 +87,41 @@ ImU32 error() {
   return rgb(255, 90, 90);
 }
 
+// The evaluation methods, in the chart's legend order: each one's colour and
+// legend label. Hues no other meaning has (tests/gui measures the distances):
+// the two SSA methods in magenta and purple, the baselines in bronze, tan, plum
+// and vermilion (oracle was rose, too near the answer's pink); never the
+// selection's green, the gists' amber or the runs' cyan and yellow, which mean
+// something else on every other page.
+namespace {
+struct MethodEntry {
+  const char* method;
+  bool hierarchical;  // tells the two "ssa" entries apart; other methods have one
+  ImU32 colour;
+  const char* label;
+};
+constexpr MethodEntry kMethods[] = {
+    {"ssa", false, rgb(240, 40, 240), "SSA"},
+    {"ssa", true, rgb(140, 40, 255), "H-SSA"},
+    {"full", false, rgb(175, 115, 30), "full attention"},
+    {"oracle", false, rgb(215, 170, 110), "oracle"},  // tan: a reference, as full's bronze
+    {"gist-only", false, rgb(170, 70, 120), "gist-only"},
+    {"recency", false, rgb(255, 95, 0), "recency"},
+};
+}  // namespace
+
 ImU32 method_colour(const std::string& method, bool hierarchical) {
-  // Hues no other meaning has (tests/gui measures the distances): the two
-  // SSA methods in magenta and purple, the baselines in bronze, tan, plum and
-  // vermilion (oracle was rose, too near the answer's pink); never the selection's green, the
-  // gists' amber or the runs' cyan and yellow, which mean something else on every other page.
-  if (method == "ssa") return hierarchical ? rgb(140, 40, 255) : rgb(240, 40, 240);
-  if (method == "full") return rgb(175, 115, 30);
-  if (method == "oracle") return rgb(215, 170, 110);  // tan: a reference, as full's bronze
-  if (method == "gist-only") return rgb(170, 70, 120);
-  if (method == "recency") return rgb(255, 95, 0);
-  return text_dim();
+  // The method's entry; of two, the one whose `hierarchical` matches.
+  const MethodEntry* found = nullptr;
+  for (const auto& m : kMethods)
+    if (method == m.method && (!found || m.hierarchical == hierarchical)) found = &m;
+  return found ? found->colour : text_dim();
 }
 
 std::vector<Meaning> method_meanings() {
-  return {{method_colour("ssa"), "SSA"},
-          {method_colour("ssa", true), "H-SSA"},
-          {method_colour("full"), "full attention"},
-          {method_colour("oracle"), "oracle"},
-          {method_colour("gist-only"), "gist-only"},
-          {method_colour("recency"), "recency"}};
+  std::vector<Meaning> meanings;
+  for (const auto& m : kMethods) meanings.push_back({m.colour, m.label});
+  return meanings;
 }
 
 ImU32 score_colour(float t) {

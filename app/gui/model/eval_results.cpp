@@ -144,28 +144,16 @@ std::string EvalResults::recording_path(const EvalExample& e) const {
   return e.recording.empty() ? "" : folder + "/" + e.recording;
 }
 
-namespace {
-
-std::vector<std::string> split_columns(const char* line) {
-  std::vector<std::string> columns(1);
-  for (const char* c = line; *c; ++c) {
-    if (*c == ',')
-      columns.emplace_back();
-    else
-      columns.back() += *c;
-  }
-  return columns;
-}
-
-}  // namespace
-
+// The contract's header lines read as the tables are (sessions/csv_reader.h).
 const std::vector<std::string>& results_header() {
-  static const std::vector<std::string> h = split_columns(sessions::kEvalResultsColumns);
+  static const std::vector<std::string> h =
+      sessions::parse_csv(sessions::kEvalResultsColumns, "results.csv header").header;
   return h;
 }
 
 const std::vector<std::string>& examples_header() {
-  static const std::vector<std::string> h = split_columns(sessions::kEvalExamplesColumns);
+  static const std::vector<std::string> h =
+      sessions::parse_csv(sessions::kEvalExamplesColumns, "examples.csv header").header;
   return h;
 }
 

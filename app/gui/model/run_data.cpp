@@ -14,16 +14,6 @@ namespace {
 constexpr int32_t kMaxLayers = 256;  // beyond any model: a recorded layer past it is damage
 constexpr int32_t kMaxHeads = 4096;
 
-// config_json parsed, or an empty object when it is not a JSON object.
-nlohmann::json parse_object(const std::string& text) {
-  try {
-    auto j = nlohmann::json::parse(text);
-    if (j.is_object()) return j;
-  } catch (const std::exception&) {
-  }
-  return nlohmann::json::object();
-}
-
 int64_t int_or(const nlohmann::json& j, const char* key, int64_t fallback) {
   return j.contains(key) && j[key].is_number_integer() ? j[key].get<int64_t>() : fallback;
 }
@@ -114,6 +104,15 @@ void build_steps(RunData& run) {
 }
 
 }  // namespace
+
+nlohmann::json parse_object(const std::string& text) {
+  try {
+    auto j = nlohmann::json::parse(text);
+    if (j.is_object()) return j;
+  } catch (const std::exception&) {
+  }
+  return nlohmann::json::object();
+}
 
 RunFacts read_run_facts(const std::string& config_json, const LayoutIndex* layout) {
   RunFacts facts;

@@ -9,6 +9,8 @@
 // generated text is right so far, and where the generated tokens begin.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -37,6 +39,9 @@ struct RunFacts {
   int64_t expected_steps = -1;         // "steps" or "max_tokens" when recorded, else -1
 };
 RunFacts read_run_facts(const std::string& config_json, const LayoutIndex* layout);
+// A run's config_json (or any JSON text) parsed, or an empty object when it is
+// not a JSON object.
+nlohmann::json parse_object(const std::string& text);
 
 struct RunData {
   RunId id;

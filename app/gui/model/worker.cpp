@@ -387,7 +387,7 @@ struct Worker::Impl {
     // previous picture until it is done rather than a half-painted one).
     const TimelineImage* before = last_timeline.get();
     const bool same_view = before && before->rows_done == before->height &&
-                           last_timeline_run == run.id && same_view_of(before->request, r) &&
+                           before->request.run.id == run.id && same_view_of(before->request, r) &&
                            before->request.first_index == first &&
                            before->request.step_count <= count && before->width == image->width &&
                            run.steps[first] == last_timeline_first &&
@@ -441,7 +441,6 @@ struct Worker::Impl {
       }
     }
     last_timeline = image;
-    last_timeline_run = run.id;
     last_timeline_first = run.steps[first];
     last_timeline_last = run.steps[first + count - 1];
     return image;
@@ -507,10 +506,10 @@ struct Worker::Impl {
   LruCache<std::tuple<int32_t, int64_t, int64_t, int32_t>, sessions::LayerStep> detail_cache{
       size_t(4) << 20};
   LruCache<RowKey, TimelineRow> rows_cache{size_t(4) << 20};
-  // The last finished timeline picture (aggregate thread), with the run and
-  // the first and last steps it was painted from.
+  // The last finished timeline picture (aggregate thread; its request names
+  // the run), with the first and last steps it was painted from: numbers its
+  // snapshot held, which a live refresh may since have let go.
   std::shared_ptr<const TimelineImage> last_timeline;
-  RunId last_timeline_run;
   int64_t last_timeline_first = 0, last_timeline_last = 0;
   std::map<std::pair<RunId, RunId>, std::map<int64_t, float>> compared;
 

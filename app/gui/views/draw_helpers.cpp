@@ -119,15 +119,20 @@ std::vector<double> nice_ticks(double lo, double hi, int max_ticks, bool integer
   return ticks;
 }
 
+std::string grouped_digits(int64_t n, const char* minus) {
+  // Through uint64_t: -n overflows for INT64_MIN (a crafted recording's).
+  const uint64_t magnitude = n < 0 ? 0 - static_cast<uint64_t>(n) : static_cast<uint64_t>(n);
+  std::string digits = std::to_string(magnitude);
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(i, ",");
+  return (n < 0 ? minus : "") + digits;
+}
+
 std::string tick_label(double value, double step) {
   char text[48];
   if (std::abs(value) >= 1e6 && step >= 1) {
     std::snprintf(text, sizeof text, "%.3gM", value / 1e6);
   } else if (step >= 1 || value == 0) {
-    const long long v = std::llround(value);
-    std::string digits = std::to_string(std::llabs(v));
-    for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(i, ",");
-    return (v < 0 ? "\xE2\x88\x92" : "") + digits;
+    return grouped_digits(std::llround(value), "\xE2\x88\x92");
   } else {
     const int decimals = std::clamp(static_cast<int>(std::ceil(-std::log10(step))), 0, 6);
     std::snprintf(text, sizeof text, "%.*f", decimals, std::abs(value));

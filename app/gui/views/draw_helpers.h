@@ -43,6 +43,8 @@ void end_dialog(bool* open);
 std::vector<double> nice_ticks(double lo, double hi, int max_ticks, bool integers);
 // A tick's label: thousands kept whole ("12,800"), small values with the digits the step needs.
 std::string tick_label(double value, double step);
+// An integer's digits in groups of three: 4096 -> "4,096", -4096 -> minus + "4,096".
+std::string grouped_digits(int64_t n, const char* minus = "-");
 
 // A linear axis: screen coordinates a0..a1 show values v0..v1 (either may be larger).
 struct Axis {
