@@ -21,12 +21,6 @@ using nlohmann::json;
   throw CheckpointError(message(source, ": ", what));
 }
 
-int64_t id_of(const json& v, const std::string& where, const std::string& source) {
-  if (!v.is_number_integer() || v.get<int64_t>() < 0)
-    fail(source, message(where, ": expected a token id, got ", v.dump()));
-  return v.get<int64_t>();
-}
-
 // tokenizer_config.json's <key>: a string or {"content": string}, resolved to
 // an id; -1 when the key is absent or null.
 int64_t config_token(const json& config, const char* key, const Tokenizer* tokenizer,
