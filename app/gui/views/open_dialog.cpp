@@ -85,9 +85,13 @@ std::string OpenDialog::draw(bool* open, KeyQueue& keys) {
   std::vector<fs::directory_entry> entries;
   for (fs::directory_iterator it(folder_, ec), end; !ec && it != end; it.increment(ec))
     entries.push_back(*it);
-  if (ec)
+  if (ec) {
+    // Wrapped: a long folder path must not push the reason out of sight.
+    ImGui::PushTextWrapPos(0.0f);
     ImGui::TextColored(theme::vec(theme::error()), "cannot list %s: %s", folder_,
                        ec.message().c_str());
+    ImGui::PopTextWrapPos();
+  }
   std::sort(entries.begin(), entries.end(),
             [](const fs::directory_entry& a, const fs::directory_entry& b) {
               return a.path() < b.path();
