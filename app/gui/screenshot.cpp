@@ -262,8 +262,10 @@ Image render_view(const ShotOptions& options) {
           "--view evaluation: shows a results folder (what `eval` wrote), not a "
           "recording");
     ui = open_loaded(options.recording);
-    ui->set_panel(*panel);
     apply_options(*ui, options);
+    // After the run is chosen: choosing it may move the panel (a training
+    // run opens on its curves, a run shown leaves the demos), and --view wins.
+    ui->set_panel(*panel);
   }
   // Frames until every load the views asked for has landed: each frame may
   // ask for more (a series for the selected chunk, a raster for the new size).

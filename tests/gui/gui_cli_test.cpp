@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -340,6 +341,25 @@ TEST_F(GuiCli, ScreenshotOfTheDemosNeedsNoRecording) {
   EXPECT_EQ(lines(mask.err), 1u) << mask.err;
   EXPECT_NE(mask.err.find("--view mask"), std::string::npos) << mask.err;
   EXPECT_FALSE(fs::exists(never));
+}
+
+// --view names the page drawn, whatever choosing the run does to the panel
+// (a run shown leaves the first screen): demos with a recording is the
+// demos page, not the recording's grid.
+TEST_F(GuiCli, ScreenshotDrawsTheViewAskedWithARecording) {
+  if (!have_xvfb()) GTEST_SKIP() << "no Xvfb";
+  const fs::path dir = fs::path(GuiCli::folder());
+  const auto shot = [&](const std::string& view) {
+    const std::string png = (dir / ("asked-" + view + ".png")).string();
+    const Result r =
+        run({"screenshot", recording_->path(), "--view", view, "--size", "800x600", "--out", png});
+    EXPECT_EQ(r.code, 0) << r.err;
+    std::ifstream in(png, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string demos = shot("demos"), all = shot("all");
+  ASSERT_FALSE(demos.empty());
+  EXPECT_TRUE(demos != all) << "--view demos drew the same picture as --view all";
 }
 
 // A results folder as `eval` writes it (the contract), tiny.
