@@ -15,6 +15,8 @@
 //
 // Figures are of the machine it runs on; kernels/NOTES.md keeps the results.
 #include <fmt/core.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <CLI/CLI.hpp>
 
 #if defined(SSA_WITH_CUDA)
@@ -216,11 +218,13 @@ std::vector<GqaMode> parse_modes(const std::vector<std::string>& names) {
 
 // The top-k a row ran: the two-pass selection on every level the
 // DeviceAttention chose it for ("mixed": some levels), else the slices' top-k
-// once the environment (SSA_SELECT_TOPK) has its say.
+// once the environment (SSA_SELECT_TOPK) and k have their say (the pivot
+// takes k up to kPivotTopK, then the rounds; past kRegisterTopK the radix walk).
 const char* topk_name(const DeviceSelectionSettings& settings, int two_pass_levels, int levels) {
   if (two_pass_levels == levels) return "two-pass";
   if (two_pass_levels > 0) return "mixed";
-  return !uses_register_top_k(settings) ? "radix" : uses_pivot_top_k(settings) ? "pivot" : "rounds";
+  if (!uses_register_top_k(settings) || settings.k_max > kernels::kRegisterTopK) return "radix";
+  return uses_pivot_top_k(settings) && settings.k_max <= kernels::kPivotTopK ? "pivot" : "rounds";
 }
 
 // Where one step's time goes: the kernels' phase timestamps
@@ -445,8 +449,9 @@ void run_bench_kernels(const KernelBenchOptions& o) {
   const double bandwidth = copy_bandwidth();
   fmt::print(
       "bench kernels: Qwen2-7B layer ({} query heads, {} KV heads, d {}), bf16, sink 3, "
-      "p 1, kernel version {}, {} top-k, median of {} graph replays\n",
-      kHeads, kKvHeads, kHeadDim, o.version, o.radix ? "radix" : o.top_ks.front(), o.replays);
+      "p 1, kernel version {}, top-k {}, median of {} graph replays\n",
+      kHeads, kKvHeads, kHeadDim, o.version,
+      o.radix ? std::string("radix") : fmt::format("{}", fmt::join(o.top_ks, ",")), o.replays);
   print_kernel_header(bandwidth);
   for (int64_t context : o.contexts) {
     for (const std::string& hierarchy : o.hierarchies) {
