@@ -3,6 +3,7 @@
 // token strip never shows the future), the plain-words step summary, dense
 // layers, the search, and comparisons across layouts on raw tokens.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include "app/gui/model/step_story.h"
 #include "app/gui/model/worker.h"
 #include "app/gui/views/views.h"
+#include "sessions/csv_reader.h"
 #include "sessions/reader.h"
 #include "tests/gui/loaded_worker.h"
 #include "tests/gui/test_recording.h"
@@ -85,6 +87,44 @@ TEST(TokenStrip, NeverShowsTheFuture) {
   TempRecording plain(testing::small_ssa());
   Loaded plain_loaded(plain.path());
   EXPECT_EQ(plain_loaded.first()->prompt_length, plain_loaded.first()->layout->length());
+}
+
+// The comparison's CSV is valid CSV whatever a run is called: a name with a
+// quote and a comma reads back as it was.
+TEST(CompareCsv, NamesAndTextsReadBackAsTheyWere) {
+  TempRecording rec(testing::small_ssa());
+  const std::string name = "ssa \"fast\", k=4";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(rec.path().c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* update = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE runs SET name = ?", -1, &update, nullptr), SQLITE_OK);
+    sqlite3_bind_text(update, 1, name.c_str(), -1, SQLITE_TRANSIENT);
+    EXPECT_EQ(sqlite3_step(update), SQLITE_DONE);
+    sqlite3_finalize(update);
+    sqlite3_close(db);
+  }
+  Loaded loaded(rec.path());
+  const auto run = loaded.first();
+  ASSERT_EQ(run->info.name, name);
+  UiState state;
+  state.run = run->id;
+  ViewContext ctx(loaded.worker, state, key_queue());
+  ctx.run = run;
+  CompareView compare;
+  std::ostringstream csv;
+  compare.write_csv(ctx, csv);
+  const sessions::CsvTable table = sessions::parse_csv(csv.str(), "compare.csv");
+  const size_t run_column = 1, name_column = 2, text_column = 5;
+  ASSERT_EQ(table.header[name_column], "name");
+  ASSERT_EQ(table.header[text_column], "text");
+  std::vector<std::string> texts;  // this run's, in order
+  for (const auto& row : table.rows) {
+    EXPECT_EQ(row[name_column], name);  // every run of the file was renamed
+    if (row[run_column] == std::to_string(run->id.run)) texts.push_back(row[text_column]);
+  }
+  ASSERT_EQ(texts.size(), run->decode_steps.size());
+  for (size_t i = 0; i < texts.size(); ++i) EXPECT_EQ(texts[i], run->decode_steps[i].text);
 }
 
 TEST(StepStory, SaysWhichChunksUnfoldedAndWhetherTheAnswerWasAmongThem) {

@@ -27,6 +27,7 @@
 
 #include "app/gui/core/theme.h"
 #include "app/gui/views/views.h"
+#include "sessions/eval_results_format.h"
 
 namespace ssa::gui {
 namespace {
@@ -444,11 +445,10 @@ void CompareView::write_csv(const ViewContext& ctx, std::ostream& out) const {
          "unfolded\n";
   for (const auto& run : ctx.worker.runs())
     for (const auto& d : run->decode_steps) {
-      std::string text = "\"";
-      for (char c : d.text) text += c == '"' ? std::string("\"\"") : std::string(1, c);
-      out << run->id.file << "," << run->id.run << ",\"" << run->info.name << "\"," << run->baseline
-          << "," << d.step << "," << text << "\"," << d.keys_read << "," << d.keys_scored << ","
-          << d.full_mass_coverage << "," << d.answer_unfolded << "\n";
+      out << run->id.file << "," << run->id.run << "," << sessions::csv_field(run->info.name) << ","
+          << run->baseline << "," << d.step << "," << sessions::csv_field(d.text) << ","
+          << d.keys_read << "," << d.keys_scored << "," << d.full_mass_coverage << ","
+          << d.answer_unfolded << "\n";
     }
 }
 

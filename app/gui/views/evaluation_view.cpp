@@ -13,6 +13,7 @@
 
 #include "app/gui/core/theme.h"
 #include "app/gui/views/views.h"
+#include "sessions/eval_results_format.h"
 
 namespace ssa::gui {
 namespace {
@@ -57,14 +58,6 @@ std::string one_line(const std::string& s, size_t max) {
     out += c == '\n' ? std::string("\\n") : std::string(1, c);
   }
   return out;
-}
-
-// CSV quoting for the export (the same rules as the file it came from).
-std::string quoted(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 std::string value(const std::optional<double>& v) {
@@ -271,7 +264,7 @@ void EvaluationView::write_csv(const ViewContext&, std::ostream& out) const {
   if (!results_) return;
   for (const auto& r : results_->results) {
     const auto& c = r.config;
-    out << c.method << "," << quoted(c.task) << "," << c.context << ","
+    out << c.method << "," << sessions::csv_field(c.task) << "," << c.context << ","
         << (c.k >= 0 ? std::to_string(c.k) : "") << "," << c.levels << "," << r.n << ","
         << value(r.exact) << "," << value(r.char_accuracy) << "," << value(r.compression) << ","
         << value(r.recall) << "," << value(r.coverage_mean) << "," << value(r.coverage_p10) << ","
