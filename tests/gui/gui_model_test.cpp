@@ -688,6 +688,16 @@ TEST(Axes, DigitsAreGroupedInThrees) {
 
 // One colour per meaning: every meaning stands apart from every other and
 // from every colour of the score ramp (sum of channel differences).
+// The chart's series and legend follow the methods' one table.
+TEST(Theme, MethodsRankInTheLegendsOrder) {
+  EXPECT_EQ(theme::method_rank("ssa"), 0);
+  EXPECT_EQ(theme::method_rank("full"), 1);
+  EXPECT_EQ(theme::method_rank("oracle"), 2);
+  EXPECT_EQ(theme::method_rank("gist-only"), 3);
+  EXPECT_EQ(theme::method_rank("recency"), 4);
+  EXPECT_EQ(theme::method_rank("something-new"), 5);
+}
+
 TEST(Theme, EveryMeaningHasItsOwnColour) {
   auto distance = [](ImU32 a, ImU32 b) {
     int d = 0;

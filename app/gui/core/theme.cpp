@@ -118,6 +118,15 @@ ImU32 method_colour(const std::string& method, bool hierarchical) {
   return found ? found->colour : text_dim();
 }
 
+int method_rank(const std::string& method) {
+  int rank = 0;
+  for (const auto& m : kMethods) {
+    if (m.method == method) return rank;
+    if (!m.hierarchical) ++rank;  // H-SSA shares SSA's place
+  }
+  return rank;  // unknown methods last
+}
+
 std::vector<Meaning> method_meanings() {
   std::vector<Meaning> meanings;
   for (const auto& m : kMethods) meanings.push_back({m.colour, m.label});

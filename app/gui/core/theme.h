@@ -67,6 +67,8 @@ std::vector<Meaning> meanings(int levels, bool coverage = true);
 // The evaluation methods' entries (their colours are method_colour()'s), in
 // the chart's legend order: what the Evaluation page's legend shows.
 std::vector<Meaning> method_meanings();
+// A method's place in that order (the chart's legend order); unknown ones last.
+int method_rank(const std::string& method);
 
 // --- fonts ---------------------------------------------------------------------
 struct Fonts {

@@ -26,20 +26,13 @@ struct Series {
   std::vector<const EvalResult*> rows;
 };
 
-int method_rank(const std::string& m) {
-  static const char* order[] = {"ssa", "full", "oracle", "gist-only", "recency"};
-  for (int i = 0; i < 5; ++i)
-    if (m == order[i]) return i;
-  return 5;
-}
-
 // The series of one task, in legend order; rows without an exact figure are left out.
 std::vector<Series> series_of(const EvalResults& results, const std::string& task) {
   using Key = std::tuple<int, std::string, int32_t>;
   std::map<Key, Series> by_key;
   for (const auto& r : results.results) {
     if (r.config.task != task || !r.exact) continue;
-    Series& s = by_key[Key{method_rank(r.config.method), r.config.levels, r.config.k}];
+    Series& s = by_key[Key{theme::method_rank(r.config.method), r.config.levels, r.config.k}];
     if (!s.config) s.config = &r.config;
     s.rows.push_back(&r);
   }
