@@ -72,7 +72,7 @@ std::string layout_text(const json& c, const RunFacts& facts) {
   if (layout.contains("sink")) s += ", sink " + std::to_string(get<int64_t>(layout, "sink", 0));
   if (c.contains("previous_chunks"))
     s += ", previous " + std::to_string(get<int64_t>(c, "previous_chunks", 0));
-  if (facts.budget == "fixed" || (facts.budget.empty() && facts.k > 0))
+  if (facts.budget == "fixed")
     s += ", k=" + std::to_string(facts.k);
   else if (!facts.budget.empty())
     s += ", k " + facts.budget;
@@ -124,6 +124,7 @@ Demo describe_demo(const std::string& path, const std::string& title) {
   }
   // The demo is its first decode run that selects (else its first decode run).
   const sessions::RunInfo* main = nullptr;
+  bool main_selects = false;  // the main run has no baseline
   std::vector<std::string> names, models;
   for (const auto& run : runs) {
     if (run.kind != "decode") continue;
@@ -131,21 +132,16 @@ Demo describe_demo(const std::string& path, const std::string& title) {
     const json c = parse_object(run.config_json);
     const std::string model = model_name(get<std::string>(c, "model", "model unknown"));
     if (std::find(models.begin(), models.end(), model) == models.end()) models.push_back(model);
-    if (!main || (get<std::string>(parse_object(main->config_json), "baseline", "none") != "none" &&
-                  get<std::string>(c, "baseline", "none") == "none"))
-      main = &run;
+    const bool selects = get<std::string>(c, "baseline", "none") == "none";
+    if (!main || (!main_selects && selects)) main = &run, main_selects = selects;
   }
   if (!main) {
     demo.problem = path + " has no decode run to show";
     return demo;
   }
-  try {
-    describe_run(demo, *main, models, names);
-  } catch (const json::exception& e) {  // a configuration of the wrong shape
-    demo.description.clear();
-    demo.runs.clear();
-    demo.problem = path + ": its run's configuration cannot be read (" + e.what() + ")";
-  }
+  // parse_object and get<> read any configuration (a wrong shape reads as
+  // absent keys): nothing here throws.
+  describe_run(demo, *main, models, names);
   return demo;
 }
 
