@@ -1,10 +1,9 @@
-// The project's one CSV reader (RFC 4180): the evaluation results folder's
-// tables (sessions/eval_results_format.h), read by the GUI's Evaluation page
-// and by `ssa-workbench eval` when it resumes, and the exports the tests read
-// back. A quoted field may hold commas, doubled quotes and line breaks; lines
-// end in LF or CRLF. Strict where a lenient reader would guess: a stray quote
-// or text after a closing quote is an error, never a silently different
-// field. No dependencies beyond the standard library.
+// The project's one CSV reader (RFC 4180), and its one field writer: the evaluation results
+// folder's tables (sessions/eval_results_format.h), read by the GUI's Evaluation page and by
+// `ssa-workbench eval` when it resumes, and the exports the tests read back. A quoted field may
+// hold commas, doubled quotes and line breaks; lines end in LF or CRLF. Strict where a lenient
+// reader would guess: a stray quote or text after a closing quote is an error, never a silently
+// different field. No dependencies beyond the standard library.
 #pragma once
 
 #include <cstdint>
@@ -33,5 +32,17 @@ struct CsvTable {
 CsvTable parse_csv(const std::string& text, const std::string& name);
 // parse_csv() of a file; a file that cannot be read is a CsvError too.
 CsvTable read_csv(const std::string& path);
+
+// A CSV field (RFC 4180): quoted, its quotes doubled, when it holds a comma,
+// quote or line break; as it is otherwise: what parse_csv reads back as it was.
+inline std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + '"';
+}
 
 }  // namespace ssa::sessions

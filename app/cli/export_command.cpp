@@ -19,7 +19,7 @@
 #include "app/cli/atomic_output.h"
 #include "app/cli/commands.h"
 #include "app/cli/flag_checks.h"
-#include "sessions/eval_results_format.h"
+#include "sessions/csv_reader.h"
 #include "sessions/reader.h"
 
 namespace ssa::cli {

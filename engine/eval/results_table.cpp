@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "sessions/csv_reader.h"
 #include "sessions/eval_results_format.h"
 
 namespace ssa::eval {

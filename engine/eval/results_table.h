@@ -31,7 +31,7 @@ extern const char* const kResultsHeader;
 extern const char* const kExamplesHeader;
 
 // The fields joined into one line (no line break), each as
-// sessions::csv_field (sessions/eval_results_format.h) writes it.
+// sessions::csv_field (sessions/csv_reader.h) writes it.
 std::string csv_line(const std::vector<std::string>& fields);
 
 // Shortest text that reads back as the same double; "" for nullopt.

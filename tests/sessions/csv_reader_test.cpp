@@ -11,8 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "sessions/eval_results_format.h"
-
 namespace ssa::sessions {
 namespace {
 

@@ -27,7 +27,7 @@
 
 #include "app/gui/core/theme.h"
 #include "app/gui/views/views.h"
-#include "sessions/eval_results_format.h"
+#include "sessions/csv_reader.h"
 
 namespace ssa::gui {
 namespace {
