@@ -80,6 +80,32 @@ struct ModelBenchOptions {
   std::vector<std::string> modes = {"head"};
 };
 
+// The --top-ks names and the selection settings each stands for ("two-pass"
+// is "auto" since the engine runs it wherever it applies: kept for the
+// commands docs/benchmarks.md gives).
+struct TopKChoice {
+  const char* name;
+  bool register_top_k, pivot_top_k, two_pass_selection;
+};
+constexpr TopKChoice kTopKs[] = {{"auto", true, true, true},
+                                 {"two-pass", true, true, true},
+                                 {"pivot", true, true, false},
+                                 {"rounds", true, false, false},
+                                 {"radix", false, false, false}};
+
+const TopKChoice* find_top_k(const std::string& name) {
+  for (const TopKChoice& t : kTopKs)
+    if (name == t.name) return &t;
+  return nullptr;
+}
+
+// "auto, two-pass, pivot, rounds, radix".
+std::string top_k_names() {
+  std::string names;
+  for (const TopKChoice& t : kTopKs) names += (names.empty() ? "" : ", ") + std::string(t.name);
+  return names;
+}
+
 #if defined(SSA_WITH_CUDA)
 
 constexpr int64_t kL2Bytes = 60ll << 20;
@@ -412,10 +438,11 @@ void print_kernel_header(double bandwidth) {
 
 // The selection settings of a top-k by its --top-ks name (--radix-top-k: radix).
 DeviceSelectionSettings topk_settings(const KernelBenchOptions& o, const std::string& top_k) {
+  const TopKChoice& t = *find_top_k(top_k);  // run_bench_kernels checked the names
   DeviceSelectionSettings settings;
-  settings.register_top_k = !o.radix && top_k != "radix";
-  settings.pivot_top_k = top_k == "pivot" || top_k == "two-pass" || top_k == "auto";
-  settings.two_pass_selection = top_k == "two-pass" || top_k == "auto";
+  settings.register_top_k = !o.radix && t.register_top_k;
+  settings.pivot_top_k = t.pivot_top_k;
+  settings.two_pass_selection = t.two_pass_selection;
   return settings;
 }
 DeviceSelectionSettings topk_settings(const KernelBenchOptions& o) {
@@ -423,12 +450,7 @@ DeviceSelectionSettings topk_settings(const KernelBenchOptions& o) {
 }
 
 void run_bench_kernels(const KernelBenchOptions& o) {
-  const std::vector<std::string> known = {"auto", "two-pass", "pivot", "rounds", "radix"};
-  const std::string names = "auto, two-pass, pivot, rounds or radix";
-  if (o.top_ks.empty()) throw UsageError("--top-ks must name " + names);
-  for (const std::string& t : o.top_ks)
-    if (std::find(known.begin(), known.end(), t) == known.end())
-      throw UsageError("--top-ks must be " + names + " each, got '" + t + "'");
+  if (o.top_ks.empty()) throw UsageError("--top-ks must name some of " + top_k_names());
   if (!torch::cuda::is_available()) throw UsageError("bench kernels: no CUDA device");
   if (o.version < 1 || o.version > 2) throw UsageError("--version must be 1 or 2");
   if (o.replays < 3) throw UsageError("--replays must be >= 3");
@@ -736,7 +758,14 @@ void register_bench_kernels_commands(CLI::App& bench) {
                    "Selection top-k's, each SSA row once per entry: auto (default: the engine's "
                    "choice, two-pass wherever it applies), two-pass (the same), pivot (the slices' "
                    "top-k, as SSA_SELECT_TOPK=slices), rounds (as SSA_SELECT_TOPK=rounds), radix")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(CLI::Validator(
+          [](std::string& name) {
+            return find_top_k(name)
+                       ? std::string()
+                       : "must each be one of " + top_k_names() + ", got '" + name + "'";
+          },
+          "TOP-K"));
   kernels->add_flag("!--no-tables", k->tables,
                     "Leave out the split / overlap sweep and the H-SSA table");
   auto m = std::make_shared<ModelBenchOptions>();

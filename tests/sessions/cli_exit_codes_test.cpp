@@ -78,7 +78,8 @@ TEST_F(CliExitCodes, BadInputExitsTwoWithOneLine) {
       {"export", demo, "--what", "colours"},
       {"export", demo, "--what", "scores", "--layer", "99", "--out", junk.str() + ".csv"},
       {"bench", "decode", "--heads", "0"},
-      {"bench", "decode", "--kv-heads", "0"},  // used to die of SIGFPE
+      {"bench", "decode", "--kv-heads", "0"},          // used to die of SIGFPE
+      {"bench", "kernels", "--top-ks", "auto,bogus"},  // checked while parsing, GPU or not
       {"no-such-command"},
   };
   for (const auto& args : cases) {
