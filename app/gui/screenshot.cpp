@@ -282,6 +282,7 @@ Image render_chart(const std::string& folder, int width, int height) {
   if (width < 320 || height < 240 || width > 8192 || height > 8192)
     throw OptionError("--size: expected WIDTHxHEIGHT between 320x240 and 8192x8192");
   const EvalResults results = load_eval_results(folder);
+  const EvalChart chart = make_eval_chart(results);
   GuiContext context({width, height, false, "ssa-workbench chart"});
   OffscreenTarget target(width, height);
   // Two frames: the first lays the fonts out.
@@ -300,7 +301,7 @@ Image render_chart(const std::string& folder, int width, int height) {
     ImGui::TextWrapped("%s", (results.command.empty() ? results.folder : results.command).c_str());
     ImGui::PopStyleColor();
     const ImVec2 at = ImGui::GetCursorScreenPos(), avail = ImGui::GetContentRegionAvail();
-    draw_eval_chart(ImGui::GetWindowDrawList(), at, ImVec2(at.x + avail.x, at.y + avail.y), results,
+    draw_eval_chart(ImGui::GetWindowDrawList(), at, ImVec2(at.x + avail.x, at.y + avail.y), chart,
                     false);
     ImGui::End();
     target.bind();

@@ -20,13 +20,9 @@ namespace {
 
 // --- [SECTION] series ------------------------------------------------------------------------
 
-struct Series {
-  const EvalConfig* config = nullptr;  // its first row: method, levels, k
-  std::vector<double> x, y;            // log2(context), exact
-  std::vector<const EvalResult*> rows;
-};
-
 // The series of one task, in legend order; rows without an exact figure are left out.
+using Series = EvalChart::Series;
+
 std::vector<Series> series_of(const EvalResults& results, const std::string& task) {
   using Key = std::tuple<int, std::string, int32_t>;
   std::map<Key, Series> by_key;
@@ -101,41 +97,35 @@ ImU32 colour_of(const EvalConfig& c) {
   return theme::method_colour(c.method, !c.levels.empty());
 }
 
-struct LegendEntry {
-  std::string name;
-  ImU32 colour;
-  int shape;
-};
+using LegendEntry = EvalChart::LegendEntry;
 
-std::vector<LegendEntry> legend_entries(const EvalResults& results) {
-  const auto ks = all_ks(results);
-  std::vector<LegendEntry> out;
-  for (const auto& task : results.tasks())
-    for (const auto& s : series_of(results, task)) {
-      const std::string name = s.config->series_name();
-      if (std::none_of(out.begin(), out.end(),
-                       [&](const LegendEntry& e) { return e.name == name; }))
-        out.push_back({name, colour_of(*s.config), shape_of(ks, s.config->k)});
-    }
-  return out;
+// Entries a legend column holds in `height` (below its title), at least one.
+int legend_rows(float height) {
+  const float h = ImGui::GetTextLineHeightWithSpacing();
+  return std::max(1, static_cast<int>((height - 6 - h - 2) / h));
 }
 
-float legend_width(const std::vector<LegendEntry>& entries) {
-  float w = ImGui::CalcTextSize("method (marker: k)").x;
+// One column's width; the legend is `columns` of them.
+float legend_column_width(const std::vector<LegendEntry>& entries) {
+  float w = 0;
   for (const auto& e : entries) w = std::max(w, ImGui::CalcTextSize(e.name.c_str()).x + 34);
   return w + 16;
 }
 
-void draw_legend(ImDrawList* dl, ImVec2 at, const std::vector<LegendEntry>& entries) {
+// Top to bottom, then the next column: every entry shows, however short the chart.
+void draw_legend(ImDrawList* dl, ImVec2 at, const std::vector<LegendEntry>& entries, int rows,
+                 float column_w) {
   const float h = ImGui::GetTextLineHeightWithSpacing();
   dl->AddText(at, theme::text_dim(), "method (marker: k)");
   at.y += h + 2;
-  for (const auto& e : entries) {
-    const ImVec2 mid(at.x + 12, at.y + h * 0.45f);
-    dl->AddLine(ImVec2(at.x, mid.y), ImVec2(at.x + 24, mid.y), e.colour, 2.0f);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const LegendEntry& e = entries[i];
+    const ImVec2 p(at.x + static_cast<float>(i / rows) * column_w,
+                   at.y + static_cast<float>(i % rows) * h);
+    const ImVec2 mid(p.x + 12, p.y + h * 0.45f);
+    dl->AddLine(ImVec2(p.x, mid.y), ImVec2(p.x + 24, mid.y), e.colour, 2.0f);
     marker(dl, mid, e.shape, e.colour);
-    dl->AddText(ImVec2(at.x + 32, at.y), theme::text(), e.name.c_str());
-    at.y += h;
+    dl->AddText(ImVec2(p.x + 32, p.y), theme::text(), e.name.c_str());
   }
 }
 
@@ -143,42 +133,65 @@ void draw_legend(ImDrawList* dl, ImVec2 at, const std::vector<LegendEntry>& entr
 
 // --- [SECTION] the chart ----------------------------------------------------------------------
 
-void draw_eval_chart(ImDrawList* dl, ImVec2 min, ImVec2 max, const EvalResults& results,
+EvalChart make_eval_chart(const EvalResults& results) {
+  EvalChart chart;
+  chart.empty_note = results.results.empty() ? "results.csv has no rows"
+                                             : "no row of results.csv has an exact figure";
+  const auto ks = all_ks(results);
+  for (const auto& task : results.tasks()) {
+    EvalChart::Plot plot;
+    plot.task = task;
+    plot.series = series_of(results, task);
+    for (const auto& s : plot.series) {
+      for (const EvalResult* r : s.rows) plot.contexts.push_back(r->config.context);
+      plot.shapes.push_back(shape_of(ks, s.config->k));
+      const std::string name = s.config->series_name();
+      if (std::none_of(chart.legend.begin(), chart.legend.end(),
+                       [&](const LegendEntry& e) { return e.name == name; }))
+        chart.legend.push_back({name, colour_of(*s.config), plot.shapes.back()});
+    }
+    std::sort(plot.contexts.begin(), plot.contexts.end());
+    plot.contexts.erase(std::unique(plot.contexts.begin(), plot.contexts.end()),
+                        plot.contexts.end());
+    for (int64_t c : plot.contexts)
+      plot.ticks.emplace_back(std::log2(static_cast<double>(c)), context_label(c));
+    chart.plots.push_back(std::move(plot));
+  }
+  return chart;
+}
+
+void draw_eval_chart(ImDrawList* dl, ImVec2 min, ImVec2 max, const EvalChart& chart,
                      bool tooltips) {
-  const auto tasks = results.tasks();
-  const auto entries = legend_entries(results);
-  if (tasks.empty() || entries.empty()) {
+  const auto& entries = chart.legend;
+  if (chart.plots.empty() || entries.empty()) {
     dl->AddRectFilled(min, max, theme::panel_background(), 3.0f);
-    draw::centered_note(dl, min, max,
-                        results.results.empty() ? "results.csv has no rows"
-                                                : "no row of results.csv has an exact figure");
+    draw::centered_note(dl, min, max, chart.empty_note.c_str());
     return;
   }
-  const float legend_w = legend_width(entries);
+  const int legend_per_column = legend_rows(max.y - min.y);
+  const int columns =
+      (static_cast<int>(entries.size()) + legend_per_column - 1) / legend_per_column;
+  const float column_w = legend_column_width(entries);
+  const float legend_w =
+      std::max(ImGui::CalcTextSize("method (marker: k)").x + 16, column_w * columns);
   const float plots_w = max.x - min.x - legend_w;
-  draw_legend(dl, ImVec2(max.x - legend_w + 12, min.y + 6), entries);
-  const auto ks = all_ks(results);
+  draw_legend(dl, ImVec2(max.x - legend_w + 12, min.y + 6), entries, legend_per_column, column_w);
   // Small multiples: the tasks side by side, in rows of at most three.
-  const int per_row = std::min<int>(3, static_cast<int>(tasks.size()));
-  const int rows = (static_cast<int>(tasks.size()) + per_row - 1) / per_row;
+  const int tasks = static_cast<int>(chart.plots.size());
+  const int per_row = std::min<int>(3, tasks);
+  const int rows = (tasks + per_row - 1) / per_row;
   const float gap = 8, cell_w = (plots_w - gap * (per_row - 1)) / per_row,
               cell_h = (max.y - min.y - gap * (rows - 1)) / rows;
-  for (size_t t = 0; t < tasks.size(); ++t) {
-    const int col = static_cast<int>(t) % per_row, row = static_cast<int>(t) / per_row;
+  for (int t = 0; t < tasks; ++t) {
+    const EvalChart::Plot& plot = chart.plots[static_cast<size_t>(t)];
+    const int col = t % per_row, row = t / per_row;
     const ImVec2 a(min.x + col * (cell_w + gap), min.y + row * (cell_h + gap));
     const ImVec2 b(a.x + cell_w, a.y + cell_h);
-    const auto series = series_of(results, tasks[t]);
+    const auto& series = plot.series;
+    const auto& contexts = plot.contexts;
+    const auto& ticks = plot.ticks;
     std::vector<const std::vector<double>*> xs, ys;
-    std::vector<int64_t> contexts;
-    for (const auto& s : series) {
-      xs.push_back(&s.x), ys.push_back(&s.y);
-      for (const EvalResult* r : s.rows) contexts.push_back(r->config.context);
-    }
-    std::sort(contexts.begin(), contexts.end());
-    contexts.erase(std::unique(contexts.begin(), contexts.end()), contexts.end());
-    std::vector<std::pair<double, std::string>> ticks;
-    for (int64_t c : contexts)
-      ticks.emplace_back(std::log2(static_cast<double>(c)), context_label(c));
+    for (const auto& s : series) xs.push_back(&s.x), ys.push_back(&s.y);
     draw::PlotStyle style;
     style.y_min = 0, style.y_max = 1;
     style.integer_x = false;
@@ -190,7 +203,7 @@ void draw_eval_chart(ImDrawList* dl, ImVec2 min, ImVec2 max, const EvalResults& 
     const double pad = std::max(0.25, (hi - lo) * 0.05);
     style.x_min = lo - pad, style.x_max = hi + pad;
     const draw::PlotRange r = draw::plot_frame(
-        dl, a, b, "exact match (share of examples) \xC2\xB7 task " + tasks[t], xs, ys, style);
+        dl, a, b, "exact match (share of examples) \xC2\xB7 task " + plot.task, xs, ys, style);
     // Series that score alike would hide one another: each is drawn a few
     // pixels to the side of its context, so coincident points stand side by
     // side; y stays exact. In pixels, not in context: with one context the
@@ -209,7 +222,7 @@ void draw_eval_chart(ImDrawList* dl, ImVec2 min, ImVec2 max, const EvalResults& 
       const ImU32 colour = colour_of(*s.config);
       draw::plot_line(dl, r, shifted[i], s.y, colour, 2.0f);
       for (size_t j = 0; j < s.x.size(); ++j)
-        marker(dl, r.at(shifted[i][j], s.y[j]), shape_of(ks, s.config->k), colour);
+        marker(dl, r.at(shifted[i][j], s.y[j]), plot.shapes[i], colour);
     }
     if (!tooltips || !ImGui::IsWindowHovered()) continue;
     // The nearest point under the mouse: its figures.

@@ -221,7 +221,9 @@ void EvaluationView::draw_examples_table() {
 void EvaluationView::set_results(std::shared_ptr<const EvalResults> results) {
   results_ = std::move(results);
   legend_.clear();
+  chart_ = EvalChart{};
   if (!results_) return;
+  chart_ = make_eval_chart(*results_);
   for (const auto& m : theme::method_meanings())
     for (const auto& r : results_->results)
       if (theme::method_colour(r.config.method, !r.config.levels.empty()) == m.colour) {
@@ -243,7 +245,7 @@ void EvaluationView::draw(ViewContext&) {
   const float chart_h = std::max(220.0f, avail.y * 0.48f);
   const ImVec2 at = ImGui::GetCursorScreenPos();
   ImGui::Dummy(ImVec2(avail.x, chart_h));
-  draw_eval_chart(ImGui::GetWindowDrawList(), at, ImVec2(at.x + avail.x, at.y + chart_h), *results_,
+  draw_eval_chart(ImGui::GetWindowDrawList(), at, ImVec2(at.x + avail.x, at.y + chart_h), chart_,
                   true);
   const float rows_h = line * (static_cast<float>(results_->results.size()) + 1.3f);
   const float rest = ImGui::GetContentRegionAvail().y;

@@ -289,6 +289,32 @@ class DemoPage {
   std::string draw(const std::vector<Demo>& demos, const std::string& note);
 };
 
+// What the chart of an evaluation draws, made once from its results (they
+// must outlive it: the series point into them), drawn every frame.
+struct EvalChart {
+  struct Series {
+    const EvalConfig* config = nullptr;  // its first row: method, levels, k
+    std::vector<double> x, y;            // log2(context), exact
+    std::vector<const EvalResult*> rows;
+  };
+  struct LegendEntry {
+    std::string name;
+    ImU32 colour;
+    int shape;  // the marker of its k
+  };
+  struct Plot {  // one task
+    std::string task;
+    std::vector<Series> series;                         // in legend order
+    std::vector<int> shapes;                            // each series' marker
+    std::vector<int64_t> contexts;                      // ascending, distinct
+    std::vector<std::pair<double, std::string>> ticks;  // log2(context), label
+  };
+  std::vector<Plot> plots;
+  std::vector<LegendEntry> legend;
+  std::string empty_note;  // what an empty chart says
+};
+EvalChart make_eval_chart(const EvalResults& results);
+
 // 8. An evaluation results folder (`ssa-workbench eval`): the chart, the
 //    table of results, the examples; a click on a failed example with a
 //    recording opens it at its run and answer step.
@@ -316,18 +342,18 @@ class EvaluationView : public View {
   void draw_examples_table();
   std::shared_ptr<const EvalResults> results_;
   std::vector<theme::Meaning> legend_;  // of results_, made when it is set (drawn every frame)
+  EvalChart chart_;                     // of results_, likewise
   char folder_[512] = "";
   bool focus_box_ = false;
   bool failed_only_ = true;
   std::string folder_request_;
   std::optional<ExampleRequest> example_;
 };
-// The chart of an evaluation (exact match against context, one plot per
-// task, one colour per method, a marker per k, axes and a legend) in
-// [min, max]; `tooltips`: a point under the mouse shows its figures. Drawn by
-// the Evaluation panel and, offscreen, by `ssa-workbench chart`.
-void draw_eval_chart(ImDrawList* dl, ImVec2 min, ImVec2 max, const EvalResults& results,
-                     bool tooltips);
+// The chart (exact match against context, one plot per task, one colour per
+// method, a marker per k, axes and a legend) in [min, max]; `tooltips`: a
+// point under the mouse shows its figures. Drawn by the Evaluation panel
+// and, offscreen, by `ssa-workbench chart`.
+void draw_eval_chart(ImDrawList* dl, ImVec2 min, ImVec2 max, const EvalChart& chart, bool tooltips);
 
 // Keys, mouse and the legend (F1 or ?); Escape closes it.
 void draw_help(bool* open, KeyQueue& keys, int levels);
