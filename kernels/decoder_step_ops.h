@@ -53,9 +53,11 @@ struct RopeParams {
 };
 void launch_rope(const RopeParams& params, cudaStream_t stream);
 
-// out = bf16(bf16(silu(gate)) * up), elementwise over n values.
+// out = bf16(bf16(silu(gate)) * up), elementwise over rows x width values:
+// out contiguous, gate and up rows `in_stride` apart (one GEMM's [gate | up]
+// output: in_stride 2 width, up = gate + width).
 struct SiluMulParams {
-  int64_t n = 0;
+  int64_t rows = 1, width = 0, in_stride = 0;
   const uint16_t* gate = nullptr;
   const uint16_t* up = nullptr;
   uint16_t* out = nullptr;

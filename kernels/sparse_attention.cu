@@ -384,9 +384,18 @@ __device__ void combine_partials(const AttendParams& p, const Unit& u) {
         }
       }
     }
-    float* out = p.out + (static_cast<int64_t>(blockIdx.z) * H + u.h0 + r) * D + d0;
+    const int64_t at = (static_cast<int64_t>(blockIdx.z) * H + u.h0 + r) * D + d0;
+    float o[8];
 #pragma unroll
-    for (int e = 0; e < 8; ++e) out[e] = total[r] > 0 ? acc[e] / total[r] : NAN;
+    for (int e = 0; e < 8; ++e) o[e] = total[r] > 0 ? acc[e] / total[r] : NAN;
+    if (p.out_bf16 != nullptr) {  // the o projection's dtype: no cast kernel after this one
+      *reinterpret_cast<uint4*>(p.out_bf16 + at) =
+          make_uint4(pack_bf16(o[0], o[1]), pack_bf16(o[2], o[3]), pack_bf16(o[4], o[5]),
+                     pack_bf16(o[6], o[7]));
+    } else {
+#pragma unroll
+      for (int e = 0; e < 8; ++e) p.out[at + e] = o[e];
+    }
     if (total[r] <= 0 && p.errors) atomicOr(p.errors, kNoVisibleKey);
   }
 }

@@ -45,7 +45,8 @@ struct AttendParams {
       nullptr;                     // [B*units][splits][16][D] fp16: each split's normalized output
   float* partial_stats = nullptr;  // [B*units][splits][16][2]: max logit, sum of weights
   uint32_t* counters = nullptr;    // [B*units], zero between launches
-  float* out = nullptr;            // [B][H][D] fp32
+  float* out = nullptr;            // [B][H][D] fp32, or:
+  uint16_t* out_bf16 = nullptr;    // [B][H][D] bf16 (fp32 rounded to nearest even)
   int32_t* errors = nullptr;
   // Non-null: per-phase timestamps (kernels/phase_clock.h, `bench kernels --phases`).
   unsigned long long* phase_clock = nullptr;

@@ -30,6 +30,7 @@
 #include "engine/decode/device_attention.h"
 #include "engine/decode/device_decoder.h"
 #include "engine/decode/device_plan.h"
+#include "engine/decode/projection_packing.h"
 #include "kernels/cuda_check.h"
 #include "kernels/phase_clock.h"
 #endif
@@ -76,7 +77,8 @@ struct ModelBenchOptions {
   int steps = 10;
   int version = 2;
   bool overlap = false;
-  bool compare_ops = false;  // each row with the fused step ops and with the op chains
+  bool compare_ops = false;   // each row with the fused step ops and with the op chains
+  bool compare_gemm = false;  // each row with the small-batch GEMMs and with cuBLAS's
   std::vector<std::string> modes = {"head"};
 };
 
@@ -583,7 +585,9 @@ DecoderModel random_device_model(const ModelConfig& c) {
                           : shape.size() == 1 ? at::zeros(shape, bf16)
                                               : at::randn(shape, bf16).mul_(0.02));
   }
-  return DecoderModel(c, std::move(weights));
+  DecoderModel model(c, std::move(weights));
+  pack_projection_weights(model);  // one q/k/v and one gate/up GEMM per layer, on views
+  return model;
 }
 
 // Median ms per step over `steps` graph replays (after the eager first step
@@ -659,11 +663,20 @@ void run_bench_decode_model(const ModelBenchOptions& o) {
       weight_bytes / 1e9, o.k, o.dense_layers, bandwidth / 1e9);
   fmt::print("weights alone take {:.2f} ms per step at that bandwidth\n",
              weight_bytes / bandwidth * 1e3);
-  fmt::print("{:>7} {:>3} {:>6} {:>5} {:>12} {:>12} {:>12} {:>12} {:>9} {:>9} {:>10}\n", "context",
+  fmt::print("{:>7} {:>3} {:>6} {:>6} {:>12} {:>12} {:>12} {:>12} {:>9} {:>9} {:>10}\n", "context",
              "B", "mode", "ops", "SDPA ms", "flash ms", "SSA ms", "SSA+rec ms", "xSDPA", "xflash",
              "rec cost");
-  // --compare-ops: every row twice, with the fused step ops, then LibTorch's chains.
-  const size_t variants = o.compare_ops ? 2 : 1;
+  // Every row with the fused step ops and the small-batch GEMMs; then, asked
+  // for, with cuBLAS's GEMMs (--compare-gemm) and with LibTorch's op chains
+  // (--compare-ops).
+  struct Ops {
+    bool fused, small_gemm;
+    const char* name;
+  };
+  std::vector<Ops> ops{{true, true, "fused"}};
+  if (o.compare_gemm) ops.push_back({true, false, "cublas"});
+  if (o.compare_ops) ops.push_back({false, false, "chain"});
+  const size_t variants = ops.size();
   for (int64_t context : o.contexts) {
     const BenchStream s = bench_stream("chunk16", context);
     for (int64_t batch : o.batches) {
@@ -687,7 +700,8 @@ void run_bench_decode_model(const ModelBenchOptions& o) {
       double sdpa_ms = 0, flash_ms = 0;
       for (size_t row = 0; row < modes.size() * variants; ++row) {
         const size_t m = row % modes.size();
-        const bool fused = row < modes.size();
+        const Ops& variant = ops[row / modes.size()];
+        const bool fused = variant.fused;
         DeviceDecoderSettings ssa;
         ssa.selection.mode = modes[m];
         ssa.selection.k_max = o.k;
@@ -697,6 +711,7 @@ void run_bench_decode_model(const ModelBenchOptions& o) {
         ssa.selection.overlap_launches = o.overlap;
         ssa.dense_layers = o.dense_layers;
         ssa.fused_ops = fused;
+        ssa.small_batch_gemm = variant.small_gemm;
         DeviceDecoder selective(model, bench_shape(s, batch), ssa, caches);
         if (caches.empty())
           for (DeviceLayerCache& cache : selective.caches()) fill_cache(cache, s.hierarchy);
@@ -708,6 +723,7 @@ void run_bench_decode_model(const ModelBenchOptions& o) {
           flash.selection.version = o.version;
           flash.selection.keys_per_split = 1024;
           flash.fused_ops = fused;
+          flash.small_batch_gemm = variant.small_gemm;
           DeviceDecoder dense_flash(model, bench_shape(s, batch), flash, caches);
           flash_ms = run(dense_flash, false);
           DeviceDecoderSettings sdpa = flash;
@@ -717,10 +733,10 @@ void run_bench_decode_model(const ModelBenchOptions& o) {
           sdpa_ms = run(dense_sdpa, false);
         }
         fmt::print(
-            "{:>7} {:>3} {:>6} {:>5} {:>12.3f} {:>12.3f} {:>12.3f} {:>12.3f} {:>8.2f}x {:>8.2f}x "
+            "{:>7} {:>3} {:>6} {:>6} {:>12.3f} {:>12.3f} {:>12.3f} {:>12.3f} {:>8.2f}x {:>8.2f}x "
             "{:>9.1f}%\n",
-            context, batch, o.modes[m], fused ? "fused" : "chain", sdpa_ms, flash_ms, ssa_ms,
-            record_ms, sdpa_ms / ssa_ms, flash_ms / ssa_ms, 100 * (record_ms - ssa_ms) / ssa_ms);
+            context, batch, o.modes[m], variant.name, sdpa_ms, flash_ms, ssa_ms, record_ms,
+            sdpa_ms / ssa_ms, flash_ms / ssa_ms, 100 * (record_ms - ssa_ms) / ssa_ms);
         std::fflush(stdout);
       }
     }
@@ -781,6 +797,8 @@ void register_bench_kernels_commands(CLI::App& bench) {
   model->add_option("--version", m->version, "Kernel version: 1 plain, 2 tensor cores");
   model->add_flag("--overlap", m->overlap,
                   "Programmatic dependent launches between a layer's kernels");
+  model->add_flag("--compare-gemm", m->compare_gemm,
+                  "Every row also with cuBLAS's GEMMs in place of the small-batch kernel");
   model->add_flag("--compare-ops", m->compare_ops,
                   "Every row also with LibTorch's op chains in place of the fused step kernels");
 #if defined(SSA_WITH_CUDA)

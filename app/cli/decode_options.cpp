@@ -10,6 +10,7 @@
 
 #include "app/cli/commands.h"
 #include "app/cli/flag_checks.h"
+#include "engine/decode/projection_packing.h"
 #include "engine/mask/training_mask.h"
 #include "engine/model/checkpoint.h"
 #include "engine/tokenizer/byte_tokenizer.h"
@@ -162,6 +163,8 @@ DecodeModel load_decode_model(const DecodeFlags& o) {
   DecodeModel m{as_input([&] { return load_checkpoint(o.model, load, &info); }), {}, resolved};
   // A tokenizer.json that cannot be read is the first thing to say.
   if (!info.tokenizer_problem.empty()) throw InputError(info.tokenizer_problem);
+  // The GPU step's fused q/k/v and gate/up GEMMs then run on views, not copies.
+  if (load.device.is_cuda()) pack_projection_weights(m.model);
   LayoutSettings& layout = m.layout.layout;
   if (o.levels_given) {
     layout.group_sizes = o.levels;

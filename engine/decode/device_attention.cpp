@@ -336,9 +336,10 @@ void DeviceAttention::attend(int layer, const at::Tensor& q, const DeviceLayerCa
   TORCH_CHECK(q.is_contiguous() && q.scalar_type() == at::kBFloat16 &&
                   q.numel() == shape_.batch * shape_.heads * shape_.head_dim,
               "GPU decode: q must be [B, H, D] bf16 contiguous");
-  TORCH_CHECK(out.is_contiguous() && out.scalar_type() == at::kFloat &&
+  TORCH_CHECK(out.is_contiguous() &&
+                  (out.scalar_type() == at::kFloat || out.scalar_type() == at::kBFloat16) &&
                   out.numel() == shape_.batch * shape_.heads * shape_.head_dim,
-              "GPU decode: out must be [B, H, D] float32 contiguous");
+              "GPU decode: out must be [B, H, D] float32 or bf16 contiguous");
   if (source == kernels::kSelectedKeys)
     kernels::launch_gist_selection(selection_params(layer, q, cache, set, scores),
                                    settings_.version, stream);
@@ -369,7 +370,10 @@ void DeviceAttention::attend(int layer, const at::Tensor& q, const DeviceLayerCa
   p.partial_values = ptr<uint16_t>(attend_values_);
   p.partial_stats = ptr<float>(attend_stats_);
   p.counters = ptr<uint32_t>(attend_counters_);
-  p.out = ptr<float>(out);
+  if (out.scalar_type() == at::kFloat)
+    p.out = ptr<float>(out);
+  else
+    p.out_bf16 = ptr<uint16_t>(out);
   p.errors = ptr<int32_t>(errors_);
   p.phase_clock = phase_clock_;
   kernels::launch_sparse_attention(p, settings_.version, stream);

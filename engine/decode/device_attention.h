@@ -112,7 +112,8 @@ class DeviceAttention {
   void upload_steps(cudaStream_t stream);
   const kernels::SequenceStep& step(int64_t sequence) const { return host_steps_[sequence]; }
 
-  // q [B, H, D] bf16 contiguous -> out [B, H, D] float32, for `layer`'s cache.
+  // q [B, H, D] bf16 contiguous -> out [B, H, D] float32 or bf16 (the fp32
+  // result rounded to nearest even), for `layer`'s cache.
   // The choices go to buffer set `set`, with the scores when `scores`.
   void attend(int layer, const at::Tensor& q, const DeviceLayerCache& cache,
               kernels::KeySource source, const at::Tensor& out, cudaStream_t stream, int set = 0,

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "engine/decode/device_step_ops.h"
+#include "engine/decode/projection_packing.h"
 #include "kernels/cuda_check.h"
 
 namespace ssa {
@@ -104,13 +105,21 @@ DeviceDecoder::DeviceDecoder(const DecoderModel& model, DeviceDecodeShape shape,
   head_ = get(c.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight");
   fused_ = settings_.fused_ops && all_bf16(layers_, {embed_, final_norm_, head_});
   if (fused_) {
-    // One GEMM for q, k and v: their weights (and biases) concatenated once.
-    // A copy beside the model's own: on the Qwen2-7B shape 28 x 33 MB, about
-    // 0.9 GB more per decoder. gate and up stay two GEMMs (a copy of them
+    // One GEMM for q, k and v, and one for gate and up, on views where the
+    // model's weights are packed (pack_projection_weights). Unpacked, q, k
+    // and v are concatenated (a copy beside the model's own: on the Qwen2-7B
+    // shape 28 x 33 MB, 0.9 GB), gate and up stay two GEMMs (a copy of them
     // would cost 7.6 GB).
+    auto stacked = [](const std::vector<at::Tensor>& parts) {
+      const at::Tensor view = adjacent_rows(parts);
+      return view.defined() ? view : at::cat(parts, 0);
+    };
     for (LayerWeights& lw : layers_) {
-      lw.qkv = at::cat({lw.q, lw.k, lw.v}, 0);
-      if (lw.q_bias.defined()) lw.qkv_bias = at::cat({lw.q_bias, lw.k_bias, lw.v_bias}, 0);
+      lw.qkv = stacked({lw.q, lw.k, lw.v});
+      if (lw.q_bias.defined()) lw.qkv_bias = stacked({lw.q_bias, lw.k_bias, lw.v_bias});
+      lw.gate_up = adjacent_rows({lw.gate, lw.up});
+      if (lw.gate_up.defined() && lw.gate_bias.defined())
+        lw.gate_up_bias = stacked({lw.gate_bias, lw.up_bias});
     }
   }
   const int64_t B = attention_->shape().batch, D = c.head_dim;
@@ -122,8 +131,9 @@ DeviceDecoder::DeviceDecoder(const DecoderModel& model, DeviceDecodeShape shape,
       (1.0 / at::pow(c.rope_theta,
                      at::arange(0, D, 2, at::TensorOptions().dtype(at::kLong)).to(at::kFloat) / D))
           .to(model.device());
+  // The fused path's attention writes bf16, the o projection's input dtype.
   out_ = at::zeros({B, c.num_attention_heads, D},
-                   at::TensorOptions(at::kFloat).device(model.device()));
+                   at::TensorOptions(fused_ ? at::kBFloat16 : at::kFloat).device(model.device()));
   host_tokens_.assign(B, 0);
   host_positions_.assign(B, 0);
 }
@@ -186,8 +196,14 @@ at::Tensor DeviceDecoder::attend(int layer, const at::Tensor& q, at::ScalarType 
   }
   attention_->attend(layer, q.to(at::kBFloat16).contiguous(), cache, layer_source(layer), out_,
                      stream_.stream(), set, scores && layer_selects(layer));
-  // DeviceAttention writes fp32: one cast for the o projection.
+  // fp32 (the op chains): one cast for the o projection; bf16: none.
   return out_.to(dtype).view({B, H, 1, D});
+}
+
+at::Tensor DeviceDecoder::project(const at::Tensor& x, const at::Tensor& w,
+                                  const at::Tensor& b) const {
+  return settings_.small_batch_gemm ? small_batch_linear(x, w, b, stream_.stream())
+                                    : linear(x, w, b);
 }
 
 // The fused path: x [B, hidden] normed; returns the block's output [B, hidden].
@@ -200,9 +216,9 @@ at::Tensor DeviceDecoder::attention_fused(int layer, const at::Tensor& x, const 
   // RoPE writes k and v into the cache itself: no append kernel.
   const kernels::AppendParams cache = attention_->append_params(caches_[layer]);
   const RotatedQkv r =
-      fused_rope(linear(x, w.qkv, w.qkv_bias), cos, sin, H, c.num_key_value_heads, D, s, &cache);
+      fused_rope(project(x, w.qkv, w.qkv_bias), cos, sin, H, c.num_key_value_heads, D, s, &cache);
   const at::Tensor o = attend(layer, r.q, x.scalar_type(), set, scores);  // [B, H, 1, D]
-  return linear(o.reshape({B, H * D}), w.o, w.o_bias);
+  return project(o.reshape({B, H * D}), w.o, w.o_bias);
 }
 
 at::Tensor DeviceDecoder::forward_fused(int set, bool scores) {
@@ -222,10 +238,13 @@ at::Tensor DeviceDecoder::forward_fused(int set, bool scores) {
                                          : fused_rms_norm(h, w.input_norm, eps, s);
     delta = attention_fused(static_cast<int>(l), a, cos, sin, set, scores);
     const at::Tensor x = fused_add_rms_norm(h, delta, w.post_norm, eps, s);
-    const at::Tensor gate = linear(x, w.gate, w.gate_bias), up = linear(x, w.up, w.up_bias);
-    delta = linear(fused_silu_mul(gate, up, s), w.down, w.down_bias);
+    const at::Tensor product =
+        w.gate_up.defined()
+            ? fused_silu_mul_halves(project(x, w.gate_up, w.gate_up_bias), s)
+            : fused_silu_mul(project(x, w.gate, w.gate_bias), project(x, w.up, w.up_bias), s);
+    delta = project(product, w.down, w.down_bias);
   }
-  return at::linear(fused_add_rms_norm(h, delta, final_norm_, eps, s), head_);  // [B, vocab]
+  return project(fused_add_rms_norm(h, delta, final_norm_, eps, s), head_, {});  // [B, vocab]
 }
 
 at::Tensor DeviceDecoder::forward(int set, bool scores) {

@@ -8,7 +8,8 @@
 // op for op, with the RoPE table and the inputs already on the device so that
 // it can be captured; tests/kernels compare its logits with forward_with's.
 // On bf16 models (fused_ops) the same rounding runs through a few fused
-// kernels (device_step_ops.h) and one q/k/v GEMM instead of LibTorch's chains.
+// kernels (device_step_ops.h) and one q/k/v GEMM (one gate/up GEMM on packed
+// weights, projection_packing.h) instead of LibTorch's chains.
 // Built only with CUDA (SSA_WITH_CUDA).
 #pragma once
 
@@ -45,6 +46,9 @@ struct DeviceDecoderSettings {
   // bf16 models: the fused kernels (device_step_ops.h) and one q/k/v GEMM in
   // place of LibTorch's op chains; false keeps the op-for-op path to compare.
   bool fused_ops = true;
+  // With fused_ops, up to 8 sequences: the projections and the head through
+  // small_batch_linear (device_step_ops.h); false: cuBLAS (at::linear).
+  bool small_batch_gemm = true;
 };
 
 class DeviceDecoder {
@@ -79,6 +83,9 @@ class DeviceDecoder {
     at::Tensor input_norm, post_norm, q, k, v, o, q_bias, k_bias, v_bias, o_bias;
     at::Tensor gate, up, down, gate_bias, up_bias, down_bias;
     at::Tensor qkv, qkv_bias;  // the fused path's [q; k; v] rows
+    // The fused path's [gate; up] rows: a view where the model's are packed
+    // (pack_projection_weights), else undefined and two GEMMs.
+    at::Tensor gate_up, gate_up_bias;
   };
   at::Tensor forward(int set, bool scores);
   at::Tensor attention_block(int layer, const at::Tensor& x, const at::Tensor& cos,
@@ -88,6 +95,8 @@ class DeviceDecoder {
                              const at::Tensor& sin, int set, bool scores);
   // What attends q for `layer` (either path): o [B, H, 1, D] in the model's dtype.
   at::Tensor attend(int layer, const at::Tensor& q, at::ScalarType dtype, int set, bool scores);
+  // The fused path's x W^T + b (small_batch_gemm or cuBLAS).
+  at::Tensor project(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;
 
   const DecoderModel& model_;
   DeviceDecoderSettings settings_;

@@ -4,7 +4,10 @@
 
 #include <ATen/ATen.h>
 
+#include <vector>
+
 #include "kernels/decoder_step_ops.h"
+#include "kernels/small_batch_linear.h"
 
 namespace ssa {
 namespace {
@@ -95,15 +98,65 @@ RotatedQkv fused_rope(const at::Tensor& qkv, const at::Tensor& cos, const at::Te
   return r;
 }
 
+at::Tensor small_batch_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                              cudaStream_t stream) {
+  const auto linear = [&] {
+    return at::linear(x, weight, bias.defined() ? c10::optional<at::Tensor>(bias) : c10::nullopt);
+  };
+  const bool bf16 = x.scalar_type() == at::kBFloat16 && weight.scalar_type() == at::kBFloat16 &&
+                    (!bias.defined() || bias.scalar_type() == at::kBFloat16);
+  if (!bf16 || x.dim() < 1 || weight.dim() != 2 || !weight.is_contiguous() ||
+      x.size(-1) != weight.size(1) || x.stride(-1) != 1 ||
+      (bias.defined() && (!bias.is_contiguous() || bias.numel() != weight.size(0))))
+    return linear();
+  const at::Tensor rows = x.reshape({-1, x.size(-1)});  // a view for the step's [B, k]
+  kernels::SmallLinearParams p;
+  p.m = static_cast<int32_t>(rows.size(0));
+  p.n = static_cast<int32_t>(weight.size(0));
+  p.k = static_cast<int32_t>(weight.size(1));
+  p.x = in(rows);
+  p.x_stride = rows.stride(0);
+  p.w = in(weight);
+  p.bias = bias.defined() ? in(bias) : nullptr;
+  if (rows.size(0) > kernels::kSmallBatchMaxRows || !kernels::small_linear_applies(p))
+    return linear();
+  std::vector<int64_t> shape = x.sizes().vec();
+  shape.back() = weight.size(0);
+  at::Tensor y = at::empty(shape, x.options());
+  p.out = out(y);
+  kernels::launch_small_linear(p, stream);
+  return y;
+}
+
 at::Tensor fused_silu_mul(const at::Tensor& gate, const at::Tensor& up, cudaStream_t stream) {
   check_bf16(gate, "gate");
   check_bf16(up, "up");
   TORCH_CHECK(gate.sizes() == up.sizes(), "fused decode ops: gate and up shapes");
   at::Tensor product = at::empty_like(gate);
   kernels::SiluMulParams p;
-  p.n = gate.numel();
+  p.width = gate.numel();
+  p.in_stride = p.width;
   p.gate = in(gate);
   p.up = in(up);
+  p.out = out(product);
+  kernels::launch_silu_mul(p, stream);
+  return product;
+}
+
+at::Tensor fused_silu_mul_halves(const at::Tensor& gate_up, cudaStream_t stream) {
+  check_bf16(gate_up, "gate_up");
+  TORCH_CHECK(gate_up.dim() >= 1 && gate_up.size(-1) % 2 == 0,
+              "fused decode ops: gate_up's last dimension must be even");
+  const int64_t width = gate_up.size(-1) / 2;
+  std::vector<int64_t> shape = gate_up.sizes().vec();
+  shape.back() = width;
+  at::Tensor product = at::empty(shape, gate_up.options());
+  kernels::SiluMulParams p;
+  p.width = width;
+  p.rows = gate_up.numel() / (2 * width);
+  p.in_stride = 2 * width;
+  p.gate = in(gate_up);
+  p.up = p.gate + width;
   p.out = out(product);
   kernels::launch_silu_mul(p, stream);
   return product;

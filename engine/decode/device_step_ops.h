@@ -41,8 +41,16 @@ RotatedQkv fused_rope(const at::Tensor& qkv, const at::Tensor& cos, const at::Te
                       int64_t heads, int64_t kv_heads, int64_t head_dim, cudaStream_t stream,
                       const kernels::AppendParams* cache = nullptr);
 
+// x [..., k] W^T + bias for W [n, k] (nn.Linear's layout), bf16: the
+// small-batch kernel (kernels/small_batch_linear.h) for up to 8 rows of
+// suitable shapes, else at::linear (which returns the same to bf16 rounding).
+at::Tensor small_batch_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                              cudaStream_t stream);
+
 // silu(gate) * up, both contiguous and of one shape.
 at::Tensor fused_silu_mul(const at::Tensor& gate, const at::Tensor& up, cudaStream_t stream);
+// The same from one GEMM's output [..., 2 I] = [gate | up] per row: [..., I].
+at::Tensor fused_silu_mul_halves(const at::Tensor& gate_up, cudaStream_t stream);
 
 }  // namespace ssa
 

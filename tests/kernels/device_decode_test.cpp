@@ -20,6 +20,7 @@
 #include "engine/decode/device_decode_session.h"
 #include "engine/decode/device_decoder.h"
 #include "engine/decode/device_plan.h"
+#include "engine/decode/projection_packing.h"
 #include "engine/decode/selective_attention.h"
 #include "kernels/cuda_check.h"
 #include "tests/engine/layout_names.h"
@@ -313,15 +314,22 @@ struct SessionPair {
   bool graphed_first = false, graphed_second = false;
   bool fused_first = false, fused_second = false;
 };
-SessionPair compare_sessions(int64_t head_dim, const DeviceDecodeOptions& options) {
+// With `pack_first`, the first session's model (the same weights) has its
+// projections packed (pack_projection_weights: one gate/up GEMM on a view).
+SessionPair compare_sessions(int64_t head_dim, const DeviceDecodeOptions& options,
+                             bool pack_first = false) {
   LayoutSettings layout = parse_hierarchy("chunk4-chunk4");
-  DecoderModel model(small_config(2, head_dim), 9);
+  DecoderModel model(small_config(2, head_dim), 9), packed(small_config(2, head_dim), 9);
   model.to(at::kCUDA, at::kBFloat16);
+  if (pack_first) {
+    packed.to(at::kCUDA, at::kBFloat16);
+    pack_projection_weights(packed);
+  }
   DecodeSettings settings;
   settings.selection.k = 4;
   settings.mask.previous_chunks = 1;
   const GistLayout prompt = random_prompt(layout, 900, 2, 4);
-  DeviceDecodeSession first(model, prompt, settings),
+  DeviceDecodeSession first(pack_first ? packed : model, prompt, settings),
       second(model, prompt, settings, nullptr, options);
   SessionPair pair;
   at::Tensor a = first.prefill(), b = second.prefill();
@@ -368,6 +376,14 @@ TEST(DeviceDecoder, FusedOpsMatchTheOpChains) {
     // Else both sessions ran the chains and the comparison proves nothing.
     EXPECT_TRUE(pair.fused_first && !pair.fused_second) << "head_dim " << head_dim;
   }
+}
+
+TEST(DeviceDecoder, PackedProjectionsMatchUnpacked) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device: GPU-only test";
+  const SessionPair pair = compare_sessions(128, DeviceDecodeOptions{}, /*pack_first=*/true);
+  // One [gate; up] GEMM against two: cuBLAS may sum in another order.
+  EXPECT_LT(pair.largest_difference, 2e-2);
+  EXPECT_TRUE(pair.fused_first && pair.fused_second);
 }
 
 // A small case for compute-sanitizer (memcheck, racecheck): both versions,

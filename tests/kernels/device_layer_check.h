@@ -151,6 +151,12 @@ inline void check_unselected(const LayerCase& c, const LayerRun& run, int keys_p
                                     at::TensorOptions(at::kFloat).device(run.device));
     a.attend(0, d.q, cache, source, out, nullptr);
     ASSERT_EQ(a.errors(), 0);
+    // Into bf16 (the fused decode step's o projection input): the same
+    // result, rounded as LibTorch rounds it.
+    const at::Tensor rounded = at::full_like(out, NAN, out.options().dtype(at::kBFloat16));
+    a.attend(0, d.q, cache, source, rounded, nullptr);
+    EXPECT_TRUE(at::equal(rounded.cpu(), out.to(at::kBFloat16).cpu()))
+        << describe(c, run.version) << " source " << source << ": bf16 output";
     for (int64_t b = 0; b < c.batch; ++b) {
       const at::Tensor want = reference_unselected(
           source == kernels::kAllKeys, d.q[b].to(at::kDouble).cpu(),

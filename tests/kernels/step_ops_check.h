@@ -11,9 +11,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/decode/device_step_ops.h"
@@ -55,9 +57,10 @@ inline at::Tensor random_bf16(at::IntArrayRef shape, double scale) {
 inline void check_step_ops(c10::Device device) {
   const cudaStream_t stream = nullptr;
   at::manual_seed(31);
-  // RMSNorm, plain and after the residual add: the Qwen2-7B width and one
-  // that no warp divides.
-  for (const int64_t width : {int64_t{3584}, int64_t{200}}) {
+  // RMSNorm, plain and after the residual add: the Qwen2-7B width, one that
+  // no warp divides (both in 16-byte chunks) and one the chunks do not
+  // divide (the scalar kernel).
+  for (const int64_t width : {int64_t{3584}, int64_t{200}, int64_t{203}}) {
     const std::string what = "width " + std::to_string(width);
     const at::Tensor x = random_bf16({3, width}, 2.0), delta = random_bf16({3, width}, 0.5);
     x[2].mul_(1e-3), delta[2].mul_(1e-3);  // a row whose mean square is near eps
@@ -166,6 +169,47 @@ inline void check_step_ops(c10::Device device) {
         ulp_distance(fused_silu_mul(gate.to(device), up.to(device), stream), at::silu(gate) * up);
     EXPECT_LE(u.max_ulps, 1) << "n " << n;
     EXPECT_LE(u.differing * 1000, u.values) << "n " << n;
+  }
+  // The small-batch projection against an exact (fp64) x W^T + b rounded
+  // once: within one bf16 ulp of the exact value, plus fp32's sum error.
+  // k 160: chunks fewer than the warps have in flight (the clamped loads);
+  // k 3584: the Qwen2-7B width.
+  struct LinearCase {
+    int64_t m, n, k;
+    bool bias;
+  };
+  for (const LinearCase& lc : {LinearCase{1, 48, 160, true}, LinearCase{3, 32, 3584, false},
+                               LinearCase{8, 64, 3584, true}, LinearCase{8, 16, 32, false}}) {
+    const std::string what =
+        "m " + std::to_string(lc.m) + " n " + std::to_string(lc.n) + " k " + std::to_string(lc.k);
+    const at::Tensor x = random_bf16({lc.m, lc.k}, 1.0), w = random_bf16({lc.n, lc.k}, 0.05);
+    const at::Tensor b = lc.bias ? random_bf16({lc.n}, 0.5) : at::Tensor();
+    const at::Tensor got =
+        small_batch_linear(x.to(device), w.to(device), lc.bias ? b.to(device) : b, stream).cpu();
+    ASSERT_EQ(got.sizes(), (at::IntArrayRef{lc.m, lc.n})) << what;
+    const at::Tensor exact = at::linear(x.to(at::kDouble), w.to(at::kDouble),
+                                        lc.bias ? b.to(at::kDouble) : at::Tensor());
+    const at::Tensor ulp = at::pow(2.0, at::floor(at::log2(exact.abs())) - 7);
+    const double slack = 1e-5 * exact.square().mean().sqrt().item<double>() * std::sqrt(lc.k);
+    EXPECT_TRUE(((got.to(at::kDouble) - exact).abs() <= ulp + slack).all().item<bool>()) << what;
+  }
+  // Where the kernel does not apply (9 rows; n not a multiple of 16): at::linear itself.
+  for (const auto& [m, n] :
+       {std::pair<int64_t, int64_t>{9, 32}, std::pair<int64_t, int64_t>{2, 40}}) {
+    const at::Tensor x = random_bf16({m, 64}, 1.0), w = random_bf16({n, 64}, 0.05);
+    const at::Tensor got = small_batch_linear(x.to(device), w.to(device), at::Tensor(), stream);
+    EXPECT_TRUE(at::equal(got.cpu(), at::linear(x.to(device), w.to(device)).cpu()))
+        << "m " << m << " n " << n;
+  }
+  // The same from [gate | up] rows, one GEMM's output: three rows of 1001.
+  {
+    const at::Tensor gate = random_bf16({3, 1001}, 3.0), up = random_bf16({3, 1001}, 1.0);
+    const at::Tensor halves = fused_silu_mul_halves(at::cat({gate, up}, 1).to(device), stream);
+    EXPECT_TRUE(
+        at::equal(halves.cpu(), fused_silu_mul(gate.to(device), up.to(device), stream).cpu()));
+    const UlpDistance u = ulp_distance(halves, at::silu(gate) * up);
+    EXPECT_LE(u.max_ulps, 1);
+    EXPECT_LE(u.differing * 1000, u.values);
   }
 }
 
