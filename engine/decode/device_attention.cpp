@@ -338,8 +338,9 @@ void DeviceAttention::attend(int layer, const at::Tensor& q, const DeviceLayerCa
               "GPU decode: q must be [B, H, D] bf16 contiguous");
   TORCH_CHECK(out.is_contiguous() &&
                   (out.scalar_type() == at::kFloat || out.scalar_type() == at::kBFloat16) &&
-                  out.numel() == shape_.batch * shape_.heads * shape_.head_dim,
-              "GPU decode: out must be [B, H, D] float32 or bf16 contiguous");
+                  out.numel() == shape_.batch * shape_.heads * shape_.head_dim &&
+                  reinterpret_cast<uintptr_t>(out.data_ptr()) % 16 == 0,
+              "GPU decode: out must be [B, H, D] float32 or bf16 contiguous, 16-byte aligned");
   if (source == kernels::kSelectedKeys)
     kernels::launch_gist_selection(selection_params(layer, q, cache, set, scores),
                                    settings_.version, stream);

@@ -151,6 +151,7 @@ at::Tensor fused_silu_mul_halves(const at::Tensor& gate_up, cudaStream_t stream)
   std::vector<int64_t> shape = gate_up.sizes().vec();
   shape.back() = width;
   at::Tensor product = at::empty(shape, gate_up.options());
+  if (product.numel() == 0) return product;
   kernels::SiluMulParams p;
   p.width = width;
   p.rows = gate_up.numel() / (2 * width);

@@ -44,6 +44,7 @@ RotatedQkv fused_rope(const at::Tensor& qkv, const at::Tensor& cos, const at::Te
 // x [..., k] W^T + bias for W [n, k] (nn.Linear's layout), bf16: the
 // small-batch kernel (kernels/small_batch_linear.h) for up to 8 rows of
 // suitable shapes, else at::linear (which returns the same to bf16 rounding).
+// `stream` must be the current stream: the output is allocated on it.
 at::Tensor small_batch_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                               cudaStream_t stream);
 

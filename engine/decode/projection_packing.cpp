@@ -48,8 +48,9 @@ at::Tensor adjacent_rows(const std::vector<at::Tensor>& parts) {
   }
   std::vector<int64_t> shape = first.sizes().vec();
   shape[0] = rows;
+  // Contiguous strides of the whole: a [1, k] part may carry any row stride.
   return at::empty({0}, first.options())
-      .set_(first.storage(), first.storage_offset(), shape, first.strides());
+      .set_(first.storage(), first.storage_offset(), shape, c10::contiguous_strides(shape));
 }
 
 void pack_projection_weights(DecoderModel& model) {

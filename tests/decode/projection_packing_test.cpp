@@ -77,5 +77,23 @@ TEST(ProjectionPacking, GroupsBecomeViewsOfOneTensorWithTheSameValues) {
   EXPECT_EQ(w(0, "self_attn.q_proj.weight").data_ptr(), q);
 }
 
+TEST(ProjectionPacking, AdjacentRowsTakesOnlyPartsEndToEnd) {
+  const at::Tensor block = at::arange(0, 60, at::kFloat);
+  // A [1, 5] part whose row stride is not 5: the view still has contiguous rows.
+  const at::Tensor one = block.narrow(0, 0, 5).as_strided({1, 5}, {7, 1});
+  const at::Tensor rest = block.narrow(0, 5, 10).view({2, 5});
+  const at::Tensor both = adjacent_rows({one, rest});
+  ASSERT_TRUE(both.defined());
+  EXPECT_TRUE(at::equal(both, block.narrow(0, 0, 15).view({3, 5})));
+  // 1-D parts (biases) end to end; a gap, another dtype, another storage: none.
+  EXPECT_TRUE(at::equal(adjacent_rows({block.narrow(0, 0, 4), block.narrow(0, 4, 3)}),
+                        block.narrow(0, 0, 7)));
+  EXPECT_FALSE(adjacent_rows({block.narrow(0, 0, 4), block.narrow(0, 5, 3)}).defined());
+  EXPECT_FALSE(adjacent_rows({block.narrow(0, 0, 4), block.narrow(0, 4, 3).clone()}).defined());
+  EXPECT_FALSE(
+      adjacent_rows({block.narrow(0, 0, 4), block.narrow(0, 4, 3).to(at::kDouble)}).defined());
+  EXPECT_FALSE(adjacent_rows({block.view({6, 10}).t().narrow(0, 0, 2)}).defined());  // strided
+}
+
 }  // namespace
 }  // namespace ssa
